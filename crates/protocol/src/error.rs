@@ -1,0 +1,99 @@
+//! Errors from turning a decoded WBXML tree into a typed request.
+
+use eas_wbxml::Tag;
+
+/// A request tree that does not match the command's schema. Elements are named `Namespace:Name`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("expected root element {expected}, found {found}")]
+    WrongRoot { expected: Tag, found: Tag },
+    #[error("missing element {0}")]
+    Missing(Tag),
+    #[error("bad value {value:?} in element {tag}")]
+    BadValue { tag: Tag, value: String },
+}
+
+impl ParseError {
+    /// A `BadValue` error, keeping at most 64 characters of the value for the message.
+    pub fn bad_value(tag: Tag, value: &str) -> ParseError {
+        ParseError::BadValue {
+            tag,
+            value: value.chars().take(64).collect(),
+        }
+    }
+}
+
+/// Checks that `root` has the expected tag.
+#[allow(dead_code)] // used by the command modules as they land
+pub(crate) fn expect_root(root: &eas_wbxml::Element, expected: Tag) -> Result<(), ParseError> {
+    if root.tag == expected {
+        Ok(())
+    } else {
+        Err(ParseError::WrongRoot {
+            expected,
+            found: root.tag,
+        })
+    }
+}
+
+/// The trimmed text of a required child element.
+#[allow(dead_code)] // used by the command modules as they land
+pub(crate) fn required_text(parent: &eas_wbxml::Element, tag: Tag) -> Result<String, ParseError> {
+    parent
+        .child_text(tag)
+        .map(|t| t.trim().to_string())
+        .ok_or(ParseError::Missing(tag))
+}
+
+/// The number in a child element, if the child is present.
+#[allow(dead_code)] // used by the command modules as they land
+pub(crate) fn optional_number<T: std::str::FromStr>(
+    parent: &eas_wbxml::Element,
+    tag: Tag,
+) -> Result<Option<T>, ParseError> {
+    match parent.child_text(tag) {
+        None => Ok(None),
+        Some(t) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ParseError::bad_value(tag, &t)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eas_wbxml::tags::{folder_hierarchy, provision};
+    use eas_wbxml::Element;
+
+    #[test]
+    fn errors_name_the_element_in_lowercase_messages() {
+        let e = ParseError::Missing(folder_hierarchy::SYNC_KEY);
+        assert_eq!(e.to_string(), "missing element FolderHierarchy:SyncKey");
+        let e = ParseError::bad_value(provision::STATUS, "x");
+        assert_eq!(e.to_string(), "bad value \"x\" in element Provision:Status");
+    }
+
+    #[test]
+    fn a_wrong_root_names_both_elements() {
+        let root = Element::new(provision::PROVISION);
+        let e = expect_root(&root, folder_hierarchy::FOLDER_SYNC).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "expected root element FolderHierarchy:FolderSync, found Provision:Provision"
+        );
+    }
+
+    #[test]
+    fn numbers_parse_or_name_the_element() {
+        let root = Element::new(provision::PROVISION).with_text(provision::STATUS, " 2 ");
+        assert_eq!(optional_number::<u8>(&root, provision::STATUS), Ok(Some(2)));
+        assert_eq!(
+            optional_number::<u8>(&root, provision::POLICY_KEY),
+            Ok(None)
+        );
+        let root = Element::new(provision::PROVISION).with_text(provision::STATUS, "two");
+        assert!(optional_number::<u8>(&root, provision::STATUS).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Exchange ActiveSync protocol types: the request line, commands, versions, status codes, and
+//! typed requests and responses built from and to the WBXML tree of `eas-wbxml`.
+
+pub mod command;
+pub mod error;
+pub mod query;
+pub mod status;
+pub mod version;
+
+pub use command::Command;
+pub use error::ParseError;
+pub use query::{parse_request_line, QueryError, RequestLine};
+pub use version::ProtocolVersion;

@@ -1,0 +1,247 @@
+//! Status codes: the common ones of MS-ASCMD 2.2.2 and the per-command ones that differ.
+
+/// Declares a status enum with explicit numeric values, `code()` and `from_code()`.
+macro_rules! status_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant = $value,)+
+        }
+
+        impl $name {
+            /// Every value, in numeric order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The numeric value sent in the `Status` element.
+            pub const fn code(self) -> u8 {
+                self as u8
+            }
+
+            /// The status for a numeric value, if it is defined.
+            pub fn from_code(code: u8) -> Option<$name> {
+                Self::ALL.iter().copied().find(|s| s.code() == code)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}", self.code())
+            }
+        }
+    };
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.2: status values common to all commands (protocol 14.0 and later).
+    CommonStatus {
+        InvalidContent = 101,
+        InvalidWbxml = 102,
+        InvalidXml = 103,
+        InvalidDateTime = 104,
+        InvalidCombinationOfIds = 105,
+        InvalidIds = 106,
+        InvalidMime = 107,
+        DeviceIdMissingOrInvalid = 108,
+        DeviceTypeMissingOrInvalid = 109,
+        ServerError = 110,
+        ServerErrorRetryLater = 111,
+        ActiveDirectoryAccessDenied = 112,
+        MailboxQuotaExceeded = 113,
+        MailboxServerOffline = 114,
+        SendQuotaExceeded = 115,
+        MessageRecipientUnresolved = 116,
+        MessageReplyNotAllowed = 117,
+        MessagePreviouslySent = 118,
+        MessageHasNoRecipient = 119,
+        MailSubmissionFailed = 120,
+        MessageReplyFailed = 121,
+        AttachmentIsTooLarge = 122,
+        UserHasNoMailbox = 123,
+        UserCannotBeAnonymous = 124,
+        UserPrincipalCouldNotBeFound = 125,
+        UserDisabledForSync = 126,
+        UserOnNewMailboxCannotSync = 127,
+        UserOnLegacyMailboxCannotSync = 128,
+        DeviceIsBlockedForThisUser = 129,
+        AccessDenied = 130,
+        AccountDisabled = 131,
+        SyncStateNotFound = 132,
+        SyncStateLocked = 133,
+        SyncStateCorrupt = 134,
+        SyncStateAlreadyExists = 135,
+        SyncStateVersionInvalid = 136,
+        CommandNotSupported = 137,
+        VersionNotSupported = 138,
+        DeviceNotFullyProvisionable = 139,
+        RemoteWipeRequested = 140,
+        LegacyDeviceOnStrictPolicy = 141,
+        DeviceNotProvisioned = 142,
+        PolicyRefresh = 143,
+        InvalidPolicyKey = 144,
+        ExternallyManagedDevicesNotAllowed = 145,
+        NoRecurrenceInCalendar = 146,
+        UnexpectedItemClass = 147,
+        RemoteServerHasNoSsl = 148,
+        InvalidStoredRequest = 149,
+        ItemNotFound = 150,
+        TooManyFolders = 151,
+        NoFoldersFound = 152,
+        ItemsLostAfterMove = 153,
+        FailureInMoveOperation = 154,
+        MoveCommandDisallowedForNonPersistentMoveAction = 155,
+        MoveCommandInvalidDestinationFolder = 156,
+        AvailabilityTooManyRecipients = 160,
+        AvailabilityDlLimitReached = 161,
+        AvailabilityTransientFailure = 162,
+        AvailabilityFailure = 163,
+        BodyPartPreferenceTypeNotSupported = 164,
+        DeviceInformationRequired = 165,
+        InvalidAccountId = 166,
+        AccountSendDisabled = 167,
+        IrmFeatureDisabled = 168,
+        IrmTransientError = 169,
+        IrmPermanentError = 170,
+        IrmInvalidTemplateId = 171,
+        IrmOperationNotPermitted = 172,
+        NoPicture = 173,
+        PictureTooLarge = 174,
+        PictureLimitReached = 175,
+        BodyPartConversationTooLarge = 176,
+        MaximumDevicesReached = 177,
+        InvalidMimeBodyCombination = 178,
+        InvalidSmartForwardParameters = 179,
+        InvalidRecipients = 183,
+        OneOrMoreExceptionsFailed = 184,
+    }
+}
+
+impl CommonStatus {
+    /// MS-ASCMD 2.2.2: statuses that tell the client to (re)provision; AOSP provisions on each.
+    pub const fn requires_provisioning(self) -> bool {
+        matches!(
+            self,
+            CommonStatus::RemoteWipeRequested
+                | CommonStatus::DeviceNotProvisioned
+                | CommonStatus::PolicyRefresh
+                | CommonStatus::InvalidPolicyKey
+        )
+    }
+}
+
+status_enum! {
+    /// MS-ASPROV 2.2.2.54.2: `Provision/Status`.
+    ProvisionStatus {
+        Success = 1,
+        ProtocolError = 2,
+        ServerError = 3,
+    }
+}
+
+status_enum! {
+    /// MS-ASPROV 2.2.2.54.1: `Policy/Status` in a response.
+    PolicyStatus {
+        Success = 1,
+        NoPolicyForClient = 2,
+        UnknownPolicyType = 3,
+        PolicyDataCorrupt = 4,
+        WrongPolicyKey = 5,
+    }
+}
+
+status_enum! {
+    /// MS-ASPROV 2.2.2.54.1: `Policy/Status` in a client's acknowledgement.
+    PolicyAckStatus {
+        Success = 1,
+        /// Some policies were not applied (at least the PIN was enabled); AOSP sends this.
+        PartialSuccess = 2,
+        NotApplied = 3,
+        ThirdPartyProvisioned = 4,
+    }
+}
+
+status_enum! {
+    /// MS-ASPROV 2.2.2.54.3: `RemoteWipe/Status` and `AccountOnlyRemoteWipe/Status` from the client.
+    RemoteWipeStatus {
+        Success = 1,
+        Failure = 2,
+    }
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.5: `FolderSync/Status`.
+    FolderSyncStatus {
+        Success = 1,
+        ServerError = 6,
+        /// The client must start again from sync key 0; AOSP then drops all local data.
+        InvalidSyncKey = 9,
+        BadRequest = 10,
+        UnknownError = 11,
+        CodeUnknown = 12,
+    }
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.15: `Settings/Status` and the per-setting statuses.
+    SettingsStatus {
+        Success = 1,
+        ProtocolError = 2,
+        AccessDenied = 3,
+        ServerUnavailable = 4,
+        InvalidArguments = 5,
+        ConflictingArguments = 6,
+        DeniedByPolicy = 7,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_common_status_round_trips_through_its_code() {
+        for s in CommonStatus::ALL {
+            assert_eq!(CommonStatus::from_code(s.code()), Some(*s));
+        }
+        assert!(CommonStatus::ALL
+            .windows(2)
+            .all(|w| w[0].code() < w[1].code()));
+    }
+
+    #[test]
+    fn common_status_codes_span_101_to_184() {
+        assert_eq!(CommonStatus::InvalidContent.code(), 101);
+        assert_eq!(CommonStatus::DeviceNotProvisioned.code(), 142);
+        assert_eq!(CommonStatus::MaximumDevicesReached.code(), 177);
+        assert_eq!(CommonStatus::from_code(157), None);
+        assert_eq!(CommonStatus::from_code(100), None);
+    }
+
+    #[test]
+    fn provisioning_statuses_are_140_142_143_and_144() {
+        let codes: Vec<u8> = CommonStatus::ALL
+            .iter()
+            .filter(|s| s.requires_provisioning())
+            .map(|s| s.code())
+            .collect();
+        assert_eq!(codes, [140, 142, 143, 144]);
+    }
+
+    #[test]
+    fn per_command_statuses_have_the_spec_values() {
+        assert_eq!(FolderSyncStatus::InvalidSyncKey.code(), 9);
+        assert_eq!(FolderSyncStatus::from_code(7), None);
+        assert_eq!(SettingsStatus::DeniedByPolicy.code(), 7);
+        assert_eq!(
+            ProvisionStatus::from_code(3),
+            Some(ProvisionStatus::ServerError)
+        );
+        assert_eq!(PolicyStatus::WrongPolicyKey.code(), 5);
+        assert_eq!(
+            PolicyAckStatus::from_code(2),
+            Some(PolicyAckStatus::PartialSuccess)
+        );
+        assert_eq!(RemoteWipeStatus::Failure.to_string(), "2");
+    }
+}
