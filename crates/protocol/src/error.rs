@@ -24,7 +24,6 @@ impl ParseError {
 }
 
 /// Checks that `root` has the expected tag.
-#[allow(dead_code)] // used by the command modules as they land
 pub(crate) fn expect_root(root: &eas_wbxml::Element, expected: Tag) -> Result<(), ParseError> {
     if root.tag == expected {
         Ok(())
@@ -37,7 +36,6 @@ pub(crate) fn expect_root(root: &eas_wbxml::Element, expected: Tag) -> Result<()
 }
 
 /// The trimmed text of a required child element.
-#[allow(dead_code)] // used by the command modules as they land
 pub(crate) fn required_text(parent: &eas_wbxml::Element, tag: Tag) -> Result<String, ParseError> {
     parent
         .child_text(tag)
@@ -46,7 +44,6 @@ pub(crate) fn required_text(parent: &eas_wbxml::Element, tag: Tag) -> Result<Str
 }
 
 /// The number in a child element, if the child is present.
-#[allow(dead_code)] // used by the command modules as they land
 pub(crate) fn optional_number<T: std::str::FromStr>(
     parent: &eas_wbxml::Element,
     tag: Tag,

@@ -3,7 +3,9 @@
 
 pub mod command;
 pub mod error;
+pub mod provision;
 pub mod query;
+pub mod settings;
 pub mod status;
 pub mod version;
 

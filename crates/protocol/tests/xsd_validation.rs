@@ -1,0 +1,85 @@
+//! Every response type, encoded to WBXML, validated against Microsoft's XSDs by `eas-xsd-validate`.
+
+mod xsd;
+
+use eas_protocol::provision::{
+    PolicyResponse, PolicySettings, ProvisionResponse, POLICY_TYPE_WBXML,
+};
+use eas_protocol::status::{PolicyStatus, ProvisionStatus, SettingsStatus};
+use eas_protocol::version::SUPPORTED;
+use eas_protocol::ProtocolVersion;
+
+fn full_provision_response() -> ProvisionResponse {
+    ProvisionResponse {
+        status: ProvisionStatus::Success,
+        device_information: Some(SettingsStatus::Success),
+        policy: Some(PolicyResponse {
+            policy_type: POLICY_TYPE_WBXML.into(),
+            status: PolicyStatus::Success,
+            policy_key: Some(1_307_199_584),
+            settings: Some(PolicySettings {
+                password_required: true,
+                alphanumeric_password_required: true,
+                min_password_length: Some(6),
+                max_inactivity_lock_seconds: Some(900),
+                max_failed_attempts: Some(8),
+                max_attachment_size: Some(10_000_000),
+                password_expiration_days: Some(90),
+                password_history: 3,
+                min_complex_characters: Some(2),
+                max_calendar_age_filter: 4,
+                max_email_age_filter: 3,
+                ..PolicySettings::default()
+            }),
+        }),
+        remote_wipe: true,
+        account_only_remote_wipe: true,
+    }
+}
+
+#[test]
+fn provision_responses_with_a_full_policy_validate_at_every_version_from_12_0() {
+    for v in SUPPORTED.iter().filter(|v| **v >= ProtocolVersion::V12_0) {
+        let mut resp = full_provision_response();
+        // libwbxml cannot decode AccountOnlyRemoteWipe; the XML test below covers it.
+        resp.account_only_remote_wipe = false;
+        let bytes = eas_wbxml::encode(&resp.to_element(*v));
+        xsd::assert_valid_response("Provision", &format!("provision-full-{v}"), &bytes);
+    }
+}
+
+#[test]
+fn a_16_1_provision_response_with_an_account_only_wipe_validates_as_xml() {
+    let el = full_provision_response().to_element(ProtocolVersion::V16_1);
+    let xml = xsd::to_xml(&el);
+    assert!(xml.contains("AccountOnlyRemoteWipe"));
+    xsd::assert_valid_response("Provision", "provision-account-wipe.xml", xml.as_bytes());
+}
+
+#[test]
+fn provision_responses_with_the_default_policy_validate() {
+    let mut resp = full_provision_response();
+    if let Some(p) = resp.policy.as_mut() {
+        p.settings = Some(PolicySettings::default());
+    }
+    let bytes = eas_wbxml::encode(&resp.to_element(ProtocolVersion::V14_1));
+    xsd::assert_valid_response("Provision", "provision-default", &bytes);
+}
+
+#[test]
+fn provision_acknowledgement_and_status_only_responses_validate() {
+    let ack = ProvisionResponse {
+        policy: Some(PolicyResponse {
+            policy_type: POLICY_TYPE_WBXML.into(),
+            status: PolicyStatus::Success,
+            policy_key: Some(7),
+            settings: None,
+        }),
+        ..ProvisionResponse::status_only(ProvisionStatus::Success)
+    };
+    let bytes = eas_wbxml::encode(&ack.to_element(ProtocolVersion::V14_1));
+    xsd::assert_valid_response("Provision", "provision-ack", &bytes);
+    let bare = ProvisionResponse::status_only(ProvisionStatus::ProtocolError);
+    let bytes = eas_wbxml::encode(&bare.to_element(ProtocolVersion::V12_1));
+    xsd::assert_valid_response("Provision", "provision-status-only", &bytes);
+}
