@@ -3,6 +3,8 @@
 
 pub mod command;
 pub mod error;
+pub mod folder_sync;
+pub mod folder_type;
 pub mod provision;
 pub mod query;
 pub mod settings;

@@ -83,3 +83,38 @@ fn provision_acknowledgement_and_status_only_responses_validate() {
     let bytes = eas_wbxml::encode(&bare.to_element(ProtocolVersion::V12_1));
     xsd::assert_valid_response("Provision", "provision-status-only", &bytes);
 }
+
+#[test]
+fn folder_sync_responses_with_every_kind_of_change_validate() {
+    use eas_protocol::folder_sync::{Folder, FolderChange, FolderSyncResponse, FolderType};
+    use eas_protocol::status::FolderSyncStatus;
+    let folder = |id: &str, t: FolderType| Folder {
+        server_id: id.into(),
+        parent_id: "0".into(),
+        display_name: format!("folder {id} & <more>"),
+        folder_type: t,
+    };
+    let resp = FolderSyncResponse {
+        status: FolderSyncStatus::Success,
+        sync_key: Some("1".into()),
+        changes: vec![
+            FolderChange::Add(folder("1", FolderType::Inbox)),
+            FolderChange::Add(folder("2", FolderType::Calendar)),
+            FolderChange::Update(folder("3", FolderType::UserMail)),
+            FolderChange::Delete {
+                server_id: "4".into(),
+            },
+        ],
+    };
+    let bytes = eas_wbxml::encode(&resp.to_element());
+    xsd::assert_valid_response("FolderSync", "foldersync-changes", &bytes);
+    let empty = FolderSyncResponse {
+        changes: vec![],
+        ..resp
+    };
+    let bytes = eas_wbxml::encode(&empty.to_element());
+    xsd::assert_valid_response("FolderSync", "foldersync-empty", &bytes);
+    let failed = FolderSyncResponse::failed(FolderSyncStatus::InvalidSyncKey);
+    let bytes = eas_wbxml::encode(&failed.to_element());
+    xsd::assert_valid_response("FolderSync", "foldersync-failed", &bytes);
+}
