@@ -118,3 +118,43 @@ fn folder_sync_responses_with_every_kind_of_change_validate() {
     let bytes = eas_wbxml::encode(&failed.to_element());
     xsd::assert_valid_response("FolderSync", "foldersync-failed", &bytes);
 }
+
+fn full_settings_response() -> eas_protocol::settings::SettingsResponse {
+    use eas_protocol::settings::*;
+    SettingsResponse {
+        status: SettingsStatus::Success,
+        oof: Some(OofResponse {
+            status: SettingsStatus::Success,
+            get: Some(OofState {
+                state: 2,
+                start_time: Some("2024-01-01T00:00:00.000Z".into()),
+                end_time: Some("2024-01-08T00:00:00.000Z".into()),
+                messages: vec![OofMessage {
+                    audience: Some(OofAudience::Internal),
+                    enabled: Some(true),
+                    reply_message: Some("away".into()),
+                    body_type: Some("TEXT".into()),
+                }],
+            }),
+        }),
+        device_information: Some(SettingsStatus::Success),
+        device_password: Some(SettingsStatus::DeniedByPolicy),
+        user_information: Some(UserInformation {
+            status: SettingsStatus::Success,
+            display_name: Some("Jane Doe".into()),
+            primary_smtp_address: Some("jane@example.com".into()),
+            smtp_addresses: vec!["jane@example.com".into(), "jd@example.com".into()],
+        }),
+    }
+}
+
+#[test]
+fn settings_responses_validate_at_every_version() {
+    for v in SUPPORTED {
+        let bytes = eas_wbxml::encode(&full_settings_response().to_element(v));
+        xsd::assert_valid_response("Settings", &format!("settings-full-{v}"), &bytes);
+    }
+    let bare = eas_protocol::settings::SettingsResponse::status_only(SettingsStatus::ProtocolError);
+    let bytes = eas_wbxml::encode(&bare.to_element(ProtocolVersion::V14_1));
+    xsd::assert_valid_response("Settings", "settings-status-only", &bytes);
+}
