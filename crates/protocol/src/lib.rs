@@ -1,6 +1,7 @@
 //! Exchange ActiveSync protocol types: the request line, commands, versions, status codes, and
 //! typed requests and responses built from and to the WBXML tree of `eas-wbxml`.
 
+pub mod autodiscover;
 pub mod command;
 pub mod error;
 pub mod folder_sync;

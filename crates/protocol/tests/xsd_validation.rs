@@ -158,3 +158,28 @@ fn settings_responses_validate_at_every_version() {
     let bytes = eas_wbxml::encode(&bare.to_element(ProtocolVersion::V14_1));
     xsd::assert_valid_response("Settings", "settings-status-only", &bytes);
 }
+
+#[test]
+fn autodiscover_mobilesync_and_error_responses_validate() {
+    use eas_protocol::autodiscover::*;
+    let ok = render_mobilesync(&MobileSyncSettings {
+        culture: "en:us".into(),
+        display_name: Some("Jane Doe".into()),
+        email_address: "jane@example.com".into(),
+        url: "https://mail.example.com/Microsoft-Server-ActiveSync".into(),
+        name: None,
+    });
+    xsd::assert_valid_response("Autodiscover", "autodiscover-ok.xml", ok.as_bytes());
+    let action_error = render_action_error("en:us", "jane@example.com", 2, "protocol error");
+    xsd::assert_valid_response(
+        "Autodiscover",
+        "autodiscover-action-error.xml",
+        action_error.as_bytes(),
+    );
+    let request_error = render_request_error(error_code::INVALID_REQUEST, "invalid request");
+    xsd::assert_valid_response(
+        "Autodiscover",
+        "autodiscover-request-error.xml",
+        request_error.as_bytes(),
+    );
+}
