@@ -51,9 +51,11 @@ fn check_setup(tool: &Path) {
 fn validate(kind: &str, command: &str, name: &str, bytes: &[u8]) {
     let tool = tool();
     check_setup(&tool);
-    let dir = std::env::temp_dir().join(format!("eas-protocol-xsd-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join(format!("{name}.bin"));
+    let dir = tempfile::Builder::new()
+        .prefix("eas-protocol-xsd-")
+        .tempdir()
+        .expect("temp dir");
+    let file = dir.path().join(format!("{name}.bin"));
     std::fs::write(&file, bytes).expect("write document");
     let out = Command::new(python())
         .arg(&tool)
@@ -64,14 +66,16 @@ fn validate(kind: &str, command: &str, name: &str, bytes: &[u8]) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     match out.status.code() {
-        Some(0) => {
-            let _ = std::fs::remove_file(&file);
-        }
+        Some(0) => {}
         Some(2) => panic!("eas-xsd-validate setup error: {stdout}{stderr}; {INSTALL_HINT}"),
-        _ => panic!(
-            "{command} {kind} {name} is not valid:\n{stdout}{stderr}\ndocument kept at {}",
-            file.display()
-        ),
+        _ => {
+            // Keep the document for a look after the test.
+            let kept = dir.keep();
+            panic!(
+                "{command} {kind} {name} is not valid:\n{stdout}{stderr}\ndocument kept in {}",
+                kept.display()
+            )
+        }
     }
 }
 
