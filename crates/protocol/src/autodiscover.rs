@@ -1,11 +1,11 @@
-//! The plain-XML Autodiscover command (MS-ASCMD 2.2.2.1): request parsing and response rendering.
+//! The plain-XML Autodiscover command (MS-ASCMD 2.2.1.1): request parsing and response rendering.
 
 use std::io;
 
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
-/// The request namespace (MS-ASCMD 2.2.2.1).
+/// The request namespace (MS-ASCMD 2.2.1.1).
 pub const REQUEST_SCHEMA: &str =
     "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006";
 /// The mobilesync response schema that phones ask for in `AcceptableResponseSchema`.

@@ -25,7 +25,7 @@ impl FolderSyncRequest {
         Ok(FolderSyncRequest { sync_key })
     }
 
-    /// MS-ASCMD 2.2.3.181.3: key 0 asks for the whole hierarchy from scratch.
+    /// MS-ASCMD 2.2.3.181.2: key 0 asks for the whole hierarchy from scratch.
     pub fn is_initial(&self) -> bool {
         self.sync_key == "0"
     }

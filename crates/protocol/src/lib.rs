@@ -6,6 +6,7 @@ pub mod command;
 pub mod error;
 pub mod folder_sync;
 pub mod folder_type;
+pub mod ping;
 pub mod provision;
 pub mod query;
 pub mod settings;

@@ -195,6 +195,41 @@ status_enum! {
     }
 }
 
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.11: `Ping/Status`. PHONE_FLOWS.md: AOSP pings again at once on 3, 4
+    /// and 8, so a transient server error is better answered with HTTP 503.
+    PingStatus {
+        /// The heartbeat interval expired with no changes.
+        Expired = 1,
+        ChangesFound = 2,
+        MissingParameters = 3,
+        SyntaxError = 4,
+        /// The heartbeat is outside the allowed range; the response carries the allowed value.
+        InvalidHeartbeat = 5,
+        /// Too many folders; the response carries `MaxFolders`.
+        TooManyFolders = 6,
+        FolderSyncRequired = 7,
+        ServerError = 8,
+    }
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.3, 2.2.3.177.4, 2.2.3.177.6: `Status` of FolderCreate, FolderDelete
+    /// and FolderUpdate, which share their values.
+    FolderStatus {
+        Success = 1,
+        AlreadyExists = 2,
+        SpecialFolder = 3,
+        NotFound = 4,
+        ParentNotFound = 5,
+        ServerError = 6,
+        InvalidSyncKey = 9,
+        BadRequest = 10,
+        UnknownError = 11,
+        CodeUnknown = 12,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +278,11 @@ mod tests {
             Some(PolicyAckStatus::PartialSuccess)
         );
         assert_eq!(RemoteWipeStatus::Failure.to_string(), "2");
+        assert_eq!(PingStatus::FolderSyncRequired.code(), 7);
+        assert_eq!(
+            FolderStatus::from_code(5),
+            Some(FolderStatus::ParentNotFound)
+        );
+        assert_eq!(FolderStatus::from_code(7), None);
     }
 }

@@ -183,3 +183,23 @@ fn autodiscover_mobilesync_and_error_responses_validate() {
         request_error.as_bytes(),
     );
 }
+
+#[test]
+fn ping_responses_validate_for_every_status() {
+    use eas_protocol::ping::PingResponse;
+    use eas_protocol::status::PingStatus;
+    for status in PingStatus::ALL {
+        let resp = PingResponse {
+            changed_folders: if *status == PingStatus::ChangesFound {
+                vec!["1".into(), "2".into()]
+            } else {
+                vec![]
+            },
+            max_folders: (*status == PingStatus::TooManyFolders).then_some(200),
+            heartbeat_interval: (*status == PingStatus::InvalidHeartbeat).then_some(480),
+            ..PingResponse::status_only(*status)
+        };
+        let bytes = eas_wbxml::encode(&resp.to_element());
+        xsd::assert_valid_response("Ping", &format!("ping-{status}"), &bytes);
+    }
+}

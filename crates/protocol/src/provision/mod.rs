@@ -16,7 +16,7 @@ use crate::status::{
 };
 use crate::version::ProtocolVersion;
 
-/// MS-ASPROV 2.2.2.46: the policy type of protocol 12.0 and later.
+/// MS-ASPROV 2.2.2.43: the policy type of protocol 12.0 and later.
 pub const POLICY_TYPE_WBXML: &str = "MS-EAS-Provisioning-WBXML";
 
 /// `Policies/Policy` in a request.
@@ -32,7 +32,7 @@ pub struct PolicyRequest {
 /// A Provision request, in either phase.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProvisionRequest {
-    /// MS-ASPROV 2.2.2.52: sent at 14.1 and later only.
+    /// MS-ASPROV 2.2.2.53: sent at 14.1 and later only.
     pub device_information: Option<DeviceInformation>,
     pub policy: Option<PolicyRequest>,
     /// The client's report on a remote wipe it was told to do.
@@ -167,7 +167,7 @@ impl ProvisionResponse {
 
     /// The response tree for a client of `version`, in the element order of ProvisionResponse.xsd.
     pub fn to_element(&self, version: ProtocolVersion) -> Element {
-        // MS-ASPROV 2.2.2.52: DeviceInformation exists from 14.1.
+        // MS-ASPROV 2.2.2.53: DeviceInformation exists from 14.1.
         let device_information = self
             .device_information
             .filter(|_| version >= ProtocolVersion::V14_1)

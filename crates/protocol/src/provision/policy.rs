@@ -34,9 +34,9 @@ pub struct PolicySettings {
     pub require_device_encryption: bool,
     pub min_complex_characters: Option<u8>,
     pub allow_html_email: bool,
-    /// MS-ASPROV 2.2.2.33: 0 all, 4 two weeks, 5 one month, 6 three months, 7 six months.
+    /// MS-ASPROV 2.2.2.31: 0 all, 4 two weeks, 5 one month, 6 three months, 7 six months.
     pub max_calendar_age_filter: u8,
-    /// MS-ASPROV 2.2.2.35: 0 all, 1 one day, 2 three days, 3 one week, 4 two weeks, 5 one month.
+    /// MS-ASPROV 2.2.2.33: 0 all, 1 one day, 2 three days, 3 one week, 4 two weeks, 5 one month.
     pub max_email_age_filter: u8,
 }
 
@@ -90,15 +90,15 @@ impl PolicySettings {
                 self.max_email_age_filter
             ));
         }
-        // MS-ASPROV 2.2.2.39: MinDevicePasswordLength is 1 to 16.
+        // MS-ASPROV 2.2.2.38: MinDevicePasswordLength is 1 to 16.
         if let Some(n) = self.min_password_length.filter(|n| !(1..=16).contains(n)) {
             out.push(format!("min_password_length {n} is outside 1 to 16"));
         }
-        // MS-ASPROV 2.2.2.40: MinDevicePasswordComplexCharacters is 1 to 4.
+        // MS-ASPROV 2.2.2.37: MinDevicePasswordComplexCharacters is 1 to 4.
         if let Some(n) = self.min_complex_characters.filter(|n| !(1..=4).contains(n)) {
             out.push(format!("min_complex_characters {n} is outside 1 to 4"));
         }
-        // MS-ASPROV 2.2.2.34: MaxDevicePasswordFailedAttempts is 4 to 16.
+        // MS-ASPROV 2.2.2.32: MaxDevicePasswordFailedAttempts is 4 to 16.
         if let Some(n) = self.max_failed_attempts.filter(|n| !(4..=16).contains(n)) {
             out.push(format!("max_failed_attempts {n} is outside 4 to 16"));
         }
@@ -191,7 +191,7 @@ impl PolicySettings {
         doc.push_text(p::ALLOW_WI_FI, "1");
         doc.push_text(p::ALLOW_TEXT_MESSAGING, "1");
         doc.push_text(p::ALLOW_POPIMAP_EMAIL, "1");
-        // MS-ASPROV 2.2.2.6: 2 allows Bluetooth fully; AOSP refuses anything else.
+        // MS-ASPROV 2.2.2.2: 2 allows Bluetooth fully; AOSP refuses anything else.
         doc.push_text(p::ALLOW_BLUETOOTH, "2");
         doc.push_text(p::ALLOW_IR_DA, "1");
         doc.push_text(p::REQUIRE_MANUAL_SYNC_WHEN_ROAMING, "0");
@@ -205,7 +205,7 @@ impl PolicySettings {
             p::MAX_EMAIL_AGE_FILTER,
             self.max_email_age_filter.to_string(),
         );
-        // MS-ASPROV 2.2.2.36/37: -1 is no truncation; AOSP refuses any other limit.
+        // MS-ASPROV 2.2.2.34, 2.2.2.35: -1 is no truncation; AOSP refuses any other limit.
         doc.push_text(p::MAX_EMAIL_BODY_TRUNCATION_SIZE, "-1");
         doc.push_text(p::MAX_EMAIL_HTML_BODY_TRUNCATION_SIZE, "-1");
         doc.push_text(p::REQUIRE_SIGNED_SMIME_MESSAGES, "0");

@@ -1,4 +1,4 @@
-//! `settings:DeviceInformation/Set` (MS-ASCMD 2.2.3.54), sent in Settings and, from 14.1, Provision.
+//! `settings:DeviceInformation/Set` (MS-ASCMD 2.2.3.45), sent in Settings and, from 14.1, Provision.
 
 use eas_wbxml::tags::settings as s;
 use eas_wbxml::{Element, Tag};
@@ -32,7 +32,7 @@ impl DeviceInformation {
     /// Reads a `DeviceInformation` element; its `Set` child is required.
     pub fn from_element(el: &Element) -> Result<DeviceInformation, ParseError> {
         let set = el.child(s::SET).ok_or(ParseError::Missing(s::SET))?;
-        // MS-ASCMD 2.2.3.61: EnableOutboundSMS is 0 or 1.
+        // MS-ASCMD 2.2.3.60: EnableOutboundSMS is 0 or 1.
         let enable_outbound_sms = match set.child_text(s::ENABLE_OUTBOUND_SMS) {
             None => None,
             Some(t) => match t.trim() {

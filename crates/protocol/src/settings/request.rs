@@ -6,7 +6,7 @@ use eas_wbxml::Element;
 use super::DeviceInformation;
 use crate::error::{expect_root, optional_number, ParseError};
 
-/// Who an OOF message is for (MS-ASCMD 2.2.3.9, 2.2.3.10, 2.2.3.11).
+/// Who an OOF message is for (MS-ASCMD 2.2.3.14, 2.2.3.12, 2.2.3.13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OofAudience {
     Internal,
@@ -26,7 +26,7 @@ pub struct OofMessage {
 /// `Oof/Set`: the out-of-office state the client wants.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OofSet {
-    /// MS-ASCMD 2.2.3.122: 0 disabled, 1 global, 2 time based.
+    /// MS-ASCMD 2.2.3.124: 0 disabled, 1 global, 2 time based.
     pub state: Option<u8>,
     pub start_time: Option<String>,
     pub end_time: Option<String>,

@@ -11,7 +11,7 @@ use crate::version::ProtocolVersion;
 /// The OOF state to report for `Oof/Get`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OofState {
-    /// MS-ASCMD 2.2.3.122: 0 disabled, 1 global, 2 time based.
+    /// MS-ASCMD 2.2.3.124: 0 disabled, 1 global, 2 time based.
     pub state: u8,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
@@ -103,7 +103,7 @@ fn user_information_element(u: &UserInformation, version: ProtocolVersion) -> El
     let get = if u.status != SettingsStatus::Success {
         None
     } else if version >= ProtocolVersion::V14_1 {
-        // MS-ASCMD 2.2.3.2: from 14.1 the addresses sit in Accounts/Account.
+        // MS-ASCMD 2.2.3.5, 2.2.3.57: from 14.1 the addresses sit in Accounts/Account.
         let addresses = email_addresses(u).with_opt(
             u.primary_smtp_address
                 .as_ref()
@@ -118,7 +118,7 @@ fn user_information_element(u: &UserInformation, version: ProtocolVersion) -> El
             .with(addresses);
         Some(Element::new(s::GET).with(Element::new(s::ACCOUNTS).with(account)))
     } else {
-        // MS-ASCMD 2.2.3.60: below 14.1, Get holds EmailAddresses/SMTPAddress only.
+        // MS-ASCMD 2.2.3.57, 2.2.3.171: below 14.1, Get holds EmailAddresses/SMTPAddress only.
         Some(Element::new(s::GET).with(email_addresses(u)))
     };
     status_only(s::USER_INFORMATION, u.status).with_opt(get)
