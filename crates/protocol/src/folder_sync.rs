@@ -7,6 +7,15 @@ use crate::error::{expect_root, optional_number, required_text, ParseError};
 pub use crate::folder_type::FolderType;
 use crate::status::FolderSyncStatus;
 
+/// A required SyncKey, ServerId or ParentId: FolderHierarchy.xsd allows 1 to 64 characters.
+pub(crate) fn hierarchy_id(parent: &Element, tag: eas_wbxml::Tag) -> Result<String, ParseError> {
+    let value = required_text(parent, tag)?;
+    if value.is_empty() || value.chars().count() > 64 {
+        return Err(ParseError::bad_value(tag, &value));
+    }
+    Ok(value)
+}
+
 /// A FolderSync request: the client's hierarchy sync key, `"0"` the first time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FolderSyncRequest {
@@ -17,12 +26,9 @@ impl FolderSyncRequest {
     /// Reads a request tree whose root is `FolderSync`.
     pub fn from_element(root: &Element) -> Result<FolderSyncRequest, ParseError> {
         expect_root(root, fh::FOLDER_SYNC)?;
-        let sync_key = required_text(root, fh::SYNC_KEY)?;
-        // FolderHierarchy.xsd: a SyncKey is 1 to 64 characters.
-        if sync_key.is_empty() || sync_key.chars().count() > 64 {
-            return Err(ParseError::bad_value(fh::SYNC_KEY, &sync_key));
-        }
-        Ok(FolderSyncRequest { sync_key })
+        Ok(FolderSyncRequest {
+            sync_key: hierarchy_id(root, fh::SYNC_KEY)?,
+        })
     }
 
     /// MS-ASCMD 2.2.3.181.2: key 0 asks for the whole hierarchy from scratch.

@@ -4,8 +4,11 @@
 pub mod autodiscover;
 pub mod command;
 pub mod error;
+pub mod folder_create;
+pub mod folder_delete;
 pub mod folder_sync;
 pub mod folder_type;
+pub mod folder_update;
 pub mod ping;
 pub mod provision;
 pub mod query;

@@ -203,3 +203,43 @@ fn ping_responses_validate_for_every_status() {
         xsd::assert_valid_response("Ping", &format!("ping-{status}"), &bytes);
     }
 }
+
+#[test]
+fn folder_create_update_and_delete_responses_validate() {
+    use eas_protocol::folder_create::FolderCreateResponse;
+    use eas_protocol::folder_delete::FolderDeleteResponse;
+    use eas_protocol::folder_update::FolderUpdateResponse;
+    use eas_protocol::status::FolderStatus;
+    let created = FolderCreateResponse::created("4".into(), "42".into()).to_element();
+    xsd::assert_valid_response(
+        "FolderCreate",
+        "foldercreate-ok",
+        &eas_wbxml::encode(&created),
+    );
+    let failed = FolderCreateResponse::failed(FolderStatus::ParentNotFound).to_element();
+    xsd::assert_valid_response(
+        "FolderCreate",
+        "foldercreate-failed",
+        &eas_wbxml::encode(&failed),
+    );
+    let updated = FolderUpdateResponse {
+        status: FolderStatus::Success,
+        sync_key: Some("5".into()),
+    }
+    .to_element();
+    xsd::assert_valid_response(
+        "FolderUpdate",
+        "folderupdate-ok",
+        &eas_wbxml::encode(&updated),
+    );
+    let deleted = FolderDeleteResponse {
+        status: FolderStatus::Success,
+        sync_key: Some("6".into()),
+    }
+    .to_element();
+    xsd::assert_valid_response(
+        "FolderDelete",
+        "folderdelete-ok",
+        &eas_wbxml::encode(&deleted),
+    );
+}
