@@ -1,5 +1,12 @@
 //! Exchange ActiveSync protocol types: the request line, commands, versions, status codes, and
 //! typed requests and responses built from and to the WBXML tree of `eas-wbxml`.
+//!
+//! - [`query`] reads the URL query in its plain and base64 forms (MS-ASHTTP 2.2.1.1.1);
+//!   [`version`], [`command`] and [`status`] name what it and the responses carry.
+//! - One module per command: [`provision`], [`folder_sync`], [`folder_create`],
+//!   [`folder_update`], [`folder_delete`], [`settings`], [`ping`], and the plain-XML
+//!   [`autodiscover`]. Requests come from an [`eas_wbxml::Element`] with `from_element`
+//!   (errors are [`ParseError`]); responses go to one with `to_element`.
 
 pub mod autodiscover;
 pub mod command;

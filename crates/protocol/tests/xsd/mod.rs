@@ -83,30 +83,3 @@ fn validate(kind: &str, command: &str, name: &str, bytes: &[u8]) {
 pub fn assert_valid_response(command: &str, name: &str, bytes: &[u8]) {
     validate("response", command, name, bytes);
 }
-
-/// Writes a tree as namespaced XML, for tags that libwbxml's tables lack (it cannot decode
-/// Provision's AccountOnlyRemoteWipe, token 0x3B). Every element declares its own namespace.
-pub fn to_xml(el: &eas_wbxml::Element) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    write_xml(el, &mut out);
-    out
-}
-
-fn write_xml(el: &eas_wbxml::Element, out: &mut String) {
-    let ns = el.tag.namespace().unwrap_or("Unknown");
-    let name = el.tag.name().unwrap_or("Unknown");
-    let prefix = ns.to_ascii_lowercase();
-    out.push_str(&format!("<{prefix}:{name} xmlns:{prefix}=\"{ns}:\">"));
-    for child in &el.children {
-        match child {
-            eas_wbxml::Node::Element(e) => write_xml(e, out),
-            eas_wbxml::Node::Text(t) => out.push_str(
-                &t.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;"),
-            ),
-            eas_wbxml::Node::Opaque(_) => panic!("opaque content has no XML form here"),
-        }
-    }
-    out.push_str(&format!("</{prefix}:{name}>"));
-}
