@@ -1,0 +1,67 @@
+//! Criterion benchmark: decode and encode of the whole test corpus (`tests/corpus/*.xml`).
+//!
+//! Each iteration handles every corpus document once; throughput is WBXML bytes per second, and
+//! the time per document is the iteration time divided by the number of documents (printed at
+//! the start). `scripts/bench-libwbxml.sh` times libwbxml's tools on the same documents.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use eas_wbxml::{decode, encode, encode_into, from_xml, Element};
+
+fn corpus() -> Vec<(Element, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).expect("read corpus file");
+            let tree = from_xml(&text).expect("corpus file parses");
+            let bytes = encode(&tree);
+            (tree, bytes)
+        })
+        .collect()
+}
+
+fn codec(c: &mut Criterion) {
+    let docs = corpus();
+    let total: usize = docs.iter().map(|(_, b)| b.len()).sum();
+    println!(
+        "corpus: {} documents, {total} bytes of WBXML (largest {} bytes)",
+        docs.len(),
+        docs.iter().map(|(_, b)| b.len()).max().unwrap_or(0)
+    );
+    let mut group = c.benchmark_group("corpus");
+    group.throughput(Throughput::Bytes(total as u64));
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            for (_, bytes) in &docs {
+                black_box(decode(black_box(bytes)).is_ok());
+            }
+        })
+    });
+    group.bench_function("encode", |b| {
+        b.iter(|| {
+            for (tree, _) in &docs {
+                black_box(encode(black_box(tree)));
+            }
+        })
+    });
+    group.bench_function("encode_into_reused_buffer", |b| {
+        let mut out = Vec::with_capacity(64 * 1024);
+        b.iter(|| {
+            for (tree, _) in &docs {
+                out.clear();
+                encode_into(black_box(tree), &mut out);
+                black_box(out.len());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);
