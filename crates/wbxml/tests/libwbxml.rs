@@ -1,10 +1,10 @@
 //! Cross-check with libwbxml: `wbxml2xml -l ACTIVESYNC -m 0` must read our encodings as the same
 //! tree, for every corpus document and every tag of the table.
 //!
-//! libwbxml 0.11 names about a hundred tags the way older MS-ASWBXML revisions did; [`ALIASES`]
+//! libwbxml 0.11 names 65 tags the way older MS-ASWBXML revisions did; `common/aliases.rs`
 //! maps those names to ours. It has no code page 25 (Find), so documents and tags on that page
 //! are left out of the comparison (and listed in the test output), as are three newer tags it
-//! lacks ([`UNKNOWN_TO_LIBWBXML`]).
+//! lacks (`common/aliases.rs`).
 
 mod common;
 
@@ -12,110 +12,12 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine as _;
+use common::aliases::{ALIASES, NAMESPACE_ALIASES, UNKNOWN_TO_LIBWBXML};
 use common::{corpus, scratch, which};
 use eas_wbxml::{encode, Element, Node, Tag};
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
-
-/// (namespace, libwbxml's name, MS-ASWBXML name): tags libwbxml 0.11 spells the old way.
-const ALIASES: &[(&str, &str, &str)] = &[
-    (
-        "Contacts",
-        "AssistantTelephoneNumber",
-        "AssistantPhoneNumber",
-    ),
-    ("Contacts", "BusinessCity", "BusinessAddressCity"),
-    ("Contacts", "BusinessCountry", "BusinessAddressCountry"),
-    (
-        "Contacts",
-        "BusinessPostalCode",
-        "BusinessAddressPostalCode",
-    ),
-    ("Contacts", "BusinessState", "BusinessAddressState"),
-    ("Contacts", "BusinessStreet", "BusinessAddressStreet"),
-    ("Contacts", "HomeCity", "HomeAddressCity"),
-    ("Contacts", "HomeCountry", "HomeAddressCountry"),
-    ("Contacts", "HomePostalCode", "HomeAddressPostalCode"),
-    ("Contacts", "HomeState", "HomeAddressState"),
-    ("Contacts", "HomeStreet", "HomeAddressStreet"),
-    ("Contacts", "OtherCity", "OtherAddressCity"),
-    ("Contacts", "OtherCountry", "OtherAddressCountry"),
-    ("Contacts", "OtherPostalCode", "OtherAddressPostalCode"),
-    ("Contacts", "OtherState", "OtherAddressState"),
-    ("Contacts", "OtherStreet", "OtherAddressStreet"),
-    ("Email", "Reply-To", "ReplyTo"),
-    ("Email", "DTStamp", "DtStamp"),
-    ("Email", "Recurrence_Type", "Type"),
-    ("Email", "Recurrence_Until", "Until"),
-    ("Email", "Recurrence_Occurrences", "Occurrences"),
-    ("Email", "Recurrence_Interval", "Interval"),
-    ("Email", "Recurrence_DayOfWeek", "DayOfWeek"),
-    ("Email", "Recurrence_DayOfMonth", "DayOfMonth"),
-    ("Email", "Recurrence_WeekOfMonth", "WeekOfMonth"),
-    ("Email", "Recurrence_MonthOfYear", "MonthOfYear"),
-    ("Email", "FlagStatus", "Status"),
-    ("Calendar", "TimeZone", "Timezone"),
-    ("Calendar", "Attendee_Email", "Email"),
-    ("Calendar", "Attendee_Name", "Name"),
-    ("Calendar", "DTStamp", "DtStamp"),
-    ("Calendar", "Exception_Deleted", "Deleted"),
-    ("Calendar", "Exception_StartTime", "ExceptionStartTime"),
-    ("Calendar", "Organizer_Email", "OrganizerEmail"),
-    ("Calendar", "Organizer_Name", "OrganizerName"),
-    ("Calendar", "Recurrence_Type", "Type"),
-    ("Calendar", "Recurrence_Until", "Until"),
-    ("Calendar", "Recurrence_Occurrences", "Occurrences"),
-    ("Calendar", "Recurrence_Interval", "Interval"),
-    ("Calendar", "Recurrence_DayOfWeek", "DayOfWeek"),
-    ("Calendar", "Recurrence_DayOfMonth", "DayOfMonth"),
-    ("Calendar", "Recurrence_WeekOfMonth", "WeekOfMonth"),
-    ("Calendar", "Recurrence_MonthOfYear", "MonthOfYear"),
-    ("Calendar", "Attendee_Status", "AttendeeStatus"),
-    ("Calendar", "Attendee_Type", "AttendeeType"),
-    ("Tasks", "UTCDueDate", "UtcDueDate"),
-    ("Tasks", "Recurrence_Type", "Type"),
-    ("Tasks", "Recurrence_Start", "Start"),
-    ("Tasks", "Recurrence_Until", "Until"),
-    ("Tasks", "Recurrence_Occurrences", "Occurrences"),
-    ("Tasks", "Recurrence_Interval", "Interval"),
-    ("Tasks", "Recurrence_DayOfMonth", "DayOfMonth"),
-    ("Tasks", "Recurrence_DayOfWeek", "DayOfWeek"),
-    ("Tasks", "Recurrence_WeekOfMonth", "WeekOfMonth"),
-    ("Tasks", "Recurrence_MonthOfYear", "MonthOfYear"),
-    ("Tasks", "Recurrence_Regenerate", "Regenerate"),
-    ("Tasks", "Recurrence_DeadOccur", "DeadOccur"),
-    ("Tasks", "UTCStartDate", "UtcStartDate"),
-    ("ValidateCert", "CheckCRL", "CheckCrl"),
-    (
-        "Provision",
-        "DeviceEncryptionEnabled",
-        "RequireStorageCardEncryption",
-    ),
-    ("Settings", "SmtpAddress", "SMTPAddress"),
-    (
-        "Settings",
-        "ihsManagementInformation",
-        "RightsManagementInformation",
-    ),
-    ("ComposeMail", "MIME", "Mime"),
-    ("RightsManagement", "RMOwner", "Owner"),
-    (
-        "RightsManagement",
-        "RemoveRightsManagementDistribution",
-        "RemoveRightsManagementProtection",
-    ),
-];
-
-/// libwbxml's namespace names that differ from ours.
-const NAMESPACE_ALIASES: &[(&str, &str)] = &[("Gal", "GAL")];
-
-/// Tags libwbxml 0.11 does not know (it prints `<unknown/>`), besides all of code page 25.
-const UNKNOWN_TO_LIBWBXML: &[(&str, &str)] = &[
-    ("MeetingResponse", "ProposedStartTime"),
-    ("MeetingResponse", "ProposedEndTime"),
-    ("Provision", "AccountOnlyRemoteWipe"),
-];
 
 fn known_to_libwbxml(tag: Tag) -> bool {
     let (ns, name) = (tag.namespace().unwrap_or(""), tag.name().unwrap_or(""));

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod aliases;
+
 use std::path::{Path, PathBuf};
 
 use eas_wbxml::{from_xml, Element};
