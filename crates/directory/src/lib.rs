@@ -1,0 +1,23 @@
+//! Accounts directory: domains, users with argon2id password hashes, aliases, the per-domain
+//! device-approval policy, login-name resolution and GAL search, over SQLite or PostgreSQL.
+//!
+//! The edge authenticates every request with [`Directory::authenticate`]; the admin API and
+//! CLI call the create/update/delete operations. Passwords exist in clear only inside
+//! [`Password`], whose `Debug` is redacted, and are hashed on the blocking thread pool.
+
+mod auth;
+mod directory;
+mod error;
+mod model;
+mod names;
+mod options;
+mod password;
+mod policy;
+mod store;
+mod users;
+
+pub use directory::Directory;
+pub use error::{AuthError, DirectoryError, Entity};
+pub use model::{Domain, NewUser, Password, User, UserUpdate};
+pub use options::{Argon2Cost, DirectoryOptions};
+pub use policy::{ApprovalPolicy, UnknownApprovalPolicy};

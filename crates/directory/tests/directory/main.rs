@@ -1,0 +1,9 @@
+//! The directory test suite; every test runs against SQLite and against PostgreSQL.
+
+mod harness;
+
+mod approval;
+mod domains;
+mod gal;
+mod login;
+mod users;
