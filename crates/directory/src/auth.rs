@@ -28,8 +28,7 @@ impl Directory {
         let record = match self.resolve(login).await? {
             Resolved::Found(record) => record,
             unresolved => {
-                let dummy = self.dummy_hash().await?;
-                password::verify(password, dummy).await?;
+                password::verify(password, self.dummy_hash()).await?;
                 let error = match unresolved {
                     Resolved::Ambiguous => AuthError::Ambiguous,
                     _ => AuthError::UnknownUser,

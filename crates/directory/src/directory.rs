@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::OnceCell;
-
 use crate::error::{DirectoryError, Entity};
 use crate::model::{Domain, Password};
 use crate::names::normalize_domain;
@@ -18,8 +16,8 @@ pub struct Directory {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) options: Arc<DirectoryOptions>,
     /// Hash that a login of an unknown user is verified against, so that such a login costs
-    /// what a wrong password costs.
-    dummy_hash: Arc<OnceCell<String>>,
+    /// what a wrong password costs. Made at connect time with the configured cost.
+    dummy_hash: Arc<str>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -39,6 +37,8 @@ impl Directory {
             options.default_domain = Some(normalize_domain(&default)?);
         }
         let store = store::open(url, &options).await?;
+        let dummy_hash =
+            password::hash(Password::new("not a real password"), options.argon2).await?;
         tracing::debug!(
             backend = url.split(':').next().unwrap_or_default(),
             default_domain = options.default_domain.as_deref(),
@@ -47,7 +47,7 @@ impl Directory {
         Ok(Directory {
             store,
             options: Arc::new(options),
-            dummy_hash: Arc::new(OnceCell::new()),
+            dummy_hash: dummy_hash.into(),
         })
     }
 
@@ -56,12 +56,8 @@ impl Directory {
         &self.options
     }
 
-    pub(crate) async fn dummy_hash(&self) -> Result<String, DirectoryError> {
-        let cost = self.options.argon2;
-        self.dummy_hash
-            .get_or_try_init(|| password::hash(Password::new("not a real password"), cost))
-            .await
-            .cloned()
+    pub(crate) fn dummy_hash(&self) -> String {
+        self.dummy_hash.to_string()
     }
 
     /// Adds a domain; its name is stored lowercase. `approval` overrides the global

@@ -8,7 +8,8 @@ use crate::password;
 use crate::store::{NewUserRow, SearchPatterns, UserChanges};
 
 impl Directory {
-    /// Creates a user in an existing domain, hashing the password with argon2id.
+    /// Creates a user in an existing domain, hashing the password with argon2id. A blank
+    /// display name becomes the local part.
     pub async fn create_user(&self, new: NewUser) -> Result<User, DirectoryError> {
         let (local_part, domain, address) = parse_address(&new.address)?;
         let domain = self
@@ -20,9 +21,9 @@ impl Directory {
         let password_hash = password::hash(new.password, self.options.argon2).await?;
         let row = NewUserRow {
             domain_id: domain.id,
+            display_name: display_name_or(&new.display_name, &local_part),
             local_part,
             address: address.clone(),
-            display_name: new.display_name.trim().to_owned(),
             password_hash,
         };
         let id = self.store.insert_user(&row).await?;
@@ -67,7 +68,9 @@ impl Directory {
         };
         let password_changed = password_hash.is_some();
         let changes = UserChanges {
-            display_name: update.display_name.map(|name| name.trim().to_owned()),
+            display_name: update
+                .display_name
+                .map(|name| display_name_or(&name, &user.local_part)),
             password_hash,
             disabled: update.disabled,
         };
@@ -153,6 +156,15 @@ impl Directory {
             // Deleted by someone else between our write and this read.
             None => Err(DirectoryError::not_found(Entity::User, address)),
         }
+    }
+}
+
+/// The trimmed display name, or the local part when it is blank: phones show this name in
+/// lists and GAL results, where an empty one looks like a bug.
+fn display_name_or(display_name: &str, local_part: &str) -> String {
+    match display_name.trim() {
+        "" => local_part.to_owned(),
+        name => name.to_owned(),
     }
 }
 

@@ -134,3 +134,24 @@ macro_rules! backend_tests {
     };
 }
 pub(crate) use backend_tests;
+
+/// The `password_hash` column of every user, read past the library.
+pub async fn stored_password_hashes(db: &TestDb) -> Vec<String> {
+    let sql = "SELECT password_hash FROM users ORDER BY id";
+    match db {
+        TestDb::Sqlite { url, .. } => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            sqlx::query_scalar(sql)
+                .fetch_all(&pool)
+                .await
+                .expect("hashes")
+        }
+        TestDb::Postgres { url, .. } => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            sqlx::query_scalar(sql)
+                .fetch_all(&pool)
+                .await
+                .expect("hashes")
+        }
+    }
+}

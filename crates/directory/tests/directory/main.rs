@@ -6,4 +6,5 @@ mod approval;
 mod domains;
 mod gal;
 mod login;
+mod storage;
 mod users;
