@@ -25,6 +25,7 @@ impl fmt::Display for Entity {
 
 /// Failure of a directory operation. Messages never contain a password or a password hash.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DirectoryError {
     #[error("{entity} not found: {name}")]
     NotFound { entity: Entity, name: String },
@@ -38,6 +39,8 @@ pub enum DirectoryError {
     InvalidPassword(&'static str),
     #[error("domain {0} still has users or aliases")]
     DomainHasUsers(String),
+    #[error("invalid postgres schema name {0:?}: expected lowercase letters, digits and _")]
+    InvalidSchema(String),
     #[error("unsupported database url: expected sqlite:// or postgres://")]
     UnsupportedUrl,
     /// sqlx errors carry the statement and the server's message, never bound values, so no
@@ -69,6 +72,7 @@ impl DirectoryError {
 /// Why a login failed. The edge answers every variant but `Directory` with the same 401; the
 /// variants exist so that the log can tell them apart.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// No user or alias matches the login name.
     #[error("unknown user")]

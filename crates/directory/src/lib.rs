@@ -4,6 +4,9 @@
 //! The edge authenticates every request with [`Directory::authenticate`]; the admin API and
 //! CLI call the create/update/delete operations. Passwords exist in clear only inside
 //! [`Password`], whose `Debug` is redacted, and are hashed on the blocking thread pool.
+//!
+//! The schema, the two backends and the login-name rules are described in this crate's
+//! README.md.
 
 mod auth;
 mod directory;

@@ -47,6 +47,10 @@ pub struct DirectoryOptions {
     /// Upper bound of the connection pool. In-memory SQLite always uses one connection, since
     /// each connection would see its own empty database.
     pub max_connections: u32,
+    /// PostgreSQL only: keep the directory's tables (and its migration history) in this schema,
+    /// created if missing, so that it can share a database with other services. `None` uses
+    /// the connection's default `search_path`.
+    pub postgres_schema: Option<String>,
 }
 
 impl Default for DirectoryOptions {
@@ -55,6 +59,7 @@ impl Default for DirectoryOptions {
             argon2: Argon2Cost::default(),
             default_domain: None,
             max_connections: 8,
+            postgres_schema: None,
         }
     }
 }

@@ -15,6 +15,7 @@ pub fn test_options() -> DirectoryOptions {
         argon2: Argon2Cost::INSECURE_FOR_TESTS,
         default_domain: None,
         max_connections: 2,
+        postgres_schema: None,
     }
 }
 

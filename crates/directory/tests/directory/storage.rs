@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use eas_directory::{Argon2Cost, AuthError, Directory, DirectoryError, DirectoryOptions};
 
-use crate::harness::{backend_tests, stored_password_hashes, test_options, user};
+use crate::harness::{backend_tests, stored_password_hashes, test_options, user, TestDb};
 
 #[tokio::test]
 async fn an_in_memory_sqlite_directory_keeps_its_data_across_calls() {
@@ -37,6 +37,27 @@ async fn an_invalid_default_domain_is_refused_at_connect() {
         .await
         .unwrap_err();
     assert!(matches!(err, DirectoryError::InvalidDomain(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn two_postgres_schemas_in_one_database_hold_separate_directories() {
+    let db = TestDb::postgres().await;
+    let in_schema = |schema: &str| DirectoryOptions {
+        postgres_schema: Some(schema.to_owned()),
+        ..test_options()
+    };
+    let a = db.directory(in_schema("directory_a")).await;
+    let b = db.directory(in_schema("directory_b")).await;
+    a.create_domain("example.loc", None).await.unwrap();
+    b.create_domain("example.loc", None).await.unwrap();
+    user(&a, "jdoe@example.loc", "John A", "pw").await;
+    assert!(b.list_users(None).await.unwrap().is_empty());
+    let again = db.directory(in_schema("directory_a")).await;
+    assert_eq!(again.list_users(None).await.unwrap().len(), 1);
+    let err = Directory::connect(db.url(), in_schema("bad; name"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DirectoryError::InvalidSchema(_)), "{err:?}");
 }
 
 #[test]
