@@ -25,8 +25,11 @@ pub enum StoreError {
 #[async_trait]
 pub trait DeviceStore: Send + Sync + 'static {
     /// The device's record, if it has made a request before.
-    async fn get_device(&self, user: &str, device_id: &str)
-        -> Result<Option<DeviceRecord>, StoreError>;
+    async fn get_device(
+        &self,
+        user: &str,
+        device_id: &str,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
 
     /// Creates or replaces a device's record.
     async fn put_device(&self, record: &DeviceRecord) -> Result<(), StoreError>;

@@ -116,12 +116,26 @@ mod tests {
         let store = MemoryStore::new();
         let rec = DeviceRecord::new("a@x.org", "dev1", "Android", ApprovalState::Allowed, 10);
         store.put_device(&rec).await.unwrap();
-        store.put_state("a@x.org", "dev1", "folders", b"{}".to_vec()).await.unwrap();
-        assert_eq!(store.get_device("a@x.org", "dev1").await.unwrap(), Some(rec.clone()));
+        store
+            .put_state("a@x.org", "dev1", "folders", b"{}".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_device("a@x.org", "dev1").await.unwrap(),
+            Some(rec.clone())
+        );
         assert_eq!(store.list_devices(Some("a@x.org")).await.unwrap().len(), 1);
-        assert!(store.list_devices(Some("b@x.org")).await.unwrap().is_empty());
+        assert!(store
+            .list_devices(Some("b@x.org"))
+            .await
+            .unwrap()
+            .is_empty());
         assert!(store.delete_device("a@x.org", "dev1").await.unwrap());
-        assert!(store.get_state("a@x.org", "dev1", "folders").await.unwrap().is_none());
+        assert!(store
+            .get_state("a@x.org", "dev1", "folders")
+            .await
+            .unwrap()
+            .is_none());
         assert!(!store.delete_device("a@x.org", "dev1").await.unwrap());
     }
 
@@ -130,9 +144,16 @@ mod tests {
         let store = MemoryStore::new();
         let rec = DeviceRecord::new("a@x.org", "dev1", "iPhone", ApprovalState::Pending, 10);
         store.put_device(&rec).await.unwrap();
-        store.put_state("a@x.org", "dev1", "folders", vec![1]).await.unwrap();
+        store
+            .put_state("a@x.org", "dev1", "folders", vec![1])
+            .await
+            .unwrap();
         store.clear_state("a@x.org", "dev1").await.unwrap();
-        assert!(store.get_state("a@x.org", "dev1", "folders").await.unwrap().is_none());
+        assert!(store
+            .get_state("a@x.org", "dev1", "folders")
+            .await
+            .unwrap()
+            .is_none());
         assert!(store.get_device("a@x.org", "dev1").await.unwrap().is_some());
     }
 }

@@ -19,9 +19,15 @@ pub enum WipeState {
     #[default]
     None,
     /// An administrator asked for a wipe; the device is told on its next request.
-    Requested { account_only: bool, requested_at: i64 },
+    Requested {
+        account_only: bool,
+        requested_at: i64,
+    },
     /// The device acknowledged the wipe.
-    Acknowledged { account_only: bool, acknowledged_at: i64 },
+    Acknowledged {
+        account_only: bool,
+        acknowledged_at: i64,
+    },
 }
 
 /// What the device said about itself (settings:DeviceInformation, MS-ASCMD 2.2.3.47.2).
@@ -64,7 +70,13 @@ pub struct DeviceRecord {
 
 impl DeviceRecord {
     /// A record for a device seen for the first time.
-    pub fn new(user: &str, device_id: &str, device_type: &str, approval: ApprovalState, now: i64) -> Self {
+    pub fn new(
+        user: &str,
+        device_id: &str,
+        device_type: &str,
+        approval: ApprovalState,
+        now: i64,
+    ) -> Self {
         DeviceRecord {
             user: user.to_owned(),
             device_id: device_id.to_owned(),

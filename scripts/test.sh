@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what the tests need (Debian packages,
+# a Python virtualenv), makes sure PostgreSQL is up, then runs formatting and lint checks, every
+# Rust test (unit, property, integration, both storage backends) and the end-to-end suite that
+# drives the real `eas-server` binary with independent EAS clients.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Builds outside the clone survive between CI runs.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/eas-target}"
+export EAS_VENV="${EAS_VENV:-$HOME/.cache/eas-venv}"
+export EAS_PYTHON="$EAS_VENV/bin/python"
+# The XSD validator ships with the shared specs beside the repository.
+if [ -z "${EAS_XSD_VALIDATE:-}" ] && [ -x "$ROOT/../shared/tools/eas-xsd-validate" ]; then
+    export EAS_XSD_VALIDATE="$ROOT/../shared/tools/eas-xsd-validate"
+fi
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "test dependencies"
+scripts/install-test-deps.sh
+# The validator is a python script; run it with the virtualenv's python (it needs lxml).
+export PATH="$EAS_VENV/bin:$PATH"
+
+step "services"
+scripts/services.sh postgres
+
+step "format and lint"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "rust tests"
+cargo test --workspace
+
+step "end-to-end tests"
+cargo build --quiet -p eas-server
+export EAS_SERVER_BIN="$CARGO_TARGET_DIR/debug/eas-server"
+"$EAS_PYTHON" -m pytest -q tests/e2e

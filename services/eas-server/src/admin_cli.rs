@@ -1,0 +1,327 @@
+//! `eas-server admin ...`: the admin command line, a thin client of the admin HTTP API.
+
+use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::config::Settings;
+
+#[derive(Args)]
+pub struct AdminArgs {
+    /// Base URL of the admin API (default: the configured `admin_listen`).
+    #[arg(long, env = "EAS_ADMIN_URL")]
+    url: Option<String>,
+    /// Admin token (default: `EAS_ADMIN_TOKEN`, else the file `admin-token` in the data directory).
+    #[arg(long, env = "EAS_ADMIN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Subcommand)]
+enum What {
+    /// Mail domains.
+    #[command(subcommand)]
+    Domains(DomainCmd),
+    /// User accounts.
+    #[command(subcommand)]
+    Users(UserCmd),
+    /// Extra addresses of a user.
+    #[command(subcommand)]
+    Aliases(AliasCmd),
+    /// Phones: list, approve, block, wipe.
+    #[command(subcommand)]
+    Devices(DeviceCmd),
+}
+
+#[derive(Subcommand)]
+enum DomainCmd {
+    List,
+    Add {
+        name: String,
+        /// allow_all, require_approval or block; default: the server's global policy.
+        #[arg(long)]
+        approval: Option<String>,
+    },
+    /// Set the device-approval policy of a domain (`inherit` for the global default).
+    SetApproval {
+        name: String,
+        approval: String,
+    },
+    Delete {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    List {
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    Show {
+        address: String,
+    },
+    Add {
+        address: String,
+        #[arg(long)]
+        name: String,
+        /// The password; read from standard input when omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Set a new password (read from standard input when --password is omitted).
+    Passwd {
+        address: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    Rename {
+        address: String,
+        name: String,
+    },
+    Disable {
+        address: String,
+    },
+    Enable {
+        address: String,
+    },
+    Delete {
+        address: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AliasCmd {
+    Add { address: String, alias: String },
+    Remove { alias: String },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    List {
+        #[arg(long)]
+        user: Option<String>,
+        /// Only devices awaiting approval.
+        #[arg(long)]
+        pending: bool,
+    },
+    Show {
+        user: String,
+        device_id: String,
+    },
+    Approve {
+        user: String,
+        device_id: String,
+    },
+    Block {
+        user: String,
+        device_id: String,
+    },
+    Wipe {
+        user: String,
+        device_id: String,
+        /// Remove only this account from the phone (protocol 16.1 phones).
+        #[arg(long)]
+        account_only: bool,
+    },
+    /// Forget the device; it must provision again.
+    Remove {
+        user: String,
+        device_id: String,
+    },
+}
+
+fn read_password(given: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+    if p.is_empty() {
+        anyhow::bail!("empty password on standard input");
+    }
+    Ok(p)
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
+    let base = args
+        .url
+        .unwrap_or_else(|| format!("http://{}", settings.admin_listen));
+    let token = match args.token {
+        Some(t) => t,
+        None => std::fs::read_to_string(settings.data_dir.join("admin-token"))
+            .map(|t| t.trim().to_owned())
+            .map_err(|e| {
+                anyhow::anyhow!("no admin token given and none in the data directory: {e}")
+            })?,
+    };
+    let (method, path, body): (Method, String, Option<Value>) = match args.what {
+        What::Domains(c) => match c {
+            DomainCmd::List => (Method::GET, "/admin/domains".into(), None),
+            DomainCmd::Add { name, approval } => (
+                Method::POST,
+                "/admin/domains".into(),
+                Some(json!({ "name": name, "approval": approval })),
+            ),
+            DomainCmd::SetApproval { name, approval } => {
+                let a = if approval == "inherit" {
+                    Value::Null
+                } else {
+                    json!(approval)
+                };
+                (
+                    Method::PATCH,
+                    format!("/admin/domains/{}", enc(&name)),
+                    Some(json!({ "approval": a })),
+                )
+            }
+            DomainCmd::Delete { name } => (
+                Method::DELETE,
+                format!("/admin/domains/{}", enc(&name)),
+                None,
+            ),
+        },
+        What::Users(c) => match c {
+            UserCmd::List { domain } => match domain {
+                Some(d) => (
+                    Method::GET,
+                    format!("/admin/users?domain={}", enc(&d)),
+                    None,
+                ),
+                None => (Method::GET, "/admin/users".into(), None),
+            },
+            UserCmd::Show { address } => {
+                (Method::GET, format!("/admin/users/{}", enc(&address)), None)
+            }
+            UserCmd::Add {
+                address,
+                name,
+                password,
+            } => {
+                let password = read_password(password)?;
+                (
+                    Method::POST,
+                    "/admin/users".into(),
+                    Some(json!({ "address": address, "display_name": name, "password": password })),
+                )
+            }
+            UserCmd::Passwd { address, password } => {
+                let password = read_password(password)?;
+                (
+                    Method::PATCH,
+                    format!("/admin/users/{}", enc(&address)),
+                    Some(json!({ "password": password })),
+                )
+            }
+            UserCmd::Rename { address, name } => (
+                Method::PATCH,
+                format!("/admin/users/{}", enc(&address)),
+                Some(json!({ "display_name": name })),
+            ),
+            UserCmd::Disable { address } => (
+                Method::PATCH,
+                format!("/admin/users/{}", enc(&address)),
+                Some(json!({ "disabled": true })),
+            ),
+            UserCmd::Enable { address } => (
+                Method::PATCH,
+                format!("/admin/users/{}", enc(&address)),
+                Some(json!({ "disabled": false })),
+            ),
+            UserCmd::Delete { address } => (
+                Method::DELETE,
+                format!("/admin/users/{}", enc(&address)),
+                None,
+            ),
+        },
+        What::Aliases(c) => match c {
+            AliasCmd::Add { address, alias } => (
+                Method::POST,
+                format!("/admin/users/{}/aliases", enc(&address)),
+                Some(json!({ "alias": alias })),
+            ),
+            AliasCmd::Remove { alias } => (
+                Method::DELETE,
+                format!("/admin/aliases/{}", enc(&alias)),
+                None,
+            ),
+        },
+        What::Devices(c) => {
+            let dev = |u: &str, d: &str| format!("/admin/devices/{}/{}", enc(u), enc(d));
+            match c {
+                DeviceCmd::List { user, pending } => {
+                    let mut q = Vec::new();
+                    if let Some(u) = user {
+                        q.push(format!("user={}", enc(&u)));
+                    }
+                    if pending {
+                        q.push("approval=pending".to_owned());
+                    }
+                    let qs = if q.is_empty() {
+                        String::new()
+                    } else {
+                        format!("?{}", q.join("&"))
+                    };
+                    (Method::GET, format!("/admin/devices{qs}"), None)
+                }
+                DeviceCmd::Show { user, device_id } => (Method::GET, dev(&user, &device_id), None),
+                DeviceCmd::Approve { user, device_id } => (
+                    Method::POST,
+                    format!("{}/approve", dev(&user, &device_id)),
+                    None,
+                ),
+                DeviceCmd::Block { user, device_id } => (
+                    Method::POST,
+                    format!("{}/block", dev(&user, &device_id)),
+                    None,
+                ),
+                DeviceCmd::Wipe {
+                    user,
+                    device_id,
+                    account_only,
+                } => (
+                    Method::POST,
+                    format!("{}/wipe", dev(&user, &device_id)),
+                    Some(json!({ "account_only": account_only })),
+                ),
+                DeviceCmd::Remove { user, device_id } => {
+                    (Method::DELETE, dev(&user, &device_id), None)
+                }
+            }
+        }
+    };
+    let client = reqwest::Client::new();
+    let mut req = client
+        .request(method, format!("{}{}", base.trim_end_matches('/'), path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    let shown = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(text);
+    if !shown.is_empty() {
+        println!("{shown}");
+    }
+    if !status.is_success() {
+        anyhow::bail!("admin api answered {status}");
+    }
+    Ok(())
+}

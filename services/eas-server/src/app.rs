@@ -1,0 +1,189 @@
+//! Building and running the all-in-one server: directory, device state, edge and admin API.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use eas_device_state::MemoryStore;
+use eas_directory::{Directory, DirectoryOptions, NewUser};
+use eas_edge::folders::StandardFolders;
+use eas_edge::{admin_router, eas_router, server, Edge};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+
+/// Demo accounts created on first start: address, display name, password. Listed in the README.
+pub const DEMO_DOMAIN: &str = "example.loc";
+pub const DEMO_USERS: [(&str, &str, &str); 2] = [
+    ("jdoe@example.loc", "John Doe", "demo-jdoe-1"),
+    ("asmith@example.loc", "Anna Smith", "demo-asmith-2"),
+];
+
+/// Sets up logging to stderr with the configured filter (`RUST_LOG` wins when set).
+pub fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A built server with bound listeners, ready to run.
+pub struct Application {
+    eas: TcpListener,
+    admin: TcpListener,
+    edge: Arc<Edge>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl Application {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+        let options = DirectoryOptions {
+            default_domain: settings.default_domain.clone(),
+            ..DirectoryOptions::default()
+        };
+        let directory = Directory::connect(&settings.database_url(), options)
+            .await
+            .context("opening the directory database")?;
+        if settings.demo && directory.list_domains().await?.is_empty() {
+            seed_demo(&directory).await?;
+        }
+        if settings.edge.admin_token.is_none() {
+            settings.edge.admin_token = Some(admin_token(&settings.data_dir)?);
+        }
+        let tls = match (&settings.tls.cert, &settings.tls.key) {
+            (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
+            (None, None) => None,
+            _ => anyhow::bail!("tls needs both tls.cert and tls.key"),
+        };
+        let eas = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let admin = TcpListener::bind(settings.admin_listen)
+            .await
+            .with_context(|| format!("binding {}", settings.admin_listen))?;
+        let edge = Edge::new(
+            settings.edge.clone(),
+            directory,
+            Arc::new(MemoryStore::new()),
+            Arc::new(StandardFolders),
+        );
+        Ok(Application {
+            eas,
+            admin,
+            edge,
+            tls,
+        })
+    }
+
+    pub fn eas_addr(&self) -> std::io::Result<SocketAddr> {
+        self.eas.local_addr()
+    }
+
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin.local_addr()
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        // These two lines are the machine-readable announcement tests and scripts wait for.
+        println!(
+            "eas endpoint: {scheme}://{}/Microsoft-Server-ActiveSync",
+            self.eas_addr()?
+        );
+        println!("admin api: http://{}/admin", self.admin_addr()?);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let eas = tokio::spawn(server::serve(
+            self.eas,
+            eas_router(self.edge.clone()),
+            self.tls,
+            stop_rx.clone(),
+        ));
+        let admin = tokio::spawn(server::serve(
+            self.admin,
+            admin_router(self.edge.clone()),
+            None,
+            stop_rx,
+        ));
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+        let _ = tokio::join!(eas, admin);
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn seed_demo(directory: &Directory) -> anyhow::Result<()> {
+    directory.create_domain(DEMO_DOMAIN, None).await?;
+    for (address, name, password) in DEMO_USERS {
+        directory
+            .create_user(NewUser {
+                address: address.into(),
+                display_name: name.into(),
+                password: password.into(),
+            })
+            .await?;
+        println!("demo account: {address} password {password}");
+    }
+    Ok(())
+}
+
+/// The admin token from `data_dir/admin-token`, generated on first start.
+fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("admin-token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        let t = t.trim().to_owned();
+        if !t.is_empty() {
+            return Ok(t);
+        }
+    }
+    let bytes: [u8; 24] = rand::random();
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &token)?;
+    println!("admin token written to {}", path.display());
+    Ok(token)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Layered configuration: built-in defaults, then a TOML file, then `EAS_` environment variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use eas_edge::EdgeConfig;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Everything `eas-server` reads at start-up.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Phone-facing address (Microsoft-Server-ActiveSync and Autodiscover).
+    pub listen: SocketAddr,
+    /// Admin API address; keep it private.
+    pub admin_listen: SocketAddr,
+    /// Where the embedded server keeps its SQLite database and the generated admin token.
+    pub data_dir: PathBuf,
+    /// Directory database; defaults to SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// `tracing` filter, e.g. `info` or `eas_edge=debug,info`.
+    pub log: String,
+    /// Serve TLS directly (for use without an ingress) when both files are set.
+    pub tls: TlsSettings,
+    /// Create the demo domain and users when the directory is empty.
+    pub demo: bool,
+    /// Bare user names (`jdoe`) log in to this domain.
+    pub default_domain: Option<String>,
+    #[serde(skip_serializing)]
+    pub edge: EdgeConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct TlsSettings {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            log: "info".into(),
+            tls: TlsSettings::default(),
+            demo: true,
+            default_domain: None,
+            edge: EdgeConfig::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then the file (if given), then `EAS_*` variables (`EAS_EDGE__PUBLIC_URL` sets
+    /// `edge.public_url`).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                anyhow::bail!("configuration file {} does not exist", f.display());
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("EAS_").split("__").ignore(&["config"]));
+        Ok(fig.extract()?)
+    }
+
+    /// The directory database URL.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("directory.db").display()))
+    }
+}

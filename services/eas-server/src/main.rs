@@ -1,0 +1,48 @@
+//! `eas-server`: the whole EAS server in one process (SQLite, in-memory device state), plus the
+//! admin command line that talks to a running server's admin API.
+
+mod admin_cli;
+mod app;
+mod config;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "eas-server",
+    version,
+    about = "Exchange ActiveSync server, all services in one process"
+)]
+struct Cli {
+    /// Configuration file (TOML); `EAS_`-prefixed environment variables override it.
+    #[arg(long, short, env = "EAS_CONFIG", global = true)]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server (the default).
+    Serve,
+    /// Administer a running server through its admin API.
+    Admin(admin_cli::AdminArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = config::Settings::load(cli.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command.unwrap_or(Cmd::Serve) {
+        Cmd::Serve => {
+            app::init_tracing(&settings.log);
+            runtime.block_on(async {
+                let app = app::Application::build(settings).await?;
+                app.run_until_stopped().await
+            })
+        }
+        Cmd::Admin(args) => runtime.block_on(admin_cli::run(&settings, args)),
+    }
+}

@@ -1,0 +1,361 @@
+//! The admin HTTP API (JSON, bearer token): domains, users, aliases and devices.
+//!
+//! It listens on its own address, apart from the phone-facing port, so that an ingress can keep it
+//! private. Every change to an account forgets cached logins so that a new password or a disabled
+//! account takes effect at once on this replica.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use eas_device_state::{ApprovalState, DeviceRecord, WipeState};
+use eas_directory::{ApprovalPolicy, DirectoryError, NewUser, UserUpdate};
+use eas_protocol::version::ProtocolVersion;
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::context::now;
+use crate::router::Edge;
+
+/// An admin API error: HTTP status and a lowercase message.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> Self {
+        let status = match &e {
+            DirectoryError::NotFound { .. } => StatusCode::NOT_FOUND,
+            DirectoryError::Duplicate { .. } | DirectoryError::DomainHasUsers(_) => {
+                StatusCode::CONFLICT
+            }
+            DirectoryError::InvalidAddress(_)
+            | DirectoryError::InvalidDomain(_)
+            | DirectoryError::InvalidPassword(_) => StatusCode::BAD_REQUEST,
+            _ => {
+                tracing::error!(error = %e, "admin api directory failure");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+impl From<eas_device_state::StoreError> for ApiError {
+    fn from(e: eas_device_state::StoreError) -> Self {
+        tracing::error!(error = %e, "admin api device store failure");
+        ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The admin router. Without a configured token every request is refused.
+pub fn router(edge: Arc<Edge>) -> Router {
+    Router::new()
+        .route("/admin/domains", get(list_domains).post(create_domain))
+        .route(
+            "/admin/domains/{name}",
+            get(get_domain).patch(update_domain).delete(delete_domain),
+        )
+        .route("/admin/users", get(list_users).post(create_user))
+        .route(
+            "/admin/users/{address}",
+            get(get_user).patch(update_user).delete(delete_user),
+        )
+        .route("/admin/users/{address}/aliases", post(add_alias))
+        .route("/admin/aliases/{alias}", delete(remove_alias))
+        .route("/admin/devices", get(list_devices))
+        .route(
+            "/admin/devices/{user}/{device_id}",
+            get(get_device).delete(delete_device),
+        )
+        .route("/admin/devices/{user}/{device_id}/approve", post(approve))
+        .route("/admin/devices/{user}/{device_id}/block", post(block))
+        .route("/admin/devices/{user}/{device_id}/wipe", post(wipe))
+        .route_layer(middleware::from_fn_with_state(edge.clone(), require_token))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(edge)
+}
+
+async fn require_token(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
+    let Some(expected) = edge.config.admin_token.as_deref().filter(|t| !t.is_empty()) else {
+        return ApiError(
+            StatusCode::FORBIDDEN,
+            "admin api disabled: no admin token configured".into(),
+        )
+        .into_response();
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        tracing::warn!("admin api request with a wrong or missing token");
+        return ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong admin token".into(),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+#[derive(Deserialize)]
+struct DomainBody {
+    name: String,
+    #[serde(default)]
+    approval: Option<ApprovalPolicy>,
+}
+
+#[derive(Deserialize)]
+struct DomainPatch {
+    approval: Option<ApprovalPolicy>,
+}
+
+async fn list_domains(State(edge): State<Arc<Edge>>) -> ApiResult<Response> {
+    Ok(Json(edge.directory.list_domains().await?).into_response())
+}
+
+async fn create_domain(
+    State(edge): State<Arc<Edge>>,
+    Json(body): Json<DomainBody>,
+) -> ApiResult<Response> {
+    let d = edge
+        .directory
+        .create_domain(&body.name, body.approval)
+        .await?;
+    tracing::info!(domain = %d.name, "domain created");
+    Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+async fn get_domain(
+    State(edge): State<Arc<Edge>>,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(edge.directory.get_domain(&name).await?).into_response())
+}
+
+async fn update_domain(
+    State(edge): State<Arc<Edge>>,
+    Path(name): Path<String>,
+    Json(body): Json<DomainPatch>,
+) -> ApiResult<Response> {
+    edge.directory
+        .set_domain_approval(&name, body.approval)
+        .await?;
+    Ok(Json(edge.directory.get_domain(&name).await?).into_response())
+}
+
+async fn delete_domain(
+    State(edge): State<Arc<Edge>>,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    edge.directory.delete_domain(&name).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct UserFilter {
+    domain: Option<String>,
+}
+
+async fn list_users(
+    State(edge): State<Arc<Edge>>,
+    Query(f): Query<UserFilter>,
+) -> ApiResult<Response> {
+    Ok(Json(edge.directory.list_users(f.domain.as_deref()).await?).into_response())
+}
+
+async fn create_user(
+    State(edge): State<Arc<Edge>>,
+    Json(body): Json<NewUser>,
+) -> ApiResult<Response> {
+    let u = edge.directory.create_user(body).await?;
+    tracing::info!(user = %u.address, "user created");
+    Ok((StatusCode::CREATED, Json(u)).into_response())
+}
+
+async fn get_user(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(edge.directory.get_user(&address).await?).into_response())
+}
+
+async fn update_user(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    Json(body): Json<UserUpdate>,
+) -> ApiResult<Response> {
+    let u = edge.directory.update_user(&address, body).await?;
+    edge.forget_logins();
+    tracing::info!(user = %u.address, disabled = u.disabled, "user updated");
+    Ok(Json(u).into_response())
+}
+
+async fn delete_user(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+) -> ApiResult<Response> {
+    edge.directory.delete_user(&address).await?;
+    edge.forget_logins();
+    tracing::info!(user = %address, "user deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct AliasBody {
+    alias: String,
+}
+
+async fn add_alias(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    Json(body): Json<AliasBody>,
+) -> ApiResult<Response> {
+    edge.directory.add_alias(&address, &body.alias).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(edge.directory.get_user(&address).await?),
+    )
+        .into_response())
+}
+
+async fn remove_alias(
+    State(edge): State<Arc<Edge>>,
+    Path(alias): Path<String>,
+) -> ApiResult<Response> {
+    edge.directory.remove_alias(&alias).await?;
+    edge.forget_logins();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct DeviceFilter {
+    user: Option<String>,
+    /// `pending`, `allowed` or `blocked`.
+    approval: Option<ApprovalState>,
+}
+
+async fn list_devices(
+    State(edge): State<Arc<Edge>>,
+    Query(f): Query<DeviceFilter>,
+) -> ApiResult<Response> {
+    let user = f.user.map(|u| u.to_lowercase());
+    let mut list = edge.devices.list_devices(user.as_deref()).await?;
+    if let Some(a) = f.approval {
+        list.retain(|d| d.approval == a);
+    }
+    Ok(Json(list).into_response())
+}
+
+async fn find_device(edge: &Edge, user: &str, device_id: &str) -> ApiResult<DeviceRecord> {
+    edge.devices
+        .get_device(&user.to_lowercase(), device_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                format!("device not found: {user}/{device_id}"),
+            )
+        })
+}
+
+async fn get_device(
+    State(edge): State<Arc<Edge>>,
+    Path((user, device_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    Ok(Json(find_device(&edge, &user, &device_id).await?).into_response())
+}
+
+async fn delete_device(
+    State(edge): State<Arc<Edge>>,
+    Path((user, device_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    if !edge
+        .devices
+        .delete_device(&user.to_lowercase(), &device_id)
+        .await?
+    {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("device not found: {user}/{device_id}"),
+        ));
+    }
+    tracing::info!(user = %user, device_id = %device_id, "device partnership removed");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn set_approval(
+    edge: &Edge,
+    user: &str,
+    device_id: &str,
+    a: ApprovalState,
+) -> ApiResult<Response> {
+    let mut d = find_device(edge, user, device_id).await?;
+    d.approval = a;
+    edge.devices.put_device(&d).await?;
+    tracing::info!(user = %d.user, device_id = %d.device_id, approval = ?a, "device approval changed");
+    Ok(Json(d).into_response())
+}
+
+async fn approve(
+    State(edge): State<Arc<Edge>>,
+    Path((user, device_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    set_approval(&edge, &user, &device_id, ApprovalState::Allowed).await
+}
+
+async fn block(
+    State(edge): State<Arc<Edge>>,
+    Path((user, device_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    set_approval(&edge, &user, &device_id, ApprovalState::Blocked).await
+}
+
+#[derive(Deserialize, Default)]
+struct WipeBody {
+    #[serde(default)]
+    account_only: bool,
+}
+
+async fn wipe(
+    State(edge): State<Arc<Edge>>,
+    Path((user, device_id)): Path<(String, String)>,
+    body: Option<Json<WipeBody>>,
+) -> ApiResult<Response> {
+    let account_only = body.map(|b| b.0.account_only).unwrap_or_default();
+    let mut d = find_device(&edge, &user, &device_id).await?;
+    // MS-ASPROV 2.2.2.1: AccountOnlyRemoteWipe exists only in protocol 16.1; an older phone would
+    // not understand it, and a full wipe is not what was asked for.
+    let v16_1 = d
+        .protocol_version
+        .as_deref()
+        .and_then(|v| v.parse::<ProtocolVersion>().ok())
+        .is_some_and(|v| v >= ProtocolVersion::V16_1);
+    if account_only && !v16_1 {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            "account-only wipe needs a device on protocol 16.1; block the device or use a full wipe".into(),
+        ));
+    }
+    d.wipe = WipeState::Requested {
+        account_only,
+        requested_at: now(),
+    };
+    edge.devices.put_device(&d).await?;
+    tracing::warn!(user = %d.user, device_id = %d.device_id, account_only, "remote wipe requested");
+    Ok(Json(d).into_response())
+}

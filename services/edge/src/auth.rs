@@ -1,0 +1,155 @@
+//! HTTP Basic authentication (MS-ASHTTP 2.2.1.1.2.2) against the directory, with a short cache.
+//!
+//! Phones send credentials with every request; verifying an argon2 hash each time would cost tens
+//! of milliseconds of CPU per request, so a successful login is remembered for a short time as a
+//! salted SHA-256 digest of the password (never the password itself).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use eas_directory::{AuthError, Directory, User};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Credentials from an `Authorization: Basic` header. The password never appears in `Debug`.
+pub struct Credentials {
+    pub login: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("login", &self.login)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Parses an `Authorization` header value of the Basic scheme (RFC 7617).
+pub fn parse_basic(value: &str) -> Option<Credentials> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (login, password) = text.split_once(':')?;
+    if login.is_empty() {
+        return None;
+    }
+    Some(Credentials {
+        login: login.to_owned(),
+        password: password.to_owned(),
+    })
+}
+
+struct Cached {
+    digest: [u8; 32],
+    user: User,
+    expires: Instant,
+}
+
+/// Successful logins remembered for `ttl`, keyed by the login as typed.
+pub struct AuthCache {
+    salt: [u8; 32],
+    ttl: Duration,
+    entries: Mutex<HashMap<String, Cached>>,
+}
+
+impl AuthCache {
+    pub fn new(ttl: Duration) -> Self {
+        AuthCache {
+            salt: rand::random(),
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn digest(&self, password: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    /// Checks the credentials, from the cache when possible, else against the directory.
+    pub async fn authenticate(
+        &self,
+        directory: &Directory,
+        creds: &Credentials,
+    ) -> Result<User, AuthError> {
+        let key = creds.login.to_lowercase();
+        let digest = self.digest(&creds.password);
+        if let Ok(entries) = self.entries.lock() {
+            if let Some(c) = entries.get(&key) {
+                if c.expires > Instant::now() && bool::from(c.digest.ct_eq(&digest)) {
+                    return Ok(c.user.clone());
+                }
+            }
+        }
+        let user = directory
+            .authenticate(&creds.login, &creds.password)
+            .await?;
+        if !self.ttl.is_zero() {
+            if let Ok(mut entries) = self.entries.lock() {
+                let now = Instant::now();
+                if entries.len() > 100_000 {
+                    entries.retain(|_, c| c.expires > now);
+                }
+                entries.insert(
+                    key,
+                    Cached {
+                        digest,
+                        user: user.clone(),
+                        expires: now + self.ttl,
+                    },
+                );
+            }
+        }
+        Ok(user)
+    }
+
+    /// Forgets every cached login (after an administrator changed a password or an account).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_parsed_in_every_login_form() {
+        for login in ["jdoe@example.org", "EXAMPLE\\jdoe", "jdoe"] {
+            let v = base64::engine::general_purpose::STANDARD.encode(format!("{login}:p:w"));
+            let c = parse_basic(&format!("Basic {v}")).unwrap();
+            assert_eq!(c.login, login);
+            assert_eq!(c.password, "p:w");
+        }
+    }
+
+    #[test]
+    fn malformed_authorization_headers_are_rejected() {
+        assert!(parse_basic("Bearer abc").is_none());
+        assert!(parse_basic("Basic !!!").is_none());
+        let no_colon = base64::engine::general_purpose::STANDARD.encode("jdoe");
+        assert!(parse_basic(&format!("Basic {no_colon}")).is_none());
+    }
+
+    #[test]
+    fn credentials_debug_output_hides_the_password() {
+        let c = Credentials {
+            login: "a".into(),
+            password: "secret".into(),
+        };
+        assert!(!format!("{c:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,84 @@
+//! Edge configuration: public URL, limits, provisioning policy, device approval, login throttling.
+
+use eas_directory::ApprovalPolicy;
+use eas_protocol::provision::PolicySettings;
+use serde::Deserialize;
+
+/// Everything the edge needs to know that is not per request.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct EdgeConfig {
+    /// The URL phones reach the server at, as Autodiscover hands it out
+    /// (e.g. `https://mail.example.org/Microsoft-Server-ActiveSync`).
+    pub public_url: String,
+    /// Requests with a larger body are answered with HTTP 413.
+    pub max_request_bytes: usize,
+    pub provisioning: ProvisioningConfig,
+    /// What happens to a device that has not been seen before, unless its domain says otherwise.
+    pub device_approval: ApprovalPolicy,
+    pub auth: AuthConfig,
+    /// The bearer token of the admin API; without one the admin API refuses every request.
+    pub admin_token: Option<String>,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        EdgeConfig {
+            public_url: "http://127.0.0.1:8080/Microsoft-Server-ActiveSync".into(),
+            max_request_bytes: 50 * 1024 * 1024,
+            provisioning: ProvisioningConfig::default(),
+            device_approval: ApprovalPolicy::AllowAll,
+            auth: AuthConfig::default(),
+            admin_token: None,
+        }
+    }
+}
+
+/// The device policy (MS-ASPROV) and whether phones must accept it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct ProvisioningConfig {
+    /// When false, commands are served without a policy key (no Provision needed).
+    pub required: bool,
+    /// Accept phones that acknowledge with Status 2 (some policies not applied), as Exchange's
+    /// `AllowNonProvisionableDevices` does; when false they get no final key.
+    pub allow_partial_compliance: bool,
+    pub policy: PolicySettings,
+}
+
+impl Default for ProvisioningConfig {
+    fn default() -> Self {
+        ProvisioningConfig {
+            required: true,
+            allow_partial_compliance: true,
+            policy: PolicySettings::default(),
+        }
+    }
+}
+
+/// Login caching and the throttling of failed logins.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// Realm in `WWW-Authenticate`.
+    pub realm: String,
+    /// How long a successful login is remembered, so that argon2 does not run on every request.
+    pub cache_seconds: u64,
+    /// Failed logins per account within the window before further attempts are refused.
+    pub max_failures_per_account: u32,
+    /// Failed logins per client address within the window before further attempts are refused.
+    pub max_failures_per_ip: u32,
+    pub failure_window_seconds: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            realm: "ActiveSync".into(),
+            cache_seconds: 300,
+            max_failures_per_account: 10,
+            max_failures_per_ip: 50,
+            failure_window_seconds: 300,
+        }
+    }
+}

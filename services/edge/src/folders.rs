@@ -1,0 +1,62 @@
+//! Where the folder hierarchy comes from: the data services own their folders, the edge lists them.
+
+use async_trait::async_trait;
+use eas_protocol::folder_sync::Folder as FolderEntry;
+use eas_protocol::folder_type::FolderType;
+
+/// One folder as FolderSync reports it (MS-ASCMD 2.2.3.186 Type; ParentId "0" is the root).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Folder {
+    pub server_id: String,
+    pub parent_id: String,
+    pub display_name: String,
+    pub folder_type: u8,
+}
+
+impl Folder {
+    /// The folder as the FolderSync response carries it.
+    pub fn to_entry(&self) -> FolderEntry {
+        FolderEntry {
+            server_id: self.server_id.clone(),
+            parent_id: self.parent_id.clone(),
+            display_name: self.display_name.clone(),
+            folder_type: FolderType::from_code(self.folder_type).unwrap_or(FolderType::UserGeneric),
+        }
+    }
+}
+
+/// A source of a user's folders.
+#[async_trait]
+pub trait FolderSource: Send + Sync + 'static {
+    async fn folders(&self, user: &str) -> Result<Vec<Folder>, String>;
+}
+
+/// The standard folders every mailbox has, until the mail, calendar and contacts services
+/// provide their own. Tasks and Notes are not listed because they are not served.
+pub struct StandardFolders;
+
+/// The standard set: server id, display name, type.
+const STANDARD: [(&str, &str, FolderType); 7] = [
+    ("1", "Inbox", FolderType::Inbox),
+    ("2", "Drafts", FolderType::Drafts),
+    ("3", "Deleted Items", FolderType::DeletedItems),
+    ("4", "Sent Items", FolderType::SentItems),
+    ("5", "Outbox", FolderType::Outbox),
+    ("6", "Calendar", FolderType::Calendar),
+    ("7", "Contacts", FolderType::Contacts),
+];
+
+#[async_trait]
+impl FolderSource for StandardFolders {
+    async fn folders(&self, _user: &str) -> Result<Vec<Folder>, String> {
+        Ok(STANDARD
+            .iter()
+            .map(|(id, name, t)| Folder {
+                server_id: (*id).to_owned(),
+                parent_id: "0".to_owned(),
+                display_name: (*name).to_owned(),
+                folder_type: *t as u8,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,25 @@
+//! The EAS edge: HTTP in, WBXML decoding, authentication, provisioning and command dispatch.
+//!
+//! The edge owns everything about HTTP (MS-ASHTTP): OPTIONS, both query forms, Basic
+//! authentication, protocol version negotiation, policy-key checks, and the WBXML body. It keeps
+//! no state of its own that another replica would need: devices and sync state live in a
+//! [`eas_device_state::DeviceStore`], accounts in the [`eas_directory::Directory`].
+
+pub mod admin;
+mod auth;
+mod autodiscover;
+pub mod config;
+mod context;
+mod error;
+mod folder_sync;
+pub mod folders;
+mod options;
+mod provision;
+mod router;
+pub mod server;
+mod settings;
+mod throttle;
+
+pub use config::EdgeConfig;
+pub use error::EdgeError;
+pub use router::{admin_router, eas_router, Edge};

@@ -1,0 +1,174 @@
+//! The admin API: token, users, domains, aliases, and what account changes do to logins.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_admin_api_refuses_requests_without_the_token() {
+    let s = TestServer::start().await;
+    let r = s
+        .http
+        .get(format!("{}/admin/users", s.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s
+        .http
+        .get(format!("{}/admin/users", s.admin))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn users_are_created_listed_renamed_and_deleted() {
+    let s = TestServer::start().await;
+    let (code, u) = s
+        .admin(Method::POST, "/admin/users", Some(json!({"address": "Anna@Example.loc", "display_name": "Anna", "password": "pw-anna-1"})))
+        .await;
+    assert_eq!(code, 201);
+    assert_eq!(u["address"], "anna@example.loc");
+    assert!(u.get("password").is_none() && u.get("password_hash").is_none());
+    let (code, _) = s
+        .admin(
+            Method::POST,
+            "/admin/users",
+            Some(json!({"address": "anna@example.loc", "display_name": "Anna", "password": "x"})),
+        )
+        .await;
+    assert_eq!(code, 409);
+    let (code, _) = s
+        .admin(
+            Method::POST,
+            "/admin/users",
+            Some(json!({"address": "bob@nowhere.test", "display_name": "Bob", "password": "x"})),
+        )
+        .await;
+    assert_eq!(code, 404);
+    let (_, list) = s
+        .admin(Method::GET, "/admin/users?domain=example.loc", None)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let (code, u) = s
+        .admin(
+            Method::PATCH,
+            "/admin/users/anna@example.loc",
+            Some(json!({"display_name": "Anna Smith"})),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(u["display_name"], "Anna Smith");
+    let (code, _) = s
+        .admin(Method::DELETE, "/admin/users/anna@example.loc", None)
+        .await;
+    assert_eq!(code, 204);
+    let (code, _) = s
+        .admin(Method::GET, "/admin/users/anna@example.loc", None)
+        .await;
+    assert_eq!(code, 404);
+}
+
+#[tokio::test]
+async fn a_password_change_takes_effect_at_once_despite_the_login_cache() {
+    let s = TestServer::start().await;
+    let d = s.device("pw1", "14.1");
+    assert_eq!(
+        d.post("Provision", Some(&provision_request(None, None)))
+            .await
+            .status,
+        200
+    );
+    let (code, _) = s
+        .admin(
+            Method::PATCH,
+            &format!("/admin/users/{USER}"),
+            Some(json!({"password": "new-password-2"})),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        d.post("Provision", Some(&provision_request(None, None)))
+            .await
+            .status,
+        401
+    );
+    let mut d2 = s.device("pw1", "14.1");
+    d2.password = "new-password-2".into();
+    assert_eq!(
+        d2.post("Provision", Some(&provision_request(None, None)))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_alias_logs_in_to_its_user() {
+    let s = TestServer::start().await;
+    let (code, u) = s
+        .admin(
+            Method::POST,
+            &format!("/admin/users/{USER}/aliases"),
+            Some(json!({"alias": "john@example.loc"})),
+        )
+        .await;
+    assert_eq!(code, 201);
+    assert_eq!(u["aliases"][0], "john@example.loc");
+    let mut d = s.device("alias1", "14.1");
+    d.login = "john@example.loc".into();
+    assert_eq!(
+        d.post("Provision", Some(&provision_request(None, None)))
+            .await
+            .status,
+        200
+    );
+    let (_, devs) = s
+        .admin(Method::GET, &format!("/admin/devices?user={USER}"), None)
+        .await;
+    assert_eq!(devs.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_domain_with_users_cannot_be_deleted() {
+    let s = TestServer::start().await;
+    let (code, _) = s
+        .admin(Method::DELETE, "/admin/domains/example.loc", None)
+        .await;
+    assert_eq!(code, 409);
+    let (code, d) = s
+        .admin(
+            Method::POST,
+            "/admin/domains",
+            Some(json!({"name": "Other.test"})),
+        )
+        .await;
+    assert_eq!(code, 201);
+    assert_eq!(d["name"], "other.test");
+    let (code, _) = s
+        .admin(Method::DELETE, "/admin/domains/other.test", None)
+        .await;
+    assert_eq!(code, 204);
+}
+
+#[tokio::test]
+async fn removing_a_device_makes_it_provision_again() {
+    let s = TestServer::start().await;
+    let mut d = s.device("rm1", "14.1");
+    d.provision().await;
+    let (code, _) = s
+        .admin(Method::DELETE, &format!("/admin/devices/{USER}/rm1"), None)
+        .await;
+    assert_eq!(code, 204);
+    let r = d.folder_sync("0").await;
+    assert_eq!(
+        r.text(&[eas_wbxml::tags::folder_hierarchy::STATUS])
+            .as_deref(),
+        Some("142")
+    );
+}

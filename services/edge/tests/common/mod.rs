@@ -1,0 +1,295 @@
+//! Test harness: the real edge on port 0 with a fresh SQLite directory, and a small EAS client.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command as Process;
+use std::sync::Arc;
+
+use base64::Engine;
+use eas_device_state::MemoryStore;
+use eas_directory::{Argon2Cost, Directory, DirectoryOptions, NewUser};
+use eas_edge::folders::StandardFolders;
+use eas_edge::{admin_router, eas_router, server, Edge, EdgeConfig};
+use eas_wbxml::{tags, Element};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub const DOMAIN: &str = "example.loc";
+pub const USER: &str = "jdoe@example.loc";
+pub const PASSWORD: &str = "correct horse";
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A running edge with its admin API.
+pub struct TestServer {
+    pub base: String,
+    pub admin: String,
+    pub edge: Arc<Edge>,
+    pub http: reqwest::Client,
+    _stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+/// The default test configuration: cheap enough, with an admin token and a default domain.
+pub fn test_config() -> EdgeConfig {
+    EdgeConfig {
+        admin_token: Some(ADMIN_TOKEN.into()),
+        ..EdgeConfig::default()
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(test_config()).await
+    }
+
+    pub async fn start_with(mut config: EdgeConfig) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("dir.db").display());
+        let options = DirectoryOptions {
+            argon2: Argon2Cost::INSECURE_FOR_TESTS,
+            default_domain: Some(DOMAIN.into()),
+            ..DirectoryOptions::default()
+        };
+        let directory = Directory::connect(&url, options).await.unwrap();
+        directory.create_domain(DOMAIN, None).await.unwrap();
+        directory
+            .create_user(NewUser {
+                address: USER.into(),
+                display_name: "John Doe".into(),
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap();
+        let eas = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", eas.local_addr().unwrap());
+        config.public_url = format!("{base}/Microsoft-Server-ActiveSync");
+        let edge = Edge::new(
+            config,
+            directory,
+            Arc::new(MemoryStore::new()),
+            Arc::new(StandardFolders),
+        );
+        let (stop, rx) = watch::channel(false);
+        tokio::spawn(server::serve(
+            eas,
+            eas_router(edge.clone()),
+            None,
+            rx.clone(),
+        ));
+        let admin_base = format!("http://{}", admin.local_addr().unwrap());
+        tokio::spawn(server::serve(admin, admin_router(edge.clone()), None, rx));
+        TestServer {
+            base,
+            admin: admin_base,
+            edge,
+            http: reqwest::Client::new(),
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    /// A client for one device of the default user at a protocol version.
+    pub fn device(&self, device_id: &str, version: &str) -> Device<'_> {
+        Device {
+            server: self,
+            device_id: device_id.into(),
+            device_type: "Android".into(),
+            version: version.into(),
+            login: USER.into(),
+            password: PASSWORD.into(),
+            policy_key: None,
+        }
+    }
+
+    /// An admin API request.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.admin, path))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+/// One phone talking to the server.
+pub struct Device<'a> {
+    pub server: &'a TestServer,
+    pub device_id: String,
+    pub device_type: String,
+    pub version: String,
+    pub login: String,
+    pub password: String,
+    pub policy_key: Option<String>,
+}
+
+/// A response: HTTP status, headers and the decoded WBXML body, if any.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub raw: Vec<u8>,
+    pub body: Option<Element>,
+}
+
+impl Reply {
+    /// The text of the element at a path of tags below the root.
+    pub fn text(&self, path: &[eas_wbxml::Tag]) -> Option<String> {
+        let mut el = self.body.as_ref()?;
+        for t in path {
+            el = el.child(*t)?;
+        }
+        el.text_content()
+    }
+}
+
+impl Device<'_> {
+    pub fn basic(&self) -> String {
+        let raw = format!("{}:{}", self.login, self.password);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    }
+
+    /// POSTs a command in the plain query form.
+    pub async fn post(&self, cmd: &str, body: Option<&Element>) -> Reply {
+        let url = format!(
+            "{}/Microsoft-Server-ActiveSync?Cmd={cmd}&User={}&DeviceId={}&DeviceType={}",
+            self.server.base, self.login, self.device_id, self.device_type
+        );
+        let mut req = self
+            .server
+            .http
+            .post(url)
+            .header("Authorization", self.basic())
+            .header("MS-ASProtocolVersion", &self.version)
+            .header("User-Agent", "eas-test/1.0")
+            .header("Content-Type", "application/vnd.ms-sync.wbxml");
+        if let Some(k) = &self.policy_key {
+            req = req.header("X-MS-PolicyKey", k);
+        }
+        if let Some(b) = body {
+            req = req.body(eas_wbxml::encode(b));
+        }
+        let resp = req.send().await.unwrap();
+        read_reply(resp).await
+    }
+
+    /// Runs both phases of Provision and keeps the final policy key.
+    pub async fn provision(&mut self) -> String {
+        let first = self
+            .post("Provision", Some(&provision_request(None, None)))
+            .await;
+        assert_eq!(first.status, 200);
+        let temp = policy_key(&first).expect("temporary policy key");
+        let second = self
+            .post(
+                "Provision",
+                Some(&provision_request(Some(&temp), Some("1"))),
+            )
+            .await;
+        assert_eq!(second.status, 200);
+        let key = policy_key(&second).expect("final policy key");
+        assert_ne!(key, temp);
+        self.policy_key = Some(key.clone());
+        key
+    }
+
+    pub async fn folder_sync(&self, key: &str) -> Reply {
+        let body = Element::new(tags::folder_hierarchy::FOLDER_SYNC)
+            .with_text(tags::folder_hierarchy::SYNC_KEY, key);
+        self.post("FolderSync", Some(&body)).await
+    }
+}
+
+pub async fn read_reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let raw = resp.bytes().await.unwrap().to_vec();
+    let body = if raw.is_empty() || raw[0] > 3 {
+        None
+    } else {
+        Some(eas_wbxml::decode(&raw).expect("response is valid wbxml"))
+    };
+    Reply {
+        status,
+        headers,
+        raw,
+        body,
+    }
+}
+
+/// A Provision request: initial (no key) or acknowledgement (key and status).
+pub fn provision_request(key: Option<&str>, status: Option<&str>) -> Element {
+    use tags::provision as p;
+    let mut policy = Element::new(p::POLICY).with_text(p::POLICY_TYPE, "MS-EAS-Provisioning-WBXML");
+    if let Some(k) = key {
+        policy.push_text(p::POLICY_KEY, k);
+    }
+    if let Some(s) = status {
+        policy.push_text(p::STATUS, s);
+    }
+    Element::new(p::PROVISION).with(Element::new(p::POLICIES).with(policy))
+}
+
+/// The PolicyKey of a Provision response.
+pub fn policy_key(r: &Reply) -> Option<String> {
+    use tags::provision as p;
+    r.text(&[p::POLICIES, p::POLICY, p::POLICY_KEY])
+}
+
+/// Where the XSD validator lives: `EAS_XSD_VALIDATE` or the shared tools beside the repository.
+fn validator() -> PathBuf {
+    std::env::var_os("EAS_XSD_VALIDATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/tools/eas-xsd-validate"
+            ))
+        })
+}
+
+/// Asserts that a WBXML response body is valid against Microsoft's XSD for the command.
+pub fn assert_xsd_valid(command: &str, reply: &Reply) {
+    let tool = validator();
+    assert!(
+        tool.exists(),
+        "xsd validator not found at {} (set EAS_XSD_VALIDATE; run scripts/install-test-deps.sh)",
+        tool.display()
+    );
+    let file = tempfile::Builder::new()
+        .suffix(".wbxml")
+        .tempfile()
+        .unwrap();
+    std::fs::write(file.path(), &reply.raw).unwrap();
+    let python = std::env::var("EAS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Process::new(python)
+        .arg(&tool)
+        .args(["--kind", "response", "--command", command])
+        .arg(file.path())
+        .output()
+        .expect("run the xsd validator (run scripts/install-test-deps.sh)");
+    assert!(
+        out.status.success(),
+        "{command} response is not valid against the xsd:\n{}\n{}\n{:?}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        reply.body
+    );
+}
