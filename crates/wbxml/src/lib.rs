@@ -3,7 +3,8 @@
 //! The codec does no I/O. [`decode`] turns a WBXML document into an [`Element`] tree and rejects
 //! malformed input with a [`DecodeError`]; [`encode`] writes a tree back out. Tags are named by
 //! code page and token ([`Tag`]); the constants in [`tags`] are generated from the MS-ASWBXML
-//! code page table (pages 0 to 25).
+//! code page table (pages 0 to 25). [`to_xml`] and [`from_xml`] give the tree a readable XML form
+//! (module [`xml`]), used by the test corpus. See `docs/wbxml.md` for what is accepted and rejected.
 
 mod decode;
 mod encode;
