@@ -174,4 +174,35 @@ backend_tests! {
         let err = dir.delete_user("jdoe@example.loc").await.unwrap_err();
         assert!(matches!(err, DirectoryError::NotFound { entity: Entity::User, .. }));
     }
+
+    async fn concurrent_creations_all_land_and_a_raced_duplicate_lands_once(db: &TestDb) {
+        let dir = db.directory(test_options()).await;
+        dir.create_domain("example.loc", None).await.unwrap();
+        let create = |address: String| {
+            let dir = dir.clone();
+            tokio::spawn(async move {
+                dir.create_user(NewUser {
+                    address,
+                    display_name: "Someone".into(),
+                    password: "pw".into(),
+                })
+                .await
+            })
+        };
+        let distinct: Vec<_> = (0..8).map(|i| create(format!("user{i}@example.loc"))).collect();
+        let same: Vec<_> = (0..4).map(|_| create("same@example.loc".into())).collect();
+        for task in distinct {
+            task.await.unwrap().unwrap();
+        }
+        let mut created = 0;
+        for task in same {
+            match task.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(DirectoryError::Duplicate { .. }) => {}
+                Err(e) => panic!("unexpected error: {e:?}"),
+            }
+        }
+        assert_eq!(created, 1);
+        assert_eq!(dir.list_users(None).await.unwrap().len(), 9);
+    }
 }
