@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from pyactivesync import Client, FolderType
+from pyactivesync.exceptions import StatusError
 import pyactivesync._http as pyas_http
 
 from conftest import DEMO_PASSWORDS
@@ -96,8 +97,9 @@ def test_quarantined_device_gets_data_only_after_approval(server):
     try:
         with client(server, device_id=device_id) as c:
             c.provision()
-            with pytest.raises(Exception):
+            with pytest.raises(StatusError) as err:
                 c.list_folders()
+            assert err.value.code == "129"
             pending = server.admin("GET", "/admin/devices?approval=pending").json()
             assert any(d["device_id"] == device_id for d in pending)
             r = server.admin("POST", f"/admin/devices/{USER}/{device_id}/approve")

@@ -41,6 +41,17 @@ pub struct Application {
 
 impl Application {
     pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
+        let policy = &settings.edge.provisioning.policy;
+        let problems = policy.problems();
+        if !problems.is_empty() {
+            anyhow::bail!("invalid provisioning policy: {}", problems.join("; "));
+        }
+        for setting in policy.aosp_unsupported() {
+            tracing::warn!(
+                setting,
+                "android's built-in client reports this policy setting as unsupported"
+            );
+        }
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
         let options = DirectoryOptions {

@@ -76,3 +76,43 @@ impl Settings {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("directory.db").display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_overrides_defaults_and_nested_edge_keys_keep_their_own_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("eas.toml");
+        std::fs::write(
+            &f,
+            "listen = \"127.0.0.1:9999\"\n[edge]\npublic_url = \"https://m.example.org/Microsoft-Server-ActiveSync\"\n[edge.provisioning.policy]\nmin_password_length = 6\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&f)).unwrap();
+        assert_eq!(s.listen.port(), 9999);
+        assert_eq!(s.admin_listen.port(), 8081);
+        assert_eq!(
+            s.edge.public_url,
+            "https://m.example.org/Microsoft-Server-ActiveSync"
+        );
+        assert_eq!(s.edge.provisioning.policy.min_password_length, Some(6));
+        assert!(s.edge.provisioning.required);
+    }
+
+    #[test]
+    fn an_unknown_policy_key_or_a_missing_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("eas.toml");
+        std::fs::write(&f, "[edge.provisioning.policy]\nno_such_setting = true\n").unwrap();
+        assert!(Settings::load(Some(&f)).is_err());
+        assert!(Settings::load(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn the_default_database_lives_in_the_data_directory() {
+        let s = Settings::default();
+        assert_eq!(s.database_url(), "sqlite://data/directory.db");
+    }
+}
