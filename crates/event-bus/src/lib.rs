@@ -1,0 +1,1 @@
+//! Change events between services (work in progress).

@@ -1,0 +1,1 @@
+//! The mail service (work in progress).
