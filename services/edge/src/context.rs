@@ -190,11 +190,19 @@ fn check_policy_key(edge: &Edge, ctx: &RequestCtx) -> Result<(), EdgeError> {
 }
 
 /// Decodes the WBXML body; an empty body gives `None`.
-pub fn decode_body(ctx: &RequestCtx, body: &[u8]) -> Result<Option<Element>, EdgeError> {
+pub fn decode_body(
+    edge: &Edge,
+    ctx: &RequestCtx,
+    body: &[u8],
+) -> Result<Option<Element>, EdgeError> {
     if body.is_empty() {
         return Ok(None);
     }
-    match eas_wbxml::decode(body) {
+    let limits = eas_wbxml::Limits {
+        max_bytes: edge.config.max_request_bytes,
+        ..eas_wbxml::Limits::default()
+    };
+    match eas_wbxml::decode_with(body, &limits) {
         Ok(el) => Ok(Some(el)),
         Err(e) => {
             tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, error = %e, "undecodable wbxml body");

@@ -189,7 +189,7 @@ async fn eas_post(
         let body = read_body(headers, body, edge.config.max_request_bytes).await?;
         let mut ctx = RequestCtx::load(edge, line, version, user, headers).await?;
         context::admit(edge, &mut ctx).await?;
-        let doc = context::decode_body(&ctx, &body)?;
+        let doc = context::decode_body(edge, &ctx, &body)?;
         tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, cmd = %ctx.line.command.name(), "request");
         match ctx.line.command {
             Command::Provision => provision::handle(edge, &mut ctx, doc).await,
