@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need (Debian packages,
-# a Python virtualenv), makes sure PostgreSQL is up, then runs formatting and lint checks, every
-# Rust test (unit, property, integration, both storage backends) and the end-to-end suite that
+# a Python virtualenv), makes sure PostgreSQL and Redis are up, then runs formatting and lint checks, every
+# Rust test (unit, property, integration, every storage backend) and the end-to-end suite that
 # drives the real `eas-server` binary with independent EAS clients.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ scripts/install-test-deps.sh
 export PATH="$EAS_VENV/bin:$PATH"
 
 step "services"
-scripts/services.sh postgres
+scripts/services.sh postgres redis
 
 step "format and lint"
 cargo fmt --all -- --check

@@ -1,14 +1,17 @@
 //! Per-device state shared by every edge replica: provisioning, policy keys, approval, wipe, sync state.
 //!
-//! The [`DeviceStore`] trait is what the edge uses; [`MemoryStore`] is the embedded implementation.
+//! The [`DeviceStore`] trait is what the edge uses; [`MemoryStore`] is the embedded implementation
+//! and [`RedisStore`] the cluster's.
 //! A device is named by the canonical address of its user and the `DeviceId` it sends, because one
 //! phone can carry accounts of several users and each account is provisioned on its own.
 
 mod memory;
 mod record;
+mod redis_store;
 
 pub use memory::MemoryStore;
 pub use record::{ApprovalState, DeviceInfo, DeviceRecord, WipeState};
+pub use redis_store::RedisStore;
 
 use async_trait::async_trait;
 
