@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eas_device_state::{
-    ApprovalState, DeviceRecord, DeviceStore, MemoryStore, RedisStore, StoreError, WipeState,
+    ApprovalState, DeviceRecord, DeviceStore, RedisStore, StoreError, WipeState,
 };
 
 fn redis_url() -> String {
