@@ -1,1 +1,17 @@
-//! Change events between services (work in progress).
+//! Change events between services: what changed for whom, and the bus that carries it.
+//!
+//! A service that owns data (mail, calendar, contacts) publishes a [`ChangeEvent`] after each
+//! write commits; the push service subscribes and wakes the phones of that user. The event is
+//! only a hint: the folder counter it carries is the truth, so a lost event delays a wake-up but
+//! never loses a change (the phone's next Ping or Sync sees the counter moved).
+//!
+//! [`EventBus`] is the seam: [`InProcessBus`] (tokio broadcast) serves the one-process server;
+//! a Kafka implementation keyed by [`ChangeEvent::key`] can sit behind the same trait.
+
+mod bus;
+mod event;
+mod in_process;
+
+pub use bus::{BusError, EventBus, EventFilter, Subscription};
+pub use event::{ChangeEvent, DataClass, UnknownDataClass};
+pub use in_process::InProcessBus;
