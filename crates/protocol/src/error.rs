@@ -58,6 +58,53 @@ pub(crate) fn optional_number<T: std::str::FromStr>(
     }
 }
 
+/// The trimmed text of a child element, if the child is present.
+pub(crate) fn optional_text(parent: &eas_wbxml::Element, tag: Tag) -> Option<String> {
+    parent.child_text(tag).map(|t| t.trim().to_string())
+}
+
+/// The number in a required child element.
+pub(crate) fn required_number<T: std::str::FromStr>(
+    parent: &eas_wbxml::Element,
+    tag: Tag,
+) -> Result<T, ParseError> {
+    optional_number(parent, tag)?.ok_or(ParseError::Missing(tag))
+}
+
+/// A boolean child element, if present. MS-ASDTYPE 2.1: `0` or `1`; the XSD's `true` and
+/// `false` are accepted too.
+pub(crate) fn optional_bool(
+    parent: &eas_wbxml::Element,
+    tag: Tag,
+) -> Result<Option<bool>, ParseError> {
+    parent
+        .child_text(tag)
+        .map(|t| bool_value(tag, &t))
+        .transpose()
+}
+
+/// A boolean element's text: `0`, `1`, `false` or `true`.
+pub(crate) fn bool_value(tag: Tag, text: &str) -> Result<bool, ParseError> {
+    match text.trim() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(ParseError::bad_value(tag, text)),
+    }
+}
+
+/// A required identifier (SyncKey, CollectionId, ServerId, ...): 1 to `max` characters.
+pub(crate) fn required_id(
+    parent: &eas_wbxml::Element,
+    tag: Tag,
+    max: usize,
+) -> Result<String, ParseError> {
+    let value = required_text(parent, tag)?;
+    if value.is_empty() || value.chars().count() > max {
+        return Err(ParseError::bad_value(tag, &value));
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,14 @@
 //!   [`folder_update`], [`folder_delete`], [`settings`], [`ping`], and the plain-XML
 //!   [`autodiscover`]. Requests come from an [`eas_wbxml::Element`] with `from_element`
 //!   (errors are [`ParseError`]); responses go to one with `to_element`.
+//! - Item commands: [`sync`], with the Email class in [`email`], the AirSyncBase body and
+//!   attachment elements and the body choice in [`body`], and MS-ASDTYPE dates in [`datetime`].
 
 pub mod autodiscover;
+pub mod body;
 pub mod command;
+pub mod datetime;
+pub mod email;
 pub mod error;
 pub mod folder_create;
 pub mod folder_delete;
@@ -21,6 +26,7 @@ pub mod provision;
 pub mod query;
 pub mod settings;
 pub mod status;
+pub mod sync;
 pub mod version;
 
 pub use command::Command;

@@ -230,6 +230,105 @@ status_enum! {
     }
 }
 
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.17: `Status` of Sync, for the whole request, a collection or an item.
+    /// PHONE_FLOWS.md: AOSP wipes the folder on 3, runs FolderSync on 8 and 12, backs off on 5
+    /// and 16.
+    SyncStatus {
+        Success = 1,
+        /// Invalid or mismatched sync key: the client starts again from key 0.
+        InvalidSyncKey = 3,
+        ProtocolError = 4,
+        ServerError = 5,
+        /// The client sent a malformed or invalid item.
+        ConversionError = 6,
+        /// The server's version of the item won the conflict.
+        Conflict = 7,
+        ObjectNotFound = 8,
+        /// The mailbox may be full.
+        CannotComplete = 9,
+        FolderHierarchyChanged = 12,
+        /// An empty or partial request arrived with no cached request to complete it.
+        IncompleteRequest = 13,
+        /// Wait or HeartbeatInterval out of range; the response carries `Limit`.
+        InvalidWaitOrHeartbeat = 14,
+        /// Too many collections in the request.
+        InvalidRequest = 15,
+        Retry = 16,
+    }
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.7: `Status` of GetItemEstimate.
+    GetItemEstimateStatus {
+        Success = 1,
+        InvalidCollection = 2,
+        /// The collection's sync state is not primed: the client must Sync with key 0 first.
+        SyncStateNotPrimed = 3,
+        InvalidSyncKey = 4,
+    }
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.10: `Status` of MoveItems. 3 is success. PHONE_FLOWS.md: AOSP
+    /// retries on 7 and rolls the move back on 1, 2 and 5.
+    MoveItemsStatus {
+        InvalidSource = 1,
+        InvalidDestination = 2,
+        Success = 3,
+        SameSourceAndDestination = 4,
+        /// The item cannot be moved (to more than one place, or it is locked for moving).
+        CannotMove = 5,
+        Locked = 7,
+    }
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.8: `Status` of ItemOperations and of each of its operations.
+    ItemOperationsStatus {
+        Success = 1,
+        ProtocolError = 2,
+        ServerError = 3,
+        DocumentLibraryBadUri = 4,
+        DocumentLibraryAccessDenied = 5,
+        DocumentLibraryNotFound = 6,
+        DocumentLibraryConnectionFailed = 7,
+        InvalidByteRange = 8,
+        UnknownStore = 9,
+        EmptyFile = 10,
+        DataTooLarge = 11,
+        IoFailure = 12,
+        ConversionFailed = 14,
+        InvalidAttachment = 15,
+        AccessDenied = 16,
+        PartialSuccess = 17,
+        CredentialsRequired = 18,
+        /// Options and MoveAlways both missing from a conversation Move.
+        MissingMoveOptions = 155,
+        /// Action not supported (a conversation Move whose destination is not a mail folder).
+        ActionNotSupported = 156,
+    }
+}
+
+status_enum! {
+    /// MS-ASCMD 2.2.3.177.13: `Status` of Search and of its `Store`.
+    SearchStatus {
+        Success = 1,
+        InvalidRequest = 2,
+        ServerError = 3,
+        BadLink = 4,
+        AccessDenied = 5,
+        NotFound = 6,
+        ConnectionFailed = 7,
+        TooComplex = 8,
+        TimedOut = 10,
+        FolderSyncRequired = 11,
+        EndOfRetrievableRange = 12,
+        AccessBlocked = 13,
+        CredentialsRequired = 14,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +383,30 @@ mod tests {
             Some(FolderStatus::ParentNotFound)
         );
         assert_eq!(FolderStatus::from_code(7), None);
+    }
+
+    #[test]
+    fn the_statuses_of_the_item_commands_have_the_spec_values() {
+        let codes = |all: &[u8]| all.to_vec();
+        let sync: Vec<u8> = SyncStatus::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(sync, codes(&[1, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16]));
+        let est: Vec<u8> = GetItemEstimateStatus::ALL
+            .iter()
+            .map(|s| s.code())
+            .collect();
+        assert_eq!(est, codes(&[1, 2, 3, 4]));
+        let mv: Vec<u8> = MoveItemsStatus::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(mv, codes(&[1, 2, 3, 4, 5, 7]));
+        assert_eq!(
+            MoveItemsStatus::from_code(3),
+            Some(MoveItemsStatus::Success)
+        );
+        let io: Vec<u8> = ItemOperationsStatus::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(
+            io,
+            codes(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 155, 156])
+        );
+        let search: Vec<u8> = SearchStatus::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(search, codes(&[1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14]));
     }
 }
