@@ -13,6 +13,7 @@ mod context;
 mod error;
 mod folder_sync;
 pub mod folders;
+pub mod mail_source;
 mod options;
 mod provision;
 mod router;
