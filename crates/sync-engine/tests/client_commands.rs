@@ -76,7 +76,10 @@ async fn a_client_change_is_applied_and_not_echoed_back() {
     let a = folder.create(Some(NOW)).id;
     let k2 = synced(&folder).await;
     let mut s = Session::open(Some(k2.state), &k2.key.to_string(), &opts()).unwrap();
-    let decisions = s.client_changes(&folder, &[a.clone()]).await.unwrap();
+    let decisions = s
+        .client_changes(&folder, std::slice::from_ref(&a))
+        .await
+        .unwrap();
     assert_eq!(decisions, vec![ChangeDecision::Apply]);
     let changed = folder.update(&a, Some(NOW)).unwrap();
     s.record_client_change(&changed);
@@ -98,7 +101,10 @@ async fn a_conflicting_change_loses_to_the_server_by_default_and_the_server_vers
     };
     folder.create(None);
     let mut s = Session::open(Some(k2.state), &k2.key.to_string(), &small).unwrap();
-    let decisions = s.client_changes(&folder, &[a.clone()]).await.unwrap();
+    let decisions = s
+        .client_changes(&folder, std::slice::from_ref(&a))
+        .await
+        .unwrap();
     assert_eq!(decisions, vec![ChangeDecision::Conflict]);
     let plan = s.plan(&folder).await.unwrap();
     assert_eq!(kinds(&plan.commands), vec![("change", a.clone())]);
@@ -126,7 +132,10 @@ async fn with_conflict_zero_the_client_wins() {
         ..opts()
     };
     let mut s = Session::open(Some(k2.state), &k2.key.to_string(), &client_wins).unwrap();
-    let decisions = s.client_changes(&folder, &[a.clone()]).await.unwrap();
+    let decisions = s
+        .client_changes(&folder, std::slice::from_ref(&a))
+        .await
+        .unwrap();
     assert_eq!(decisions, vec![ChangeDecision::Apply]);
     let changed = folder.update(&a, Some(NOW)).unwrap();
     s.record_client_change(&changed);
@@ -157,13 +166,18 @@ async fn a_resent_client_change_is_not_applied_twice_nor_called_a_conflict() {
     let k2 = synced(&folder).await;
     let key = k2.key.to_string();
     let mut s = Session::open(Some(k2.state), &key, &opts()).unwrap();
-    s.client_changes(&folder, &[a.clone()]).await.unwrap();
+    s.client_changes(&folder, std::slice::from_ref(&a))
+        .await
+        .unwrap();
     let changed = folder.update(&a, Some(NOW)).unwrap();
     s.record_client_change(&changed);
     let plan = s.plan(&folder).await.unwrap();
     let lost = s.commit(plan);
     let mut again = Session::open(Some(lost.state), &key, &opts()).unwrap();
-    let decisions = again.client_changes(&folder, &[a.clone()]).await.unwrap();
+    let decisions = again
+        .client_changes(&folder, std::slice::from_ref(&a))
+        .await
+        .unwrap();
     assert_eq!(decisions, vec![ChangeDecision::AlreadyApplied]);
     let plan = again.plan(&folder).await.unwrap();
     assert!(plan.commands.is_empty());
