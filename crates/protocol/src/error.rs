@@ -105,6 +105,14 @@ pub(crate) fn required_id(
     Ok(value)
 }
 
+/// The text of a child element holding either text or opaque bytes (MIME, ConversationId).
+pub(crate) fn text_or_opaque(el: &eas_wbxml::Element) -> Vec<u8> {
+    match el.opaque_content() {
+        Some(bytes) => bytes.to_vec(),
+        None => el.text_content().unwrap_or_default().into_bytes(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

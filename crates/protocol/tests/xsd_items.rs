@@ -36,3 +36,62 @@ fn move_items_responses_validate_for_every_status() {
     let bytes = eas_wbxml::encode(&resp.to_element());
     xsd::assert_valid_response("MoveItems", "moveitems-all", &bytes);
 }
+
+#[test]
+fn item_operations_responses_with_every_operation_validate() {
+    use eas_protocol::email::Email;
+    use eas_protocol::item_operations::*;
+    use eas_protocol::status::ItemOperationsStatus as S;
+    use eas_protocol::ProtocolVersion;
+    let email = Email {
+        subject: Some("Figures".into()),
+        from: Some("alice@example.com".into()),
+        categories: vec!["Work".into()],
+        conversation_id: Some(vec![0, 1, 0xFE]),
+        ..Email::default()
+    };
+    let item = FetchResponse {
+        collection_id: Some("5".into()),
+        server_id: Some("5:12".into()),
+        class: Some("Email".into()),
+        properties: Some(FetchProperties::Item(
+            email.properties(ProtocolVersion::V14_1).expect("supported"),
+        )),
+        ..FetchResponse::failed(S::Success)
+    };
+    let attachment = |data| FetchResponse {
+        file_reference: Some("5:12:1".into()),
+        properties: Some(FetchProperties::Attachment {
+            range: Some(ByteRange { start: 0, end: 2 }),
+            total: Some(3),
+            content_type: Some("text/plain".into()),
+            data,
+        }),
+        ..FetchResponse::failed(S::Success)
+    };
+    let resp = ItemOperationsResponse {
+        status: S::Success,
+        responses: vec![
+            OperationResponse::Fetch(item),
+            OperationResponse::Fetch(attachment(FetchData::base64(b"abc"))),
+            OperationResponse::Fetch(attachment(FetchData::Opaque(b"abc".to_vec()))),
+            OperationResponse::Fetch(FetchResponse {
+                file_reference: Some("nope".into()),
+                ..FetchResponse::failed(S::InvalidAttachment)
+            }),
+            OperationResponse::EmptyFolderContents {
+                status: S::Success,
+                collection_id: "7".into(),
+            },
+            OperationResponse::Move {
+                status: S::ActionNotSupported,
+                conversation_id: vec![1, 2, 3],
+            },
+        ],
+    };
+    let bytes = eas_wbxml::encode(&resp.to_element());
+    xsd::assert_valid_response("ItemOperations", "itemoperations-all", &bytes);
+    let bare = ItemOperationsResponse::status_only(S::ProtocolError);
+    let bytes = eas_wbxml::encode(&bare.to_element());
+    xsd::assert_valid_response("ItemOperations", "itemoperations-status", &bytes);
+}

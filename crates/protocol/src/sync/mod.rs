@@ -8,6 +8,7 @@ mod response;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use options::mime_support;
 pub use options::{ConflictPolicy, FilterType, MimeSupport, SyncOptions};
 pub use request::{ClientCommand, SyncCollection, SyncRequest};
 pub use response::{ItemResponse, ServerCommand, SyncCollectionResponse, SyncResponse};

@@ -83,6 +83,17 @@ pub enum MimeSupport {
     Always = 2,
 }
 
+/// Reads an optional `airsync:MIMESupport` child (Sync, ItemOperations and Search options).
+pub(crate) fn mime_support(parent: &Element) -> Result<Option<MimeSupport>, ParseError> {
+    match optional_number::<u8>(parent, a::MIME_SUPPORT)? {
+        None => Ok(None),
+        Some(0) => Ok(Some(MimeSupport::Never)),
+        Some(1) => Ok(Some(MimeSupport::SmimeOnly)),
+        Some(2) => Ok(Some(MimeSupport::Always)),
+        Some(n) => Err(ParseError::bad_value(a::MIME_SUPPORT, &n.to_string())),
+    }
+}
+
 /// MS-ASCMD 2.2.3.34: which side wins a conflict; the server's when absent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -110,13 +121,7 @@ pub struct SyncOptions {
 impl SyncOptions {
     /// Reads an `Options` element.
     pub fn from_element(el: &Element) -> Result<SyncOptions, ParseError> {
-        let mime_support = match optional_number::<u8>(el, a::MIME_SUPPORT)? {
-            None => None,
-            Some(0) => Some(MimeSupport::Never),
-            Some(1) => Some(MimeSupport::SmimeOnly),
-            Some(2) => Some(MimeSupport::Always),
-            Some(n) => return Err(ParseError::bad_value(a::MIME_SUPPORT, &n.to_string())),
-        };
+        let mime_support = mime_support(el)?;
         let conflict = match optional_number::<u8>(el, a::CONFLICT)? {
             None => None,
             Some(0) => Some(ConflictPolicy::ClientWins),
