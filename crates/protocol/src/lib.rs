@@ -7,12 +7,13 @@
 //!   [`folder_update`], [`folder_delete`], [`settings`], [`ping`], and the plain-XML
 //!   [`autodiscover`]. Requests come from an [`eas_wbxml::Element`] with `from_element`
 //!   (errors are [`ParseError`]); responses go to one with `to_element`.
-//! - Item commands: [`sync`], [`get_item_estimate`], [`move_items`], [`item_operations`], with the Email class in [`email`], the AirSyncBase body and
+//! - Item commands: [`sync`], [`get_item_estimate`], [`move_items`], [`item_operations`], [`compose_mail`], with the Email class in [`email`], the AirSyncBase body and
 //!   attachment elements and the body choice in [`body`], and MS-ASDTYPE dates in [`datetime`].
 
 pub mod autodiscover;
 pub mod body;
 pub mod command;
+pub mod compose_mail;
 pub mod datetime;
 pub mod email;
 pub mod error;

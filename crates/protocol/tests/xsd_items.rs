@@ -95,3 +95,22 @@ fn item_operations_responses_with_every_operation_validate() {
     let bytes = eas_wbxml::encode(&bare.to_element());
     xsd::assert_valid_response("ItemOperations", "itemoperations-status", &bytes);
 }
+
+#[test]
+fn send_mail_smart_reply_and_smart_forward_failures_validate() {
+    use eas_protocol::compose_mail::{ComposeKind, ComposeMailResponse};
+    use eas_protocol::status::CommonStatus;
+    for (kind, command) in [
+        (ComposeKind::SendMail, "SendMail"),
+        (ComposeKind::SmartReply, "SmartReply"),
+        (ComposeKind::SmartForward, "SmartForward"),
+    ] {
+        let resp = ComposeMailResponse {
+            kind,
+            status: Some(CommonStatus::MailSubmissionFailed),
+        };
+        let el = resp.to_element().expect("a failure has a body");
+        let bytes = eas_wbxml::encode(&el);
+        xsd::assert_valid_response(command, &format!("{command}-failed"), &bytes);
+    }
+}
