@@ -8,7 +8,7 @@ use crate::filter::{FilterType, Window};
 use crate::item::{Cursor, ItemSource, ItemVersion};
 use crate::key::SyncKey;
 use crate::session::{Base, Session, SessionKind};
-use crate::state::{CollectionState, Previous, Stamp};
+use crate::state::{ClientLog, CollectionState, Previous, Stamp};
 
 /// How many versions one call to [`ItemSource::changes_after`] asks for.
 const SCAN_BATCH: usize = 512;
@@ -72,9 +72,11 @@ struct Planner<'a> {
     commands: Vec<ServerCommand>,
     limit: usize,
     window: Window,
+    /// Versions the client's own commands produced in this request.
+    own: HashMap<&'a str, u64>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
     fn holds(&self, id: &str) -> Option<Stamp> {
         match self.pending.get(id) {
             Some(decided) => *decided,
@@ -85,7 +87,14 @@ impl Planner<'_> {
     /// MS-ASCMD 2.2.3.32: Add for a new item within the window, Change for a newer version of a held
     /// item, Delete for a held item now a tombstone, SoftDelete for a held item outside the window
     /// (2.2.3.172); nothing for items neither held nor within the window.
+    ///
+    /// A version the client itself produced in this request produces nothing: the device learns the
+    /// ServerId of its Add only from the Responses element, so even an Add dated outside the window is
+    /// soft-deleted in the next answer (by the held-date sweep), not in this one.
     fn decide(&self, v: &ItemVersion) -> Option<ServerCommand> {
+        if self.own.get(v.id.as_str()) == Some(&v.modseq) {
+            return None;
+        }
         let held = self.holds(&v.id);
         if v.deleted {
             return held.map(|_| ServerCommand::Delete(v.id.clone()));
@@ -134,6 +143,7 @@ fn stamp_of(v: &ItemVersion) -> Stamp {
 /// tombstones were purged, held items that aged out of the window, then the change log after the cursor.
 async fn compute<S: ItemSource + ?Sized>(
     state: &CollectionState,
+    client: &ClientLog,
     forced: &[ItemVersion],
     source: &S,
     limit: usize,
@@ -146,6 +156,9 @@ async fn compute<S: ItemSource + ?Sized>(
         commands: Vec::new(),
         limit,
         window: state.filter.window(now),
+        own: (client.adds.iter().map(|a| (a.id.as_str(), a.stamp.modseq)))
+            .chain(client.changes.iter().map(|(id, s)| (id.as_str(), s.modseq)))
+            .collect(),
     };
     for v in forced {
         if let Some(cmd) = p.decide(v) {
@@ -170,7 +183,11 @@ async fn compute<S: ItemSource + ?Sized>(
     }
     if p.window.since.is_some() {
         let aged: Vec<String> = (state.held.iter())
-            .filter(|(id, s)| !p.pending.contains_key(*id) && !p.window.admits_date(s.date))
+            .filter(|(id, s)| {
+                !p.pending.contains_key(*id)
+                    && !p.own.contains_key(id.as_str())
+                    && !p.window.admits_date(s.date)
+            })
             .map(|(id, _)| id.clone())
             .collect();
         for id in aged {
@@ -221,6 +238,7 @@ impl Session {
         }
         compute(
             &self.state,
+            &self.client,
             &self.forced,
             source,
             self.window,
@@ -298,6 +316,7 @@ pub async fn estimate<S: ItemSource + ?Sized>(
     if state.held.is_empty() && state.cursor == Cursor::start() {
         return Ok(source.count_admitted(&state.filter.window(now)).await?);
     }
-    let plan = compute(&state, &[], source, usize::MAX, usize::MAX, now).await?;
+    let none = ClientLog::default();
+    let plan = compute(&state, &none, &[], source, usize::MAX, usize::MAX, now).await?;
     Ok(plan.commands.len() as u64)
 }

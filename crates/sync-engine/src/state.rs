@@ -39,7 +39,10 @@ impl ClientLog {
     }
 
     pub fn change_for(&self, id: &str) -> Option<Stamp> {
-        self.changes.iter().find(|(i, _)| i == id).map(|(_, s)| *s)
+        // The last change wins: a request may change the same item twice.
+        (self.changes.iter().rev())
+            .find(|(i, _)| i == id)
+            .map(|(_, s)| *s)
     }
 }
 
