@@ -114,3 +114,73 @@ fn send_mail_smart_reply_and_smart_forward_failures_validate() {
         xsd::assert_valid_response(command, &format!("{command}-failed"), &bytes);
     }
 }
+
+#[test]
+fn mailbox_and_gal_search_responses_validate() {
+    use eas_protocol::email::Email;
+    use eas_protocol::search::*;
+    use eas_protocol::status::SearchStatus;
+    use eas_protocol::ProtocolVersion;
+    let email = Email {
+        subject: Some("Figures".into()),
+        conversation_id: Some(vec![7, 0, 7]),
+        ..Email::default()
+    };
+    let mailbox = SearchResponse {
+        status: SearchStatus::Success,
+        store: Some(StoreResult {
+            status: SearchStatus::Success,
+            results: vec![SearchResult {
+                class: Some("Email".into()),
+                long_id: Some("RgAAAA".into()),
+                collection_id: Some("5".into()),
+                properties: email.properties(ProtocolVersion::V14_1).expect("supported"),
+            }],
+            range: Some(SearchRange { start: 0, end: 0 }),
+            total: Some(1),
+        }),
+    };
+    let gal = SearchResponse {
+        status: SearchStatus::Success,
+        store: Some(StoreResult {
+            status: SearchStatus::Success,
+            results: vec![SearchResult::gal(&GalEntry {
+                display_name: Some("Jane Doe".into()),
+                phone: Some("+1 555 0100".into()),
+                office: Some("B2".into()),
+                title: Some("Engineer".into()),
+                company: Some("Example".into()),
+                alias: Some("jane".into()),
+                first_name: Some("Jane".into()),
+                last_name: Some("Doe".into()),
+                home_phone: None,
+                mobile_phone: Some("+1 555 0101".into()),
+                email_address: Some("jane@example.com".into()),
+            })],
+            range: Some(SearchRange::DEFAULT),
+            total: Some(1),
+        }),
+    };
+    let no_match = SearchResponse {
+        status: SearchStatus::Success,
+        store: Some(StoreResult {
+            status: SearchStatus::Success,
+            results: vec![SearchResult::default()],
+            range: None,
+            total: Some(0),
+        }),
+    };
+    let cases = [
+        ("search-mailbox", mailbox),
+        ("search-gal", gal),
+        ("search-empty-result", no_match),
+        (
+            "search-status",
+            SearchResponse::status_only(SearchStatus::ServerError),
+        ),
+    ];
+    for (name, resp) in cases {
+        let bytes = eas_wbxml::encode(&resp.to_element());
+        xsd::assert_valid_response("Search", name, &bytes);
+    }
+}
