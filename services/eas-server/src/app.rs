@@ -83,6 +83,7 @@ impl Application {
             directory,
             Arc::new(MemoryStore::new()),
             Arc::new(StandardFolders),
+            None,
         );
         Ok(Application {
             eas,

@@ -100,7 +100,7 @@ pub async fn handle(
             changes: diff(&[], &current),
         };
         let mut r = wbxml_response(&resp.to_element());
-        add_protocol_headers(&mut r);
+        add_protocol_headers(edge, &mut r);
         // MS-ASHTTP 3.2.5.1: X-MS-RP accompanies a hierarchy reset.
         if let Ok(v) = HeaderValue::from_str(&versions_header()) {
             r.headers_mut()

@@ -10,6 +10,7 @@ mod auth;
 mod autodiscover;
 pub mod config;
 mod context;
+mod email;
 mod error;
 mod folder_sync;
 pub mod folders;
@@ -19,6 +20,7 @@ mod provision;
 mod router;
 pub mod server;
 mod settings;
+mod sync;
 mod throttle;
 
 pub use config::EdgeConfig;

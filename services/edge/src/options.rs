@@ -18,19 +18,22 @@ pub const SUPPORTED_VERSIONS: [ProtocolVersion; 6] = [
     ProtocolVersion::V16_1,
 ];
 
-/// The commands that really work. Nothing is listed before its handler exists.
-pub const SERVED_COMMANDS: [Command; 3] =
-    [Command::FolderSync, Command::Provision, Command::Settings];
+/// The commands that work without any data service. Nothing is listed before its handler exists.
+const ALWAYS_SERVED: [Command; 3] = [Command::FolderSync, Command::Provision, Command::Settings];
 
-/// Whether a command has a handler.
-pub fn is_served(cmd: &Command) -> bool {
-    SERVED_COMMANDS.contains(cmd)
+/// The commands that need the mail service.
+const MAIL_COMMANDS: [Command; 1] = [Command::Sync];
+
+/// Whether a command has a handler on this edge.
+pub fn is_served(edge: &Edge, cmd: &Command) -> bool {
+    ALWAYS_SERVED.contains(cmd) || (edge.mail.is_some() && MAIL_COMMANDS.contains(cmd))
 }
 
 /// The value of `MS-ASProtocolCommands`.
-pub fn commands_header() -> String {
-    SERVED_COMMANDS
+pub fn commands_header(edge: &Edge) -> String {
+    ALWAYS_SERVED
         .iter()
+        .chain(MAIL_COMMANDS.iter().filter(|_| edge.mail.is_some()))
         .map(|c| c.name())
         .collect::<Vec<_>>()
         .join(",")
@@ -43,20 +46,20 @@ pub fn versions_header() -> String {
 
 /// Adds `MS-ASProtocolVersions` and `MS-ASProtocolCommands` to a response (OPTIONS, and
 /// FolderSync with key 0 per MS-ASHTTP 3.2.5.1).
-pub fn add_protocol_headers(r: &mut Response) {
+pub fn add_protocol_headers(edge: &Edge, r: &mut Response) {
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&versions_header()) {
         h.insert(HeaderName::from_static("ms-asprotocolversions"), v);
     }
-    if let Ok(v) = HeaderValue::from_str(&commands_header()) {
+    if let Ok(v) = HeaderValue::from_str(&commands_header(edge)) {
         h.insert(HeaderName::from_static("ms-asprotocolcommands"), v);
     }
 }
 
 /// Answers OPTIONS; phones send it without a query string and often without credentials.
-pub fn handle(_edge: &Edge) -> Response {
+pub fn handle(edge: &Edge) -> Response {
     let mut r = StatusCode::OK.into_response();
-    add_protocol_headers(&mut r);
+    add_protocol_headers(edge, &mut r);
     let h = r.headers_mut();
     h.insert(
         HeaderName::from_static("ms-server-activesync"),

@@ -14,8 +14,10 @@ use eas_directory::Directory;
 use eas_protocol::command::Command;
 use eas_protocol::query::parse_request_line;
 use eas_protocol::version::ProtocolVersion;
+use eas_rpc::mail::mail_client::MailClient;
 use eas_wbxml::Element;
 use http_body_util::{BodyExt, Limited};
+use tonic::transport::Channel;
 
 use crate::auth::{parse_basic, AuthCache};
 use crate::config::EdgeConfig;
@@ -23,7 +25,7 @@ use crate::context::{self, RequestCtx};
 use crate::error::{response_root, EdgeError, ErrorContext};
 use crate::folders::FolderSource;
 use crate::throttle::LoginThrottle;
-use crate::{autodiscover, folder_sync, options, provision, settings};
+use crate::{autodiscover, folder_sync, options, provision, settings, sync};
 
 /// Content type of WBXML bodies (MS-ASHTTP 2.2.1.1.2.3).
 pub const WBXML_CONTENT_TYPE: &str = "application/vnd.ms-sync.wbxml";
@@ -34,6 +36,8 @@ pub struct Edge {
     pub directory: Directory,
     pub devices: Arc<dyn DeviceStore>,
     pub folders: Arc<dyn FolderSource>,
+    /// The mail service; without it mail commands are not served.
+    pub mail: Option<MailClient<Channel>>,
     pub(crate) auth: AuthCache,
     pub(crate) throttle: LoginThrottle,
 }
@@ -44,6 +48,7 @@ impl Edge {
         directory: Directory,
         devices: Arc<dyn DeviceStore>,
         folders: Arc<dyn FolderSource>,
+        mail: Option<MailClient<Channel>>,
     ) -> Arc<Edge> {
         let a = &config.auth;
         let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
@@ -57,6 +62,7 @@ impl Edge {
             directory,
             devices,
             folders,
+            mail,
             auth,
             throttle,
         })
@@ -183,7 +189,7 @@ async fn eas_post(
                 realm: edge.config.auth.realm.clone(),
             })?;
         let user = context::login(edge, ip, &creds).await?;
-        if !options::is_served(&line.command) {
+        if !options::is_served(edge, &line.command) {
             return Err(EdgeError::UnsupportedCommand(line.command.name().to_owned()));
         }
         let body = read_body(headers, body, edge.config.max_request_bytes).await?;
@@ -195,6 +201,7 @@ async fn eas_post(
             Command::Provision => provision::handle(edge, &mut ctx, doc).await,
             Command::FolderSync => folder_sync::handle(edge, &mut ctx, doc).await,
             Command::Settings => settings::handle(edge, &mut ctx, doc).await,
+            Command::Sync => sync::handle(edge, &mut ctx, doc).await,
             ref other => Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
         }
     }

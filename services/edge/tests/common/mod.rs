@@ -70,6 +70,7 @@ impl TestServer {
             directory,
             Arc::new(MemoryStore::new()),
             Arc::new(StandardFolders),
+            None,
         );
         let (stop, rx) = watch::channel(false);
         tokio::spawn(server::serve(
