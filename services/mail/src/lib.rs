@@ -1,1 +1,26 @@
-//! The mail service (work in progress).
+//! The mail service: mailboxes, folders, messages stored once as chunked blobs, per-folder
+//! change counters with tombstones, change events, and an LMTP listener for mail in.
+//!
+//! [`MailStore`] is the API (domain types, no WBXML); it runs over SQLite (embedded) or
+//! PostgreSQL (cluster) and publishes an [`eas_event_bus::ChangeEvent`] after every committed
+//! write. [`lmtp`] accepts mail from an MTA. docs/mail-service.md describes the schema, the
+//! counter and tombstone model, blob chunking and the LMTP behaviour.
+
+mod blob;
+mod error;
+mod mail_store;
+mod messages;
+mod model;
+mod options;
+mod parse;
+mod store;
+
+pub use blob::BlobReader;
+pub use error::MailError;
+pub use mail_store::MailStore;
+pub use messages::MAX_PAGE;
+pub use model::{
+    AttachmentMeta, EmailAddress, Flag, FlagStatus, Folder, FolderId, FolderState, FolderType,
+    Hierarchy, Importance, ItemChange, ItemVersion, MessageId, MessageMeta, Moved, SearchResult,
+};
+pub use options::{MailOptions, DEFAULT_CHUNK_SIZE};
