@@ -1,0 +1,9 @@
+//! The mail store test suite; every test runs against SQLite and against PostgreSQL.
+
+mod harness;
+
+mod blobs;
+mod changes;
+mod delivery;
+mod folders;
+mod search;
