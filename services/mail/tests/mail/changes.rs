@@ -74,7 +74,7 @@ backend_tests! {
         let inbox = folder(&store, FolderType::Inbox).await;
         let archive = store.create_folder(USER, None, "Archive").await.unwrap().id;
         let _ = events.recv().await;
-        let a = store.deliver(USER, None, &crate::harness::WITH_ATTACHMENTS.to_vec(), 9).await.unwrap();
+        let a = store.deliver(USER, None, crate::harness::WITH_ATTACHMENTS, 9).await.unwrap();
         store.set_read(USER, a.id, true).await.unwrap();
         let moved = store.move_to(USER, a.id, archive).await.unwrap();
         assert_eq!((moved.tombstone.id, moved.tombstone.modseq), (a.id, 3));
