@@ -15,6 +15,9 @@ mod options;
 mod parse;
 mod store;
 
+pub mod grpc;
+pub mod lmtp;
+
 pub use blob::BlobReader;
 pub use error::MailError;
 pub use mail_store::MailStore;

@@ -1,0 +1,440 @@
+//! The mail service's gRPC API (`proto/eas/mail/v1/mail.proto`) over [`MailStore`].
+//!
+//! Ids cross the wire as decimal strings; errors map to gRPC codes in [`status`]; message
+//! bodies are chosen and cut per the caller's preferences in [`body`].
+
+mod body;
+mod convert;
+
+use std::pin::Pin;
+
+use eas_rpc::mail::mail_server::{Mail, MailServer};
+use eas_rpc::mail::{self as wire};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::blob::BlobReader;
+use crate::error::MailError;
+use crate::mail_store::MailStore;
+use crate::model::{Flag, FlagStatus, FolderId, MessageId};
+
+use convert::{folder, message, version};
+
+/// The gRPC face of a [`MailStore`].
+#[derive(Clone)]
+pub struct MailService {
+    store: MailStore,
+}
+
+impl MailService {
+    pub fn new(store: MailStore) -> Self {
+        MailService { store }
+    }
+
+    /// The tonic service, ready for a server or an in-process channel.
+    pub fn into_server(self) -> MailServer<MailService> {
+        MailServer::new(self)
+    }
+}
+
+/// Maps a store error to the gRPC code the edge acts on.
+pub fn status(e: MailError) -> Status {
+    use MailError::*;
+    match &e {
+        MailboxNotFound(_) | FolderNotFound(_) | MessageNotFound(_) | AttachmentNotFound { .. } => {
+            Status::not_found(e.to_string())
+        }
+        FolderExists(_) => Status::already_exists(e.to_string()),
+        SpecialFolder(_) | FolderCycle(_) | SameFolder(_) => {
+            Status::failed_precondition(e.to_string())
+        }
+        InvalidFolderName | InvalidId(_) | InvalidAddress(_) | Unparseable => {
+            Status::invalid_argument(e.to_string())
+        }
+        _ => {
+            tracing::error!(error = %e, "mail store failure");
+            Status::unavailable(e.to_string())
+        }
+    }
+}
+
+fn folder_id(s: &str) -> Result<FolderId, Status> {
+    s.parse()
+        .map_err(|_| Status::invalid_argument(format!("bad folder id {s:?}")))
+}
+
+fn message_id(s: &str) -> Result<MessageId, Status> {
+    s.parse()
+        .map_err(|_| Status::invalid_argument(format!("bad message id {s:?}")))
+}
+
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<wire::Chunk, Status>> + Send + 'static>>;
+
+/// Streams a blob as chunks; the first carries the total size.
+fn chunks(reader: BlobReader) -> ChunkStream {
+    let total = reader.size();
+    let stream = async_stream(reader, total);
+    Box::pin(stream)
+}
+
+fn async_stream(
+    mut reader: BlobReader,
+    total: u64,
+) -> impl Stream<Item = Result<wire::Chunk, Status>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            match reader.next_chunk().await {
+                Ok(Some(data)) => {
+                    let chunk = wire::Chunk {
+                        data: data.to_vec(),
+                        total_size: if first { total } else { 0 },
+                    };
+                    first = false;
+                    if tx.send(Ok(chunk)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(status(e))).await;
+                    return;
+                }
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+#[tonic::async_trait]
+impl Mail for MailService {
+    async fn ensure_mailbox(
+        &self,
+        r: Request<wire::UserRequest>,
+    ) -> Result<Response<wire::Empty>, Status> {
+        self.store
+            .ensure_mailbox(&r.into_inner().user)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(wire::Empty {}))
+    }
+
+    async fn list_folders(
+        &self,
+        r: Request<wire::UserRequest>,
+    ) -> Result<Response<wire::FolderList>, Status> {
+        let user = r.into_inner().user;
+        // The first look at a mailbox creates it, so a new user's phone sees the standard folders.
+        self.store.ensure_mailbox(&user).await.map_err(status)?;
+        let h = self.store.hierarchy(&user).await.map_err(status)?;
+        Ok(Response::new(wire::FolderList {
+            folders: h.folders.iter().map(folder).collect(),
+            hierarchy_counter: h.counter,
+        }))
+    }
+
+    async fn create_folder(
+        &self,
+        r: Request<wire::CreateFolderRequest>,
+    ) -> Result<Response<wire::Folder>, Status> {
+        let r = r.into_inner();
+        let parent = match r.parent_id.as_str() {
+            "" | "0" => None,
+            p => Some(folder_id(p)?),
+        };
+        let f = self
+            .store
+            .create_folder(&r.user, parent, &r.display_name)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(folder(&f)))
+    }
+
+    async fn update_folder(
+        &self,
+        r: Request<wire::UpdateFolderRequest>,
+    ) -> Result<Response<wire::Folder>, Status> {
+        let r = r.into_inner();
+        let parent = match r.parent_id.as_str() {
+            "" => None,
+            "0" => Some(None),
+            p => Some(Some(folder_id(p)?)),
+        };
+        let name = (!r.display_name.is_empty()).then_some(r.display_name.as_str());
+        let f = self
+            .store
+            .update_folder(&r.user, folder_id(&r.folder_id)?, parent, name)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(folder(&f)))
+    }
+
+    async fn delete_folder(
+        &self,
+        r: Request<wire::FolderRef>,
+    ) -> Result<Response<wire::Empty>, Status> {
+        let r = r.into_inner();
+        self.store
+            .delete_folder(&r.user, folder_id(&r.folder_id)?)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(wire::Empty {}))
+    }
+
+    async fn changes_since(
+        &self,
+        r: Request<wire::ChangesRequest>,
+    ) -> Result<Response<wire::ChangesReply>, Status> {
+        let r = r.into_inner();
+        let folder = folder_id(&r.folder_id)?;
+        let state = self
+            .store
+            .folder_state(&r.user, folder)
+            .await
+            .map_err(status)?;
+        let after = r.after.unwrap_or_default();
+        let items = if r.limit == 0 {
+            Vec::new()
+        } else {
+            self.store
+                .changes_since(&r.user, folder, (after.modseq, &after.id), r.limit)
+                .await
+                .map_err(status)?
+        };
+        Ok(Response::new(wire::ChangesReply {
+            items: items.iter().map(version).collect(),
+            counter: state.counter,
+            purged_through: state.purged_through,
+        }))
+    }
+
+    async fn current_versions(
+        &self,
+        r: Request<wire::CurrentRequest>,
+    ) -> Result<Response<wire::ChangesReply>, Status> {
+        let r = r.into_inner();
+        let folder = folder_id(&r.folder_id)?;
+        // Ids that are not message ids cannot be in the folder.
+        let ids: Vec<MessageId> = r.ids.iter().filter_map(|i| i.parse().ok()).collect();
+        let items = self
+            .store
+            .versions(&r.user, folder, &ids)
+            .await
+            .map_err(status)?;
+        let state = self
+            .store
+            .folder_state(&r.user, folder)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(wire::ChangesReply {
+            items: items.iter().map(version).collect(),
+            counter: state.counter,
+            purged_through: state.purged_through,
+        }))
+    }
+
+    async fn get_messages(
+        &self,
+        r: Request<wire::GetMessagesRequest>,
+    ) -> Result<Response<wire::MessageList>, Status> {
+        let r = r.into_inner();
+        let ids: Vec<MessageId> = r.ids.iter().filter_map(|i| i.parse().ok()).collect();
+        let metas = self.store.get(&r.user, &ids).await.map_err(status)?;
+        let mut out = Vec::with_capacity(metas.len());
+        for m in &metas {
+            let raw = self
+                .store
+                .raw(&r.user, m.id)
+                .await
+                .map_err(status)?
+                .read_to_end()
+                .await
+                .map_err(status)?;
+            out.push(message(m, &raw, &r.body));
+        }
+        Ok(Response::new(wire::MessageList { messages: out }))
+    }
+
+    type ReadRawStream = ChunkStream;
+
+    async fn read_raw(
+        &self,
+        r: Request<wire::MessageRef>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let r = r.into_inner();
+        let reader = self
+            .store
+            .raw(&r.user, message_id(&r.id)?)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(chunks(reader)))
+    }
+
+    type ReadAttachmentStream = ChunkStream;
+
+    async fn read_attachment(
+        &self,
+        r: Request<wire::AttachmentRef>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let r = r.into_inner();
+        let (id, index) = convert::parse_file_reference(&r.file_reference)
+            .ok_or_else(|| Status::not_found(format!("no attachment {:?}", r.file_reference)))?;
+        let (_, reader) = self
+            .store
+            .attachment(&r.user, id, index)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(chunks(reader)))
+    }
+
+    async fn count_messages(
+        &self,
+        r: Request<wire::CountRequest>,
+    ) -> Result<Response<wire::CountReply>, Status> {
+        let r = r.into_inner();
+        let since = (r.since != 0).then_some(r.since);
+        let count = self
+            .store
+            .count(&r.user, folder_id(&r.folder_id)?, since)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(wire::CountReply { count }))
+    }
+
+    async fn set_read(
+        &self,
+        r: Request<wire::SetReadRequest>,
+    ) -> Result<Response<wire::ItemVersion>, Status> {
+        let r = r.into_inner();
+        let c = self
+            .store
+            .set_read(&r.user, message_id(&r.id)?, r.read)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::changed(&c)))
+    }
+
+    async fn set_flag(
+        &self,
+        r: Request<wire::SetFlagRequest>,
+    ) -> Result<Response<wire::ItemVersion>, Status> {
+        let r = r.into_inner();
+        let f = r.flag.unwrap_or_default();
+        let flag = Flag {
+            status: FlagStatus::from_code(f.status as i16).unwrap_or_default(),
+            start_at: (f.start_date != 0).then_some(f.start_date),
+            due_at: (f.due_date != 0).then_some(f.due_date),
+        };
+        let c = self
+            .store
+            .set_flag(&r.user, message_id(&r.id)?, flag)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::changed(&c)))
+    }
+
+    async fn move_message(
+        &self,
+        r: Request<wire::MoveRequest>,
+    ) -> Result<Response<wire::MoveReply>, Status> {
+        let r = r.into_inner();
+        let moved = self
+            .store
+            .move_to(
+                &r.user,
+                message_id(&r.id)?,
+                folder_id(&r.destination_folder_id)?,
+            )
+            .await
+            .map_err(status)?;
+        Ok(Response::new(wire::MoveReply {
+            new_id: moved.item.id.to_string(),
+            source: Some(convert::tombstone(&moved.tombstone)),
+            destination: Some(convert::changed(&moved.item)),
+        }))
+    }
+
+    async fn delete_message(
+        &self,
+        r: Request<wire::MessageRef>,
+    ) -> Result<Response<wire::ItemVersion>, Status> {
+        let r = r.into_inner();
+        let c = self
+            .store
+            .delete(&r.user, message_id(&r.id)?)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::tombstone(&c)))
+    }
+
+    async fn empty_folder(
+        &self,
+        r: Request<wire::EmptyFolderRequest>,
+    ) -> Result<Response<wire::Empty>, Status> {
+        let r = r.into_inner();
+        self.store
+            .empty_folder(&r.user, folder_id(&r.folder_id)?, r.include_subfolders)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(wire::Empty {}))
+    }
+
+    async fn append_message(
+        &self,
+        r: Request<wire::AppendRequest>,
+    ) -> Result<Response<wire::ItemVersion>, Status> {
+        let r = r.into_inner();
+        let folder = folder_id(&r.folder_id)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let c = self
+            .store
+            .deliver(&r.user, Some(folder), &r.raw, now)
+            .await
+            .map_err(status)?;
+        let c = if r.read {
+            self.store
+                .set_read(&r.user, c.id, true)
+                .await
+                .map_err(status)?
+        } else {
+            c
+        };
+        Ok(Response::new(convert::changed(&c)))
+    }
+
+    async fn search(
+        &self,
+        r: Request<wire::SearchRequest>,
+    ) -> Result<Response<wire::SearchReply>, Status> {
+        let r = r.into_inner();
+        let folder = match r.folder_id.as_str() {
+            "" => None,
+            f => Some(folder_id(f)?),
+        };
+        let end = r.range_end.saturating_add(1).max(r.range_start);
+        let found = self
+            .store
+            .search(&r.user, &r.text, folder, r.range_start..end)
+            .await
+            .map_err(status)?;
+        let mut messages = Vec::with_capacity(found.items.len());
+        for m in &found.items {
+            let raw = self
+                .store
+                .raw(&r.user, m.id)
+                .await
+                .map_err(status)?
+                .read_to_end()
+                .await
+                .map_err(status)?;
+            messages.push(message(m, &raw, &r.body));
+        }
+        Ok(Response::new(wire::SearchReply {
+            messages,
+            total: found.total,
+        }))
+    }
+}

@@ -1,0 +1,114 @@
+//! LMTP (RFC 2033) listener: accepts mail from the MTA and delivers it into mailboxes, with one
+//! reply per recipient after DATA, each sent only once that recipient's copy is committed.
+
+mod command;
+mod reader;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::mail_store::MailStore;
+
+/// The recipient lookup failed for a reason other than "no such user"; the client is told to
+/// retry later (451).
+#[derive(Debug, thiserror::Error)]
+#[error("recipient lookup failed: {0}")]
+pub struct ResolveError(pub String);
+
+/// Maps an envelope recipient to the canonical address of a mailbox, or `None` when no user
+/// has that address (answered 550 5.1.1). The server plugs the directory in here.
+#[async_trait]
+pub trait RecipientResolver: Send + Sync + 'static {
+    async fn resolve(&self, address: &str) -> Result<Option<String>, ResolveError>;
+}
+
+/// Limits and names of an LMTP listener.
+#[derive(Debug, Clone)]
+pub struct LmtpConfig {
+    /// Announced in the greeting and in the LHLO reply.
+    pub hostname: String,
+    /// Largest message accepted, in bytes (RFC 1870 SIZE).
+    pub max_message_size: usize,
+    /// Most recipients of one transaction; more are answered 452 4.5.3.
+    pub max_recipients: usize,
+    /// Longest command line, CRLF included. RFC 5321 section 4.5.3.1.4 asks for at least 512.
+    pub max_line_length: usize,
+    /// The connection closes (421) when the client sends nothing for this long.
+    pub idle_timeout: Duration,
+}
+
+impl Default for LmtpConfig {
+    fn default() -> Self {
+        LmtpConfig {
+            hostname: "localhost".to_owned(),
+            max_message_size: 50 * 1024 * 1024,
+            max_recipients: 100,
+            max_line_length: 2048,
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A bound LMTP listener.
+pub struct LmtpServer {
+    listener: TcpListener,
+    shared: Arc<session::Shared>,
+}
+
+impl LmtpServer {
+    pub async fn bind(
+        addr: impl ToSocketAddrs,
+        config: LmtpConfig,
+        resolver: Arc<dyn RecipientResolver>,
+        store: MailStore,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(LmtpServer {
+            listener,
+            shared: Arc::new(session::Shared {
+                config,
+                resolver,
+                store,
+            }),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts connections until `shutdown` completes; each connection runs in its own task.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let shared = self.shared.clone();
+                        tokio::spawn(async move {
+                            if let Err(error) = session::run(stream, peer, shared).await {
+                                tracing::debug!(%peer, %error, "lmtp connection ended with an error");
+                            }
+                        });
+                    }
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(%error, "lmtp accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Accepts connections forever.
+    pub async fn run(self) {
+        self.run_until(std::future::pending()).await;
+    }
+}

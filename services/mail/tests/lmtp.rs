@@ -1,0 +1,329 @@
+//! The LMTP listener over a real TCP socket on 127.0.0.1, port 0, delivering into SQLite.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use eas_event_bus::InProcessBus;
+use eas_mail::lmtp::{LmtpConfig, LmtpServer, RecipientResolver, ResolveError};
+use eas_mail::{FolderType, MailOptions, MailStore};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// Knows `jdoe@example.loc` (also as `John.Doe@example.loc`); `fail@example.loc` errors.
+struct Directory;
+
+#[async_trait]
+impl RecipientResolver for Directory {
+    async fn resolve(&self, address: &str) -> Result<Option<String>, ResolveError> {
+        match address.to_ascii_lowercase().as_str() {
+            "jdoe@example.loc" | "john.doe@example.loc" => Ok(Some("jdoe@example.loc".into())),
+            "ann@example.loc" => Ok(Some("ann@example.loc".into())),
+            "fail@example.loc" => Err(ResolveError("directory down".into())),
+            _ => Ok(None),
+        }
+    }
+}
+
+struct Harness {
+    store: MailStore,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(config: LmtpConfig) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("mail.db").display());
+    let store = MailStore::connect(&url, MailOptions::default(), Arc::new(InProcessBus::new()))
+        .await
+        .unwrap();
+    let server = LmtpServer::bind("127.0.0.1:0", config, Arc::new(Directory), store.clone())
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run());
+    Harness {
+        store,
+        addr,
+        _dir: dir,
+    }
+}
+
+fn config() -> LmtpConfig {
+    LmtpConfig {
+        hostname: "mail.example.loc".into(),
+        max_message_size: 1000,
+        ..LmtpConfig::default()
+    }
+}
+
+struct Client {
+    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    writer: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr) -> Client {
+        let (read, writer) = TcpStream::connect(addr).await.unwrap().into_split();
+        let mut client = Client {
+            reader: BufReader::new(read),
+            writer,
+        };
+        assert!(client.reply().await.starts_with("220 mail.example.loc"));
+        client
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.writer.write_all(text.as_bytes()).await.unwrap();
+    }
+
+    /// One reply, all lines of a multi-line one joined with `\n`.
+    async fn reply(&mut self) -> String {
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            let read =
+                tokio::time::timeout(Duration::from_secs(10), self.reader.read_line(&mut line))
+                    .await
+                    .expect("reply in time")
+                    .unwrap();
+            assert!(read > 0, "connection closed; got {lines:?}");
+            let line = line.trim_end().to_owned();
+            let last = line.as_bytes().get(3) != Some(&b'-');
+            lines.push(line);
+            if last {
+                return lines.join("\n");
+            }
+        }
+    }
+
+    async fn command(&mut self, line: &str) -> String {
+        self.send(&format!("{line}\r\n")).await;
+        self.reply().await
+    }
+
+    async fn greeted(addr: std::net::SocketAddr) -> Client {
+        let mut client = Client::connect(addr).await;
+        assert!(client
+            .command("LHLO mx.example.loc")
+            .await
+            .starts_with("250-mail.example.loc"));
+        client
+    }
+}
+
+async fn inbox_raw(store: &MailStore, user: &str) -> Vec<Vec<u8>> {
+    let hierarchy = store.hierarchy(user).await.unwrap();
+    let inbox = hierarchy
+        .folders
+        .iter()
+        .find(|f| f.folder_type == FolderType::Inbox)
+        .unwrap()
+        .id;
+    let mut raws = Vec::new();
+    for version in store
+        .changes_since(user, inbox, (0, ""), 100)
+        .await
+        .unwrap()
+    {
+        raws.push(
+            store
+                .raw(user, version.id)
+                .await
+                .unwrap()
+                .read_to_end()
+                .await
+                .unwrap(),
+        );
+    }
+    raws
+}
+
+#[tokio::test]
+async fn lhlo_announces_pipelining_enhanced_codes_and_the_size_limit() {
+    let h = start(config()).await;
+    let mut c = Client::connect(h.addr).await;
+    let reply = c.command("LHLO mx.example.loc").await;
+    assert_eq!(
+        reply,
+        "250-mail.example.loc\n250-PIPELINING\n250-ENHANCEDSTATUSCODES\n250-8BITMIME\n250 SIZE 1000"
+    );
+    assert!(c
+        .command("EHLO mx.example.loc")
+        .await
+        .starts_with("500 5.5.1"));
+    assert_eq!(c.command("NOOP").await, "250 2.0.0 ok");
+    assert!(c.command("QUIT").await.starts_with("221 2.0.0"));
+}
+
+#[tokio::test]
+async fn a_dot_stuffed_body_is_stored_unstuffed() {
+    let h = start(config()).await;
+    let mut c = Client::greeted(h.addr).await;
+    assert_eq!(
+        c.command("MAIL FROM:<ann@example.org>").await,
+        "250 2.1.0 sender ok"
+    );
+    assert_eq!(
+        c.command("RCPT TO:<jdoe@example.loc>").await,
+        "250 2.1.5 recipient ok"
+    );
+    assert!(c.command("DATA").await.starts_with("354"));
+    c.send("Subject: dots\r\n\r\n..leading dot\r\n..\r\n...\r\nend\r\n.\r\n")
+        .await;
+    assert_eq!(c.reply().await, "250 2.1.5 <jdoe@example.loc> delivered");
+    let raws = inbox_raw(&h.store, "jdoe@example.loc").await;
+    assert_eq!(
+        raws,
+        [b"Subject: dots\r\n\r\n.leading dot\r\n.\r\n..\r\nend\r\n".to_vec()]
+    );
+}
+
+#[tokio::test]
+async fn pipelined_commands_get_one_reply_each_and_an_unknown_recipient_gets_550() {
+    let h = start(config()).await;
+    let mut c = Client::greeted(h.addr).await;
+    c.send(
+        "MAIL FROM:<ann@example.org> SIZE=100\r\nRCPT TO:<John.Doe@example.loc>\r\n\
+         RCPT TO:<nobody@example.loc>\r\nRCPT TO:<ann@example.loc>\r\nDATA\r\n",
+    )
+    .await;
+    assert_eq!(c.reply().await, "250 2.1.0 sender ok");
+    assert_eq!(c.reply().await, "250 2.1.5 recipient ok");
+    assert_eq!(
+        c.reply().await,
+        "550 5.1.1 <nobody@example.loc> unknown recipient"
+    );
+    assert_eq!(c.reply().await, "250 2.1.5 recipient ok");
+    assert!(c.reply().await.starts_with("354"));
+    c.send("Subject: two\r\n\r\nhello\r\n.\r\nNOOP\r\n").await;
+    // One reply per accepted recipient, in RCPT order, then the pipelined NOOP.
+    assert_eq!(
+        c.reply().await,
+        "250 2.1.5 <John.Doe@example.loc> delivered"
+    );
+    assert_eq!(c.reply().await, "250 2.1.5 <ann@example.loc> delivered");
+    assert_eq!(c.reply().await, "250 2.0.0 ok");
+    assert_eq!(inbox_raw(&h.store, "jdoe@example.loc").await.len(), 1);
+    assert_eq!(inbox_raw(&h.store, "ann@example.loc").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_declared_size_over_the_limit_is_refused_at_mail() {
+    let h = start(config()).await;
+    let mut c = Client::greeted(h.addr).await;
+    let reply = c.command("MAIL FROM:<ann@example.org> SIZE=1001").await;
+    assert!(reply.starts_with("552 5.3.4"), "{reply}");
+    // The transaction did not start.
+    assert!(c
+        .command("RCPT TO:<jdoe@example.loc>")
+        .await
+        .starts_with("503 5.5.1"));
+}
+
+#[tokio::test]
+async fn an_oversize_body_is_read_to_the_end_and_refused_for_each_recipient() {
+    let h = start(config()).await;
+    let mut c = Client::greeted(h.addr).await;
+    c.command("MAIL FROM:<ann@example.org>").await;
+    c.command("RCPT TO:<jdoe@example.loc>").await;
+    c.command("RCPT TO:<ann@example.loc>").await;
+    assert!(c.command("DATA").await.starts_with("354"));
+    let line = "x".repeat(78);
+    let body: String = (0..40).map(|_| format!("{line}\r\n")).collect();
+    c.send(&format!("Subject: big\r\n\r\n{body}.\r\n")).await;
+    assert_eq!(c.reply().await, "552 5.3.4 message too big for system");
+    assert_eq!(c.reply().await, "552 5.3.4 message too big for system");
+    // The session goes on.
+    assert_eq!(
+        c.command("MAIL FROM:<ann@example.org>").await,
+        "250 2.1.0 sender ok"
+    );
+    assert!(matches!(
+        h.store.hierarchy("jdoe@example.loc").await,
+        Err(eas_mail::MailError::MailboxNotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn commands_out_of_order_get_503_and_bad_syntax_gets_501() {
+    let h = start(config()).await;
+    let mut c = Client::connect(h.addr).await;
+    assert!(c
+        .command("MAIL FROM:<ann@example.org>")
+        .await
+        .starts_with("503 5.5.1"));
+    assert!(c.command("LHLO").await.starts_with("501 5.5.4"));
+    c.command("LHLO mx.example.loc").await;
+    assert!(c
+        .command("RCPT TO:<jdoe@example.loc>")
+        .await
+        .starts_with("503 5.5.1"));
+    assert!(c.command("DATA").await.starts_with("503 5.5.1"));
+    assert!(c
+        .command("MAIL ann@example.org")
+        .await
+        .starts_with("501 5.5.4"));
+    assert!(c
+        .command("MAIL FROM:<ann@example.org> SMTPUTF8")
+        .await
+        .starts_with("555 5.5.4"));
+    c.command("MAIL FROM:<ann@example.org>").await;
+    assert!(c
+        .command("MAIL FROM:<ann@example.org>")
+        .await
+        .starts_with("503 5.5.1"));
+    // DATA with no accepted recipient.
+    c.command("RCPT TO:<nobody@example.loc>").await;
+    assert!(c.command("DATA").await.starts_with("503 5.5.1"));
+    assert!(c
+        .command("RCPT TO:<fail@example.loc>")
+        .await
+        .starts_with("451 4.3.0"));
+    assert_eq!(c.command("RSET").await, "250 2.0.0 ok");
+    assert!(c
+        .command("RCPT TO:<jdoe@example.loc>")
+        .await
+        .starts_with("503 5.5.1"));
+    assert!(c.command("XYZZY").await.starts_with("500 5.5.2"));
+}
+
+#[tokio::test]
+async fn an_overlong_command_line_is_refused_and_the_session_goes_on() {
+    let h = start(LmtpConfig {
+        max_line_length: 512,
+        ..config()
+    })
+    .await;
+    let mut c = Client::greeted(h.addr).await;
+    let long = format!("NOOP {}", "a".repeat(2000));
+    assert_eq!(c.command(&long).await, "500 5.5.2 line too long");
+    assert_eq!(c.command("NOOP").await, "250 2.0.0 ok");
+}
+
+#[tokio::test]
+async fn an_idle_client_is_disconnected_with_421() {
+    let h = start(LmtpConfig {
+        idle_timeout: Duration::from_millis(200),
+        ..config()
+    })
+    .await;
+    let mut c = Client::greeted(h.addr).await;
+    assert!(c.reply().await.starts_with("421 4.4.2"));
+    let mut rest = Vec::new();
+    let closed = c.reader.read_to_end(&mut rest).await.unwrap();
+    assert_eq!(closed, 0);
+}
+
+#[tokio::test]
+async fn a_connection_closed_inside_data_delivers_nothing() {
+    let h = start(config()).await;
+    let mut c = Client::greeted(h.addr).await;
+    c.command("MAIL FROM:<ann@example.org>").await;
+    c.command("RCPT TO:<jdoe@example.loc>").await;
+    assert!(c.command("DATA").await.starts_with("354"));
+    c.send("Subject: cut\r\n\r\npartial").await;
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(h.store.hierarchy("jdoe@example.loc").await.is_err());
+}
