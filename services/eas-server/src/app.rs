@@ -5,10 +5,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use eas_device_state::MemoryStore;
-use eas_directory::{Directory, DirectoryOptions, NewUser};
-use eas_edge::folders::StandardFolders;
+use eas_directory::{Directory, DirectoryError, DirectoryOptions, NewUser};
+use eas_edge::folders::ServiceFolders;
+use eas_edge::push::PushHub;
 use eas_edge::{admin_router, eas_router, server, Edge};
+use eas_event_bus::{EventBus, InProcessBus};
+use eas_mail::grpc::MailService;
+use eas_mail::lmtp::{LmtpConfig, LmtpServer, RecipientResolver, ResolveError};
+use eas_mail::{MailOptions, MailStore};
+use eas_rpc::mail::mail_client::MailClient;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -35,6 +42,7 @@ pub fn init_tracing(filter: &str) {
 pub struct Application {
     eas: TcpListener,
     admin: TcpListener,
+    lmtp: LmtpServer,
     edge: Arc<Edge>,
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -78,16 +86,43 @@ impl Application {
         let admin = TcpListener::bind(settings.admin_listen)
             .await
             .with_context(|| format!("binding {}", settings.admin_listen))?;
+        // The mail service runs in this process behind the same gRPC contract as in the cluster.
+        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new());
+        let mail_store = MailStore::connect(
+            &settings.mail_database_url(),
+            MailOptions::default(),
+            bus.clone(),
+        )
+        .await
+        .context("opening the mail database")?;
+        let channel =
+            eas_rpc::in_process::channel(MailService::new(mail_store.clone()).into_server())
+                .await
+                .context("starting the in-process mail service")?;
+        let mail = MailClient::new(channel);
+        let lmtp = LmtpServer::bind(
+            settings.lmtp_listen,
+            LmtpConfig {
+                max_message_size: settings.max_message_bytes,
+                ..LmtpConfig::default()
+            },
+            Arc::new(DirectoryRecipients(directory.clone())),
+            mail_store,
+        )
+        .await
+        .with_context(|| format!("binding lmtp on {}", settings.lmtp_listen))?;
         let edge = Edge::new(
             settings.edge.clone(),
             directory,
             Arc::new(MemoryStore::new()),
-            Arc::new(StandardFolders),
-            None,
+            Arc::new(ServiceFolders { mail: mail.clone() }),
+            Some(mail),
         );
+        edge.attach_push(PushHub::start(bus));
         Ok(Application {
             eas,
             admin,
+            lmtp,
             edge,
             tls,
         })
@@ -110,6 +145,7 @@ impl Application {
             self.eas_addr()?
         );
         println!("admin api: http://{}/admin", self.admin_addr()?);
+        println!("lmtp: {}", self.lmtp.local_addr()?);
         let (stop_tx, stop_rx) = watch::channel(false);
         let eas = tokio::spawn(server::serve(
             self.eas,
@@ -123,11 +159,32 @@ impl Application {
             None,
             stop_rx,
         ));
+        let mut lmtp_stop = stop_tx.subscribe();
+        let lmtp = tokio::spawn(self.lmtp.run_until(async move {
+            let _ = lmtp_stop.changed().await;
+        }));
         shutdown_signal().await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
+        let _ = lmtp.await;
         let _ = tokio::join!(eas, admin);
         Ok(())
+    }
+}
+
+/// LMTP recipients are the directory's users and aliases.
+struct DirectoryRecipients(Directory);
+
+#[async_trait]
+impl RecipientResolver for DirectoryRecipients {
+    async fn resolve(&self, address: &str) -> Result<Option<String>, ResolveError> {
+        match self.0.get_user(address).await {
+            Ok(user) => Ok(Some(user.address)),
+            Err(DirectoryError::NotFound { .. }) | Err(DirectoryError::InvalidAddress(_)) => {
+                Ok(None)
+            }
+            Err(e) => Err(ResolveError(e.to_string())),
+        }
     }
 }
 

@@ -20,6 +20,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Directory database; defaults to SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// Mail database; defaults to SQLite in `data_dir`.
+    pub mail_database_url: Option<String>,
+    /// LMTP address the MTA delivers to (RFC 2033); keep it private.
+    pub lmtp_listen: SocketAddr,
+    /// Largest message LMTP accepts, in bytes.
+    pub max_message_bytes: usize,
     /// `tracing` filter, e.g. `info` or `eas_edge=debug,info`.
     pub log: String,
     /// Serve TLS directly (for use without an ingress) when both files are set.
@@ -45,6 +51,9 @@ impl Default for Settings {
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             data_dir: PathBuf::from("data"),
             database_url: None,
+            mail_database_url: None,
+            lmtp_listen: SocketAddr::from(([127, 0, 0, 1], 2424)),
+            max_message_bytes: 50 * 1024 * 1024,
             log: "info".into(),
             tls: TlsSettings::default(),
             demo: true,
@@ -67,6 +76,13 @@ impl Settings {
         }
         fig = fig.merge(Env::prefixed("EAS_").split("__").ignore(&["config"]));
         Ok(fig.extract()?)
+    }
+
+    /// The mail database URL.
+    pub fn mail_database_url(&self) -> String {
+        self.mail_database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("mail.db").display()))
     }
 
     /// The directory database URL.

@@ -17,6 +17,7 @@ pub struct EdgeConfig {
     /// What happens to a device that has not been seen before, unless its domain says otherwise.
     pub device_approval: ApprovalPolicy,
     pub auth: AuthConfig,
+    pub ping: PingConfig,
     /// The bearer token of the admin API; without one the admin API refuses every request.
     pub admin_token: Option<String>,
 }
@@ -29,6 +30,7 @@ impl Default for EdgeConfig {
             provisioning: ProvisioningConfig::default(),
             device_approval: ApprovalPolicy::AllowAll,
             auth: AuthConfig::default(),
+            ping: PingConfig::default(),
             admin_token: None,
         }
     }
@@ -79,6 +81,27 @@ impl Default for AuthConfig {
             max_failures_per_account: 10,
             max_failures_per_ip: 50,
             failure_window_seconds: 300,
+        }
+    }
+}
+
+/// Bounds of Ping (MS-ASCMD 2.2.1.13). PHONE_FLOWS.md: Outlook uses 180 s, AOSP 480 to 1680 s;
+/// up to 3540 s is safe behind common proxies.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct PingConfig {
+    pub min_heartbeat_seconds: u32,
+    pub max_heartbeat_seconds: u32,
+    /// More folders in one Ping get status 6 with this number.
+    pub max_folders: u32,
+}
+
+impl Default for PingConfig {
+    fn default() -> Self {
+        PingConfig {
+            min_heartbeat_seconds: 60,
+            max_heartbeat_seconds: 3540,
+            max_folders: 300,
         }
     }
 }

@@ -3,6 +3,9 @@
 use async_trait::async_trait;
 use eas_protocol::folder_sync::Folder as FolderEntry;
 use eas_protocol::folder_type::FolderType;
+use eas_rpc::mail::mail_client::MailClient;
+use eas_rpc::mail::UserRequest;
+use tonic::transport::Channel;
 
 /// One folder as FolderSync reports it (MS-ASCMD 2.2.3.186 Type; ParentId "0" is the root).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -58,5 +61,48 @@ impl FolderSource for StandardFolders {
                 folder_type: *t as u8,
             })
             .collect())
+    }
+}
+
+/// Calendar and Contacts until their services exist: listed so that phones see the standard
+/// folders, answered with Sync status 5 until served.
+const PLACEHOLDERS: [(&str, &str, FolderType); 2] = [
+    ("calendar", "Calendar", FolderType::Calendar),
+    ("contacts", "Contacts", FolderType::Contacts),
+];
+
+/// The user's mail folders from the mail service, plus the Calendar and Contacts placeholders.
+pub struct ServiceFolders {
+    pub mail: MailClient<Channel>,
+}
+
+#[async_trait]
+impl FolderSource for ServiceFolders {
+    async fn folders(&self, user: &str) -> Result<Vec<Folder>, String> {
+        let mut client = self.mail.clone();
+        let list = client
+            .list_folders(UserRequest {
+                user: user.to_owned(),
+            })
+            .await
+            .map_err(|s| format!("mail service: {}", s.message()))?
+            .into_inner();
+        let mut out: Vec<Folder> = list
+            .folders
+            .into_iter()
+            .map(|f| Folder {
+                server_id: f.id,
+                parent_id: f.parent_id,
+                display_name: f.display_name,
+                folder_type: u8::try_from(f.folder_type).unwrap_or(1),
+            })
+            .collect();
+        out.extend(PLACEHOLDERS.iter().map(|(id, name, t)| Folder {
+            server_id: (*id).to_owned(),
+            parent_id: "0".to_owned(),
+            display_name: (*name).to_owned(),
+            folder_type: *t as u8,
+        }));
+        Ok(out)
     }
 }

@@ -22,11 +22,18 @@ pub const SUPPORTED_VERSIONS: [ProtocolVersion; 6] = [
 const ALWAYS_SERVED: [Command; 3] = [Command::FolderSync, Command::Provision, Command::Settings];
 
 /// The commands that need the mail service.
-const MAIL_COMMANDS: [Command; 1] = [Command::Sync];
+const MAIL_COMMANDS: [Command; 2] = [Command::Sync, Command::GetItemEstimate];
+
+/// Whether Ping works here: it needs the mail service and change events.
+fn push_served(edge: &Edge) -> bool {
+    edge.mail.is_some() && edge.push().is_some()
+}
 
 /// Whether a command has a handler on this edge.
 pub fn is_served(edge: &Edge, cmd: &Command) -> bool {
-    ALWAYS_SERVED.contains(cmd) || (edge.mail.is_some() && MAIL_COMMANDS.contains(cmd))
+    ALWAYS_SERVED.contains(cmd)
+        || (edge.mail.is_some() && MAIL_COMMANDS.contains(cmd))
+        || (*cmd == Command::Ping && push_served(edge))
 }
 
 /// The value of `MS-ASProtocolCommands`.
@@ -34,6 +41,7 @@ pub fn commands_header(edge: &Edge) -> String {
     ALWAYS_SERVED
         .iter()
         .chain(MAIL_COMMANDS.iter().filter(|_| edge.mail.is_some()))
+        .chain([Command::Ping].iter().filter(|_| push_served(edge)))
         .map(|c| c.name())
         .collect::<Vec<_>>()
         .join(",")

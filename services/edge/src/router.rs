@@ -25,7 +25,9 @@ use crate::context::{self, RequestCtx};
 use crate::error::{response_root, EdgeError, ErrorContext};
 use crate::folders::FolderSource;
 use crate::throttle::LoginThrottle;
-use crate::{autodiscover, folder_sync, options, provision, settings, sync};
+use crate::{
+    autodiscover, folder_sync, get_item_estimate, options, ping, provision, settings, sync,
+};
 
 /// Content type of WBXML bodies (MS-ASHTTP 2.2.1.1.2.3).
 pub const WBXML_CONTENT_TYPE: &str = "application/vnd.ms-sync.wbxml";
@@ -38,6 +40,8 @@ pub struct Edge {
     pub folders: Arc<dyn FolderSource>,
     /// The mail service; without it mail commands are not served.
     pub mail: Option<MailClient<Channel>>,
+    /// Held Pings of this edge; without it Ping is not served.
+    pub(crate) push_hub: std::sync::OnceLock<Arc<crate::push::PushHub>>,
     pub(crate) auth: AuthCache,
     pub(crate) throttle: LoginThrottle,
 }
@@ -63,9 +67,20 @@ impl Edge {
             devices,
             folders,
             mail,
+            push_hub: std::sync::OnceLock::new(),
             auth,
             throttle,
         })
+    }
+
+    /// Serves Ping with this registry of held Pings (fed by change events).
+    pub fn attach_push(&self, hub: Arc<crate::push::PushHub>) {
+        let _ = self.push_hub.set(hub);
+    }
+
+    /// The registry of held Pings, when push is set up.
+    pub fn push(&self) -> Option<Arc<crate::push::PushHub>> {
+        self.push_hub.get().cloned()
     }
 
     /// Forgets cached logins, after an administrator changed an account.
@@ -202,6 +217,8 @@ async fn eas_post(
             Command::FolderSync => folder_sync::handle(edge, &mut ctx, doc).await,
             Command::Settings => settings::handle(edge, &mut ctx, doc).await,
             Command::Sync => sync::handle(edge, &mut ctx, doc).await,
+            Command::GetItemEstimate => get_item_estimate::handle(edge, &mut ctx, doc).await,
+            Command::Ping => ping::handle(edge, &mut ctx, doc).await,
             ref other => Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
         }
     }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod mail;
+
 use std::path::PathBuf;
 use std::process::Command as Process;
 use std::sync::Arc;
@@ -9,8 +11,9 @@ use std::sync::Arc;
 use base64::Engine;
 use eas_device_state::MemoryStore;
 use eas_directory::{Argon2Cost, Directory, DirectoryOptions, NewUser};
-use eas_edge::folders::StandardFolders;
+use eas_edge::folders::{FolderSource, ServiceFolders, StandardFolders};
 use eas_edge::{admin_router, eas_router, server, Edge, EdgeConfig};
+use eas_rpc::mail::mail_client::MailClient;
 use eas_wbxml::{tags, Element};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -26,6 +29,8 @@ pub struct TestServer {
     pub admin: String,
     pub edge: Arc<Edge>,
     pub http: reqwest::Client,
+    /// The in-process mail service's store, for tests that deliver mail.
+    pub mail: Option<eas_mail::MailStore>,
     _stop: watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
@@ -43,7 +48,16 @@ impl TestServer {
         Self::start_with(test_config()).await
     }
 
-    pub async fn start_with(mut config: EdgeConfig) -> TestServer {
+    pub async fn start_with(config: EdgeConfig) -> TestServer {
+        Self::start_inner(config, false).await
+    }
+
+    /// The edge with an in-process mail service over a SQLite store in the temp directory.
+    pub async fn start_with_mail() -> TestServer {
+        Self::start_inner(test_config(), true).await
+    }
+
+    async fn start_inner(mut config: EdgeConfig, with_mail: bool) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("dir.db").display());
         let options = DirectoryOptions {
@@ -65,12 +79,28 @@ impl TestServer {
         let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", eas.local_addr().unwrap());
         config.public_url = format!("{base}/Microsoft-Server-ActiveSync");
+        let (store, client) = if with_mail {
+            let url = format!("sqlite://{}", dir.path().join("mail.db").display());
+            let bus = Arc::new(eas_event_bus::InProcessBus::new());
+            let store = eas_mail::MailStore::connect(&url, eas_mail::MailOptions::default(), bus)
+                .await
+                .unwrap();
+            let service = eas_mail::grpc::MailService::new(store.clone()).into_server();
+            let channel = eas_rpc::in_process::channel(service).await.unwrap();
+            (Some(store), Some(MailClient::new(channel)))
+        } else {
+            (None, None)
+        };
+        let folders: Arc<dyn FolderSource> = match &client {
+            Some(c) => Arc::new(ServiceFolders { mail: c.clone() }),
+            None => Arc::new(StandardFolders),
+        };
         let edge = Edge::new(
             config,
             directory,
             Arc::new(MemoryStore::new()),
-            Arc::new(StandardFolders),
-            None,
+            folders,
+            client,
         );
         let (stop, rx) = watch::channel(false);
         tokio::spawn(server::serve(
@@ -86,9 +116,25 @@ impl TestServer {
             admin: admin_base,
             edge,
             http: reqwest::Client::new(),
+            mail: store,
             _stop: stop,
             _dir: dir,
         }
+    }
+
+    /// Delivers a raw RFC 5322 message into the default user's Inbox; returns the message id.
+    pub async fn deliver(&self, raw: &str) -> String {
+        let store = self.mail.as_ref().expect("started with mail");
+        store.ensure_mailbox(USER).await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let change = store
+            .deliver(USER, None, raw.as_bytes(), now)
+            .await
+            .unwrap();
+        change.id.to_string()
     }
 
     /// A client for one device of the default user at a protocol version.

@@ -1,0 +1,182 @@
+//! Ping (MS-ASCMD 2.2.1.13): the phone waits until one of its folders changes or the heartbeat
+//! interval ends. The last heartbeat and folder list are kept per device, so a Ping may omit them.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::response::Response;
+use eas_protocol::ping::{PingFolder, PingRequest, PingResponse};
+use eas_protocol::status::PingStatus;
+use eas_rpc::mail::mail_client::MailClient;
+use eas_rpc::mail::ChangesRequest;
+use eas_sync::CollectionState;
+use eas_wbxml::Element;
+use serde::{Deserialize, Serialize};
+use tonic::transport::Channel;
+
+use crate::context::RequestCtx;
+use crate::error::EdgeError;
+use crate::push::Wake;
+use crate::router::{wbxml_response, Edge};
+use crate::sync::{list_folders, state_name};
+
+/// Name of the cached Ping parameters in the device store.
+const STATE_NAME: &str = "ping";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cached {
+    heartbeat: Option<u32>,
+    folders: Option<Vec<(String, String)>>,
+}
+
+fn respond(r: PingResponse) -> Response {
+    wbxml_response(&r.to_element())
+}
+
+pub async fn handle(
+    edge: &Edge,
+    ctx: &mut RequestCtx,
+    doc: Option<Element>,
+) -> Result<Response, EdgeError> {
+    let (Some(mail), Some(hub)) = (edge.mail.clone(), edge.push()) else {
+        return Err(EdgeError::UnsupportedCommand("Ping".into()));
+    };
+    let req = match doc.as_ref().map(PingRequest::from_element) {
+        None => PingRequest::default(),
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, error = %e, "bad ping request");
+            return Ok(respond(PingResponse::status_only(PingStatus::SyntaxError)));
+        }
+    };
+    let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
+    let mut cached: Cached = match edge.devices.get_state(&user, &device, STATE_NAME).await? {
+        Some(b) => serde_json::from_slice(&b).unwrap_or_default(),
+        None => Cached::default(),
+    };
+    let limits = &edge.config.ping;
+    if let Some(hb) = req.heartbeat_interval {
+        // MS-ASCMD 2.2.3.79.1: outside the allowed range, status 5 with the nearest bound.
+        if hb < limits.min_heartbeat_seconds || hb > limits.max_heartbeat_seconds {
+            let bound = hb.clamp(limits.min_heartbeat_seconds, limits.max_heartbeat_seconds);
+            let mut r = PingResponse::status_only(PingStatus::InvalidHeartbeat);
+            r.heartbeat_interval = Some(bound);
+            return Ok(respond(r));
+        }
+    }
+    if let Some(f) = &req.folders {
+        if f.len() > limits.max_folders as usize {
+            let mut r = PingResponse::status_only(PingStatus::TooManyFolders);
+            r.max_folders = Some(limits.max_folders);
+            return Ok(respond(r));
+        }
+    }
+    let changed_request = req.heartbeat_interval.is_some() || req.folders.is_some();
+    if let Some(hb) = req.heartbeat_interval {
+        cached.heartbeat = Some(hb);
+    }
+    if let Some(f) = req.folders {
+        cached.folders = Some(
+            f.into_iter()
+                .map(|PingFolder { id, class }| (id, class))
+                .collect(),
+        );
+    }
+    // MS-ASCMD 2.2.3.177.13 status 3: parameters omitted and none cached.
+    let (Some(heartbeat), Some(folders)) = (cached.heartbeat, cached.folders.clone()) else {
+        return Ok(respond(PingResponse::status_only(
+            PingStatus::MissingParameters,
+        )));
+    };
+    if changed_request {
+        let bytes = serde_json::to_vec(&cached).map_err(|e| EdgeError::Internal(e.to_string()))?;
+        edge.devices
+            .put_state(&user, &device, STATE_NAME, bytes)
+            .await?;
+    }
+    let ids: HashSet<String> = folders.iter().map(|(id, _)| id.clone()).collect();
+    // Register before looking, so that a change between the look and the wait is not missed.
+    let mut registration = hub.register(&user, &device, ids.clone());
+    let known = edge
+        .folders
+        .folders(&user)
+        .await
+        .map_err(EdgeError::Unavailable)?;
+    if ids
+        .iter()
+        .any(|id| !known.iter().any(|f| &f.server_id == id))
+    {
+        return Ok(respond(PingResponse::status_only(
+            PingStatus::FolderSyncRequired,
+        )));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(heartbeat));
+    loop {
+        let pending = pending_folders(edge, &mail, &user, &device, &ids).await?;
+        if !pending.is_empty() {
+            return Ok(respond(PingResponse::changes(pending)));
+        }
+        let wake = tokio::select! {
+            w = registration.wake() => w,
+            _ = tokio::time::sleep_until(deadline) => {
+                return Ok(respond(PingResponse::status_only(PingStatus::Expired)));
+            }
+        };
+        match wake {
+            Wake::Check => registration = hub.register(&user, &device, ids.clone()),
+            Wake::Hierarchy => {
+                return Ok(respond(PingResponse::status_only(
+                    PingStatus::FolderSyncRequired,
+                )))
+            }
+            // A newer Ping of this device answers from now on; this one ends quietly.
+            Wake::Superseded => return Ok(respond(PingResponse::status_only(PingStatus::Expired))),
+        }
+    }
+}
+
+/// The watched mail folders whose counter moved past what the device's last Sync considered.
+/// Folders the device never synced (no state) have nothing to report yet.
+async fn pending_folders(
+    edge: &Edge,
+    mail: &MailClient<Channel>,
+    user: &str,
+    device: &str,
+    ids: &HashSet<String>,
+) -> Result<Vec<String>, EdgeError> {
+    let mail_folders = list_folders(mail, user).await?;
+    let mut out = Vec::new();
+    for id in ids {
+        if !mail_folders.contains_key(id) {
+            continue;
+        }
+        let Some(bytes) = edge
+            .devices
+            .get_state(user, device, &state_name(id))
+            .await?
+        else {
+            continue;
+        };
+        let Ok(state) = CollectionState::decode(&bytes) else {
+            // A corrupt state is reported as a change: the Sync that follows resets it (status 3).
+            out.push(id.clone());
+            continue;
+        };
+        let mut c = mail.clone();
+        let reply = c
+            .changes_since(ChangesRequest {
+                user: user.to_owned(),
+                folder_id: id.clone(),
+                after: None,
+                limit: 0,
+            })
+            .await
+            .map_err(|s| EdgeError::Unavailable(format!("mail service: {}", s.message())))?
+            .into_inner();
+        if reply.counter > state.cursor().modseq {
+            out.push(id.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
