@@ -3,7 +3,7 @@
 //!
 //! [`MailStore`] is the API (domain types, no WBXML); it runs over SQLite (embedded) or
 //! PostgreSQL (cluster) and publishes an [`eas_event_bus::ChangeEvent`] after every committed
-//! write. [`lmtp`] accepts mail from an MTA. docs/mail-service.md describes the schema, the
+//! write. [`lmtp`] accepts mail from an MTA; [`submit`] sends the phones' mail out. docs/mail-service.md describes the schema, the
 //! counter and tombstone model, blob chunking and the LMTP behaviour.
 
 mod blob;
@@ -12,11 +12,13 @@ mod mail_store;
 mod messages;
 mod model;
 mod options;
+mod outbound;
 mod parse;
 mod store;
 
 pub mod grpc;
 pub mod lmtp;
+pub mod submit;
 
 pub use blob::BlobReader;
 pub use error::MailError;
@@ -27,3 +29,4 @@ pub use model::{
     Hierarchy, Importance, ItemChange, ItemVersion, MessageId, MessageMeta, Moved, SearchResult,
 };
 pub use options::{MailOptions, DEFAULT_CHUNK_SIZE};
+pub use outbound::Outbound;

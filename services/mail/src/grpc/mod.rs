@@ -5,6 +5,7 @@
 
 mod body;
 mod convert;
+mod submit;
 
 use std::pin::Pin;
 
@@ -24,11 +25,21 @@ use convert::{folder, message, version};
 #[derive(Clone)]
 pub struct MailService {
     store: MailStore,
+    submitter: Option<crate::submit::Submitter>,
 }
 
 impl MailService {
     pub fn new(store: MailStore) -> Self {
-        MailService { store }
+        MailService {
+            store,
+            submitter: None,
+        }
+    }
+
+    /// Serves Submit with this submitter; without one Submit is `UNIMPLEMENTED`.
+    pub fn with_submitter(mut self, submitter: crate::submit::Submitter) -> Self {
+        self.submitter = Some(submitter);
+        self
     }
 
     /// The tonic service, ready for a server or an in-process channel.
@@ -403,6 +414,15 @@ impl Mail for MailService {
             c
         };
         Ok(Response::new(convert::changed(&c)))
+    }
+
+    async fn submit(
+        &self,
+        r: Request<wire::SubmitRequest>,
+    ) -> Result<Response<wire::SubmitReply>, Status> {
+        submit::submit(self.submitter.as_ref(), r.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn search(

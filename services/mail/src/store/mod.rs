@@ -5,6 +5,7 @@ mod postgres;
 mod sql;
 mod sql_blobs;
 mod sql_folders;
+mod sql_queue;
 mod sql_read;
 mod sql_write;
 mod sqlite;
@@ -50,9 +51,12 @@ pub(crate) struct Emptied {
 
 /// Everything the mail service asks of a database. Addresses passed in are lowercase; every
 /// operation is scoped to that user's mailbox, so an id of another user is "not found".
-pub(crate) trait Store: FolderStore + ReadStore + WriteStore + BlobStore {}
+pub(crate) trait Store:
+    FolderStore + ReadStore + WriteStore + BlobStore + QueueStore
+{
+}
 
-impl<T: FolderStore + ReadStore + WriteStore + BlobStore> Store for T {}
+impl<T: FolderStore + ReadStore + WriteStore + BlobStore + QueueStore> Store for T {}
 
 /// Mailboxes and the folder hierarchy.
 #[async_trait]
@@ -174,6 +178,40 @@ pub(crate) trait BlobStore: Send + Sync + 'static {
     async fn chunk(&self, blob: i64, seq: u32) -> Result<Option<Vec<u8>>, MailError>;
     /// Deletes each of `blobs` that nothing references any more. Best effort.
     async fn collect_garbage(&self, blobs: &[i64]);
+}
+
+/// The outbound queue of the SMTP relay. Times are unix milliseconds.
+#[async_trait]
+pub(crate) trait QueueStore: Send + Sync + 'static {
+    /// Adds a message for `recipients`, due at once; returns its id.
+    async fn enqueue(
+        &self,
+        sender: &str,
+        recipients: &[String],
+        raw: &[u8],
+        now_ms: i64,
+    ) -> Result<i64, MailError>;
+    /// Takes up to `limit` due rows, moving their next attempt to `lease_until_ms` so that no
+    /// other worker takes them meanwhile; a worker that dies leaves them due again after it.
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::outbound::Outbound>, MailError>;
+    /// Counts a failed attempt and sets the next one.
+    async fn retry_later(
+        &self,
+        id: i64,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<(), MailError>;
+    /// Drops a row once the relay accepted it or refused it for good.
+    async fn remove(&self, id: i64) -> Result<(), MailError>;
+    /// The earliest next attempt of any row.
+    async fn next_due(&self) -> Result<Option<i64>, MailError>;
+    /// Every row, oldest first.
+    async fn queued(&self) -> Result<Vec<crate::outbound::Outbound>, MailError>;
 }
 
 /// Opens the store named by the URL scheme and brings its schema up to date.

@@ -169,6 +169,7 @@ macro_rules! sql_store {
         $crate::store::sql_read::sql_read!($store, $db, $id_text);
         $crate::store::sql_write::sql_write!($store, $db);
         $crate::store::sql_blobs::sql_blobs!($store, $db);
+        $crate::store::sql_queue::sql_queue!($store, $db);
     };
 }
 pub(crate) use sql_store;

@@ -7,3 +7,5 @@ mod changes;
 mod delivery;
 mod folders;
 mod search;
+mod smtp_sink;
+mod submit;
