@@ -8,6 +8,7 @@
 pub mod admin;
 mod auth;
 mod autodiscover;
+mod compose_mail;
 pub mod config;
 mod context;
 mod email;
@@ -16,6 +17,7 @@ mod folder_sync;
 pub mod folders;
 mod get_item_estimate;
 pub mod mail_source;
+mod move_items;
 mod options;
 mod ping;
 mod provision;

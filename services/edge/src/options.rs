@@ -22,7 +22,14 @@ pub const SUPPORTED_VERSIONS: [ProtocolVersion; 6] = [
 const ALWAYS_SERVED: [Command; 3] = [Command::FolderSync, Command::Provision, Command::Settings];
 
 /// The commands that need the mail service.
-const MAIL_COMMANDS: [Command; 2] = [Command::Sync, Command::GetItemEstimate];
+const MAIL_COMMANDS: [Command; 6] = [
+    Command::Sync,
+    Command::GetItemEstimate,
+    Command::MoveItems,
+    Command::SendMail,
+    Command::SmartReply,
+    Command::SmartForward,
+];
 
 /// Whether Ping works here: it needs the mail service and change events.
 fn push_served(edge: &Edge) -> bool {

@@ -12,6 +12,7 @@ use axum::Router;
 use eas_device_state::DeviceStore;
 use eas_directory::Directory;
 use eas_protocol::command::Command;
+use eas_protocol::compose_mail::ComposeKind;
 use eas_protocol::query::parse_request_line;
 use eas_protocol::version::ProtocolVersion;
 use eas_rpc::mail::mail_client::MailClient;
@@ -26,7 +27,8 @@ use crate::error::{response_root, EdgeError, ErrorContext};
 use crate::folders::FolderSource;
 use crate::throttle::LoginThrottle;
 use crate::{
-    autodiscover, folder_sync, get_item_estimate, options, ping, provision, settings, sync,
+    autodiscover, folder_sync, get_item_estimate, move_items, options, ping, provision, settings,
+    sync,
 };
 
 /// Content type of WBXML bodies (MS-ASHTTP 2.2.1.1.2.3).
@@ -210,6 +212,10 @@ async fn eas_post(
         let body = read_body(headers, body, edge.config.max_request_bytes).await?;
         let mut ctx = RequestCtx::load(edge, line, version, user, headers).await?;
         context::admit(edge, &mut ctx).await?;
+        // Below 14.0 these bodies are message/rfc822, not WBXML: the handler decodes.
+        if let Some(kind) = ComposeKind::from_command(&ctx.line.command) {
+            return crate::compose_mail::handle(edge, &mut ctx, kind, body).await;
+        }
         let doc = context::decode_body(edge, &ctx, &body)?;
         tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, cmd = %ctx.line.command.name(), "request");
         match ctx.line.command {
@@ -219,6 +225,7 @@ async fn eas_post(
             Command::Sync => sync::handle(edge, &mut ctx, doc).await,
             Command::GetItemEstimate => get_item_estimate::handle(edge, &mut ctx, doc).await,
             Command::Ping => ping::handle(edge, &mut ctx, doc).await,
+            Command::MoveItems => move_items::handle(edge, &mut ctx, doc).await,
             ref other => Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
         }
     }

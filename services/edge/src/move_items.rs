@@ -1,0 +1,140 @@
+//! MoveItems (MS-ASCMD 2.2.1.12): moves messages between mail folders through the mail service.
+//!
+//! The mail service gives a moved message the id it keeps in the destination folder, and that id
+//! is the `DstMsgId`: the next Sync of the destination reports the message under the same ServerId,
+//! so the phone does not show it twice (PHONE_FLOWS.md gotcha 8).
+
+use std::collections::{HashMap, HashSet};
+
+use axum::response::Response;
+use eas_protocol::move_items::{MoveItem, MoveItemsRequest, MoveItemsResponse, MoveResponse};
+use eas_protocol::status::{CommonStatus, MoveItemsStatus};
+use eas_rpc::mail::mail_client::MailClient;
+use eas_rpc::mail::{self as wire, CurrentRequest, MoveRequest};
+use eas_wbxml::Element;
+use tonic::transport::Channel;
+use tonic::Code;
+
+use crate::context::RequestCtx;
+use crate::error::EdgeError;
+use crate::router::{wbxml_response, Edge};
+use crate::sync::list_folders;
+
+pub async fn handle(
+    edge: &Edge,
+    ctx: &mut RequestCtx,
+    doc: Option<Element>,
+) -> Result<Response, EdgeError> {
+    let Some(mail) = edge.mail.clone() else {
+        return Err(EdgeError::UnsupportedCommand("MoveItems".into()));
+    };
+    let req = match doc.as_ref().map(MoveItemsRequest::from_element) {
+        Some(Ok(r)) => r,
+        other => {
+            let error = match other {
+                Some(Err(e)) => e.to_string(),
+                _ => "empty body".to_owned(),
+            };
+            tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, error = %error, "bad moveitems request");
+            // MoveItems has no status of its own for a malformed request: the common status 103
+            // (MS-ASCMD 2.2.2), HTTP 400 before 14.0.
+            return Err(EdgeError::Status(CommonStatus::InvalidXml));
+        }
+    };
+    let user = ctx.user.address.as_str();
+    let folders = list_folders(&mail, user).await?;
+    let mut moved = HashSet::new();
+    let mut responses = Vec::with_capacity(req.moves.len());
+    for mv in &req.moves {
+        let (status, dst) = if moved.contains(mv.src_msg_id.as_str()) {
+            // MS-ASCMD 2.2.3.177.9 status 5: an item cannot be moved to two places at once.
+            (MoveItemsStatus::CannotMove, None)
+        } else {
+            move_one(&mail, user, &folders, mv).await?
+        };
+        if status == MoveItemsStatus::Success {
+            moved.insert(mv.src_msg_id.as_str());
+        }
+        tracing::debug!(user, device_id = %ctx.line.device_id, collection_id = %mv.src_fld_id, status = status.code(), "moveitems");
+        responses.push(MoveResponse {
+            src_msg_id: mv.src_msg_id.clone(),
+            status,
+            dst_msg_id: dst,
+        });
+    }
+    Ok(wbxml_response(
+        &MoveItemsResponse { responses }.to_element(),
+    ))
+}
+
+/// One move and its status (MS-ASCMD 2.2.3.177.9); only an unreachable mail service is an error.
+async fn move_one(
+    mail: &MailClient<Channel>,
+    user: &str,
+    folders: &HashMap<String, wire::Folder>,
+    mv: &MoveItem,
+) -> Result<(MoveItemsStatus, Option<String>), EdgeError> {
+    // Status 1: the source folder is unknown; status 2: the destination is unknown (or not a
+    // mail folder: the placeholders of other classes are not in the mail service's list).
+    if !folders.contains_key(&mv.src_fld_id) {
+        return Ok((MoveItemsStatus::InvalidSource, None));
+    }
+    if !folders.contains_key(&mv.dst_fld_id) {
+        return Ok((MoveItemsStatus::InvalidDestination, None));
+    }
+    // Status 4: source and destination are the same folder.
+    if mv.src_fld_id == mv.dst_fld_id {
+        return Ok((MoveItemsStatus::SameSourceAndDestination, None));
+    }
+    // Status 1 also when the item is no longer (or never was) in the source folder.
+    let mut c = mail.clone();
+    let current = c
+        .current_versions(CurrentRequest {
+            user: user.to_owned(),
+            folder_id: mv.src_fld_id.clone(),
+            ids: vec![mv.src_msg_id.clone()],
+        })
+        .await;
+    let present = match current {
+        Ok(r) => r
+            .into_inner()
+            .items
+            .iter()
+            .any(|v| v.id == mv.src_msg_id && !v.deleted),
+        Err(s) => return status_of(s).map(|st| (st, None)),
+    };
+    if !present {
+        return Ok((MoveItemsStatus::InvalidSource, None));
+    }
+    let reply = c
+        .move_message(MoveRequest {
+            user: user.to_owned(),
+            id: mv.src_msg_id.clone(),
+            destination_folder_id: mv.dst_fld_id.clone(),
+        })
+        .await;
+    match reply {
+        Ok(r) => Ok((MoveItemsStatus::Success, Some(r.into_inner().new_id))),
+        Err(s) => status_of(s).map(|st| (st, None)),
+    }
+}
+
+/// The item status for a failed mail service call; an outage fails the whole request (HTTP 503).
+fn status_of(s: tonic::Status) -> Result<MoveItemsStatus, EdgeError> {
+    match s.code() {
+        Code::NotFound | Code::InvalidArgument => Ok(MoveItemsStatus::InvalidSource),
+        Code::FailedPrecondition => Ok(MoveItemsStatus::SameSourceAndDestination),
+        // Status 7: a transient condition the client retries.
+        Code::Aborted | Code::ResourceExhausted | Code::DeadlineExceeded => {
+            Ok(MoveItemsStatus::Locked)
+        }
+        Code::Unavailable => Err(EdgeError::Unavailable(format!(
+            "mail service: {}",
+            s.message()
+        ))),
+        _ => {
+            tracing::warn!(error = %s.message(), "move failed");
+            Ok(MoveItemsStatus::CannotMove)
+        }
+    }
+}
