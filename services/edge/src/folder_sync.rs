@@ -163,3 +163,75 @@ async fn save(edge: &Edge, user: &str, device: &str, s: &HierarchyState) -> Resu
         .await?;
     Ok(())
 }
+
+/// A device's hierarchy state at the key a folder command (FolderCreate, FolderUpdate,
+/// FolderDelete) carries, ready to record the device's own change.
+pub(crate) struct HeldHierarchy {
+    state: HierarchyState,
+}
+
+impl HeldHierarchy {
+    /// The folders the device holds at this key.
+    pub(crate) fn folders(&self) -> &[Folder] {
+        &self.state.folders
+    }
+}
+
+/// The device's hierarchy when `sync_key` is its current FolderSync key; `None` for any other key
+/// or no state, which the folder commands answer with status 9 (MS-ASCMD 2.2.3.177.2).
+pub(crate) async fn held_at(
+    edge: &Edge,
+    user: &str,
+    device: &str,
+    sync_key: &str,
+) -> Result<Option<HeldHierarchy>, EdgeError> {
+    let Some(state) = load(edge, user, device).await? else {
+        return Ok(None);
+    };
+    let current = sync_key.parse::<u32>().ok() == Some(state.key) && state.key != 0;
+    Ok(current.then_some(HeldHierarchy { state }))
+}
+
+/// Records a change the device made itself: applies it to the folders the device holds and moves
+/// to a new key, which the command's response carries, so the next FolderSync does not report the
+/// change back (MS-ASCMD 2.2.3.181.1). The old key stays answerable as the previous one.
+pub(crate) async fn record_own_change(
+    edge: &Edge,
+    user: &str,
+    device: &str,
+    held: HeldHierarchy,
+    change: impl FnOnce(&mut Vec<Folder>),
+) -> Result<String, EdgeError> {
+    let mut state = held.state;
+    let mut folders = state.folders.clone();
+    change(&mut folders);
+    state.previous = Some((state.key, std::mem::replace(&mut state.folders, folders)));
+    state.key = state.key.saturating_add(1);
+    save(edge, user, device, &state).await?;
+    Ok(state.key.to_string())
+}
+
+/// A mail service folder as the hierarchy holds it (the same mapping as `ServiceFolders`).
+pub(crate) fn from_wire(f: &eas_rpc::mail::Folder) -> Folder {
+    Folder {
+        server_id: f.id.clone(),
+        parent_id: f.parent_id.clone(),
+        display_name: f.display_name.clone(),
+        folder_type: u8::try_from(f.folder_type).unwrap_or(1),
+    }
+}
+
+/// Every folder below `id` in `folders`, `id` included.
+pub(crate) fn subtree(folders: &[Folder], id: &str) -> Vec<String> {
+    let mut out = vec![id.to_owned()];
+    let mut i = 0;
+    while let Some(parent) = out.get(i).cloned() {
+        for f in folders.iter().filter(|f| f.parent_id == parent) {
+            if !out.contains(&f.server_id) {
+                out.push(f.server_id.clone());
+            }
+        }
+        i += 1;
+    }
+    out
+}

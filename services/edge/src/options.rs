@@ -22,13 +22,16 @@ pub const SUPPORTED_VERSIONS: [ProtocolVersion; 6] = [
 const ALWAYS_SERVED: [Command; 3] = [Command::FolderSync, Command::Provision, Command::Settings];
 
 /// The commands that need the mail service.
-const MAIL_COMMANDS: [Command; 6] = [
+const MAIL_COMMANDS: [Command; 9] = [
     Command::Sync,
     Command::GetItemEstimate,
     Command::MoveItems,
     Command::SendMail,
     Command::SmartReply,
     Command::SmartForward,
+    Command::FolderCreate,
+    Command::FolderUpdate,
+    Command::FolderDelete,
 ];
 
 /// Whether Ping works here: it needs the mail service and change events.

@@ -27,8 +27,8 @@ use crate::error::{response_root, EdgeError, ErrorContext};
 use crate::folders::FolderSource;
 use crate::throttle::LoginThrottle;
 use crate::{
-    autodiscover, folder_sync, get_item_estimate, move_items, options, ping, provision, settings,
-    sync,
+    autodiscover, folder_create, folder_delete, folder_sync, folder_update, get_item_estimate,
+    move_items, options, ping, provision, settings, sync,
 };
 
 /// Content type of WBXML bodies (MS-ASHTTP 2.2.1.1.2.3).
@@ -226,6 +226,9 @@ async fn eas_post(
             Command::GetItemEstimate => get_item_estimate::handle(edge, &mut ctx, doc).await,
             Command::Ping => ping::handle(edge, &mut ctx, doc).await,
             Command::MoveItems => move_items::handle(edge, &mut ctx, doc).await,
+            Command::FolderCreate => folder_create::handle(edge, &mut ctx, doc).await,
+            Command::FolderUpdate => folder_update::handle(edge, &mut ctx, doc).await,
+            Command::FolderDelete => folder_delete::handle(edge, &mut ctx, doc).await,
             ref other => Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
         }
     }

@@ -1,0 +1,98 @@
+//! FolderCreate (MS-ASCMD 2.2.1.3): the device adds a mail folder; the hierarchy key moves on.
+
+use axum::response::Response;
+use eas_protocol::folder_create::{FolderCreateRequest, FolderCreateResponse};
+use eas_protocol::status::FolderStatus;
+use eas_rpc::mail::CreateFolderRequest;
+use eas_wbxml::Element;
+use tonic::Code;
+
+use crate::context::RequestCtx;
+use crate::error::EdgeError;
+use crate::folder_sync::{from_wire, held_at, record_own_change};
+use crate::router::{wbxml_response, Edge};
+
+/// Mail folder types a device may create: generic (1) and user-created mail (12).
+const MAIL_CREATABLE: [u8; 2] = [1, 12];
+
+fn failed(status: FolderStatus) -> Response {
+    wbxml_response(&FolderCreateResponse::failed(status).to_element())
+}
+
+pub async fn handle(
+    edge: &Edge,
+    ctx: &mut RequestCtx,
+    doc: Option<Element>,
+) -> Result<Response, EdgeError> {
+    let Some(mail) = edge.mail.clone() else {
+        return Err(EdgeError::UnsupportedCommand("FolderCreate".into()));
+    };
+    let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
+    let req = match doc.as_ref().map(FolderCreateRequest::from_element) {
+        Some(Ok(r)) => r,
+        other => {
+            let error = other.and_then(Result::err).map(|e| e.to_string());
+            tracing::info!(user = %user, device_id = %device, error = ?error, "bad foldercreate request");
+            // MS-ASCMD 2.2.3.177.3 status 10: a malformed request.
+            return Ok(failed(FolderStatus::BadRequest));
+        }
+    };
+    // Status 9: the key must be the device's current FolderSync key.
+    let Some(held) = held_at(edge, &user, &device, &req.sync_key).await? else {
+        tracing::info!(user = %user, device_id = %device, sync_key = %req.sync_key, "foldercreate with a stale hierarchy key");
+        return Ok(failed(FolderStatus::InvalidSyncKey));
+    };
+    // Status 10 also covers a default folder type; folders of other classes are not served.
+    let code = req.folder_type.code();
+    if !req.folder_type.is_user_creatable() || !MAIL_CREATABLE.contains(&code) {
+        tracing::info!(user = %user, device_id = %device, folder_type = code, "foldercreate of a type not served");
+        return Ok(failed(FolderStatus::BadRequest));
+    }
+    if req.parent_id != "0" {
+        match held.folders().iter().find(|f| f.server_id == req.parent_id) {
+            // Status 5: the parent is not in the hierarchy.
+            None => return Ok(failed(FolderStatus::ParentNotFound)),
+            // Status 3: a parent of another class (the Calendar and Contacts placeholders)
+            // cannot hold a mail folder.
+            Some(p) if [8, 9, 13, 14].contains(&p.folder_type) => {
+                return Ok(failed(FolderStatus::SpecialFolder))
+            }
+            Some(_) => {}
+        }
+    }
+    let mut c = mail.clone();
+    let created = c
+        .create_folder(CreateFolderRequest {
+            user: user.clone(),
+            parent_id: req.parent_id.clone(),
+            display_name: req.display_name.clone(),
+            folder_type: u32::from(code),
+        })
+        .await;
+    let folder = match created {
+        Ok(f) => from_wire(&f.into_inner()),
+        Err(s) => {
+            let status = match s.code() {
+                Code::AlreadyExists => FolderStatus::AlreadyExists,
+                Code::NotFound => FolderStatus::ParentNotFound,
+                Code::FailedPrecondition => FolderStatus::SpecialFolder,
+                Code::InvalidArgument => FolderStatus::BadRequest,
+                Code::Unavailable => {
+                    return Err(EdgeError::Unavailable(format!(
+                        "mail service: {}",
+                        s.message()
+                    )))
+                }
+                _ => FolderStatus::ServerError,
+            };
+            tracing::info!(user = %user, device_id = %device, status = status.code(), error = %s.message(), "foldercreate refused");
+            return Ok(failed(status));
+        }
+    };
+    let server_id = folder.server_id.clone();
+    let key = record_own_change(edge, &user, &device, held, |folders| folders.push(folder)).await?;
+    tracing::info!(user = %user, device_id = %device, collection_id = %server_id, "folder created");
+    Ok(wbxml_response(
+        &FolderCreateResponse::created(key, server_id).to_element(),
+    ))
+}

@@ -1,0 +1,95 @@
+//! FolderDelete (MS-ASCMD 2.2.1.4): the device deletes a mail folder and its subfolders.
+
+use axum::response::Response;
+use eas_protocol::folder_delete::{FolderDeleteRequest, FolderDeleteResponse};
+use eas_protocol::status::FolderStatus;
+use eas_rpc::mail::FolderRef;
+use eas_wbxml::Element;
+use tonic::Code;
+
+use crate::context::RequestCtx;
+use crate::error::EdgeError;
+use crate::folder_sync::{held_at, record_own_change, subtree};
+use crate::router::{wbxml_response, Edge};
+
+/// Folder types a device may delete: generic (1) and user-created mail (12).
+const MAIL_DELETABLE: [u8; 2] = [1, 12];
+
+fn failed(status: FolderStatus) -> Response {
+    wbxml_response(
+        &FolderDeleteResponse {
+            status,
+            sync_key: None,
+        }
+        .to_element(),
+    )
+}
+
+pub async fn handle(
+    edge: &Edge,
+    ctx: &mut RequestCtx,
+    doc: Option<Element>,
+) -> Result<Response, EdgeError> {
+    let Some(mail) = edge.mail.clone() else {
+        return Err(EdgeError::UnsupportedCommand("FolderDelete".into()));
+    };
+    let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
+    let req = match doc.as_ref().map(FolderDeleteRequest::from_element) {
+        Some(Ok(r)) => r,
+        other => {
+            let error = other.and_then(Result::err).map(|e| e.to_string());
+            tracing::info!(user = %user, device_id = %device, error = ?error, "bad folderdelete request");
+            // MS-ASCMD 2.2.3.177.4 status 10: a malformed request.
+            return Ok(failed(FolderStatus::BadRequest));
+        }
+    };
+    // Status 9: the key must be the device's current FolderSync key.
+    let Some(held) = held_at(edge, &user, &device, &req.sync_key).await? else {
+        tracing::info!(user = %user, device_id = %device, sync_key = %req.sync_key, "folderdelete with a stale hierarchy key");
+        return Ok(failed(FolderStatus::InvalidSyncKey));
+    };
+    // Status 4: the folder does not exist; status 3: it is a special folder.
+    let Some(folder) = held.folders().iter().find(|f| f.server_id == req.server_id) else {
+        return Ok(failed(FolderStatus::NotFound));
+    };
+    if !MAIL_DELETABLE.contains(&folder.folder_type) {
+        return Ok(failed(FolderStatus::SpecialFolder));
+    }
+    let mut c = mail.clone();
+    let deleted = c
+        .delete_folder(FolderRef {
+            user: user.clone(),
+            folder_id: req.server_id.clone(),
+        })
+        .await;
+    if let Err(s) = deleted {
+        let status = match s.code() {
+            Code::NotFound => FolderStatus::NotFound,
+            Code::FailedPrecondition => FolderStatus::SpecialFolder,
+            Code::InvalidArgument => FolderStatus::BadRequest,
+            Code::Unavailable => {
+                return Err(EdgeError::Unavailable(format!(
+                    "mail service: {}",
+                    s.message()
+                )))
+            }
+            _ => FolderStatus::ServerError,
+        };
+        tracing::info!(user = %user, device_id = %device, status = status.code(), error = %s.message(), "folderdelete refused");
+        return Ok(failed(status));
+    }
+    // The subfolders went with it, on the device as on the server.
+    let gone = subtree(held.folders(), &req.server_id);
+    let key = record_own_change(edge, &user, &device, held, |folders| {
+        folders.retain(|f| !gone.contains(&f.server_id))
+    })
+    .await?;
+    tracing::info!(user = %user, device_id = %device, collection_id = %req.server_id, "folder deleted");
+    Ok(wbxml_response(
+        &FolderDeleteResponse {
+            status: FolderStatus::Success,
+            sync_key: Some(key),
+        }
+        .to_element(),
+    ))
+}

@@ -1,0 +1,112 @@
+//! FolderUpdate (MS-ASCMD 2.2.1.6): the device renames or moves a mail folder; the key moves on.
+
+use axum::response::Response;
+use eas_protocol::folder_update::{FolderUpdateRequest, FolderUpdateResponse};
+use eas_protocol::status::FolderStatus;
+use eas_rpc::mail::UpdateFolderRequest;
+use eas_wbxml::Element;
+use tonic::Code;
+
+use crate::context::RequestCtx;
+use crate::error::EdgeError;
+use crate::folder_sync::{from_wire, held_at, record_own_change, subtree};
+use crate::router::{wbxml_response, Edge};
+
+/// Folder types a device may rename or move: generic (1) and user-created mail (12).
+const MAIL_UPDATABLE: [u8; 2] = [1, 12];
+
+fn failed(status: FolderStatus) -> Response {
+    wbxml_response(
+        &FolderUpdateResponse {
+            status,
+            sync_key: None,
+        }
+        .to_element(),
+    )
+}
+
+pub async fn handle(
+    edge: &Edge,
+    ctx: &mut RequestCtx,
+    doc: Option<Element>,
+) -> Result<Response, EdgeError> {
+    let Some(mail) = edge.mail.clone() else {
+        return Err(EdgeError::UnsupportedCommand("FolderUpdate".into()));
+    };
+    let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
+    let req = match doc.as_ref().map(FolderUpdateRequest::from_element) {
+        Some(Ok(r)) => r,
+        other => {
+            let error = other.and_then(Result::err).map(|e| e.to_string());
+            tracing::info!(user = %user, device_id = %device, error = ?error, "bad folderupdate request");
+            // MS-ASCMD 2.2.3.177.5 status 10: a malformed request.
+            return Ok(failed(FolderStatus::BadRequest));
+        }
+    };
+    // Status 9: the key must be the device's current FolderSync key.
+    let Some(held) = held_at(edge, &user, &device, &req.sync_key).await? else {
+        tracing::info!(user = %user, device_id = %device, sync_key = %req.sync_key, "folderupdate with a stale hierarchy key");
+        return Ok(failed(FolderStatus::InvalidSyncKey));
+    };
+    // Status 4: the folder does not exist; status 2: it is a special folder.
+    let Some(folder) = held.folders().iter().find(|f| f.server_id == req.server_id) else {
+        return Ok(failed(FolderStatus::NotFound));
+    };
+    if !MAIL_UPDATABLE.contains(&folder.folder_type) {
+        return Ok(failed(FolderStatus::AlreadyExists));
+    }
+    // Status 5: the new parent is not in the hierarchy; status 10: it is the folder itself or
+    // one of its subfolders, or a folder of another class.
+    if req.parent_id != "0" {
+        let Some(parent) = held.folders().iter().find(|f| f.server_id == req.parent_id) else {
+            return Ok(failed(FolderStatus::ParentNotFound));
+        };
+        if [8, 9, 13, 14].contains(&parent.folder_type)
+            || subtree(held.folders(), &req.server_id).contains(&req.parent_id)
+        {
+            return Ok(failed(FolderStatus::BadRequest));
+        }
+    }
+    let mut c = mail.clone();
+    let updated = c
+        .update_folder(UpdateFolderRequest {
+            user: user.clone(),
+            folder_id: req.server_id.clone(),
+            parent_id: req.parent_id.clone(),
+            display_name: req.display_name.clone(),
+        })
+        .await;
+    let folder = match updated {
+        Ok(f) => from_wire(&f.into_inner()),
+        Err(s) => {
+            let status = match s.code() {
+                Code::AlreadyExists => FolderStatus::AlreadyExists,
+                Code::NotFound => FolderStatus::NotFound,
+                Code::FailedPrecondition | Code::InvalidArgument => FolderStatus::BadRequest,
+                Code::Unavailable => {
+                    return Err(EdgeError::Unavailable(format!(
+                        "mail service: {}",
+                        s.message()
+                    )))
+                }
+                _ => FolderStatus::ServerError,
+            };
+            tracing::info!(user = %user, device_id = %device, status = status.code(), error = %s.message(), "folderupdate refused");
+            return Ok(failed(status));
+        }
+    };
+    let key = record_own_change(edge, &user, &device, held, |folders| {
+        if let Some(f) = folders.iter_mut().find(|f| f.server_id == folder.server_id) {
+            *f = folder;
+        }
+    })
+    .await?;
+    tracing::info!(user = %user, device_id = %device, collection_id = %req.server_id, "folder updated");
+    Ok(wbxml_response(
+        &FolderUpdateResponse {
+            status: FolderStatus::Success,
+            sync_key: Some(key),
+        }
+        .to_element(),
+    ))
+}

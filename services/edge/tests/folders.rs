@@ -1,0 +1,204 @@
+//! FolderCreate, FolderUpdate and FolderDelete of mail folders, and the FolderSync key they carry.
+
+mod common;
+
+use common::mail::{folders, MailDevice};
+use common::*;
+use eas_wbxml::tags::folder_hierarchy as fh;
+use eas_wbxml::Element;
+
+fn create(key: &str, parent: &str, name: &str, folder_type: &str) -> Element {
+    Element::new(fh::FOLDER_CREATE)
+        .with_text(fh::SYNC_KEY, key)
+        .with_text(fh::PARENT_ID, parent)
+        .with_text(fh::DISPLAY_NAME, name)
+        .with_text(fh::TYPE, folder_type)
+}
+
+fn update(key: &str, id: &str, parent: &str, name: &str) -> Element {
+    Element::new(fh::FOLDER_UPDATE)
+        .with_text(fh::SYNC_KEY, key)
+        .with_text(fh::SERVER_ID, id)
+        .with_text(fh::PARENT_ID, parent)
+        .with_text(fh::DISPLAY_NAME, name)
+}
+
+fn delete(key: &str, id: &str) -> Element {
+    Element::new(fh::FOLDER_DELETE)
+        .with_text(fh::SYNC_KEY, key)
+        .with_text(fh::SERVER_ID, id)
+}
+
+fn status(r: &Reply) -> String {
+    r.text(&[fh::STATUS]).unwrap()
+}
+
+/// The number of changes a FolderSync at `key` reports.
+async fn changes(d: &MailDevice<'_>, key: &str) -> String {
+    let r = d.device.folder_sync(key).await;
+    assert_eq!(status(&r), "1");
+    r.text(&[fh::CHANGES, fh::COUNT]).unwrap()
+}
+
+#[tokio::test]
+async fn a_created_renamed_and_deleted_folder_is_not_reported_back_to_its_device() {
+    let s = TestServer::start_with_mail().await;
+    for v in ["12.1", "14.1", "16.1"] {
+        let d = MailDevice::new(s.device(&format!("fold{}", v.replace('.', "")), v)).await;
+        let name = format!("Projects {v}");
+        let r = d
+            .device
+            .post(
+                "FolderCreate",
+                Some(&create(&d.folder_key, "0", &name, "12")),
+            )
+            .await;
+        assert_eq!(status(&r), "1", "{v}");
+        let key = r.text(&[fh::SYNC_KEY]).unwrap();
+        let id = r.text(&[fh::SERVER_ID]).unwrap();
+        assert_ne!(key, d.folder_key);
+        assert_eq!(changes(&d, &key).await, "0", "{v}");
+        // A child, then the parent renamed.
+        let r = d
+            .device
+            .post("FolderCreate", Some(&create(&key, &id, "Child", "12")))
+            .await;
+        assert_eq!(status(&r), "1", "{v}");
+        let key = r.text(&[fh::SYNC_KEY]).unwrap();
+        let r = d
+            .device
+            .post("FolderUpdate", Some(&update(&key, &id, "0", "Renamed")))
+            .await;
+        assert_eq!(status(&r), "1", "{v}");
+        let key = r.text(&[fh::SYNC_KEY]).unwrap();
+        assert_eq!(changes(&d, &key).await, "0", "{v}");
+        // Deleting the parent takes the child with it, on both sides.
+        let r = d
+            .device
+            .post("FolderDelete", Some(&delete(&key, &id)))
+            .await;
+        assert_eq!(status(&r), "1", "{v}");
+        let key = r.text(&[fh::SYNC_KEY]).unwrap();
+        assert_eq!(changes(&d, &key).await, "0", "{v}");
+        // Another device of the user sees none of them.
+        let other = MailDevice::new(s.device(&format!("fold2{}", v.replace('.', "")), v)).await;
+        assert!(!other
+            .folders
+            .iter()
+            .any(|f| f.2 == "Renamed" || f.2 == "Child"));
+    }
+}
+
+#[tokio::test]
+async fn another_device_learns_of_a_created_folder_at_its_next_foldersync() {
+    let s = TestServer::start_with_mail().await;
+    let a = MailDevice::new(s.device("folda", "14.1")).await;
+    let b = MailDevice::new(s.device("foldb", "14.1")).await;
+    let r = a
+        .device
+        .post(
+            "FolderCreate",
+            Some(&create(&a.folder_key, "0", "Shared", "12")),
+        )
+        .await;
+    assert_eq!(status(&r), "1");
+    let r = b.device.folder_sync(&b.folder_key).await;
+    let added = folders(&r);
+    assert_eq!(added.len(), 1);
+    assert_eq!((added[0].2.as_str(), added[0].3), ("Shared", 12));
+}
+
+#[tokio::test]
+async fn folder_commands_with_a_stale_key_get_status_9() {
+    let s = TestServer::start_with_mail().await;
+    let d = MailDevice::new(s.device("foldkey", "16.1")).await;
+    let inbox = d.folder(2);
+    let r = d
+        .device
+        .post("FolderCreate", Some(&create("7", "0", "X", "12")))
+        .await;
+    assert_eq!(status(&r), "9");
+    let r = d
+        .device
+        .post("FolderUpdate", Some(&update("0", &inbox, "0", "X")))
+        .await;
+    assert_eq!(status(&r), "9");
+    let r = d
+        .device
+        .post("FolderDelete", Some(&delete("7", &inbox)))
+        .await;
+    assert_eq!(status(&r), "9");
+}
+
+#[tokio::test]
+async fn folder_commands_refuse_duplicates_special_folders_and_missing_folders() {
+    let s = TestServer::start_with_mail().await;
+    let d = MailDevice::new(s.device("foldbad", "14.1")).await;
+    let (key, inbox) = (d.folder_key.clone(), d.folder(2));
+    let post = |cmd: &'static str, body: Element| {
+        let dev = &d.device;
+        async move { status(&dev.post(cmd, Some(&body)).await) }
+    };
+    let r = d
+        .device
+        .post("FolderCreate", Some(&create(&key, "0", "Once", "12")))
+        .await;
+    let key = r.text(&[fh::SYNC_KEY]).unwrap();
+    let once = r.text(&[fh::SERVER_ID]).unwrap();
+    // FolderCreate: 2 exists, 5 no parent, 3 parent of another class, 10 default type.
+    assert_eq!(
+        post("FolderCreate", create(&key, "0", "Once", "12")).await,
+        "2"
+    );
+    assert_eq!(
+        post("FolderCreate", create(&key, "9999", "X", "12")).await,
+        "5"
+    );
+    assert_eq!(
+        post("FolderCreate", create(&key, "calendar", "X", "12")).await,
+        "3"
+    );
+    assert_eq!(
+        post("FolderCreate", create(&key, "0", "X", "2")).await,
+        "10"
+    );
+    // FolderUpdate: 4 no folder, 2 special folder, 5 no parent, 2 name taken.
+    assert_eq!(
+        post("FolderUpdate", update(&key, "9999", "0", "X")).await,
+        "4"
+    );
+    assert_eq!(
+        post("FolderUpdate", update(&key, &inbox, "0", "X")).await,
+        "2"
+    );
+    assert_eq!(
+        post("FolderUpdate", update(&key, &once, "9999", "X")).await,
+        "5"
+    );
+    assert_eq!(
+        post("FolderUpdate", update(&key, &once, &once, "X")).await,
+        "10"
+    );
+    // FolderDelete: 4 no folder, 3 special folder.
+    assert_eq!(post("FolderDelete", delete(&key, "9999")).await, "4");
+    assert_eq!(post("FolderDelete", delete(&key, &inbox)).await, "3");
+    assert_eq!(post("FolderDelete", delete(&key, "calendar")).await, "3");
+}
+
+#[tokio::test]
+async fn malformed_folder_commands_get_status_10() {
+    let s = TestServer::start_with_mail().await;
+    let d = MailDevice::new(s.device("foldmalformed", "14.1")).await;
+    for (cmd, root) in [
+        ("FolderCreate", fh::FOLDER_CREATE),
+        ("FolderUpdate", fh::FOLDER_UPDATE),
+        ("FolderDelete", fh::FOLDER_DELETE),
+    ] {
+        let r = d
+            .device
+            .post(cmd, Some(&Element::new(root).with_text(fh::SYNC_KEY, "1")))
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(status(&r), "10", "{cmd}");
+    }
+}
