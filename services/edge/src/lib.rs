@@ -6,6 +6,7 @@
 //! [`eas_device_state::DeviceStore`], accounts in the [`eas_directory::Directory`].
 
 pub mod admin;
+mod attachment_stream;
 mod auth;
 mod autodiscover;
 mod compose_mail;
@@ -19,6 +20,7 @@ mod folder_sync;
 mod folder_update;
 pub mod folders;
 mod get_item_estimate;
+mod item_operations;
 pub mod mail_source;
 mod move_items;
 mod options;
