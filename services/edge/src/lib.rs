@@ -28,6 +28,7 @@ mod ping;
 mod provision;
 pub mod push;
 mod router;
+mod search;
 pub mod server;
 mod settings;
 mod sync;

@@ -22,7 +22,7 @@ pub const SUPPORTED_VERSIONS: [ProtocolVersion; 6] = [
 const ALWAYS_SERVED: [Command; 3] = [Command::FolderSync, Command::Provision, Command::Settings];
 
 /// The commands that need the mail service.
-const MAIL_COMMANDS: [Command; 10] = [
+const MAIL_COMMANDS: [Command; 11] = [
     Command::Sync,
     Command::GetItemEstimate,
     Command::MoveItems,
@@ -33,6 +33,7 @@ const MAIL_COMMANDS: [Command; 10] = [
     Command::FolderUpdate,
     Command::FolderDelete,
     Command::ItemOperations,
+    Command::Search,
 ];
 
 /// Whether Ping works here: it needs the mail service and change events.

@@ -28,7 +28,7 @@ use crate::folders::FolderSource;
 use crate::throttle::LoginThrottle;
 use crate::{
     autodiscover, folder_create, folder_delete, folder_sync, folder_update, get_item_estimate,
-    item_operations, move_items, options, ping, provision, settings, sync,
+    item_operations, move_items, options, ping, provision, search, settings, sync,
 };
 
 /// Content type of WBXML bodies (MS-ASHTTP 2.2.1.1.2.3).
@@ -230,6 +230,7 @@ async fn eas_post(
             Command::FolderUpdate => folder_update::handle(edge, &mut ctx, doc).await,
             Command::FolderDelete => folder_delete::handle(edge, &mut ctx, doc).await,
             Command::ItemOperations => item_operations::handle(edge, &mut ctx, doc).await,
+            Command::Search => search::handle(edge, &mut ctx, doc).await,
             ref other => Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
         }
     }

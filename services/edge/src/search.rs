@@ -1,0 +1,277 @@
+//! Search (MS-ASCMD 2.2.1.16) of the mailbox (free text through the mail service) and of the
+//! global address list (the user's domain in the directory).
+
+use std::collections::HashMap;
+
+use axum::response::Response;
+use eas_protocol::search::{
+    GalEntry, SearchQuery, SearchRange, SearchRequest, SearchResponse, SearchResult, StoreResult,
+};
+use eas_protocol::status::SearchStatus;
+use eas_rpc::mail::{self as wire, SearchRequest as WireSearch};
+use eas_wbxml::Element;
+
+use crate::context::RequestCtx;
+use crate::email::{body_requests, email};
+use crate::error::EdgeError;
+use crate::folder_sync::subtree;
+use crate::folders::Folder;
+use crate::router::{wbxml_response, Edge};
+use crate::sync::list_folders;
+
+/// The most results one response carries (MS-ASCMD 2.2.3.143.2: the server may return fewer).
+const MAX_RESULTS: u32 = 100;
+/// The most GAL entries looked at to count the Total.
+const GAL_LIMIT: u32 = 1000;
+
+fn respond(status: SearchStatus, store: Option<StoreResult>) -> Response {
+    wbxml_response(&SearchResponse { status, store }.to_element())
+}
+
+fn store_status(status: SearchStatus) -> Response {
+    respond(
+        SearchStatus::Success,
+        Some(StoreResult {
+            status,
+            results: Vec::new(),
+            range: None,
+            total: None,
+        }),
+    )
+}
+
+pub async fn handle(
+    edge: &Edge,
+    ctx: &mut RequestCtx,
+    doc: Option<Element>,
+) -> Result<Response, EdgeError> {
+    let Some(mail) = edge.mail.clone() else {
+        return Err(EdgeError::UnsupportedCommand("Search".into()));
+    };
+    let req = match doc.as_ref().map(SearchRequest::from_element) {
+        Some(Ok(r)) => r,
+        other => {
+            let error = other.and_then(Result::err).map(|e| e.to_string());
+            tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, error = ?error, "bad search request");
+            // MS-ASCMD 2.2.3.177.14 status 2: the request was invalid.
+            return Ok(respond(SearchStatus::InvalidRequest, None));
+        }
+    };
+    let range = req.options.range.unwrap_or(SearchRange::DEFAULT);
+    let range = SearchRange {
+        start: range.start,
+        end: range.end.min(range.start.saturating_add(MAX_RESULTS - 1)),
+    };
+    if req.is_gal() {
+        return gal(edge, ctx, &req, range).await;
+    }
+    if !req.is_mailbox() {
+        // Document libraries are not served.
+        return Ok(store_status(SearchStatus::InvalidRequest));
+    }
+    let mut terms = Terms::default();
+    terms.read(&req.query);
+    let text = terms.text.join(" ");
+    if text.trim().is_empty() || terms.class.iter().any(|c| c != "Email") {
+        // Status 2: a mailbox search needs FreeText, and only mail is searched here.
+        return Ok(store_status(SearchStatus::InvalidRequest));
+    }
+    let folders = list_folders(&mail, &ctx.user.address).await?;
+    let scope = match &terms.collection_id {
+        None => vec![String::new()],
+        // Status 11: a folder the server does not know; the device's hierarchy is out of date.
+        Some(id) if !folders.contains_key(id) => {
+            return Ok(store_status(SearchStatus::FolderSyncRequired))
+        }
+        // MS-ASCMD 2.2.3.47: DeepTraversal takes in every subfolder of the collection.
+        Some(id) if req.options.deep_traversal => subtree(&held(&folders), id),
+        Some(id) => vec![id.clone()],
+    };
+    let body = body_requests(&req.options.body_preferences);
+    let mut found = Vec::new();
+    let mut total = 0u64;
+    let many = scope.len() > 1;
+    for folder_id in scope {
+        let mut c = mail.clone();
+        let reply = c
+            .search(WireSearch {
+                user: ctx.user.address.clone(),
+                text: text.clone(),
+                folder_id,
+                // Across several folders every folder's first results are merged, then cut.
+                range_start: if many { 0 } else { range.start },
+                range_end: range.end,
+                body: body.clone(),
+            })
+            .await
+            .map_err(|s| EdgeError::Unavailable(format!("mail service: {}", s.message())))?
+            .into_inner();
+        total += reply.total;
+        found.extend(reply.messages);
+    }
+    if many {
+        // Newest first, as the mail service orders one folder.
+        found.sort_by_key(|m| {
+            std::cmp::Reverse((m.date_received, m.id.parse::<u64>().unwrap_or(0)))
+        });
+        found = found.into_iter().skip(range.start as usize).collect();
+    }
+    found.truncate((range.end - range.start + 1) as usize);
+    tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, found = found.len(), total, "mailbox search");
+    Ok(mailbox_response(ctx, found, range, total))
+}
+
+fn mailbox_response(
+    ctx: &RequestCtx,
+    found: Vec<wire::Message>,
+    range: SearchRange,
+    total: u64,
+) -> Response {
+    let total = u32::try_from(total).unwrap_or(u32::MAX);
+    let mut results = Vec::with_capacity(found.len());
+    for m in &found {
+        let properties = match email(m).properties(ctx.version) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(user = %ctx.user.address, error = %e, "message conversion failed");
+                continue;
+            }
+        };
+        results.push(SearchResult {
+            class: Some("Email".into()),
+            long_id: Some(m.id.clone()),
+            collection_id: Some(m.folder_id.clone()),
+            properties,
+        });
+    }
+    let status = if results.is_empty() && range.start > 0 && range.start >= total {
+        // Status 12: the range starts past the last result.
+        SearchStatus::EndOfRetrievableRange
+    } else {
+        SearchStatus::Success
+    };
+    let range = (!results.is_empty()).then(|| SearchRange {
+        start: range.start,
+        end: range.start + results.len() as u32 - 1,
+    });
+    if results.is_empty() {
+        // MS-ASCMD 2.2.3.155.3: a mailbox search without matches has one empty Result.
+        results.push(SearchResult::default());
+    }
+    respond(
+        SearchStatus::Success,
+        Some(StoreResult {
+            status,
+            results,
+            range,
+            total: Some(total),
+        }),
+    )
+}
+
+/// The folders as the hierarchy helpers take them.
+fn held(folders: &HashMap<String, wire::Folder>) -> Vec<Folder> {
+    folders
+        .values()
+        .map(crate::folder_sync::from_wire)
+        .collect()
+}
+
+/// What a mailbox query asks for (MS-ASCMD 2.2.3.128.2): free text, a class and a folder.
+/// Comparisons (dates) and conversation ids are not applied: results may be a wider set.
+#[derive(Default)]
+struct Terms {
+    text: Vec<String>,
+    class: Vec<String>,
+    collection_id: Option<String>,
+}
+
+impl Terms {
+    fn read(&mut self, q: &SearchQuery) {
+        match q {
+            SearchQuery::Text(t) | SearchQuery::FreeText(t) => self.text.push(t.clone()),
+            SearchQuery::And(list) | SearchQuery::Or(list) => {
+                list.iter().for_each(|q| self.read(q))
+            }
+            SearchQuery::Class(c) => self.class.push(c.clone()),
+            SearchQuery::CollectionId(c) => self.collection_id = Some(c.clone()),
+            SearchQuery::ConversationId(_)
+            | SearchQuery::EqualTo { .. }
+            | SearchQuery::GreaterThan { .. }
+            | SearchQuery::LessThan { .. } => {}
+        }
+    }
+}
+
+/// GAL search (MS-ASCMD 2.2.3.139.3): users of the user's own domain.
+async fn gal(
+    edge: &Edge,
+    ctx: &RequestCtx,
+    req: &SearchRequest,
+    range: SearchRange,
+) -> Result<Response, EdgeError> {
+    let mut terms = Terms::default();
+    terms.read(&req.query);
+    let text = terms.text.join(" ");
+    if text.trim().is_empty() {
+        return Ok(store_status(SearchStatus::InvalidRequest));
+    }
+    let users = match edge
+        .directory
+        .search_users(&ctx.user.domain, &text, GAL_LIMIT)
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(user = %ctx.user.address, error = %e, "gal search failed");
+            // Status 3: a server error, for the request as a whole.
+            return Ok(respond(SearchStatus::ServerError, None));
+        }
+    };
+    let total = u32::try_from(users.len()).unwrap_or(u32::MAX);
+    let results: Vec<SearchResult> = users
+        .iter()
+        .skip(range.start as usize)
+        .take((range.end - range.start + 1) as usize)
+        .map(|u| SearchResult::gal(&gal_entry(u)))
+        .collect();
+    let status = if results.is_empty() && range.start > 0 && range.start >= total {
+        SearchStatus::EndOfRetrievableRange
+    } else {
+        SearchStatus::Success
+    };
+    let sent = (!results.is_empty()).then(|| SearchRange {
+        start: range.start,
+        end: range.start + results.len() as u32 - 1,
+    });
+    Ok(respond(
+        SearchStatus::Success,
+        Some(StoreResult {
+            status,
+            results,
+            range: sent,
+            total: Some(total),
+        }),
+    ))
+}
+
+/// A directory user as a GAL entry; first and last name only from a two-part display name.
+fn gal_entry(u: &eas_directory::User) -> GalEntry {
+    let name = u.display_name.trim();
+    let (first, last) = match name.split_once(char::is_whitespace) {
+        Some((f, l)) if !l.trim().is_empty() => (Some(f.to_owned()), Some(l.trim().to_owned())),
+        _ => (None, None),
+    };
+    GalEntry {
+        display_name: Some(if name.is_empty() {
+            u.address.clone()
+        } else {
+            name.to_owned()
+        }),
+        email_address: Some(u.address.clone()),
+        alias: Some(u.local_part.clone()),
+        first_name: first,
+        last_name: last,
+        ..GalEntry::default()
+    }
+}

@@ -1,0 +1,242 @@
+//! Search of the mailbox through the mail service and of the GAL through the directory.
+
+mod common;
+
+use common::mail::{message, MailDevice};
+use common::*;
+use eas_directory::NewUser;
+use eas_wbxml::tags::{air_sync as a, email as em, gal as g, item_operations as io, search as se};
+use eas_wbxml::Element;
+
+fn mailbox(text: &str, collection: Option<&str>, deep: bool, range: &str) -> Element {
+    let mut and = Element::new(se::AND).with_text(a::CLASS, "Email");
+    if let Some(c) = collection {
+        and.push_text(a::COLLECTION_ID, c);
+    }
+    and.push_text(se::FREE_TEXT, text);
+    let mut options = Element::new(se::OPTIONS).with_text(se::RANGE, range);
+    if deep {
+        options.push(Element::new(se::DEEP_TRAVERSAL));
+    }
+    Element::new(se::SEARCH).with(
+        Element::new(se::STORE)
+            .with_text(se::NAME, "Mailbox")
+            .with(Element::new(se::QUERY).with(and))
+            .with(options),
+    )
+}
+
+fn gal(text: &str, range: &str) -> Element {
+    Element::new(se::SEARCH).with(
+        Element::new(se::STORE)
+            .with_text(se::NAME, "GAL")
+            .with_text(se::QUERY, text)
+            .with(Element::new(se::OPTIONS).with_text(se::RANGE, range)),
+    )
+}
+
+fn store(r: &Reply) -> &Element {
+    let body = r.body.as_ref().unwrap();
+    assert_eq!(body.child_text(se::STATUS).as_deref(), Some("1"));
+    body.child(se::RESPONSE).unwrap().child(se::STORE).unwrap()
+}
+
+/// (LongId, CollectionId, Subject) of each mailbox result.
+fn results(r: &Reply) -> Vec<(String, String, String)> {
+    store(r)
+        .children_of(se::RESULT)
+        .filter(|x| x.child(se::LONG_ID).is_some())
+        .map(|x| {
+            (
+                x.child_text(se::LONG_ID).unwrap(),
+                x.child_text(a::COLLECTION_ID).unwrap(),
+                x.child(se::PROPERTIES)
+                    .unwrap()
+                    .child_text(em::SUBJECT)
+                    .unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_mailbox_search_finds_messages_with_ids_itemoperations_can_fetch() {
+    let s = TestServer::start_with_mail().await;
+    s.deliver(&message("quarterly report", "numbers inside"))
+        .await;
+    s.deliver(&message("lunch", "nothing to see")).await;
+    for v in ["12.1", "14.1", "16.1"] {
+        let d = MailDevice::new(s.device(&format!("srch{}", v.replace('.', "")), v)).await;
+        let inbox = d.folder(2);
+        let r = d
+            .device
+            .post(
+                "Search",
+                Some(&mailbox("quarterly", Some(&inbox), false, "0-9")),
+            )
+            .await;
+        let found = results(&r);
+        assert_eq!(found.len(), 1, "{v}");
+        assert_eq!(
+            (found[0].1.as_str(), found[0].2.as_str()),
+            (inbox.as_str(), "quarterly report")
+        );
+        assert_eq!(store(&r).child_text(se::TOTAL).as_deref(), Some("1"));
+        assert_eq!(store(&r).child_text(se::RANGE).as_deref(), Some("0-0"));
+        let fetch = Element::new(io::ITEM_OPERATIONS).with(
+            Element::new(io::FETCH)
+                .with_text(io::STORE, "Mailbox")
+                .with_text(se::LONG_ID, &found[0].0),
+        );
+        let r = d.device.post("ItemOperations", Some(&fetch)).await;
+        let f = r
+            .body
+            .as_ref()
+            .unwrap()
+            .child(io::RESPONSE)
+            .unwrap()
+            .child(io::FETCH)
+            .unwrap();
+        assert_eq!(f.child_text(io::STATUS).as_deref(), Some("1"), "{v}");
+        assert_eq!(
+            f.child(io::PROPERTIES)
+                .unwrap()
+                .child_text(em::SUBJECT)
+                .as_deref(),
+            Some("quarterly report")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deep_search_takes_in_subfolders_and_a_range_pages_the_results() {
+    let s = TestServer::start_with_mail().await;
+    let d = MailDevice::new(s.device("srchdeep", "14.1")).await;
+    let inbox = d.folder(2);
+    let create = Element::new(eas_wbxml::tags::folder_hierarchy::FOLDER_CREATE)
+        .with_text(eas_wbxml::tags::folder_hierarchy::SYNC_KEY, &d.folder_key)
+        .with_text(eas_wbxml::tags::folder_hierarchy::PARENT_ID, &inbox)
+        .with_text(eas_wbxml::tags::folder_hierarchy::DISPLAY_NAME, "Archive")
+        .with_text(eas_wbxml::tags::folder_hierarchy::TYPE, "12");
+    let r = d.device.post("FolderCreate", Some(&create)).await;
+    let sub = r
+        .text(&[eas_wbxml::tags::folder_hierarchy::SERVER_ID])
+        .unwrap();
+    for i in 0..3 {
+        s.deliver(&message(&format!("invoice {i}"), "pay")).await;
+    }
+    let (_, ids) = d.sync_all(&inbox).await;
+    let mv = Element::new(eas_wbxml::tags::r#move::MOVE_ITEMS).with(
+        Element::new(eas_wbxml::tags::r#move::MOVE)
+            .with_text(eas_wbxml::tags::r#move::SRC_MSG_ID, &ids[0])
+            .with_text(eas_wbxml::tags::r#move::SRC_FLD_ID, &inbox)
+            .with_text(eas_wbxml::tags::r#move::DST_FLD_ID, &sub),
+    );
+    d.device.post("MoveItems", Some(&mv)).await;
+    let r = d
+        .device
+        .post(
+            "Search",
+            Some(&mailbox("invoice", Some(&inbox), false, "0-9")),
+        )
+        .await;
+    assert_eq!(results(&r).len(), 2);
+    let r = d
+        .device
+        .post(
+            "Search",
+            Some(&mailbox("invoice", Some(&inbox), true, "0-9")),
+        )
+        .await;
+    let all = results(&r);
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().any(|x| x.1 == sub));
+    let r = d
+        .device
+        .post(
+            "Search",
+            Some(&mailbox("invoice", Some(&inbox), true, "1-1")),
+        )
+        .await;
+    assert_eq!(results(&r), vec![all[1].clone()]);
+    assert_eq!(store(&r).child_text(se::TOTAL).as_deref(), Some("3"));
+    // Every folder when no CollectionId is given.
+    let r = d
+        .device
+        .post("Search", Some(&mailbox("invoice", None, false, "0-99")))
+        .await;
+    assert_eq!(results(&r).len(), 3);
+}
+
+#[tokio::test]
+async fn a_search_without_matches_has_one_empty_result_and_bad_requests_get_statuses() {
+    let s = TestServer::start_with_mail().await;
+    let d = MailDevice::new(s.device("srchnone", "16.1")).await;
+    let r = d
+        .device
+        .post(
+            "Search",
+            Some(&mailbox("nothing-like-this", None, false, "0-9")),
+        )
+        .await;
+    let st = store(&r);
+    assert_eq!(st.child_text(se::STATUS).as_deref(), Some("1"));
+    assert_eq!(st.children_of(se::RESULT).count(), 1);
+    assert_eq!(st.child_text(se::TOTAL).as_deref(), Some("0"));
+    // Status 11: a folder the server does not know.
+    let r = d
+        .device
+        .post("Search", Some(&mailbox("x", Some("9999"), false, "0-9")))
+        .await;
+    assert_eq!(store(&r).child_text(se::STATUS).as_deref(), Some("11"));
+    // Status 2: no free text; and a request that does not parse.
+    let r = d
+        .device
+        .post("Search", Some(&mailbox(" ", None, false, "0-9")))
+        .await;
+    assert_eq!(store(&r).child_text(se::STATUS).as_deref(), Some("2"));
+    let r = d
+        .device
+        .post("Search", Some(&Element::new(se::SEARCH)))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(&[se::STATUS]).as_deref(), Some("2"));
+}
+
+#[tokio::test]
+async fn a_gal_search_returns_users_of_the_domain_with_their_names() {
+    let s = TestServer::start_with_mail().await;
+    s.edge
+        .directory
+        .create_user(NewUser {
+            address: "asmith@example.loc".into(),
+            display_name: "Anna Smith".into(),
+            password: "anna password".into(),
+        })
+        .await
+        .unwrap();
+    for v in ["12.1", "14.1", "16.1"] {
+        let d = MailDevice::new(s.device(&format!("gal{}", v.replace('.', "")), v)).await;
+        let r = d.device.post("Search", Some(&gal("smi", "0-9"))).await;
+        let st = store(&r);
+        assert_eq!(st.child_text(se::STATUS).as_deref(), Some("1"), "{v}");
+        let found: Vec<&Element> = st.children_of(se::RESULT).collect();
+        assert_eq!(found.len(), 1, "{v}");
+        let p = found[0].child(se::PROPERTIES).unwrap();
+        assert_eq!(p.child_text(g::DISPLAY_NAME).as_deref(), Some("Anna Smith"));
+        assert_eq!(
+            p.child_text(g::EMAIL_ADDRESS).as_deref(),
+            Some("asmith@example.loc")
+        );
+        assert_eq!(p.child_text(g::FIRST_NAME).as_deref(), Some("Anna"));
+        assert_eq!(p.child_text(g::LAST_NAME).as_deref(), Some("Smith"));
+        assert_eq!(p.child_text(g::ALIAS).as_deref(), Some("asmith"));
+        // Status 12: only Anna Smith matches "a", so a range from the second result is past the end.
+        let r = d.device.post("Search", Some(&gal("a", "1-1"))).await;
+        assert_eq!(
+            store(&r).child_text(se::STATUS).as_deref(),
+            Some("12"),
+            "{v}"
+        );
+    }
+}
