@@ -14,6 +14,8 @@ use eas_edge::{admin_router, eas_router, server, Edge};
 use eas_event_bus::{EventBus, InProcessBus};
 use eas_mail::grpc::MailService;
 use eas_mail::lmtp::{LmtpConfig, LmtpServer, RecipientResolver, ResolveError};
+use eas_mail::submit::relay::RelayWorker;
+use eas_mail::submit::Submitter;
 use eas_mail::{MailOptions, MailStore};
 use eas_rpc::mail::mail_client::MailClient;
 use tokio::net::TcpListener;
@@ -43,6 +45,8 @@ pub struct Application {
     eas: TcpListener,
     admin: TcpListener,
     lmtp: LmtpServer,
+    /// Sends queued mail to the SMTP relay, when one is configured.
+    relay: Option<RelayWorker>,
     edge: Arc<Edge>,
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -95,10 +99,20 @@ impl Application {
         )
         .await
         .context("opening the mail database")?;
-        let channel =
-            eas_rpc::in_process::channel(MailService::new(mail_store.clone()).into_server())
-                .await
-                .context("starting the in-process mail service")?;
+        let recipients: Arc<dyn RecipientResolver> =
+            Arc::new(DirectoryRecipients(directory.clone()));
+        let (relay, relay_handle) = match settings.smtp_relay.clone() {
+            Some(config) => {
+                let (worker, handle) = RelayWorker::new(mail_store.clone(), config);
+                (Some(worker), Some(handle))
+            }
+            None => (None, None),
+        };
+        let submitter = Submitter::new(mail_store.clone(), recipients.clone(), relay_handle);
+        let service = MailService::new(mail_store.clone()).with_submitter(submitter);
+        let channel = eas_rpc::in_process::channel(service.into_server())
+            .await
+            .context("starting the in-process mail service")?;
         let mail = MailClient::new(channel);
         let lmtp = LmtpServer::bind(
             settings.lmtp_listen,
@@ -106,7 +120,7 @@ impl Application {
                 max_message_size: settings.max_message_bytes,
                 ..LmtpConfig::default()
             },
-            Arc::new(DirectoryRecipients(directory.clone())),
+            recipients,
             mail_store,
         )
         .await
@@ -123,6 +137,7 @@ impl Application {
             eas,
             admin,
             lmtp,
+            relay,
             edge,
             tls,
         })
@@ -163,6 +178,12 @@ impl Application {
         let lmtp = tokio::spawn(self.lmtp.run_until(async move {
             let _ = lmtp_stop.changed().await;
         }));
+        if let Some(relay) = self.relay {
+            let mut relay_stop = stop_tx.subscribe();
+            tokio::spawn(relay.run_until(async move {
+                let _ = relay_stop.changed().await;
+            }));
+        }
         shutdown_signal().await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);

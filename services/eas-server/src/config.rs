@@ -26,6 +26,10 @@ pub struct Settings {
     pub lmtp_listen: SocketAddr,
     /// Largest message LMTP accepts, in bytes.
     pub max_message_bytes: usize,
+    /// The SMTP relay for mail to external recipients (`host`, `port`, retry timings). Without
+    /// one, mail between local users still works and a message with an external recipient is
+    /// refused with status 120 (MailSubmissionFailed).
+    pub smtp_relay: Option<eas_mail::submit::relay::RelayConfig>,
     /// `tracing` filter, e.g. `info` or `eas_edge=debug,info`.
     pub log: String,
     /// Serve TLS directly (for use without an ingress) when both files are set.
@@ -54,6 +58,7 @@ impl Default for Settings {
             mail_database_url: None,
             lmtp_listen: SocketAddr::from(([127, 0, 0, 1], 2424)),
             max_message_bytes: 50 * 1024 * 1024,
+            smtp_relay: None,
             log: "info".into(),
             tls: TlsSettings::default(),
             demo: true,

@@ -1,0 +1,135 @@
+"""End-to-end: mail out. SendMail at 16.1 (pyactivesync) and SmartReply at 14.1 (raw client),
+to a local user (delivered directly) and to an external one (through aiosmtpd as the relay)."""
+from __future__ import annotations
+
+import base64
+import socket
+import time
+import uuid
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from pyactivesync import Client, FolderType
+import pyactivesync._http as pyas_http
+
+from conftest import DEMO_PASSWORDS, start_server, stop_server
+from rawclient import RawDevice
+
+USER = "jdoe@example.loc"
+OTHER = "asmith@example.loc"
+
+
+class Recorder:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def relay():
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, recorder
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def server(relay):
+    controller, _ = relay
+    s = start_server({"EAS_SMTP_RELAY__HOST": "127.0.0.1", "EAS_SMTP_RELAY__PORT": str(controller.port)})
+    yield s
+    stop_server(s)
+
+
+def client(server, login=USER) -> Client:
+    c = Client(server=server.host_port, username=login, password=DEMO_PASSWORDS[login],
+               device_id="send" + uuid.uuid4().hex[:10])
+    c._transport.base_url = server.eas_url
+    return c
+
+
+def subjects(c: Client, kind: FolderType) -> list[str]:
+    folder = next(f.id for f in c.list_folders() if f.type == kind)
+    key = c.sync_folder(folder, "0").sync_key
+    found = []
+    while True:
+        r = c.sync_folder(folder, key, window_size=50)
+        found += [a.fields.get("Email.Subject") for a in r.added]
+        key = r.sync_key
+        if not r.more_available:
+            return found
+
+
+def wait_for(recorder: Recorder, subject: str, timeout: float = 10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        for m in recorder.messages:
+            if subject in m[2]:
+                return m
+        time.sleep(0.1)
+    raise AssertionError(f"relay never got {subject!r}")
+
+
+def test_send_mail_at_16_1_reaches_a_local_user_the_relay_and_sent_items(server, relay, monkeypatch):
+    monkeypatch.setattr(pyas_http, "_EAS_PROTOCOL_VERSION", "16.1")
+    _, recorder = relay
+    subject = f"out {uuid.uuid4().hex[:8]}"
+    m = EmailMessage()
+    m["From"] = USER
+    m["To"] = f"{OTHER}, Carol <carol@outside.test>"
+    m["Bcc"] = "dave@outside.test"
+    m["Subject"] = subject
+    m.set_content("Lunch at noon?")
+    with client(server) as c:
+        c.send_mail(m, save_in_sent_items=True)
+        assert subject in subjects(c, FolderType.SENT_ITEMS)
+    mail_from, rcpts, content = wait_for(recorder, subject)
+    assert mail_from == USER
+    assert sorted(rcpts) == ["carol@outside.test", "dave@outside.test"]
+    assert "bcc:" not in content.lower()
+    with client(server, OTHER) as c:
+        assert subject in subjects(c, FolderType.INBOX)
+
+
+def test_smart_reply_at_14_1_quotes_the_original(server, relay):
+    _, recorder = relay
+    original = f"question {uuid.uuid4().hex[:8]}"
+    server.deliver("carol@outside.test", [USER], (
+        f"From: Carol <carol@outside.test>\r\nTo: {USER}\r\nSubject: {original}\r\n"
+        f"Message-ID: <{original.replace(' ', '.')}@outside.test>\r\n\r\nWhere shall we meet?\r\n").encode())
+    dev = RawDevice(server.eas_url, USER, DEMO_PASSWORDS[USER], "raw" + uuid.uuid4().hex[:8], "14.1")
+    dev.provision()
+    inbox = next(f.findtext("ServerId") for f in dev.folder_sync().xml.iter("Add") if f.findtext("Type") == "2")
+    key = dev.post("Sync", f'<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>0</SyncKey>'
+                           f'<CollectionId>{inbox}</CollectionId></Collection></Collections></Sync>').text(
+        "Collections/Collection/SyncKey")
+    items = dev.post("Sync", f'<Sync xmlns="AirSync:" xmlns:E="Email:"><Collections><Collection><SyncKey>{key}</SyncKey>'
+                             f'<CollectionId>{inbox}</CollectionId><WindowSize>100</WindowSize></Collection></Collections></Sync>')
+    item = next(a.findtext("ServerId") for a in items.xml.iter("Add")
+                if any((e.text or "") == original for e in a.iter("Subject")))
+    subject = f"RE: {original}"
+    mime = f"From: {USER}\r\nTo: carol@outside.test\r\nSubject: {subject}\r\n\r\nAt the station.\r\n"
+    # libwbxml reads the MIME element's text as base64 and writes it as opaque data.
+    body = ('<SmartReply xmlns="ComposeMail:"><ClientId>' + uuid.uuid4().hex + '</ClientId><SaveInSentItems/>'
+            f'<Source><FolderId>{inbox}</FolderId><ItemId>{item}</ItemId></Source>'
+            f'<MIME>{base64.b64encode(mime.encode()).decode()}</MIME></SmartReply>')
+    reply = dev.post("SmartReply", body)
+    assert reply.status == 200 and reply.raw == b"", reply.raw
+    _, rcpts, content = wait_for(recorder, subject)
+    assert rcpts == ["carol@outside.test"]
+    assert "At the station." in content and "> Where shall we meet?" in content
+
+    missing = body.replace(f"<ItemId>{item}</ItemId>", "<ItemId>999999999</ItemId>")
+    gone = dev.post("SmartReply", missing)
+    assert gone.status == 200 and gone.text("Status") == "150", gone.raw
