@@ -86,3 +86,20 @@ def test_a_second_ping_from_the_same_device_ends_the_first(push_server):
             assert first.result(timeout=30).status == "1"
             push_server.deliver("a@outside.test", [USER], message("after two pings"))
             assert second.result(timeout=30).status == "2"
+
+
+def test_sigterm_answers_held_pings_with_status_1_and_the_server_exits():
+    s = start_server({"EAS_EDGE__PING__MIN_HEARTBEAT_SECONDS": "1"})
+    try:
+        with client(s) as c:
+            folder = inbox(c)
+            synced(c, folder)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                held = pool.submit(c.ping, [folder], heartbeat=600, timeout=60)
+                time.sleep(0.5)
+                assert not held.done()
+                s.proc.terminate()
+                assert held.result(timeout=30).status == "1"
+        assert s.proc.wait(timeout=30) == 0
+    finally:
+        stop_server(s)

@@ -186,6 +186,10 @@ impl Application {
         }
         shutdown_signal().await;
         tracing::info!("shutting down");
+        // Held Pings answer status 1 at once; phones reconnect elsewhere or after the restart.
+        if let Some(hub) = self.edge.push() {
+            hub.shutdown();
+        }
         let _ = stop_tx.send(true);
         let _ = lmtp.await;
         let _ = tokio::join!(eas, admin);

@@ -6,7 +6,7 @@
 //! older one (MS-ASCMD 2.2.1.13; the Gmail app sends two at once).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use eas_event_bus::{BusError, ChangeEvent, EventBus, EventFilter};
@@ -36,6 +36,7 @@ struct Waiter {
 pub struct PushHub {
     waiters: Mutex<HashMap<String, Vec<Waiter>>>,
     next: AtomicU64,
+    closing: AtomicBool,
 }
 
 /// A held Ping's place in the registry; dropping it unregisters.
@@ -101,7 +102,9 @@ impl PushHub {
     ) -> Registration {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        if let Ok(mut map) = self.waiters.lock() {
+        if self.closing.load(Ordering::SeqCst) {
+            let _ = tx.send(Wake::Superseded);
+        } else if let Ok(mut map) = self.waiters.lock() {
             let list = map.entry(user.to_owned()).or_default();
             let (older, keep): (Vec<Waiter>, Vec<Waiter>) = std::mem::take(list)
                 .into_iter()
@@ -166,14 +169,25 @@ impl PushHub {
     }
 
     fn wake_all(&self) {
+        self.wake_every(Wake::Check);
+    }
+
+    fn wake_every(&self, wake: Wake) {
         let Ok(mut map) = self.waiters.lock() else {
             return;
         };
         for (_, list) in map.drain() {
             for w in list {
-                let _ = w.tx.send(Wake::Check);
+                let _ = w.tx.send(wake.clone());
             }
         }
+    }
+
+    /// Ends every held Ping now and every later one at once (status 1), so that phones move to
+    /// another replica during a rolling restart instead of waiting out their heartbeat.
+    pub fn shutdown(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        self.wake_every(Wake::Superseded);
     }
 }
 
@@ -211,6 +225,17 @@ mod tests {
         let r = hub.register("u@x", "d1", set(&["1"]));
         assert_eq!(hub.held(), 1);
         drop(r);
+        assert_eq!(hub.held(), 0);
+    }
+
+    #[tokio::test]
+    async fn shutting_down_ends_held_pings_and_refuses_to_hold_new_ones() {
+        let hub = Arc::new(PushHub::default());
+        let mut held = hub.register("u@x", "d1", set(&["1"]));
+        hub.shutdown();
+        assert_eq!(held.wake().await, Wake::Superseded);
+        let mut late = hub.register("u@x", "d2", set(&["1"]));
+        assert_eq!(late.wake().await, Wake::Superseded);
         assert_eq!(hub.held(), 0);
     }
 
