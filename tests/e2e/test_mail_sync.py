@@ -104,3 +104,46 @@ def test_a_sync_with_an_unknown_key_gets_status_3(server):
         with pytest.raises(StatusError) as err:
             c.sync_folder(folder, "deadbeef-99")
     assert err.value.code == "3"
+
+
+def test_read_on_one_device_is_seen_on_another_and_a_delete_moves_to_deleted_items(server):
+    from pyactivesync import EmailChange
+
+    subject = f"two devices {uuid.uuid4().hex[:8]}"
+    server.deliver("sender@outside.test", [USER], message(subject))
+    with client(server) as phone, client(server) as tablet:
+        folder = inbox(phone)
+        key1, added1 = sync_all(phone, folder, phone.sync_folder(folder, "0").sync_key)
+        key2, added2 = sync_all(tablet, folder, tablet.sync_folder(folder, "0").sync_key)
+        item = next(a.server_id for a in added1 if a.fields.get("Email.Subject") == subject)
+        assert next(a for a in added2 if a.server_id == item).fields.get("Email.Read") == "0"
+
+        r = phone.apply_email_changes(folder, key1, [EmailChange(server_id=item, read=True)])
+        assert r.statuses[item] == "1"
+        seen = tablet.sync_folder(folder, key2)
+        changed = [c for c in seen.changed if c.server_id == item]
+        assert changed and changed[0].fields.get("Email.Read") == "1"
+        # The phone that made the change is not told about it again.
+        mine = phone.sync_folder(folder, r.sync_key)
+        assert all(c.server_id != item for c in mine.changed)
+
+        r = phone.apply_email_changes(folder, mine.sync_key, [EmailChange(server_id=item, delete=True)])
+        gone = tablet.sync_folder(folder, seen.sync_key)
+        assert item in gone.deleted
+        trash = next(f.id for f in tablet.list_folders() if f.type == FolderType.DELETED_ITEMS)
+        _, in_trash = sync_all(tablet, trash, tablet.sync_folder(trash, "0").sync_key)
+        assert any(a.fields.get("Email.Subject") == subject for a in in_trash)
+
+
+def test_a_moved_message_arrives_in_the_destination_under_the_returned_id(server):
+    subject = f"move me {uuid.uuid4().hex[:8]}"
+    server.deliver("sender@outside.test", [USER], message(subject))
+    with client(server) as c:
+        folder = inbox(c)
+        drafts = next(f.id for f in c.list_folders() if f.type == FolderType.DRAFTS)
+        _, added = sync_all(c, folder, c.sync_folder(folder, "0").sync_key)
+        item = next(a.server_id for a in added if a.fields.get("Email.Subject") == subject)
+        new_id = c.move_item(item, folder, drafts)
+        _, in_drafts = sync_all(c, drafts, c.sync_folder(drafts, "0").sync_key)
+    assert [a.server_id for a in in_drafts if a.fields.get("Email.Subject") == subject] == [new_id]
+
