@@ -42,6 +42,28 @@ impl MailService {
         self
     }
 
+    /// Messages on the wire with their bodies chosen for `prefs` (each raw message read once).
+    async fn render(
+        &self,
+        user: &str,
+        metas: &[crate::model::MessageMeta],
+        prefs: &[wire::BodyRequest],
+    ) -> Result<Vec<wire::Message>, Status> {
+        let mut out = Vec::with_capacity(metas.len());
+        for m in metas {
+            let raw = self
+                .store
+                .raw(user, m.id)
+                .await
+                .map_err(status)?
+                .read_to_end()
+                .await
+                .map_err(status)?;
+            out.push(message(m, &raw, prefs));
+        }
+        Ok(out)
+    }
+
     /// The tonic service, ready for a server or an in-process channel.
     pub fn into_server(self) -> MailServer<MailService> {
         MailServer::new(self)
@@ -252,18 +274,7 @@ impl Mail for MailService {
         let r = r.into_inner();
         let ids: Vec<MessageId> = r.ids.iter().filter_map(|i| i.parse().ok()).collect();
         let metas = self.store.get(&r.user, &ids).await.map_err(status)?;
-        let mut out = Vec::with_capacity(metas.len());
-        for m in &metas {
-            let raw = self
-                .store
-                .raw(&r.user, m.id)
-                .await
-                .map_err(status)?
-                .read_to_end()
-                .await
-                .map_err(status)?;
-            out.push(message(m, &raw, &r.body));
-        }
+        let out = self.render(&r.user, &metas, &r.body).await?;
         Ok(Response::new(wire::MessageList { messages: out }))
     }
 
@@ -440,18 +451,7 @@ impl Mail for MailService {
             .search(&r.user, &r.text, folder, r.range_start..end)
             .await
             .map_err(status)?;
-        let mut messages = Vec::with_capacity(found.items.len());
-        for m in &found.items {
-            let raw = self
-                .store
-                .raw(&r.user, m.id)
-                .await
-                .map_err(status)?
-                .read_to_end()
-                .await
-                .map_err(status)?;
-            messages.push(message(m, &raw, &r.body));
-        }
+        let messages = self.render(&r.user, &found.items, &r.body).await?;
         Ok(Response::new(wire::SearchReply {
             messages,
             total: found.total,
