@@ -9,7 +9,7 @@ use tonic::Code;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folder_sync::{from_wire, held_at, record_own_change};
+use crate::folder_sync::{folder_command, from_wire, record_own_change};
 use crate::router::{wbxml_response, Edge};
 
 /// Mail folder types a device may create: generic (1) and user-created mail (12).
@@ -28,19 +28,18 @@ pub async fn handle(
         return Err(EdgeError::UnsupportedCommand("FolderCreate".into()));
     };
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
-    let req = match doc.as_ref().map(FolderCreateRequest::from_element) {
-        Some(Ok(r)) => r,
-        other => {
-            let error = other.and_then(Result::err).map(|e| e.to_string());
-            tracing::info!(user = %user, device_id = %device, error = ?error, "bad foldercreate request");
-            // MS-ASCMD 2.2.3.177.3 status 10: a malformed request.
-            return Ok(failed(FolderStatus::BadRequest));
-        }
-    };
-    // Status 9: the key must be the device's current FolderSync key.
-    let Some(held) = held_at(edge, &user, &device, &req.sync_key).await? else {
-        tracing::info!(user = %user, device_id = %device, sync_key = %req.sync_key, "foldercreate with a stale hierarchy key");
-        return Ok(failed(FolderStatus::InvalidSyncKey));
+    let (req, held) = match folder_command(
+        edge,
+        ctx,
+        "foldercreate",
+        doc.as_ref(),
+        FolderCreateRequest::from_element,
+        |r| &r.sync_key,
+    )
+    .await?
+    {
+        Ok(x) => x,
+        Err(status) => return Ok(failed(status)),
     };
     // Status 10 also covers a default folder type; folders of other classes are not served.
     let code = req.folder_type.code();

@@ -9,7 +9,7 @@ use tonic::Code;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folder_sync::{held_at, record_own_change, subtree};
+use crate::folder_sync::{folder_command, record_own_change, subtree};
 use crate::router::{wbxml_response, Edge};
 
 /// Folder types a device may delete: generic (1) and user-created mail (12).
@@ -34,19 +34,18 @@ pub async fn handle(
         return Err(EdgeError::UnsupportedCommand("FolderDelete".into()));
     };
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
-    let req = match doc.as_ref().map(FolderDeleteRequest::from_element) {
-        Some(Ok(r)) => r,
-        other => {
-            let error = other.and_then(Result::err).map(|e| e.to_string());
-            tracing::info!(user = %user, device_id = %device, error = ?error, "bad folderdelete request");
-            // MS-ASCMD 2.2.3.177.4 status 10: a malformed request.
-            return Ok(failed(FolderStatus::BadRequest));
-        }
-    };
-    // Status 9: the key must be the device's current FolderSync key.
-    let Some(held) = held_at(edge, &user, &device, &req.sync_key).await? else {
-        tracing::info!(user = %user, device_id = %device, sync_key = %req.sync_key, "folderdelete with a stale hierarchy key");
-        return Ok(failed(FolderStatus::InvalidSyncKey));
+    let (req, held) = match folder_command(
+        edge,
+        ctx,
+        "folderdelete",
+        doc.as_ref(),
+        FolderDeleteRequest::from_element,
+        |r| &r.sync_key,
+    )
+    .await?
+    {
+        Ok(x) => x,
+        Err(status) => return Ok(failed(status)),
     };
     // Status 4: the folder does not exist; status 3: it is a special folder.
     let Some(folder) = held.folders().iter().find(|f| f.server_id == req.server_id) else {

@@ -179,6 +179,34 @@ impl HeldHierarchy {
 
 /// The device's hierarchy when `sync_key` is its current FolderSync key; `None` for any other key
 /// or no state, which the folder commands answer with status 9 (MS-ASCMD 2.2.3.177.2).
+/// The start every folder command shares (MS-ASCMD 2.2.3.177.3 to .5): the parsed request and
+/// the hierarchy the device holds at the request's key, or the status to answer instead: 10 for
+/// a malformed request, 9 for a key that is not the device's current one.
+pub(crate) async fn folder_command<T>(
+    edge: &Edge,
+    ctx: &RequestCtx,
+    command: &str,
+    doc: Option<&Element>,
+    parse: fn(&Element) -> Result<T, eas_protocol::ParseError>,
+    sync_key: fn(&T) -> &str,
+) -> Result<Result<(T, HeldHierarchy), eas_protocol::status::FolderStatus>, EdgeError> {
+    use eas_protocol::status::FolderStatus;
+    let (user, device) = (ctx.user.address.as_str(), ctx.line.device_id.as_str());
+    let req = match doc.map(parse) {
+        Some(Ok(r)) => r,
+        other => {
+            let error = other.and_then(Result::err).map(|e| e.to_string());
+            tracing::info!(user, device_id = device, command, error = ?error, "bad folder request");
+            return Ok(Err(FolderStatus::BadRequest));
+        }
+    };
+    let Some(held) = held_at(edge, user, device, sync_key(&req)).await? else {
+        tracing::info!(user, device_id = device, command, sync_key = %sync_key(&req), "folder command with a stale hierarchy key");
+        return Ok(Err(FolderStatus::InvalidSyncKey));
+    };
+    Ok(Ok((req, held)))
+}
+
 pub(crate) async fn held_at(
     edge: &Edge,
     user: &str,
