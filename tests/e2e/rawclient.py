@@ -13,6 +13,10 @@ import xml.etree.ElementTree as ET
 
 import requests
 
+# Called with (command, response) for every HTTP response the raw client receives; the test
+# suite's conftest registers its XSD check of WBXML bodies here.
+RESPONSE_OBSERVERS: list = []
+
 DOCTYPE = '<!DOCTYPE ActiveSync PUBLIC "-//MICROSOFT//DTD ActiveSync//EN" "http://www.microsoft.com/">'
 
 
@@ -75,7 +79,10 @@ class RawDevice:
             headers["X-MS-PolicyKey"] = self.policy_key
         params = {"Cmd": cmd, "User": self.login, "DeviceId": self.device_id, "DeviceType": self.device_type}
         body = to_wbxml(xml) if xml else b""
-        return Reply(requests.post(self.eas_url, params=params, data=body, headers=headers, timeout=30))
+        resp = requests.post(self.eas_url, params=params, data=body, headers=headers, timeout=30)
+        for observe in RESPONSE_OBSERVERS:
+            observe(cmd, resp)
+        return Reply(resp)
 
     def provision(self, info: str = "") -> str:
         policy = '<Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies>'
