@@ -107,6 +107,84 @@ impl SyncCollection {
     }
 }
 
+/// A boolean element as `1` or `0`.
+fn bool_element(tag: eas_wbxml::Tag, value: Option<bool>) -> Option<Element> {
+    value.map(|v| Element::text(tag, if v { "1" } else { "0" }))
+}
+
+/// An element holding a copy of `children`.
+fn with_children(tag: eas_wbxml::Tag, children: &[Element]) -> Element {
+    let mut el = Element::new(tag);
+    for c in children {
+        el.push(c.clone());
+    }
+    el
+}
+
+impl ClientCommand {
+    /// Writes the command, as a client would send it.
+    pub fn to_element(&self) -> Element {
+        match self {
+            ClientCommand::Add {
+                class,
+                client_id,
+                application_data,
+            } => Element::new(a::ADD)
+                .with_opt(class.as_ref().map(|c| Element::text(a::CLASS, c)))
+                .with_text(a::CLIENT_ID, client_id)
+                .with(with_children(a::APPLICATION_DATA, application_data)),
+            ClientCommand::Change {
+                class,
+                server_id,
+                application_data,
+            } => Element::new(a::CHANGE)
+                .with_opt(class.as_ref().map(|c| Element::text(a::CLASS, c)))
+                .with_text(a::SERVER_ID, server_id)
+                .with(with_children(a::APPLICATION_DATA, application_data)),
+            ClientCommand::Delete { server_id } => {
+                Element::new(a::DELETE).with_text(a::SERVER_ID, server_id)
+            }
+            ClientCommand::Fetch { server_id } => {
+                Element::new(a::FETCH).with_text(a::SERVER_ID, server_id)
+            }
+        }
+    }
+}
+
+impl SyncCollection {
+    /// Writes the collection, as a client would send it, in the order of MS-ASCMD 2.2.3.29.2.
+    /// The edge keeps its cached request (MS-ASCMD 2.2.1.21.1) in this form.
+    pub fn to_element(&self) -> Element {
+        let mut el = Element::new(a::COLLECTION)
+            .with_opt(self.class.as_ref().map(|c| Element::text(a::CLASS, c)))
+            .with_text(a::SYNC_KEY, &self.sync_key)
+            .with_text(a::COLLECTION_ID, &self.collection_id)
+            .with_opt(
+                self.supported
+                    .as_ref()
+                    .map(|s| with_children(a::SUPPORTED, s)),
+            )
+            .with_opt(bool_element(a::DELETES_AS_MOVES, self.deletes_as_moves))
+            .with_opt(bool_element(a::GET_CHANGES, self.get_changes))
+            .with_opt(
+                self.window_size
+                    .map(|w| Element::text(a::WINDOW_SIZE, w.to_string())),
+            )
+            .with_opt(bool_element(a::CONVERSATION_MODE, self.conversation_mode));
+        for o in &self.options {
+            el.push(o.to_element());
+        }
+        if !self.commands.is_empty() {
+            let mut commands = Element::new(a::COMMANDS);
+            for c in &self.commands {
+                commands.push(c.to_element());
+            }
+            el.push(commands);
+        }
+        el
+    }
+}
+
 /// An empty boolean that means true: GetChanges (MS-ASCMD 2.2.3.84, R3127) and
 /// DeletesAsMoves (2.2.3.43, R2161).
 fn empty_or_bool(el: &Element, tag: eas_wbxml::Tag) -> Result<Option<bool>, ParseError> {
@@ -178,5 +256,23 @@ impl SyncRequest {
             window_size: optional_number(root, a::WINDOW_SIZE)?,
             partial: root.child(a::PARTIAL).is_some(),
         })
+    }
+
+    /// Writes the request, as a client would send it: Collections, Wait, HeartbeatInterval,
+    /// WindowSize, Partial (MS-ASCMD 2.2.3.180). `Collections` is left out when empty.
+    pub fn to_element(&self) -> Element {
+        let num = |tag, n: Option<u32>| n.map(|n| Element::text(tag, n.to_string()));
+        let mut root = Element::new(a::SYNC);
+        if !self.collections.is_empty() {
+            let mut list = Element::new(a::COLLECTIONS);
+            for c in &self.collections {
+                list.push(c.to_element());
+            }
+            root.push(list);
+        }
+        root.with_opt(num(a::WAIT, self.wait))
+            .with_opt(num(a::HEARTBEAT_INTERVAL, self.heartbeat_interval))
+            .with_opt(num(a::WINDOW_SIZE, self.window_size))
+            .with_opt(self.partial.then(|| Element::new(a::PARTIAL)))
     }
 }

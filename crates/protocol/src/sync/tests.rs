@@ -173,6 +173,44 @@ fn request_wide_wait_heartbeat_window_and_partial_are_read() {
 }
 
 #[test]
+fn a_request_with_every_field_round_trips_through_to_element() {
+    let mut coll = aosp_email_collection();
+    coll.push_text(a::CONVERSATION_MODE, "0");
+    coll.push(Element::new(a::SUPPORTED).with(Element::new(e::SUBJECT)));
+    coll.push(
+        Element::new(a::COMMANDS)
+            .with(
+                Element::new(a::ADD)
+                    .with_text(a::CLIENT_ID, "c1")
+                    .with(Element::new(a::APPLICATION_DATA).with_text(e::SUBJECT, "x")),
+            )
+            .with(
+                Element::new(a::CHANGE)
+                    .with_text(a::SERVER_ID, "5:1")
+                    .with(Element::new(a::APPLICATION_DATA).with_text(e::READ, "1")),
+            )
+            .with(Element::new(a::DELETE).with_text(a::SERVER_ID, "5:2"))
+            .with(Element::new(a::FETCH).with_text(a::SERVER_ID, "5:3")),
+    );
+    let initial = Element::new(a::COLLECTION)
+        .with_text(a::CLASS, "Email")
+        .with_text(a::SYNC_KEY, "0")
+        .with_text(a::COLLECTION_ID, "6")
+        .with_text(a::GET_CHANGES, "0");
+    let tree = Element::new(a::SYNC)
+        .with(Element::new(a::COLLECTIONS).with(coll).with(initial))
+        .with_text(a::HEARTBEAT_INTERVAL, "480")
+        .with_text(a::WINDOW_SIZE, "50")
+        .with(Element::new(a::PARTIAL));
+    let req = parse(&tree).expect("parses");
+    assert_eq!(req.collections[1].get_changes, Some(false));
+    assert_eq!(parse(&req.to_element()), Ok(req));
+    let bare = SyncRequest::default();
+    assert_eq!(names(&bare.to_element()), Vec::<&str>::new());
+    assert_eq!(parse(&bare.to_element()), Ok(bare));
+}
+
+#[test]
 fn options_with_every_field_round_trip_through_to_element() {
     let opts = SyncOptions {
         class: Some("Email".into()),
