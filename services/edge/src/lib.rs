@@ -32,6 +32,9 @@ mod search;
 pub mod server;
 mod settings;
 mod sync;
+mod sync_cache;
+mod sync_client;
+mod sync_wait;
 mod throttle;
 
 pub use config::EdgeConfig;

@@ -1,32 +1,33 @@
 //! Sync (MS-ASCMD 2.2.1.21) of mail folders: client changes applied to the mail service, server
-//! changes planned by the sync engine, item data rendered as the Email class.
+//! changes planned by the sync engine, item data rendered as the Email class. Held requests (Wait,
+//! HeartbeatInterval) are in `sync_wait`, the cached request (empty and Partial requests) in
+//! `sync_cache`, the client's commands in `sync_client`.
 
 use std::collections::HashMap;
 
-use axum::response::Response;
-use eas_protocol::email::EmailChange;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{
-    ClientCommand, ItemResponse, ServerCommand, SyncCollection, SyncCollectionResponse,
-    SyncRequest, SyncResponse,
+    ServerCommand, SyncCollection, SyncCollectionResponse, SyncRequest, SyncResponse,
 };
 use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{
-    self as wire, GetMessagesRequest, MessageRef, MoveRequest, SetFlagRequest, SetReadRequest,
-};
-use eas_sync::{AddDecision, ChangeDecision, CollectionState, DeleteDecision, Session, SyncError};
+use eas_rpc::mail::{self as wire, GetMessagesRequest};
+use eas_sync::{CollectionState, Session, SessionKind, SyncError};
 use eas_wbxml::Element;
 use tonic::transport::Channel;
 
 use crate::context::{now, RequestCtx};
-use crate::email::{body_requests, change, email, wire_flag};
+use crate::email::{body_requests, change, email};
 use crate::error::EdgeError;
 use crate::mail_source::MailFolderSource;
 use crate::router::{wbxml_response, Edge};
+use crate::sync_client::client_commands;
+use crate::sync_wait::Held;
 
 /// Folder types of mail folders (MS-ASCMD 2.2.3.186.3): the ones this handler serves.
 const MAIL_TYPES: [u32; 6] = [2, 3, 4, 5, 6, 12];
-const DELETED_ITEMS: u32 = 4;
+pub(crate) const DELETED_ITEMS: u32 = 4;
 
 /// The device store's name for a collection's sync state.
 pub fn state_name(collection_id: &str) -> String {
@@ -45,24 +46,102 @@ pub async fn handle(
     let Some(mail) = edge.mail.clone() else {
         return Err(EdgeError::UnsupportedCommand("Sync".into()));
     };
-    // MS-ASCMD 2.2.3.177.17 status 13: an empty request repeats a cached one; none is cached.
-    let Some(doc) = doc else {
-        return Ok(status_only(SyncStatus::IncompleteRequest));
-    };
-    let req = match SyncRequest::from_element(&doc) {
-        Ok(r) if !r.collections.is_empty() => r,
-        Ok(_) => return Ok(status_only(SyncStatus::IncompleteRequest)),
-        Err(e) => {
-            tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, error = %e, "bad sync request");
+    let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
+    let sent = match doc.as_ref().map(SyncRequest::from_element) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            tracing::info!(user = %user, device_id = %device, error = %e, "bad sync request");
             return Ok(status_only(SyncStatus::ProtocolError));
         }
     };
-    let folders = list_folders(&mail, &ctx.user.address).await?;
+    let from_body = sent.is_some();
+    // MS-ASCMD 2.2.1.21.1 and 2.2.3.125: an empty or Partial request stands for the cached one.
+    let Some(req) = crate::sync_cache::resolve(edge, &user, &device, sent).await? else {
+        // MS-ASCMD 2.2.3.177.17 status 13: empty or partial, and no request is cached.
+        return Ok(status_only(SyncStatus::IncompleteRequest));
+    };
+    let interval = match crate::sync_wait::interval(&req, ctx.version, &edge.config.ping) {
+        Ok(i) => i,
+        Err(refusal) => return Ok(wbxml_response(&refusal.to_element())),
+    };
+    if from_body {
+        crate::sync_cache::store(edge, &user, &device, &req).await?;
+    }
+    let folders = list_folders(&mail, &user).await?;
+    // A request with client changes is answered at once: the client needs its new keys.
+    let holdable = req.collections.iter().all(|c| c.commands.is_empty());
+    let held = match (interval, edge.push()) {
+        (Some(interval), Some(hub)) if holdable => {
+            crate::sync_wait::hold(edge, ctx, &mail, &folders, &req, &hub, interval).await?
+        }
+        _ => Held::Answer(
+            sync_pass(edge, ctx, &mail, &folders, &req, Mode::Answer)
+                .await?
+                .into_iter()
+                .filter_map(Outcome::into_answer)
+                .collect(),
+        ),
+    };
+    match held {
+        Held::Answer(collections) => {
+            crate::sync_cache::advance(edge, &user, &device, &req, &collections).await?;
+            Ok(wbxml_response(
+                &SyncResponse::collections(collections).to_element(),
+            ))
+        }
+        // MS-ASCMD 2.2.1.21.2: nothing changed; an empty response keeps every key as it was.
+        Held::NoChanges => Ok(StatusCode::OK.into_response()),
+        // MS-ASCMD 2.2.3.177.17 status 12: the hierarchy changed while the request was held.
+        Held::Hierarchy => Ok(status_only(SyncStatus::FolderHierarchyChanged)),
+    }
+}
+
+/// How a pass over the collections treats a collection with nothing to say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every collection is answered with a new key.
+    Answer,
+    /// A held request (MS-ASCMD 2.2.3.198, 2.2.3.88.2): a collection with nothing to say is left
+    /// unanswered and its state untouched, so that an empty response keeps its key valid.
+    /// `recheck` is set after the request waited.
+    Hold { recheck: bool },
+}
+
+/// The result of one collection in a pass.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Answer(SyncCollectionResponse),
+    /// Nothing to say (held requests only).
+    Quiet,
+    /// On a re-check, the collection's key moved: another request of the device synced it.
+    Moved,
+}
+
+impl Outcome {
+    /// The collection's answer, if it has one.
+    pub(crate) fn into_answer(self) -> Option<SyncCollectionResponse> {
+        match self {
+            Outcome::Answer(r) => Some(r),
+            Outcome::Quiet | Outcome::Moved => None,
+        }
+    }
+}
+
+/// Syncs every collection of the request once, in order.
+pub(crate) async fn sync_pass(
+    edge: &Edge,
+    ctx: &RequestCtx,
+    mail: &MailClient<Channel>,
+    folders: &HashMap<String, wire::Folder>,
+    req: &SyncRequest,
+    mode: Mode,
+) -> Result<Vec<Outcome>, EdgeError> {
     let mut out = Vec::with_capacity(req.collections.len());
     for coll in &req.collections {
-        out.push(sync_collection(edge, ctx, &mail, &folders, coll, req.window_size).await?);
+        out.push(sync_collection(edge, ctx, mail, folders, coll, req.window_size, mode).await?);
     }
-    Ok(wbxml_response(&SyncResponse::collections(out).to_element()))
+    Ok(out)
 }
 
 fn status_only(status: SyncStatus) -> Response {
@@ -113,24 +192,25 @@ async fn sync_collection(
     folders: &HashMap<String, wire::Folder>,
     coll: &SyncCollection,
     global_window: Option<u32>,
-) -> Result<SyncCollectionResponse, EdgeError> {
+    mode: Mode,
+) -> Result<Outcome, EdgeError> {
     let id = coll.collection_id.clone();
     let (user, device) = (ctx.user.address.as_str(), ctx.line.device_id.as_str());
     let Some(folder) = folders.get(&id) else {
         // MS-ASCMD 2.2.3.177.17 status 12: the folder is gone; the client runs FolderSync.
-        return Ok(SyncCollectionResponse::failed(
+        return Ok(Outcome::Answer(SyncCollectionResponse::failed(
             id,
             None,
             SyncStatus::FolderHierarchyChanged,
-        ));
+        )));
     };
     if !MAIL_TYPES.contains(&folder.folder_type) {
         tracing::info!(user, device_id = device, collection_id = %id, folder_type = folder.folder_type, "sync of a class not served yet");
-        return Ok(SyncCollectionResponse::failed(
+        return Ok(Outcome::Answer(SyncCollectionResponse::failed(
             id,
             None,
             SyncStatus::ServerError,
-        ));
+        )));
     }
     let name = state_name(&id);
     let stored = match edge.devices.get_state(user, device, &name).await? {
@@ -143,6 +223,7 @@ async fn sync_collection(
             }
         },
     };
+    let stored_filter = stored.as_ref().map(CollectionState::filter);
     let mut session = match Session::open(
         stored,
         &coll.sync_key,
@@ -151,13 +232,16 @@ async fn sync_collection(
         Ok(s) => s,
         Err(_) => {
             tracing::info!(user, device_id = device, collection_id = %id, sync_key = %coll.sync_key, "unknown sync key");
-            return Ok(SyncCollectionResponse::failed(
+            return Ok(Outcome::Answer(SyncCollectionResponse::failed(
                 id,
                 Some("0".into()),
                 SyncStatus::InvalidSyncKey,
-            ));
+            )));
         }
     };
+    if mode == (Mode::Hold { recheck: true }) && session.kind() != SessionKind::Current {
+        return Ok(Outcome::Moved);
+    }
     let source = MailFolderSource {
         client: mail.clone(),
         user: user.to_owned(),
@@ -182,12 +266,24 @@ async fn sync_collection(
     )
     .await
     {
-        return Ok(engine_failure(id, e));
+        return Ok(Outcome::Answer(engine_failure(id, e)));
     }
     let mut plan = match session.plan(&source).await {
         Ok(p) => p,
-        Err(e) => return Ok(engine_failure(id, e)),
+        Err(e) => return Ok(Outcome::Answer(engine_failure(id, e))),
     };
+    // A held request leaves a collection with nothing to say as it was: no new key, no state
+    // written. A new key, a resend, client changes or a filter to store always answer.
+    let quiet = plan.commands.is_empty()
+        && !plan.more_available
+        && responses.is_empty()
+        && coll.commands.is_empty()
+        && coll.wants_changes()
+        && session.kind() == SessionKind::Current
+        && stored_filter == Some(session.state().filter());
+    if quiet && mode != Mode::Answer {
+        return Ok(Outcome::Quiet);
+    }
     let wanted: Vec<String> = plan
         .commands
         .iter()
@@ -249,7 +345,7 @@ async fn sync_collection(
     resp.more_available = committed.more_available;
     resp.commands = commands;
     resp.responses = responses;
-    Ok(resp)
+    Ok(Outcome::Answer(resp))
 }
 
 fn engine_failure(id: String, e: SyncError) -> SyncCollectionResponse {
@@ -258,7 +354,7 @@ fn engine_failure(id: String, e: SyncError) -> SyncCollectionResponse {
     SyncCollectionResponse::failed(id, None, status)
 }
 
-async fn get_messages(
+pub(crate) async fn get_messages(
     mail: &MailClient<Channel>,
     user: &str,
     ids: Vec<String>,
@@ -282,182 +378,4 @@ async fn get_messages(
         .into_iter()
         .map(|m| (m.id.clone(), m))
         .collect())
-}
-
-fn from_wire(v: wire::ItemVersion) -> eas_sync::ItemVersion {
-    if v.deleted {
-        eas_sync::ItemVersion::tombstone(v.id, v.modseq)
-    } else {
-        eas_sync::ItemVersion::live(v.id, v.modseq, (v.date != 0).then_some(v.date))
-    }
-}
-
-/// Applies the client's Add, Change, Delete and Fetch commands (MS-ASCMD 2.2.3.24).
-#[allow(clippy::too_many_arguments)]
-async fn client_commands(
-    ctx: &RequestCtx,
-    mail: &MailClient<Channel>,
-    source: &MailFolderSource,
-    folders: &HashMap<String, wire::Folder>,
-    folder: &wire::Folder,
-    coll: &SyncCollection,
-    prefs: &[eas_protocol::body::BodyPreference],
-    session: &mut Session,
-    responses: &mut Vec<ItemResponse>,
-) -> Result<(), SyncError> {
-    let user = ctx.user.address.clone();
-    let mut c = mail.clone();
-    let change_ids: Vec<String> = coll
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            ClientCommand::Change { server_id, .. } => Some(server_id.clone()),
-            _ => None,
-        })
-        .collect();
-    let mut decisions = if change_ids.is_empty() {
-        Vec::new()
-    } else {
-        session.client_changes(source, &change_ids).await?
-    }
-    .into_iter();
-    let deleted_items = folders
-        .values()
-        .find(|f| f.folder_type == DELETED_ITEMS)
-        .map(|f| f.id.clone());
-    let mut fetches = Vec::new();
-    let io = |s: tonic::Status| {
-        SyncError::Source(eas_sync::SourceError::Unavailable(s.message().to_owned()))
-    };
-    for cmd in &coll.commands {
-        match cmd {
-            ClientCommand::Add { client_id, .. } => match session.client_add(client_id) {
-                AddDecision::AlreadyCreated { server_id } => responses.push(ItemResponse::Add {
-                    client_id: client_id.clone(),
-                    server_id: Some(server_id),
-                    status: SyncStatus::Success,
-                }),
-                // Phones do not create mail through Sync (drafts are a 16.x feature not served).
-                AddDecision::Create => responses.push(ItemResponse::Add {
-                    client_id: client_id.clone(),
-                    server_id: None,
-                    status: SyncStatus::ConversionError,
-                }),
-            },
-            ClientCommand::Change {
-                server_id,
-                application_data,
-                ..
-            } => {
-                let decision = decisions.next().unwrap_or(ChangeDecision::NotFound);
-                match decision {
-                    ChangeDecision::Apply => {
-                        let Ok(ch) = EmailChange::from_application_data(application_data) else {
-                            responses.push(ItemResponse::Change {
-                                server_id: server_id.clone(),
-                                status: SyncStatus::ConversionError,
-                            });
-                            continue;
-                        };
-                        let mut last = None;
-                        if let Some(read) = ch.read {
-                            let v = c
-                                .set_read(SetReadRequest {
-                                    user: user.clone(),
-                                    id: server_id.clone(),
-                                    read,
-                                })
-                                .await
-                                .map_err(io)?
-                                .into_inner();
-                            last = Some(v);
-                        }
-                        if let Some(f) = &ch.flag {
-                            let v = c
-                                .set_flag(SetFlagRequest {
-                                    user: user.clone(),
-                                    id: server_id.clone(),
-                                    flag: Some(wire_flag(f)),
-                                })
-                                .await
-                                .map_err(io)?
-                                .into_inner();
-                            last = Some(v);
-                        }
-                        if let Some(v) = last {
-                            session.record_client_change(&from_wire(v));
-                        }
-                    }
-                    ChangeDecision::AlreadyApplied => {}
-                    // Server wins (the default): the server's version goes out as a Change.
-                    ChangeDecision::Conflict => responses.push(ItemResponse::Change {
-                        server_id: server_id.clone(),
-                        status: SyncStatus::Conflict,
-                    }),
-                    ChangeDecision::NotFound => responses.push(ItemResponse::Change {
-                        server_id: server_id.clone(),
-                        status: SyncStatus::ObjectNotFound,
-                    }),
-                }
-            }
-            ClientCommand::Delete { server_id } => {
-                if session.client_delete(server_id) != DeleteDecision::Apply {
-                    continue;
-                }
-                // MS-ASCMD 2.2.3.44: DeletesAsMoves (default true) moves mail to Deleted Items.
-                let to_trash = coll.deletes_as_moves()
-                    && folder.folder_type != DELETED_ITEMS
-                    && deleted_items.is_some();
-                let result = match (&deleted_items, to_trash) {
-                    (Some(trash), true) => c
-                        .move_message(MoveRequest {
-                            user: user.clone(),
-                            id: server_id.clone(),
-                            destination_folder_id: trash.clone(),
-                        })
-                        .await
-                        .map(|_| ()),
-                    _ => c
-                        .delete_message(MessageRef {
-                            user: user.clone(),
-                            id: server_id.clone(),
-                        })
-                        .await
-                        .map(|_| ()),
-                };
-                match result {
-                    Ok(()) => session.record_client_delete(server_id),
-                    Err(s) if s.code() == tonic::Code::NotFound => {
-                        session.record_client_delete(server_id)
-                    }
-                    Err(s) => return Err(io(s)),
-                }
-            }
-            ClientCommand::Fetch { server_id } => fetches.push(server_id.clone()),
-        }
-    }
-    if !fetches.is_empty() {
-        let found = get_messages(mail, &user, fetches.clone(), prefs)
-            .await
-            .map_err(|e| SyncError::Source(eas_sync::SourceError::Unavailable(e.to_string())))?;
-        for id in fetches {
-            let resp = match found
-                .get(&id)
-                .and_then(|m| email(m).properties(ctx.version).ok())
-            {
-                Some(data) => ItemResponse::Fetch {
-                    server_id: id,
-                    status: SyncStatus::Success,
-                    application_data: Some(data),
-                },
-                None => ItemResponse::Fetch {
-                    server_id: id,
-                    status: SyncStatus::ObjectNotFound,
-                    application_data: None,
-                },
-            };
-            responses.push(resp);
-        }
-    }
-    Ok(())
 }

@@ -57,6 +57,11 @@ impl TestServer {
         Self::start_inner(test_config(), true).await
     }
 
+    /// The edge with an in-process mail service and a configuration of the test's own.
+    pub async fn start_with_mail_config(config: EdgeConfig) -> TestServer {
+        Self::start_inner(config, true).await
+    }
+
     async fn start_inner(mut config: EdgeConfig, with_mail: bool) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("dir.db").display());
@@ -79,17 +84,18 @@ impl TestServer {
         let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", eas.local_addr().unwrap());
         config.public_url = format!("{base}/Microsoft-Server-ActiveSync");
-        let (store, client) = if with_mail {
+        let (store, client, bus) = if with_mail {
             let url = format!("sqlite://{}", dir.path().join("mail.db").display());
             let bus = Arc::new(eas_event_bus::InProcessBus::new());
-            let store = eas_mail::MailStore::connect(&url, eas_mail::MailOptions::default(), bus)
-                .await
-                .unwrap();
+            let store =
+                eas_mail::MailStore::connect(&url, eas_mail::MailOptions::default(), bus.clone())
+                    .await
+                    .unwrap();
             let service = eas_mail::grpc::MailService::new(store.clone()).into_server();
             let channel = eas_rpc::in_process::channel(service).await.unwrap();
-            (Some(store), Some(MailClient::new(channel)))
+            (Some(store), Some(MailClient::new(channel)), Some(bus))
         } else {
-            (None, None)
+            (None, None, None)
         };
         let folders: Arc<dyn FolderSource> = match &client {
             Some(c) => Arc::new(ServiceFolders { mail: c.clone() }),
@@ -102,6 +108,10 @@ impl TestServer {
             folders,
             client,
         );
+        // Held Pings and Syncs are woken by the mail service's change events, as in the server.
+        if let Some(bus) = bus {
+            edge.attach_push(eas_edge::push::PushHub::start(bus));
+        }
         let (stop, rx) = watch::channel(false);
         tokio::spawn(server::serve(
             eas,

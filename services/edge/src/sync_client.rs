@@ -1,0 +1,195 @@
+//! The client's side of a Sync collection (MS-ASCMD 2.2.3.24): Add, Change, Delete and Fetch
+//! applied to the mail service and recorded in the sync engine's session.
+
+use std::collections::HashMap;
+
+use eas_protocol::email::EmailChange;
+use eas_protocol::status::SyncStatus;
+use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
+use eas_rpc::mail::mail_client::MailClient;
+use eas_rpc::mail::{self as wire, MessageRef, MoveRequest, SetFlagRequest, SetReadRequest};
+use eas_sync::{AddDecision, ChangeDecision, DeleteDecision, Session, SyncError};
+use tonic::transport::Channel;
+
+use crate::context::RequestCtx;
+use crate::email::{email, wire_flag};
+use crate::mail_source::MailFolderSource;
+use crate::sync::{get_messages, DELETED_ITEMS};
+
+fn from_wire(v: wire::ItemVersion) -> eas_sync::ItemVersion {
+    if v.deleted {
+        eas_sync::ItemVersion::tombstone(v.id, v.modseq)
+    } else {
+        eas_sync::ItemVersion::live(v.id, v.modseq, (v.date != 0).then_some(v.date))
+    }
+}
+
+/// Applies the client's Add, Change, Delete and Fetch commands (MS-ASCMD 2.2.3.24).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn client_commands(
+    ctx: &RequestCtx,
+    mail: &MailClient<Channel>,
+    source: &MailFolderSource,
+    folders: &HashMap<String, wire::Folder>,
+    folder: &wire::Folder,
+    coll: &SyncCollection,
+    prefs: &[eas_protocol::body::BodyPreference],
+    session: &mut Session,
+    responses: &mut Vec<ItemResponse>,
+) -> Result<(), SyncError> {
+    let user = ctx.user.address.clone();
+    let mut c = mail.clone();
+    let change_ids: Vec<String> = coll
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            ClientCommand::Change { server_id, .. } => Some(server_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut decisions = if change_ids.is_empty() {
+        Vec::new()
+    } else {
+        session.client_changes(source, &change_ids).await?
+    }
+    .into_iter();
+    let deleted_items = folders
+        .values()
+        .find(|f| f.folder_type == DELETED_ITEMS)
+        .map(|f| f.id.clone());
+    let mut fetches = Vec::new();
+    let io = |s: tonic::Status| {
+        SyncError::Source(eas_sync::SourceError::Unavailable(s.message().to_owned()))
+    };
+    for cmd in &coll.commands {
+        match cmd {
+            ClientCommand::Add { client_id, .. } => match session.client_add(client_id) {
+                AddDecision::AlreadyCreated { server_id } => responses.push(ItemResponse::Add {
+                    client_id: client_id.clone(),
+                    server_id: Some(server_id),
+                    status: SyncStatus::Success,
+                }),
+                // Phones do not create mail through Sync (drafts are a 16.x feature not served).
+                AddDecision::Create => responses.push(ItemResponse::Add {
+                    client_id: client_id.clone(),
+                    server_id: None,
+                    status: SyncStatus::ConversionError,
+                }),
+            },
+            ClientCommand::Change {
+                server_id,
+                application_data,
+                ..
+            } => {
+                let decision = decisions.next().unwrap_or(ChangeDecision::NotFound);
+                match decision {
+                    ChangeDecision::Apply => {
+                        let Ok(ch) = EmailChange::from_application_data(application_data) else {
+                            responses.push(ItemResponse::Change {
+                                server_id: server_id.clone(),
+                                status: SyncStatus::ConversionError,
+                            });
+                            continue;
+                        };
+                        let mut last = None;
+                        if let Some(read) = ch.read {
+                            let v = c
+                                .set_read(SetReadRequest {
+                                    user: user.clone(),
+                                    id: server_id.clone(),
+                                    read,
+                                })
+                                .await
+                                .map_err(io)?
+                                .into_inner();
+                            last = Some(v);
+                        }
+                        if let Some(f) = &ch.flag {
+                            let v = c
+                                .set_flag(SetFlagRequest {
+                                    user: user.clone(),
+                                    id: server_id.clone(),
+                                    flag: Some(wire_flag(f)),
+                                })
+                                .await
+                                .map_err(io)?
+                                .into_inner();
+                            last = Some(v);
+                        }
+                        if let Some(v) = last {
+                            session.record_client_change(&from_wire(v));
+                        }
+                    }
+                    ChangeDecision::AlreadyApplied => {}
+                    // Server wins (the default): the server's version goes out as a Change.
+                    ChangeDecision::Conflict => responses.push(ItemResponse::Change {
+                        server_id: server_id.clone(),
+                        status: SyncStatus::Conflict,
+                    }),
+                    ChangeDecision::NotFound => responses.push(ItemResponse::Change {
+                        server_id: server_id.clone(),
+                        status: SyncStatus::ObjectNotFound,
+                    }),
+                }
+            }
+            ClientCommand::Delete { server_id } => {
+                if session.client_delete(server_id) != DeleteDecision::Apply {
+                    continue;
+                }
+                // MS-ASCMD 2.2.3.44: DeletesAsMoves (default true) moves mail to Deleted Items.
+                let to_trash = coll.deletes_as_moves()
+                    && folder.folder_type != DELETED_ITEMS
+                    && deleted_items.is_some();
+                let result = match (&deleted_items, to_trash) {
+                    (Some(trash), true) => c
+                        .move_message(MoveRequest {
+                            user: user.clone(),
+                            id: server_id.clone(),
+                            destination_folder_id: trash.clone(),
+                        })
+                        .await
+                        .map(|_| ()),
+                    _ => c
+                        .delete_message(MessageRef {
+                            user: user.clone(),
+                            id: server_id.clone(),
+                        })
+                        .await
+                        .map(|_| ()),
+                };
+                match result {
+                    Ok(()) => session.record_client_delete(server_id),
+                    Err(s) if s.code() == tonic::Code::NotFound => {
+                        session.record_client_delete(server_id)
+                    }
+                    Err(s) => return Err(io(s)),
+                }
+            }
+            ClientCommand::Fetch { server_id } => fetches.push(server_id.clone()),
+        }
+    }
+    if !fetches.is_empty() {
+        let found = get_messages(mail, &user, fetches.clone(), prefs)
+            .await
+            .map_err(|e| SyncError::Source(eas_sync::SourceError::Unavailable(e.to_string())))?;
+        for id in fetches {
+            let resp = match found
+                .get(&id)
+                .and_then(|m| email(m).properties(ctx.version).ok())
+            {
+                Some(data) => ItemResponse::Fetch {
+                    server_id: id,
+                    status: SyncStatus::Success,
+                    application_data: Some(data),
+                },
+                None => ItemResponse::Fetch {
+                    server_id: id,
+                    status: SyncStatus::ObjectNotFound,
+                    application_data: None,
+                },
+            };
+            responses.push(resp);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,328 @@
+//! Sync with Wait and HeartbeatInterval (held until a change or the interval's end), their
+//! bounds (status 14 with Limit), the empty Sync request and Partial, at 14.1 and 16.1.
+
+mod common;
+
+use std::time::Duration;
+
+use common::mail::{message, MailDevice};
+use common::*;
+use eas_edge::config::PingConfig;
+use eas_edge::EdgeConfig;
+use eas_wbxml::tags::{air_sync as a, email as e};
+use eas_wbxml::{Element, Tag};
+
+const VERSIONS: [&str; 2] = ["14.1", "16.1"];
+
+/// Heartbeats of one second upwards, so that a held request can run out within a test.
+async fn server() -> TestServer {
+    TestServer::start_with_mail_config(EdgeConfig {
+        ping: PingConfig {
+            min_heartbeat_seconds: 1,
+            max_heartbeat_seconds: 120,
+            ..PingConfig::default()
+        },
+        ..test_config()
+    })
+    .await
+}
+
+/// A collection with its key, asking for changes.
+fn collection(id: &str, key: &str) -> Element {
+    Element::new(a::COLLECTION)
+        .with_text(a::SYNC_KEY, key)
+        .with_text(a::COLLECTION_ID, id)
+        .with(Element::new(a::GET_CHANGES))
+        .with_text(a::WINDOW_SIZE, "100")
+}
+
+/// A Sync request with these collections and request-wide elements (Wait, Partial, ...).
+fn request(collections: Vec<Element>, extra: &[(Tag, &str)]) -> Element {
+    let mut root = Element::new(a::SYNC);
+    if !collections.is_empty() {
+        let mut list = Element::new(a::COLLECTIONS);
+        for c in collections {
+            list.push(c);
+        }
+        root.push(list);
+    }
+    for (tag, text) in extra {
+        if text.is_empty() {
+            root.push(Element::new(*tag));
+        } else {
+            root.push_text(*tag, *text);
+        }
+    }
+    root
+}
+
+/// One collection of a Sync response: id, key, status and the subjects of its Adds.
+#[derive(Debug)]
+struct Answered {
+    id: String,
+    key: String,
+    status: String,
+    added: Vec<String>,
+}
+
+fn answered(r: &Reply) -> Vec<Answered> {
+    let Some(list) = r.body.as_ref().and_then(|b| b.child(a::COLLECTIONS)) else {
+        return Vec::new();
+    };
+    list.children_of(a::COLLECTION)
+        .map(|c| Answered {
+            id: c.child_text(a::COLLECTION_ID).unwrap_or_default(),
+            key: c.child_text(a::SYNC_KEY).unwrap_or_default(),
+            status: c.child_text(a::STATUS).unwrap_or_default(),
+            added: c
+                .child(a::COMMANDS)
+                .map(|cmds| {
+                    cmds.children_of(a::ADD)
+                        .filter_map(|add| add.child(a::APPLICATION_DATA))
+                        .filter_map(|data| data.child_text(e::SUBJECT))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Waits until the server holds `n` requests in its push hub (a synchronisation point, not a
+/// time measurement: the server registers a request before it looks for changes).
+async fn until_held(s: &TestServer, n: usize) {
+    let hub = s.edge.push().expect("push hub");
+    for _ in 0..2000 {
+        if hub.held() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the request was never held");
+}
+
+/// A device (`name` and the version make its id) with its Inbox synced to the end; returns the
+/// Inbox and its key.
+async fn synced<'a>(s: &'a TestServer, name: &str, v: &str) -> (MailDevice<'a>, String, String) {
+    let d = MailDevice::new(s.device(&format!("{name}{}", v.replace('.', "")), v)).await;
+    let inbox = d.folder(2);
+    let (key, _) = d.sync_all(&inbox).await;
+    (d, inbox, key)
+}
+
+fn is_empty_response(r: &Reply) -> bool {
+    r.status == 200 && r.raw.is_empty()
+}
+
+#[tokio::test]
+async fn a_held_sync_is_answered_early_with_the_message_that_arrives() {
+    let s = server().await;
+    for (v, wait) in [
+        ("14.1", (a::WAIT, "1")),
+        ("16.1", (a::HEARTBEAT_INTERVAL, "60")),
+    ] {
+        let (d, inbox, key) = synced(&s, "early", v).await;
+        let subject = format!("arrives while held {v}");
+        let body = request(vec![collection(&inbox, &key)], &[wait]);
+        let (reply, ()) = tokio::join!(d.device.post("Sync", Some(&body)), async {
+            until_held(&s, 1).await;
+            s.deliver(&message(&subject, "hello")).await;
+        });
+        let got = answered(&reply);
+        assert_eq!(got.len(), 1, "{v}: {got:?}");
+        assert_eq!(
+            (got[0].id.as_str(), got[0].status.as_str()),
+            (inbox.as_str(), "1")
+        );
+        assert_eq!(got[0].added, [subject], "{v}");
+        assert_ne!(got[0].key, key, "{v}: a new key comes with the change");
+        // The new key is the current one: nothing more is waiting.
+        let next = answered(&d.sync(&inbox, &got[0].key).await);
+        assert_eq!((next[0].status.as_str(), next[0].added.len()), ("1", 0));
+    }
+}
+
+#[tokio::test]
+async fn changes_already_waiting_answer_a_held_sync_at_once() {
+    let s = server().await;
+    for v in VERSIONS {
+        let (d, inbox, key) = synced(&s, "ready", v).await;
+        s.deliver(&message(&format!("ready {v}"), "x")).await;
+        let body = request(vec![collection(&inbox, &key)], &[(a::WAIT, "1")]);
+        let got = answered(&d.device.post("Sync", Some(&body)).await);
+        assert_eq!(got[0].added, [format!("ready {v}")], "{v}");
+    }
+}
+
+#[tokio::test]
+async fn wait_and_heartbeat_out_of_range_get_status_14_with_the_allowed_limit() {
+    let s = server().await;
+    for v in VERSIONS {
+        let (d, inbox, key) = synced(&s, "limit", v).await;
+        let cases = [
+            (a::WAIT, "0", "1"),
+            (a::WAIT, "60", "59"),
+            (a::HEARTBEAT_INTERVAL, "0", "1"),
+            (a::HEARTBEAT_INTERVAL, "121", "120"),
+        ];
+        for (tag, value, limit) in cases {
+            let body = request(vec![collection(&inbox, &key)], &[(tag, value)]);
+            let r = d.device.post("Sync", Some(&body)).await;
+            assert_eq!(r.text(&[a::STATUS]).as_deref(), Some("14"), "{v} {value}");
+            assert_eq!(r.text(&[a::LIMIT]).as_deref(), Some(limit), "{v} {value}");
+            assert!(answered(&r).is_empty());
+        }
+        // MS-ASCMD 2.2.3.198: Wait and HeartbeatInterval together are a protocol error.
+        let both = request(
+            vec![collection(&inbox, &key)],
+            &[(a::WAIT, "5"), (a::HEARTBEAT_INTERVAL, "60")],
+        );
+        let r = d.device.post("Sync", Some(&both)).await;
+        assert_eq!(r.text(&[a::STATUS]).as_deref(), Some("4"), "{v}");
+        // The refused requests changed nothing: the key still answers.
+        let after = answered(&d.sync(&inbox, &key).await);
+        assert_eq!(after[0].status, "1", "{v}");
+    }
+}
+
+#[tokio::test]
+async fn a_held_sync_without_changes_ends_empty_and_keeps_the_key() {
+    let s = server().await;
+    for v in VERSIONS {
+        let (d, inbox, key) = synced(&s, "quiet", v).await;
+        let body = request(
+            vec![collection(&inbox, &key)],
+            &[(a::HEARTBEAT_INTERVAL, "1")],
+        );
+        let r = d.device.post("Sync", Some(&body)).await;
+        assert!(is_empty_response(&r), "{v}: {:?}", r.body);
+        // MS-ASCMD 2.2.1.21.1: the empty request repeats the held one, which ends empty again.
+        let again = d.device.post("Sync", None).await;
+        assert!(is_empty_response(&again), "{v}: {:?}", again.body);
+        // The key the device holds is still the current one.
+        s.deliver(&message(&format!("after the wait {v}"), "x"))
+            .await;
+        let next = answered(&d.sync(&inbox, &key).await);
+        assert_eq!(next[0].added, [format!("after the wait {v}")], "{v}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_sync_repeats_the_cached_request_with_the_last_issued_key() {
+    let s = server().await;
+    for v in VERSIONS {
+        let (d, inbox, key) = synced(&s, "empty", v).await;
+        let first = d
+            .device
+            .post("Sync", Some(&request(vec![collection(&inbox, &key)], &[])))
+            .await;
+        let issued = answered(&first)[0].key.clone();
+        s.deliver(&message(&format!("repeat {v}"), "x")).await;
+        let r = d.device.post("Sync", None).await;
+        let got = answered(&r);
+        assert_eq!(got.len(), 1, "{v}");
+        assert_eq!(got[0].id, inbox);
+        assert_eq!(got[0].added, [format!("repeat {v}")], "{v}");
+        // It continued from the key the last answer issued, not from the one sent before it.
+        let next = answered(&d.sync(&inbox, &got[0].key).await);
+        assert_eq!(next[0].status, "1", "{v}");
+        assert_ne!(got[0].key, issued);
+    }
+}
+
+#[tokio::test]
+async fn an_empty_or_partial_sync_with_nothing_cached_gets_status_13() {
+    let s = server().await;
+    for v in VERSIONS {
+        let d = MailDevice::new(s.device(&format!("none{}", v.replace('.', "")), v)).await;
+        let r = d.device.post("Sync", None).await;
+        assert_eq!(r.text(&[a::STATUS]).as_deref(), Some("13"), "{v}");
+        let partial = request(vec![collection(&d.folder(2), "0")], &[(a::PARTIAL, "")]);
+        let r = d.device.post("Sync", Some(&partial)).await;
+        assert_eq!(r.text(&[a::STATUS]).as_deref(), Some("13"), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn a_partial_sync_merges_its_collections_into_the_cached_request() {
+    let s = server().await;
+    for v in VERSIONS {
+        let (d, inbox, inbox_key) = synced(&s, "part", v).await;
+        let sent = d.folder(5);
+        let (sent_key, _) = d.sync_all(&sent).await;
+        // The full request names both folders.
+        let full = request(
+            vec![collection(&inbox, &inbox_key), collection(&sent, &sent_key)],
+            &[],
+        );
+        let keys: Vec<(String, String)> = answered(&d.device.post("Sync", Some(&full)).await)
+            .into_iter()
+            .map(|c| (c.id, c.key))
+            .collect();
+        let sent_key = keys.iter().find(|k| k.0 == sent).unwrap().1.clone();
+        s.deliver(&message(&format!("partial {v}"), "x")).await;
+        // A Partial request naming only Sent Items also syncs the cached Inbox.
+        let partial = request(vec![collection(&sent, &sent_key)], &[(a::PARTIAL, "")]);
+        let got = answered(&d.device.post("Sync", Some(&partial)).await);
+        let ids: Vec<&str> = got.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, [inbox.as_str(), sent.as_str()], "{v}");
+        assert!(got.iter().all(|c| c.status == "1"), "{v}: {got:?}");
+        assert_eq!(got[0].added, [format!("partial {v}")], "{v}");
+        // A Partial request with only a HeartbeatInterval holds both cached collections and
+        // answers with the one that changed.
+        let hold = request(
+            Vec::new(),
+            &[(a::HEARTBEAT_INTERVAL, "60"), (a::PARTIAL, "")],
+        );
+        let (reply, ()) = tokio::join!(d.device.post("Sync", Some(&hold)), async {
+            until_held(&s, 1).await;
+            s.deliver(&message(&format!("partial held {v}"), "x")).await;
+        });
+        let got = answered(&reply);
+        assert_eq!(got.len(), 1, "{v}: {got:?}");
+        assert_eq!(got[0].id, inbox);
+        assert_eq!(got[0].added, [format!("partial held {v}")], "{v}");
+    }
+}
+
+#[tokio::test]
+async fn a_newer_held_sync_of_the_device_ends_the_older_one_empty() {
+    let s = server().await;
+    for v in VERSIONS {
+        let (d, inbox, key) = synced(&s, "twice", v).await;
+        let long = request(
+            vec![collection(&inbox, &key)],
+            &[(a::HEARTBEAT_INTERVAL, "120")],
+        );
+        let short = request(
+            vec![collection(&inbox, &key)],
+            &[(a::HEARTBEAT_INTERVAL, "1")],
+        );
+        let (first, second) = tokio::join!(d.device.post("Sync", Some(&long)), async {
+            until_held(&s, 1).await;
+            d.device.post("Sync", Some(&short)).await
+        });
+        assert!(is_empty_response(&first), "{v}: {:?}", first.body);
+        assert!(is_empty_response(&second), "{v}: {:?}", second.body);
+    }
+}
+
+#[tokio::test]
+async fn a_folder_created_while_a_sync_is_held_asks_for_a_folder_sync() {
+    let s = server().await;
+    for v in VERSIONS {
+        let (d, inbox, key) = synced(&s, "hier", v).await;
+        let body = request(
+            vec![collection(&inbox, &key)],
+            &[(a::HEARTBEAT_INTERVAL, "60")],
+        );
+        let (reply, ()) = tokio::join!(d.device.post("Sync", Some(&body)), async {
+            until_held(&s, 1).await;
+            let store = s.mail.as_ref().unwrap();
+            store
+                .create_folder(USER, None, &format!("new {v}"))
+                .await
+                .unwrap();
+        });
+        assert_eq!(reply.text(&[a::STATUS]).as_deref(), Some("12"), "{v}");
+    }
+}
