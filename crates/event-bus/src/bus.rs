@@ -14,7 +14,8 @@ use crate::event::{ChangeEvent, DataClass};
 #[non_exhaustive]
 pub enum BusError {
     /// The subscriber fell behind and this many events were dropped for it. It should treat
-    /// every folder it watches as possibly changed.
+    /// every folder it watches as possibly changed. 0: an unknown number, possibly none (the
+    /// Kafka bus after a consumer-group rebalance or a consumer error).
     #[error("subscriber lagged, {0} events dropped")]
     Lagged(u64),
     /// The bus is shut down.

@@ -6,11 +6,14 @@
 //! never loses a change (the phone's next Ping or Sync sees the counter moved).
 //!
 //! [`EventBus`] is the seam: [`InProcessBus`] (tokio broadcast) serves the one-process server;
-//! a Kafka implementation keyed by [`ChangeEvent::key`] can sit behind the same trait.
+//! `kafka::KafkaBus` (cargo feature `kafka`) carries the same events on a Kafka topic keyed by
+//! [`ChangeEvent::key`] between the processes of the cluster (`docs/event-bus.md`).
 
 mod bus;
 mod event;
 mod in_process;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 
 pub use bus::{BusError, EventBus, EventFilter, Subscription};
 pub use event::{ChangeEvent, DataClass, UnknownDataClass};

@@ -1,0 +1,169 @@
+//! The cluster's bus: change events on a Kafka topic, keyed by user, read by consumer groups.
+//!
+//! Publishing waits for the broker's acknowledgement (all in-sync replicas) or fails with
+//! `BusError::Transport` after `timeout_ms`. Each subscription is one member of the group
+//! `group_id`: the members of a group split the topic's partitions, so each event reaches one
+//! subscription per group, and one user's events (one key, one partition) arrive in order at
+//! the same member. Delivery is at least once across restarts and rebalances; anything that
+//! may have cost the subscriber events (a rebalance, a consumer error, a full buffer) is
+//! reported as `Err(BusError::Lagged(n))`, after which the subscriber re-checks its folders.
+
+mod config;
+mod consumer;
+mod topic;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+pub use config::KafkaConfig;
+
+use crate::bus::{BusError, EventBus, EventFilter, Subscription};
+use crate::event::ChangeEvent;
+
+/// Slack on top of librdkafka's own `message.timeout.ms` before `publish` gives up waiting
+/// for a delivery report.
+const DELIVERY_GRACE: Duration = Duration::from_secs(1);
+
+/// [`EventBus`] over Kafka. Cheap to clone; clones share one producer. Dropping the last
+/// clone ends every subscription's stream (within about 100 ms).
+#[derive(Clone)]
+pub struct KafkaBus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: KafkaConfig,
+    producer: FutureProducer,
+    closed: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}
+
+impl std::fmt::Debug for KafkaBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaBus")
+            .field("brokers", &self.inner.config.brokers)
+            .field("topic", &self.inner.config.topic)
+            .field("group_id", &self.inner.config.group_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaBus {
+    /// Creates the topic when it is missing and checks that the broker serves it; fails with
+    /// `Transport` when the brokers cannot be reached within a few multiples of `timeout_ms`.
+    pub async fn connect(config: KafkaConfig) -> Result<KafkaBus, BusError> {
+        let bus = KafkaBus::new(config)?;
+        topic::ensure_topic(&bus.inner.config).await?;
+        bus.health().await?;
+        Ok(bus)
+    }
+
+    /// Builds the producer without contacting any broker (only a bad setting fails here);
+    /// publishes fail with `Transport` until a broker answers. [`KafkaBus::connect`] is the
+    /// usual start.
+    pub fn new(config: KafkaConfig) -> Result<KafkaBus, BusError> {
+        let producer: FutureProducer = config
+            .producer()
+            .create()
+            .map_err(|e| transport("creating the kafka producer", e))?;
+        Ok(KafkaBus {
+            inner: Arc::new(Inner {
+                config,
+                producer,
+                closed: Arc::new(AtomicBool::new(false)),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &KafkaConfig {
+        &self.inner.config
+    }
+
+    /// Ready when a broker answers within the timeout and every partition of the topic has a
+    /// leader; for readiness probes.
+    pub async fn health(&self) -> Result<(), BusError> {
+        let producer = self.inner.producer.clone();
+        let topic = self.inner.config.topic.clone();
+        let timeout = self.inner.config.timeout();
+        tokio::task::spawn_blocking(move || {
+            let metadata = producer
+                .client()
+                .fetch_metadata(Some(&topic), timeout)
+                .map_err(|e| transport("fetching kafka metadata", e))?;
+            let t = metadata
+                .topics()
+                .iter()
+                .find(|t| t.name() == topic)
+                .ok_or_else(|| BusError::Transport(format!("topic {topic} not in metadata")))?;
+            if let Some(code) = t.error() {
+                return Err(BusError::Transport(format!(
+                    "topic {topic}: {}",
+                    rdkafka::error::RDKafkaErrorCode::from(code)
+                )));
+            }
+            if t.partitions().is_empty() {
+                return Err(BusError::Transport(format!(
+                    "topic {topic} has no partitions"
+                )));
+            }
+            match t.partitions().iter().find(|p| p.leader() < 0) {
+                Some(p) => Err(BusError::Transport(format!(
+                    "topic {topic} partition {} has no leader",
+                    p.id()
+                ))),
+                None => Ok(()),
+            }
+        })
+        .await
+        .map_err(|e| BusError::Transport(format!("kafka health check: {e}")))?
+    }
+}
+
+#[async_trait]
+impl EventBus for KafkaBus {
+    /// Produces the event's JSON to the topic with the user as key; returns once the broker
+    /// acknowledged it.
+    async fn publish(&self, event: ChangeEvent) -> Result<(), BusError> {
+        let payload = event
+            .to_json()
+            .map_err(|e| BusError::Transport(format!("encoding the change event: {e}")))?;
+        let record = FutureRecord::to(&self.inner.config.topic)
+            .key(event.key())
+            .payload(&payload);
+        let delivery = self
+            .inner
+            .producer
+            .send_result(record)
+            .map_err(|(e, _)| transport("queueing the change event", e))?;
+        let wait = self.inner.config.timeout() + DELIVERY_GRACE;
+        match tokio::time::timeout(wait, delivery).await {
+            Ok(Ok(Ok(_))) => Ok(()),
+            Ok(Ok(Err((e, _)))) => Err(transport("publishing the change event", e)),
+            Ok(Err(_)) => Err(BusError::Transport("kafka producer closed".into())),
+            Err(_) => Err(BusError::Transport(format!(
+                "no acknowledgement from {} within {} ms",
+                self.inner.config.brokers,
+                wait.as_millis()
+            ))),
+        }
+    }
+
+    /// Joins the group `group_id` as a new member; see the module documentation.
+    async fn subscribe(&self, filter: EventFilter) -> Result<Subscription, BusError> {
+        consumer::subscribe(&self.inner.config, filter, self.inner.closed.clone()).await
+    }
+}
+
+fn transport(what: &str, e: KafkaError) -> BusError {
+    BusError::Transport(format!("{what}: {e}"))
+}
