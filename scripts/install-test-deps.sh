@@ -2,18 +2,20 @@
 # Installs what the project's tests need, when it is missing. Idempotent: a second run changes nothing.
 #
 #   scripts/install-test-deps.sh            # everything
-#   scripts/install-test-deps.sh debian     # one group: debian | python | rust
+#   scripts/install-test-deps.sh debian     # one group: debian | python | rust | kafka
 #
 # Groups (one function each; add new groups as new functions and list them in ALL_GROUPS):
 #   debian  Debian packages: libwbxml2-utils (wbxml2xml/xml2wbxml, the reference WBXML codec),
 #           libxml2-utils (xmllint), hyperfine (benchmark timing).
 #   python  a virtualenv at <repo>/.venv with tests/requirements.txt (pinned).
 #   rust    cargo tools used by scripts/ (cargo-fuzz, only when asked: it takes minutes to build).
+#   kafka   tansu, a Kafka-compatible broker in one binary, for the Kafka bus tests
+#           (cargo install into ~/.cargo/bin; the first build takes many minutes).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${EAS_VENV:-$ROOT/.venv}"
-ALL_GROUPS=(debian python)
+ALL_GROUPS=(debian python kafka)
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
 
@@ -75,6 +77,15 @@ install_rust() {
     fi
 }
 
+TANSU_VERSION=0.6.0
+install_kafka() {
+    local have
+    have="$(tansu --version 2>/dev/null || true)"
+    case "$have" in *" $TANSU_VERSION"*) return 0 ;; esac
+    log "cargo install tansu $TANSU_VERSION (a Kafka-compatible broker; takes a while)"
+    cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore
+}
+
 main() {
     local groups=("$@")
     [ "${#groups[@]}" -eq 0 ] && groups=("${ALL_GROUPS[@]}")
@@ -84,7 +95,8 @@ main() {
         debian) install_debian ;;
         python) install_python ;;
         rust) install_rust ;;
-        *) log "unknown group '$g' (debian, python, rust)"; exit 2 ;;
+        kafka) install_kafka ;;
+        *) log "unknown group '$g' (debian, python, rust, kafka)"; exit 2 ;;
         esac
     done
 }

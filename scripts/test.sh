@@ -25,7 +25,9 @@ scripts/install-test-deps.sh
 export PATH="$EAS_VENV/bin:$PATH"
 
 step "services"
-scripts/services.sh postgres redis
+scripts/services.sh postgres redis kafka
+# The Kafka bus tests (crates/event-bus/tests/kafka.rs) use the broker that was just started.
+export EAS_TEST_KAFKA="127.0.0.1:${EAS_KAFKA_PORT:-9092}"
 
 step "format and lint"
 cargo fmt --all -- --check
