@@ -61,6 +61,13 @@ pub async fn handle(
         // MS-ASCMD 2.2.3.177.17 status 13: empty or partial, and no request is cached.
         return Ok(status_only(SyncStatus::IncompleteRequest));
     };
+    // MS-ASCMD 2.2.3.177.17 status 15 with Limit (2.2.3.97): too many collections. A held request
+    // watches all of them, as a Ping watches its folders, so Ping's bound applies.
+    let max = edge.config.ping.max_folders;
+    if req.collections.len() > max as usize {
+        let refusal = SyncResponse::with_limit(SyncStatus::InvalidRequest, max);
+        return Ok(wbxml_response(&refusal.to_element()));
+    }
     let interval = match crate::sync_wait::interval(&req, ctx.version, &edge.config.ping) {
         Ok(i) => i,
         Err(refusal) => return Ok(wbxml_response(&refusal.to_element())),

@@ -14,13 +14,14 @@ use eas_wbxml::{Element, Tag};
 
 const VERSIONS: [&str; 2] = ["14.1", "16.1"];
 
-/// Heartbeats of one second upwards, so that a held request can run out within a test.
+/// Heartbeats of one second upwards, so that a held request can run out within a test, and at
+/// most two collections in one request.
 async fn server() -> TestServer {
     TestServer::start_with_mail_config(EdgeConfig {
         ping: PingConfig {
             min_heartbeat_seconds: 1,
             max_heartbeat_seconds: 120,
-            ..PingConfig::default()
+            max_folders: 2,
         },
         ..test_config()
     })
@@ -154,7 +155,7 @@ async fn changes_already_waiting_answer_a_held_sync_at_once() {
 }
 
 #[tokio::test]
-async fn wait_and_heartbeat_out_of_range_get_status_14_with_the_allowed_limit() {
+async fn out_of_range_intervals_get_14_and_too_many_collections_15_with_the_limit() {
     let s = server().await;
     for v in VERSIONS {
         let (d, inbox, key) = synced(&s, "limit", v).await;
@@ -178,6 +179,14 @@ async fn wait_and_heartbeat_out_of_range_get_status_14_with_the_allowed_limit() 
         );
         let r = d.device.post("Sync", Some(&both)).await;
         assert_eq!(r.text(&[a::STATUS]).as_deref(), Some("4"), "{v}");
+        // More collections than the server watches at once: status 15 with the most it takes.
+        let three = [2, 4, 5].map(|t| collection(&d.folder(t), "0"));
+        let r = d
+            .device
+            .post("Sync", Some(&request(three.into(), &[])))
+            .await;
+        assert_eq!(r.text(&[a::STATUS]).as_deref(), Some("15"), "{v}");
+        assert_eq!(r.text(&[a::LIMIT]).as_deref(), Some("2"), "{v}");
         // The refused requests changed nothing: the key still answers.
         let after = answered(&d.sync(&inbox, &key).await);
         assert_eq!(after[0].status, "1", "{v}");
