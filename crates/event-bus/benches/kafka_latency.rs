@@ -1,5 +1,6 @@
 //! Publish-to-receive latency of the Kafka bus through a real broker, for two values of
-//! `fetch.wait.max.ms`. Prints p50/p90/p99/max per setting.
+//! `fetch.wait.max.ms`. Prints p50/p90/p99/max per setting, and the p50/p99 of the
+//! acknowledgement alone (the part of the latency `publish` waits for).
 //!
 //!   scripts/services.sh kafka
 //!   cargo bench -p eas-event-bus --bench kafka_latency            # 5,000 events per setting
@@ -27,7 +28,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn run(brokers: &str, fetch_wait_max_ms: u32, events: u64) -> anyhow::Result<Vec<Duration>> {
+/// End-to-end latencies and acknowledgement times, each sorted.
+async fn run(
+    brokers: &str,
+    fetch_wait_max_ms: u32,
+    events: u64,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
     let config = KafkaConfig {
         brokers: brokers.to_owned(),
         topic: format!("eas-bench-{}", uuid::Uuid::new_v4().simple()),
@@ -38,6 +44,7 @@ async fn run(brokers: &str, fetch_wait_max_ms: u32, events: u64) -> anyhow::Resu
     let bus = KafkaBus::connect(config).await?;
     let mut sub = bus.subscribe(EventFilter::all()).await?;
     let mut sent_at = vec![None; events as usize];
+    let mut acks = Vec::with_capacity(events as usize);
     let receiver = tokio::spawn(async move {
         let mut received = Vec::with_capacity(events as usize);
         while (received.len() as u64) < events {
@@ -51,9 +58,11 @@ async fn run(brokers: &str, fetch_wait_max_ms: u32, events: u64) -> anyhow::Resu
     });
     for n in 0..events {
         let user = format!("user{}@example.loc", n % 50);
-        sent_at[n as usize] = Some(Instant::now());
+        let start = Instant::now();
+        sent_at[n as usize] = Some(start);
         bus.publish(ChangeEvent::items(user, DataClass::Mail, "1", n))
             .await?;
+        acks.push(start.elapsed());
         tokio::time::sleep(PAUSE).await;
     }
     let received = tokio::time::timeout(Duration::from_secs(120), receiver).await???;
@@ -62,7 +71,8 @@ async fn run(brokers: &str, fetch_wait_max_ms: u32, events: u64) -> anyhow::Resu
         .filter_map(|(n, at)| sent_at.get(n as usize).copied().flatten().map(|s| at - s))
         .collect();
     latencies.sort();
-    Ok(latencies)
+    acks.sort();
+    Ok((latencies, acks))
 }
 
 #[tokio::main]
@@ -75,16 +85,18 @@ async fn main() -> anyhow::Result<()> {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     println!("broker {brokers}, {events} events per setting, {PAUSE:?} between publishes");
-    println!("fetch.wait.max.ms      p50      p90      p99      max");
+    println!("fetch.wait.max.ms      p50      p90      p99      max  ack p50  ack p99");
     for wait in waits {
-        let l = run(&brokers, wait, events).await?;
+        let (l, acks) = run(&brokers, wait, events).await?;
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!(
-            "{wait:>17} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
+            "{wait:>17} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
             ms(percentile(&l, 0.50)),
             ms(percentile(&l, 0.90)),
             ms(percentile(&l, 0.99)),
             ms(l[l.len() - 1]),
+            ms(percentile(&acks, 0.50)),
+            ms(percentile(&acks, 0.99)),
         );
     }
     Ok(())
