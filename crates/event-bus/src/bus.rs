@@ -56,8 +56,9 @@ impl EventFilter {
 /// Carries change events from the services that write to those that wake phones.
 #[async_trait]
 pub trait EventBus: Send + Sync + 'static {
-    /// Sends one event to every current subscriber whose filter matches. Returns once the bus
-    /// has accepted it; having no subscriber is not an error.
+    /// Sends one event to every current subscriber whose filter matches (on Kafka: to one
+    /// subscription of each consumer group). Returns once the bus has accepted it; having no
+    /// subscriber is not an error.
     async fn publish(&self, event: ChangeEvent) -> Result<(), BusError>;
 
     /// Starts receiving the events published from now on that match `filter`.
