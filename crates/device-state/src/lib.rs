@@ -11,7 +11,7 @@ mod redis_store;
 
 pub use memory::MemoryStore;
 pub use record::{ApprovalState, DeviceInfo, DeviceRecord, WipeState};
-pub use redis_store::RedisStore;
+pub use redis_store::{connect_redis, RedisStore};
 
 use async_trait::async_trait;
 

@@ -20,6 +20,20 @@ use redis::AsyncCommands;
 
 use crate::{DeviceRecord, DeviceStore, StoreError};
 
+/// A reconnecting Redis connection whose connect and every response are bounded by `timeout`.
+/// Shared by the device store and the Ping registry (`eas-push`).
+pub async fn connect_redis(url: &str, timeout: Duration) -> Result<ConnectionManager, String> {
+    let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(1);
+    tokio::time::timeout(timeout, client.get_connection_manager_with_config(config))
+        .await
+        .map_err(|_| "connect timed out".to_owned())?
+        .map_err(|e| e.to_string())
+}
+
 /// Device state in Redis.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -35,15 +49,7 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 impl RedisStore {
     /// Connects to `url` (`redis://127.0.0.1:6379`); `prefix` namespaces every key.
     pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
-        let conn = tokio::time::timeout(timeout, client.get_connection_manager_with_config(config))
-            .await
-            .map_err(|_| unavailable("connect timed out"))?
-            .map_err(unavailable)?;
+        let conn = connect_redis(url, timeout).await.map_err(unavailable)?;
         Ok(RedisStore {
             conn,
             prefix: prefix.to_owned(),

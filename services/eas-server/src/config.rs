@@ -3,9 +3,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use eas_edge::server::TlsSettings;
 use eas_edge::EdgeConfig;
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 /// Everything `eas-server` reads at start-up.
@@ -42,12 +41,6 @@ pub struct Settings {
     pub edge: EdgeConfig,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct TlsSettings {
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
-}
-
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -72,15 +65,7 @@ impl Settings {
     /// Defaults, then the file (if given), then `EAS_*` variables (`EAS_EDGE__PUBLIC_URL` sets
     /// `edge.public_url`).
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
-        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
-        if let Some(f) = file {
-            if !f.exists() {
-                anyhow::bail!("configuration file {} does not exist", f.display());
-            }
-            fig = fig.merge(Toml::file(f));
-        }
-        fig = fig.merge(Env::prefixed("EAS_").split("__").ignore(&["config"]));
-        Ok(fig.extract()?)
+        eas_service_kit::load_config(file, "EAS_")
     }
 
     /// The mail database URL.

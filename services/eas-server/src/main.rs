@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => {
-            app::init_tracing(&settings.log);
+            eas_service_kit::init_tracing(&settings.log);
             runtime.block_on(async {
                 let app = app::Application::build(settings).await?;
                 app.run_until_stopped().await

@@ -36,6 +36,28 @@ impl Default for EdgeConfig {
     }
 }
 
+impl EdgeConfig {
+    /// Refuses a policy that contradicts itself; warns about settings Android's built-in client
+    /// reports as unsupported. Every service that runs an edge calls it at start-up.
+    pub fn check(&self) -> Result<(), String> {
+        let policy = &self.provisioning.policy;
+        let problems = policy.problems();
+        if !problems.is_empty() {
+            return Err(format!(
+                "invalid provisioning policy: {}",
+                problems.join("; ")
+            ));
+        }
+        for setting in policy.aosp_unsupported() {
+            tracing::warn!(
+                setting,
+                "android's built-in client reports this policy setting as unsupported"
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The device policy (MS-ASPROV) and whether phones must accept it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]

@@ -23,6 +23,9 @@ use crate::sync::{list_folders, state_name};
 /// Name of the cached Ping parameters in the device store.
 const STATE_NAME: &str = "ping";
 
+/// How long a shared Ping registration outlives the heartbeat, in seconds.
+const REGISTRY_MARGIN_SECONDS: u64 = 60;
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Cached {
     heartbeat: Option<u32>,
@@ -96,7 +99,9 @@ pub async fn handle(
     }
     let ids: HashSet<String> = folders.iter().map(|(id, _)| id.clone()).collect();
     // Register before looking, so that a change between the look and the wait is not missed.
-    let mut registration = hub.register(&user, &device, ids.clone());
+    // The shared entry (cluster) outlives the heartbeat a little, then expires by itself.
+    let ttl = Duration::from_secs(u64::from(heartbeat) + REGISTRY_MARGIN_SECONDS);
+    let mut registration = hub.hold(&user, &device, ids.clone(), ttl).await?;
     let known = edge
         .folders
         .folders(&user)
@@ -123,7 +128,7 @@ pub async fn handle(
             }
         };
         match wake {
-            Wake::Check => registration = hub.register(&user, &device, ids.clone()),
+            Wake::Check => registration.rearm(),
             Wake::Hierarchy => {
                 return Ok(respond(PingResponse::status_only(
                     PingStatus::FolderSyncRequired,

@@ -1,17 +1,23 @@
 //! Wake-ups for held Pings: a registry of waiting devices, woken by change events.
 //!
-//! In the one-process server the events come from the in-process bus; in the cluster the push
-//! service delivers them. A registration is removed when its request ends (the guard drops), so a
-//! phone that hangs up leaves nothing behind. A new Ping from the same device supersedes the
-//! older one (MS-ASCMD 2.2.1.13; the Gmail app sends two at once).
+//! In the one-process server the events come from the in-process bus. In the cluster the push
+//! service reads them from Kafka and sends each to the replica that holds a Ping of its user,
+//! found in the shared Ping registry (Redis) that [`PushHub::hold`] writes (docs/push.md).
+//! A registration is removed when its request ends (the guard drops), so a phone that hangs up
+//! leaves nothing behind. A new Ping from the same device supersedes the older one
+//! (MS-ASCMD 2.2.1.13; the Gmail app sends two at once), on this replica or on another.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use eas_event_bus::{BusError, ChangeEvent, EventBus, EventFilter};
-use futures::StreamExt;
+use eas_push::{PingRegistry, WakeMessage};
+use futures::{Stream, StreamExt};
 use tokio::sync::oneshot;
+
+use crate::error::EdgeError;
 
 /// Why a held Ping is woken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,14 +43,20 @@ pub struct PushHub {
     waiters: Mutex<HashMap<String, Vec<Waiter>>>,
     next: AtomicU64,
     closing: AtomicBool,
+    /// The cluster's shared registry; `None` in the one-process server.
+    shared: Option<Arc<dyn PingRegistry>>,
 }
 
 /// A held Ping's place in the registry; dropping it unregisters.
 pub struct Registration {
     hub: Arc<PushHub>,
     user: String,
+    device: String,
+    folders: HashSet<String>,
     id: u64,
     rx: oneshot::Receiver<Wake>,
+    /// Whether the shared registry holds an entry to remove on drop.
+    shared: bool,
 }
 
 impl Registration {
@@ -52,16 +64,50 @@ impl Registration {
     pub async fn wake(&mut self) -> Wake {
         (&mut self.rx).await.unwrap_or(Wake::Superseded)
     }
+
+    /// After a [`Wake::Check`], waits again under the same registration (the shared entry
+    /// stays). Register-then-check still holds: the caller checks its folders after this.
+    pub fn rearm(&mut self) {
+        let (tx, rx) = oneshot::channel();
+        self.rx = rx;
+        let waiter = Waiter {
+            id: self.id,
+            device: self.device.clone(),
+            folders: self.folders.clone(),
+            tx,
+        };
+        self.hub.insert(&self.user, waiter, false);
+    }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         self.hub.remove(&self.user, self.id);
+        if !self.shared {
+            return;
+        }
+        let (Some(registry), Ok(rt)) = (
+            self.hub.shared.clone(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return;
+        };
+        let (user, device, id) = (
+            std::mem::take(&mut self.user),
+            std::mem::take(&mut self.device),
+            self.id,
+        );
+        rt.spawn(async move {
+            // A failure leaves an entry that expires with its TTL; a wake sent to it is ignored.
+            if let Err(e) = registry.release(&user, &device, id).await {
+                tracing::debug!(error = %e, "ping registry release failed");
+            }
+        });
     }
 }
 
 impl PushHub {
-    /// A hub fed by `bus`; the feeding task runs until the bus closes.
+    /// A hub fed by `bus` (the one-process server); the feeding task runs until the bus closes.
     pub fn start(bus: Arc<dyn EventBus>) -> Arc<PushHub> {
         let hub = Arc::new(PushHub::default());
         let feeder = hub.clone();
@@ -93,7 +139,37 @@ impl PushHub {
         hub
     }
 
-    /// Registers a held Ping, superseding an older one of the same device.
+    /// A hub of a cluster replica: holds are written to `registry`, wake messages arrive on
+    /// `feed` (this replica's channel, see `eas_push::feed`).
+    pub fn start_cluster(
+        registry: Arc<dyn PingRegistry>,
+        feed: impl Stream<Item = WakeMessage> + Send + Unpin + 'static,
+    ) -> Arc<PushHub> {
+        let hub = Arc::new(PushHub {
+            shared: Some(registry),
+            ..PushHub::default()
+        });
+        let feeder = hub.clone();
+        let mut feed = feed;
+        tokio::spawn(async move {
+            while let Some(message) = feed.next().await {
+                feeder.apply(message);
+            }
+            tracing::error!("wake channel closed");
+        });
+        hub
+    }
+
+    /// Acts on one message of the wake channel.
+    pub fn apply(&self, message: WakeMessage) {
+        match message {
+            WakeMessage::Event { event } => self.notify(&event),
+            WakeMessage::Supersede { user, device } => self.supersede(&user, &device),
+            WakeMessage::Recheck => self.wake_all(),
+        }
+    }
+
+    /// Registers a held Ping on this replica only, superseding an older one of the same device.
     pub fn register(
         self: &Arc<Self>,
         user: &str,
@@ -102,30 +178,66 @@ impl PushHub {
     ) -> Registration {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
+        let waiter = Waiter {
+            id,
+            device: device.to_owned(),
+            folders: folders.clone(),
+            tx,
+        };
+        self.insert(user, waiter, true);
+        Registration {
+            hub: self.clone(),
+            user: user.to_owned(),
+            device: device.to_owned(),
+            folders,
+            id,
+            rx,
+            shared: false,
+        }
+    }
+
+    /// Registers a held request (Ping, or Sync with Wait) here and, in the cluster, in the
+    /// shared registry, so that the push service routes the user's events to this replica.
+    /// The entry lives `ttl` at least (the heartbeat plus a margin). Call it before checking
+    /// for changes, so that a change between the check and the wait is not missed.
+    pub async fn hold(
+        self: &Arc<Self>,
+        user: &str,
+        device: &str,
+        folders: HashSet<String>,
+        ttl: Duration,
+    ) -> Result<Registration, EdgeError> {
+        let mut registration = self.register(user, device, folders);
+        if let Some(registry) = &self.shared {
+            registry
+                .hold(user, device, registration.id, ttl)
+                .await
+                .map_err(|e| EdgeError::Unavailable(e.to_string()))?;
+            registration.shared = true;
+        }
+        Ok(registration)
+    }
+
+    /// Adds a waiter; with `supersede`, older waiters of the same device end first.
+    fn insert(&self, user: &str, waiter: Waiter, supersede: bool) {
         if self.closing.load(Ordering::SeqCst) {
-            let _ = tx.send(Wake::Superseded);
-        } else if let Ok(mut map) = self.waiters.lock() {
-            let list = map.entry(user.to_owned()).or_default();
+            let _ = waiter.tx.send(Wake::Superseded);
+            return;
+        }
+        let Ok(mut map) = self.waiters.lock() else {
+            return;
+        };
+        let list = map.entry(user.to_owned()).or_default();
+        if supersede {
             let (older, keep): (Vec<Waiter>, Vec<Waiter>) = std::mem::take(list)
                 .into_iter()
-                .partition(|w| w.device == device);
+                .partition(|w| w.device == waiter.device);
             *list = keep;
             for w in older {
                 let _ = w.tx.send(Wake::Superseded);
             }
-            list.push(Waiter {
-                id,
-                device: device.to_owned(),
-                folders,
-                tx,
-            });
         }
-        Registration {
-            hub: self.clone(),
-            user: user.to_owned(),
-            id,
-            rx,
-        }
+        list.push(waiter);
     }
 
     /// How many Pings are held.
@@ -146,26 +258,37 @@ impl PushHub {
         }
     }
 
-    /// Wakes the user's Pings that watch the event's folder (all of them for a hierarchy change).
-    pub fn notify(&self, ev: &ChangeEvent) {
+    /// Wakes the user's waiters that `pick` selects with `wake`.
+    fn wake_where(&self, user: &str, wake: Wake, pick: impl Fn(&Waiter) -> bool) {
         let Ok(mut map) = self.waiters.lock() else {
             return;
         };
-        let Some(list) = map.get_mut(&ev.user) else {
+        let Some(list) = map.get_mut(user) else {
             return;
         };
-        let (woken, keep): (Vec<Waiter>, Vec<Waiter>) = std::mem::take(list)
-            .into_iter()
-            .partition(|w| ev.hierarchy_changed || w.folders.contains(&ev.folder_id));
+        let (woken, keep): (Vec<Waiter>, Vec<Waiter>) =
+            std::mem::take(list).into_iter().partition(|w| pick(w));
         *list = keep;
-        for w in woken {
-            let wake = if ev.hierarchy_changed {
-                Wake::Hierarchy
-            } else {
-                Wake::Check
-            };
-            let _ = w.tx.send(wake);
+        if list.is_empty() {
+            map.remove(user);
         }
+        for w in woken {
+            let _ = w.tx.send(wake.clone());
+        }
+    }
+
+    /// Wakes the user's Pings that watch the event's folder (all of them for a hierarchy change).
+    pub fn notify(&self, ev: &ChangeEvent) {
+        if ev.hierarchy_changed {
+            self.wake_where(&ev.user, Wake::Hierarchy, |_| true);
+        } else {
+            self.wake_where(&ev.user, Wake::Check, |w| w.folders.contains(&ev.folder_id));
+        }
+    }
+
+    /// Ends the device's Pings held here: it holds a newer one on another replica.
+    pub fn supersede(&self, user: &str, device: &str) {
+        self.wake_where(user, Wake::Superseded, |w| w.device == device);
     }
 
     fn wake_all(&self) {
@@ -245,5 +368,114 @@ mod tests {
         let mut a = hub.register("u@x", "d1", set(&["1"]));
         hub.notify(&ChangeEvent::hierarchy("u@x", DataClass::Mail, "9", 3));
         assert_eq!(a.wake().await, Wake::Hierarchy);
+    }
+
+    #[tokio::test]
+    async fn a_rearmed_registration_is_woken_again_and_counts_once() {
+        let hub = Arc::new(PushHub::default());
+        let mut a = hub.register("u@x", "d1", set(&["1"]));
+        hub.notify(&ChangeEvent::items("u@x", DataClass::Mail, "1", 5));
+        assert_eq!(a.wake().await, Wake::Check);
+        assert_eq!(hub.held(), 0);
+        a.rearm();
+        assert_eq!(hub.held(), 1);
+        hub.notify(&ChangeEvent::items("u@x", DataClass::Mail, "1", 6));
+        assert_eq!(a.wake().await, Wake::Check);
+        drop(a);
+        assert_eq!(hub.held(), 0);
+    }
+
+    #[tokio::test]
+    async fn wake_messages_from_the_push_service_reach_the_right_pings() {
+        let hub = Arc::new(PushHub::default());
+        let mut a = hub.register("u@x", "d1", set(&["1"]));
+        let mut b = hub.register("u@x", "d2", set(&["1"]));
+        let mut c = hub.register("v@x", "d3", set(&["4"]));
+        hub.apply(WakeMessage::Supersede {
+            user: "u@x".into(),
+            device: "d2".into(),
+        });
+        assert_eq!(b.wake().await, Wake::Superseded);
+        hub.apply(WakeMessage::Event {
+            event: ChangeEvent::items("u@x", DataClass::Mail, "1", 2),
+        });
+        assert_eq!(a.wake().await, Wake::Check);
+        assert_eq!(hub.held(), 1);
+        hub.apply(WakeMessage::Recheck);
+        assert_eq!(c.wake().await, Wake::Check);
+        assert_eq!(hub.held(), 0);
+    }
+
+    /// A registry that records calls, or fails every one.
+    #[derive(Default)]
+    struct Recording {
+        fail: bool,
+        calls: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl PingRegistry for Recording {
+        async fn hold(
+            &self,
+            user: &str,
+            device: &str,
+            token: u64,
+            _ttl: Duration,
+        ) -> Result<(), eas_push::RegistryError> {
+            if self.fail {
+                return Err(eas_push::RegistryError("down".into()));
+            }
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("hold {user} {device} {token}"));
+            Ok(())
+        }
+
+        async fn release(
+            &self,
+            user: &str,
+            device: &str,
+            token: u64,
+        ) -> Result<(), eas_push::RegistryError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("release {user} {device} {token}"));
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cluster_hold_is_written_to_the_registry_and_released_on_drop() {
+        let registry = Arc::new(Recording::default());
+        let hub = PushHub::start_cluster(registry.clone(), futures::stream::pending());
+        let r = hub
+            .hold("u@x", "d1", set(&["1"]), Duration::from_secs(60))
+            .await
+            .unwrap();
+        drop(r);
+        for _ in 0..100 {
+            if registry.calls.lock().unwrap().len() == 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let calls = registry.calls.lock().unwrap().clone();
+        assert_eq!(calls, vec!["hold u@x d1 0", "release u@x d1 0"]);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_registry_fails_the_hold_and_leaves_nothing_held() {
+        let registry = Arc::new(Recording {
+            fail: true,
+            ..Recording::default()
+        });
+        let hub = PushHub::start_cluster(registry, futures::stream::pending());
+        let r = hub
+            .hold("u@x", "d1", set(&["1"]), Duration::from_secs(60))
+            .await;
+        assert!(matches!(r, Err(EdgeError::Unavailable(_))));
+        assert_eq!(hub.held(), 0);
     }
 }

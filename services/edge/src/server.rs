@@ -32,6 +32,24 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
+/// TLS files of a listener; both or neither must be set.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct TlsSettings {
+    pub cert: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+}
+
+impl TlsSettings {
+    /// The acceptor when both files are set, `None` when neither is.
+    pub fn acceptor(&self) -> Result<Option<TlsAcceptor>, String> {
+        match (&self.cert, &self.key) {
+            (Some(c), Some(k)) => tls_acceptor(c, k).map(Some).map_err(|e| e.to_string()),
+            (None, None) => Ok(None),
+            _ => Err("tls needs both tls.cert and tls.key".into()),
+        }
+    }
+}
+
 /// A TLS acceptor from PEM certificate chain and private key files.
 pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let read = |p: &Path| {
@@ -129,4 +147,70 @@ pub async fn serve(
         while conns.try_join_next().is_some() {}
     }
     while conns.join_next().await.is_some() {}
+}
+
+/// The bound listeners of an edge: phone-facing (plain or TLS) and admin.
+pub struct EdgeListeners {
+    pub eas: TcpListener,
+    pub admin: TcpListener,
+    pub tls: Option<TlsAcceptor>,
+}
+
+impl EdgeListeners {
+    /// Binds the phone-facing and admin addresses; TLS on the phone-facing one when set.
+    pub async fn bind(
+        listen: SocketAddr,
+        admin_listen: SocketAddr,
+        tls: &TlsSettings,
+    ) -> Result<EdgeListeners, String> {
+        let tls = tls.acceptor()?;
+        let eas = TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("binding {listen}: {e}"))?;
+        let admin = TcpListener::bind(admin_listen)
+            .await
+            .map_err(|e| format!("binding {admin_listen}: {e}"))?;
+        Ok(EdgeListeners { eas, admin, tls })
+    }
+
+    /// Prints the machine-readable lines that tests and scripts wait for.
+    pub fn announce(&self) -> std::io::Result<()> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        println!(
+            "eas endpoint: {scheme}://{}/Microsoft-Server-ActiveSync",
+            self.eas.local_addr()?
+        );
+        println!("admin api: http://{}/admin", self.admin.local_addr()?);
+        Ok(())
+    }
+
+    /// Serves the EAS and admin routers until `stop` resolves. Held Pings are answered first
+    /// (status 1, so phones move to another replica during a rolling restart), then in-flight
+    /// requests finish.
+    pub async fn serve_until(
+        self,
+        edge: Arc<crate::Edge>,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let eas = tokio::spawn(serve(
+            self.eas,
+            crate::eas_router(edge.clone()),
+            self.tls,
+            stop_rx.clone(),
+        ));
+        let admin = tokio::spawn(serve(
+            self.admin,
+            crate::admin_router(edge.clone()),
+            None,
+            stop_rx,
+        ));
+        stop.await;
+        tracing::info!("shutting down");
+        if let Some(hub) = edge.push() {
+            hub.shutdown();
+        }
+        let _ = stop_tx.send(true);
+        let _ = tokio::join!(eas, admin);
+    }
 }

@@ -91,7 +91,9 @@ pub(crate) async fn hold(
         .map(|c| c.collection_id.clone())
         .collect();
     // Register before looking, so that a change between the look and the wait is not missed.
-    let mut registration = hub.register(user, device, ids.clone());
+    // In the cluster the shared registry routes the user's events here (docs/push.md).
+    let ttl = interval + Duration::from_secs(60);
+    let mut registration = hub.hold(user, device, ids, ttl).await?;
     let deadline = tokio::time::Instant::now() + interval;
     let mut mode = Mode::Hold { recheck: false };
     loop {
@@ -113,7 +115,7 @@ pub(crate) async fn hold(
             _ = tokio::time::sleep_until(deadline) => return Ok(Held::NoChanges),
         };
         match wake {
-            Wake::Check => registration = hub.register(user, device, ids.clone()),
+            Wake::Check => registration.rearm(),
             Wake::Hierarchy => return Ok(Held::Hierarchy),
             // A newer Sync or Ping of this device answers from now on; this one ends empty,
             // which leaves every key as the device holds it.

@@ -1,0 +1,142 @@
+//! What every service binary shares: layered configuration, logging to stderr and the shutdown
+//! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal).
+
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Loads `T`: its defaults, then the TOML file (when given; a missing file is an error), then
+/// environment variables starting with `prefix`, with `__` separating nested keys
+/// (`EAS_EDGE__PUBLIC_URL` sets `edge.public_url` for the prefix `EAS_`).
+pub fn load_config<T>(file: Option<&Path>, prefix: &str) -> anyhow::Result<T>
+where
+    T: Default + Serialize + DeserializeOwned,
+{
+    let mut fig = Figment::from(Serialized::defaults(T::default()));
+    if let Some(f) = file {
+        if !f.exists() {
+            anyhow::bail!("configuration file {} does not exist", f.display());
+        }
+        fig = fig.merge(Toml::file(f));
+    }
+    fig = fig.merge(Env::prefixed(prefix).split("__").ignore(&["config"]));
+    Ok(fig.extract()?)
+}
+
+/// The `main` of a service: loads its settings (see [`load_config`]), logs with the filter that
+/// `log` picks from them, and runs `serve` on a multi-threaded runtime.
+pub fn run_service<T, Fut>(
+    file: Option<&Path>,
+    prefix: &str,
+    log: fn(&T) -> &str,
+    serve: impl FnOnce(T) -> Fut,
+) -> anyhow::Result<()>
+where
+    T: Default + Serialize + DeserializeOwned,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let settings: T = load_config(file, prefix)?;
+    init_tracing(log(&settings));
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(settings))
+}
+
+/// Logs to stderr with `filter` (for example `info` or `eas_edge=debug,info`); `RUST_LOG` wins
+/// when set. Calling it twice is harmless.
+pub fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves at the first SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Sample {
+        port: u16,
+        inner: Inner,
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Inner {
+        name: String,
+        size: u32,
+    }
+
+    impl Default for Inner {
+        fn default() -> Self {
+            Inner {
+                name: "default".into(),
+                size: 7,
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_keeps_unset_nested_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "port = 9\n[inner]\nname = \"file\"\n").unwrap();
+        let s: Sample = load_config(Some(&f), "EAS_KIT_TEST_NONE_").unwrap();
+        assert_eq!(s.port, 9);
+        assert_eq!(s.inner.name, "file");
+        assert_eq!(s.inner.size, 7);
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_with_double_underscore_nesting() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "port = 9\n").unwrap();
+        // The prefix is used by this test only, so other tests never see these variables.
+        std::env::set_var("EAS_KIT_ENV_TEST_PORT", "11");
+        std::env::set_var("EAS_KIT_ENV_TEST_INNER__SIZE", "3");
+        let s: Sample = load_config(Some(&f), "EAS_KIT_ENV_TEST_").unwrap();
+        assert_eq!(s.port, 11);
+        assert_eq!(s.inner.size, 3);
+        assert_eq!(s.inner.name, "default");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let r: anyhow::Result<Sample> = load_config(Some(&dir.path().join("no.toml")), "X_");
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The cluster on loopback: PostgreSQL-backed mail service, push service, two edge replicas, a
+# Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1.
+#
+#   deploy/local/cluster.sh start     # build, start everything, create the demo accounts
+#   deploy/local/cluster.sh status    # what runs, and where
+#   deploy/local/cluster.sh stop      # SIGTERM to every process it started
+#
+# Settings (environment):
+#   EAS_CLUSTER_DIR     state directory: logs, pids, cluster.env     (~/.cache/eas-cluster)
+#   EAS_CLUSTER_DB      PostgreSQL database, created when missing    (eas_cluster)
+#   EAS_CLUSTER_PREFIX  prefix of Redis keys and channels            (eascl:)
+#   EAS_CLUSTER_TOPIC   Kafka topic of change events                 (eas.changes)
+#   EAS_CLUSTER_PORTS   "edgeA adminA edgeB adminB grpc lmtp"        (18080 18081 18090 18091 15051 12424)
+#                       0 lets the OS choose; cluster.env tells what was bound.
+#   EAS_CLUSTER_PROFILE cargo profile of the binaries: debug|release (debug)
+#   EAS_CLUSTER_DEMO    1 creates example.loc with jdoe/asmith (1)
+#   EAS_KAFKA_PORT      the broker's port (9092; scripts/services.sh starts it)
+#   EAS_CLUSTER_REDIS_URL  another Redis instead of 127.0.0.1:6379 (tests use a private one)
+#   EAS_CLUSTER_KAFKA      another broker (host:port) instead of the one scripts/services.sh starts
+#   EAS_CLUSTER_EDGE_ENV   extra VAR=value words for both edges (e.g. Ping bounds)
+#
+# After start, $EAS_CLUSTER_DIR/cluster.env holds EDGE_A_URL, EDGE_B_URL, ADMIN_A_URL,
+# ADMIN_B_URL, MAIL_GRPC, LMTP, ADMIN_TOKEN and the pid of every process.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DIR="${EAS_CLUSTER_DIR:-$HOME/.cache/eas-cluster}"
+DB="${EAS_CLUSTER_DB:-eas_cluster}"
+PREFIX="${EAS_CLUSTER_PREFIX:-eascl:}"
+TOPIC="${EAS_CLUSTER_TOPIC:-eas.changes}"
+read -r EDGE_A_PORT ADMIN_A_PORT EDGE_B_PORT ADMIN_B_PORT GRPC_PORT LMTP_PORT \
+    <<<"${EAS_CLUSTER_PORTS:-18080 18081 18090 18091 15051 12424}"
+PROFILE="${EAS_CLUSTER_PROFILE:-debug}"
+KAFKA="${EAS_CLUSTER_KAFKA:-127.0.0.1:${EAS_KAFKA_PORT:-9092}}"
+REDIS_URL="${EAS_CLUSTER_REDIS_URL:-redis://127.0.0.1:6379}"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+BIN="$TARGET/$PROFILE"
+
+log() { printf 'cluster: %s\n' "$*" >&2; }
+
+build() {
+    local flags=()
+    [ "$PROFILE" = release ] && flags+=(--release)
+    log "building eas-mail, eas-push, eas-edge ($PROFILE)"
+    (cd "$ROOT" && cargo build --quiet "${flags[@]}" -p eas-mail -p eas-push -p eas-edge \
+        --features eas-mail/kafka,eas-push/kafka)
+}
+
+database() {
+    if ! psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+        log "creating database $DB"
+        psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"$DB\""
+    fi
+}
+
+# wait_line FILE PREFIX PID: prints the rest of the first line of FILE starting with PREFIX.
+wait_line() {
+    local file="$1" prefix="$2" pid="$3"
+    for _ in $(seq 1 600); do
+        local line
+        line="$(grep -m1 "^$prefix" "$file" 2>/dev/null || true)"
+        if [ -n "$line" ]; then printf '%s\n' "${line#"$prefix"}"; return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "process $pid exited; last lines of $file:"; tail -n 30 "$file" >&2; return 1
+        fi
+        sleep 0.1
+    done
+    log "timed out waiting for '$prefix' in $file"; return 1
+}
+
+# start_proc NAME ENV... -- CMD...: starts CMD in the background with ENV, logs to NAME.log.
+start_proc() {
+    local name="$1"; shift
+    local envs=()
+    while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+    shift
+    : >"$DIR/$name.log"
+    env "${envs[@]}" nohup "$@" >>"$DIR/$name.log" 2>&1 </dev/null &
+    echo $! >"$DIR/$name.pid"
+}
+
+start() {
+    if [ -f "$DIR/cluster.env" ] && running; then
+        log "already running (deploy/local/cluster.sh stop first)"; status; return 0
+    fi
+    mkdir -p "$DIR"
+    rm -f "$DIR/cluster.env"
+    local needed=(postgres)
+    [ -z "${EAS_CLUSTER_REDIS_URL:-}" ] && needed+=(redis)
+    [ -z "${EAS_CLUSTER_KAFKA:-}" ] && needed+=(kafka)
+    "$ROOT/scripts/services.sh" "${needed[@]}"
+    build
+    database
+    local pg="postgres://postgres@127.0.0.1:5432/$DB"
+    local token
+    token="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    local common=(RUST_LOG="${RUST_LOG:-info}")
+    start_proc mail "${common[@]}" \
+        EAS_MAIL_GRPC_LISTEN="127.0.0.1:$GRPC_PORT" EAS_MAIL_LMTP_LISTEN="127.0.0.1:$LMTP_PORT" \
+        EAS_MAIL_DATABASE_URL="$pg" EAS_MAIL_DIRECTORY_URL="$pg" \
+        EAS_MAIL_KAFKA__BROKERS="$KAFKA" EAS_MAIL_KAFKA__TOPIC="$TOPIC" \
+        -- "$BIN/eas-mail"
+    local grpc lmtp
+    grpc="$(wait_line "$DIR/mail.log" "grpc: " "$(cat "$DIR/mail.pid")")"
+    lmtp="$(wait_line "$DIR/mail.log" "lmtp: " "$(cat "$DIR/mail.pid")")"
+    start_proc push "${common[@]}" \
+        EAS_PUSH_REDIS_URL="$REDIS_URL" EAS_PUSH_REDIS_PREFIX="$PREFIX" EAS_PUSH_KAFKA__BROKERS="$KAFKA" \
+        EAS_PUSH_KAFKA__TOPIC="$TOPIC" EAS_PUSH_KAFKA__GROUP_ID="${PREFIX}push" \
+        -- "$BIN/eas-push"
+    wait_line "$DIR/push.log" "push: " "$(cat "$DIR/push.pid")" >/dev/null
+    local edge_urls=() admin_urls=()
+    local name port admin_port
+    for spec in "a $EDGE_A_PORT $ADMIN_A_PORT" "b $EDGE_B_PORT $ADMIN_B_PORT"; do
+        read -r name port admin_port <<<"$spec"
+        start_proc "edge-$name" "${common[@]}" \
+            EAS_EDGE_LISTEN="127.0.0.1:$port" EAS_EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" \
+            EAS_EDGE_EDGE_ID="edge-$name" EAS_EDGE_DIRECTORY_URL="$pg" \
+            EAS_EDGE_REDIS_URL="$REDIS_URL" EAS_EDGE_REDIS_PREFIX="$PREFIX" EAS_EDGE_MAIL_URL="http://$grpc" \
+            EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
+            -- "$BIN/eas-edge"
+        edge_urls+=("$(wait_line "$DIR/edge-$name.log" "eas endpoint: " "$(cat "$DIR/edge-$name.pid")")")
+        admin_urls+=("$(wait_line "$DIR/edge-$name.log" "admin api: " "$(cat "$DIR/edge-$name.pid")")")
+    done
+    cat >"$DIR/cluster.env" <<ENV
+EDGE_A_URL=${edge_urls[0]}
+EDGE_B_URL=${edge_urls[1]}
+ADMIN_A_URL=${admin_urls[0]}
+ADMIN_B_URL=${admin_urls[1]}
+MAIL_GRPC=$grpc
+LMTP=$lmtp
+ADMIN_TOKEN=$token
+KAFKA=$KAFKA
+REDIS_URL=$REDIS_URL
+MAIL_PID=$(cat "$DIR/mail.pid")
+PUSH_PID=$(cat "$DIR/push.pid")
+EDGE_A_PID=$(cat "$DIR/edge-a.pid")
+EDGE_B_PID=$(cat "$DIR/edge-b.pid")
+ENV
+    if [ "${EAS_CLUSTER_DEMO:-1}" = 1 ]; then demo "${admin_urls[0]}" "$token"; fi
+    log "started; $DIR/cluster.env:"
+    cat "$DIR/cluster.env"
+}
+
+demo() {
+    local admin="${1%/admin}" token="$2"
+    local auth=(-H "Authorization: Bearer $token" -H 'Content-Type: application/json')
+    curl -fsS "${auth[@]}" "$admin/admin/domains/example.loc" >/dev/null 2>&1 ||
+        curl -fsS "${auth[@]}" -d '{"name":"example.loc"}' "$admin/admin/domains" >/dev/null
+    local u
+    for u in 'jdoe@example.loc|John Doe|demo-jdoe-1' 'asmith@example.loc|Anna Smith|demo-asmith-2'; do
+        IFS='|' read -r address name password <<<"$u"
+        curl -fsS "${auth[@]}" "$admin/admin/users/$address" >/dev/null 2>&1 ||
+            curl -fsS "${auth[@]}" \
+                -d "{\"address\":\"$address\",\"display_name\":\"$name\",\"password\":\"$password\"}" \
+                "$admin/admin/users" >/dev/null
+    done
+    log "demo accounts: jdoe@example.loc / demo-jdoe-1, asmith@example.loc / demo-asmith-2"
+}
+
+running() {
+    local any=1 f
+    for f in "$DIR"/*.pid; do
+        [ -e "$f" ] || continue
+        kill -0 "$(cat "$f")" 2>/dev/null && any=0
+    done
+    return $any
+}
+
+status() {
+    local f
+    for f in "$DIR"/*.pid; do
+        [ -e "$f" ] || continue
+        local name pid
+        name="$(basename "$f" .pid)"; pid="$(cat "$f")"
+        if kill -0 "$pid" 2>/dev/null; then echo "$name: running (pid $pid)"; else echo "$name: stopped"; fi
+    done
+    [ -f "$DIR/cluster.env" ] && cat "$DIR/cluster.env"
+    return 0
+}
+
+stop() {
+    local f pids=()
+    # Edges first, so their held Pings answer before the services behind them go away.
+    for f in "$DIR"/edge-*.pid "$DIR/push.pid" "$DIR/mail.pid"; do
+        [ -e "$f" ] || continue
+        local pid; pid="$(cat "$f")"
+        if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; pids+=("$pid"); fi
+        rm -f "$f"
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then log "pid $pid ignored SIGTERM for 10 s; killing"; kill -KILL "$pid"; fi
+    done
+    rm -f "$DIR/cluster.env"
+    log "stopped"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,173 @@
+//! `eas-edge`: one edge replica of the cluster. Phones' HTTP in; accounts from the directory
+//! database; device and sync state in Redis; mail over gRPC; held Pings registered in Redis and
+//! woken through this replica's Redis channel by the push service (docs/push.md).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use eas_device_state::RedisStore;
+use eas_directory::{Directory, DirectoryOptions};
+use eas_edge::folders::ServiceFolders;
+use eas_edge::push::PushHub;
+use eas_edge::server::{EdgeListeners, TlsSettings};
+use eas_edge::{Edge, EdgeConfig};
+use eas_push::feed::{self, FeedConfig};
+use eas_push::RedisPingRegistry;
+use eas_rpc::mail::mail_client::MailClient;
+use serde::{Deserialize, Serialize};
+
+/// Everything `eas-edge` reads at start-up (TOML file, then `EAS_EDGE_*` variables).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+struct Settings {
+    /// Phone-facing address.
+    listen: SocketAddr,
+    /// Admin API address; keep it private.
+    admin_listen: SocketAddr,
+    /// This replica's name, unique in the cluster (the pod name); defaults to host name + port.
+    edge_id: Option<String>,
+    /// Directory database (PostgreSQL).
+    directory_url: String,
+    /// PostgreSQL schema of the directory tables.
+    directory_schema: Option<String>,
+    /// Bare user names (`jdoe`) log in to this domain.
+    default_domain: Option<String>,
+    /// Device state, Ping registry and wake channels.
+    redis_url: String,
+    /// Prefix of every Redis key and channel.
+    redis_prefix: String,
+    /// Bound on each Redis call; past it the phone gets 503 with Retry-After.
+    redis_timeout_ms: u64,
+    /// The mail service's gRPC address.
+    mail_url: String,
+    /// `tracing` filter.
+    log: String,
+    /// Serve TLS directly (without an ingress) when both files are set.
+    tls: TlsSettings,
+    #[serde(skip_serializing)]
+    edge: EdgeConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            edge_id: None,
+            directory_url: "postgres://postgres@127.0.0.1:5432/eas".into(),
+            directory_schema: Some("directory".into()),
+            default_domain: None,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_prefix: "eas:".into(),
+            redis_timeout_ms: 2000,
+            mail_url: "http://127.0.0.1:50051".into(),
+            log: "info".into(),
+            tls: TlsSettings::default(),
+            edge: EdgeConfig::default(),
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "eas-edge",
+    version,
+    about = "EAS edge replica (HTTP, WBXML, Ping)"
+)]
+struct Cli {
+    /// Configuration file (TOML); `EAS_EDGE_`-prefixed environment variables override it.
+    #[arg(long, short, env = "EAS_EDGE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    eas_service_kit::run_service(
+        cli.config.as_deref(),
+        "EAS_EDGE_",
+        |s: &Settings| &s.log,
+        run,
+    )
+}
+
+async fn run(settings: Settings) -> anyhow::Result<()> {
+    settings.edge.check().map_err(anyhow::Error::msg)?;
+    if settings.edge.admin_token.is_none() {
+        tracing::warn!("no edge.admin_token: the admin API refuses every request");
+    }
+    let listeners = EdgeListeners::bind(settings.listen, settings.admin_listen, &settings.tls)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let edge_id = match &settings.edge_id {
+        Some(id) => id.clone(),
+        None => format!("{}-{}", host_name(), listeners.eas.local_addr()?.port()),
+    };
+    let timeout = Duration::from_millis(settings.redis_timeout_ms);
+    let directory = Directory::connect(
+        &settings.directory_url,
+        DirectoryOptions {
+            postgres_schema: settings.directory_schema.clone(),
+            default_domain: settings.default_domain.clone(),
+            ..DirectoryOptions::default()
+        },
+    )
+    .await
+    .context("opening the directory database")?;
+    let devices = RedisStore::connect(&settings.redis_url, &settings.redis_prefix, timeout)
+        .await
+        .context("connecting to redis (device state)")?;
+    let registry = RedisPingRegistry::connect(
+        &settings.redis_url,
+        &settings.redis_prefix,
+        &edge_id,
+        timeout,
+    )
+    .await
+    .context("connecting to redis (ping registry)")?;
+    // The mail service may start after this replica: connect on first use; a call while it is
+    // down answers 503 with Retry-After.
+    let channel = tonic::transport::Endpoint::from_shared(settings.mail_url.clone())
+        .context("mail_url")?
+        .connect_timeout(Duration::from_secs(3))
+        .tcp_nodelay(true)
+        .connect_lazy();
+    let mail = MailClient::new(channel);
+    let edge = Edge::new(
+        settings.edge.clone(),
+        directory,
+        Arc::new(devices),
+        Arc::new(ServiceFolders { mail: mail.clone() }),
+        Some(mail),
+    );
+    let wake = feed::start(FeedConfig {
+        redis_url: settings.redis_url.clone(),
+        prefix: settings.redis_prefix.clone(),
+        edge_id: edge_id.clone(),
+        timeout,
+        retry: Duration::from_secs(1),
+    });
+    edge.attach_push(PushHub::start_cluster(Arc::new(registry), wake));
+    listeners.announce()?;
+    println!("edge id: {edge_id}");
+    listeners
+        .serve_until(edge, eas_service_kit::shutdown_signal())
+        .await;
+    Ok(())
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|h| !h.is_empty() && !h.contains(char::is_whitespace))
+        .unwrap_or_else(|| "edge".into())
+}

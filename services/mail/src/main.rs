@@ -1,0 +1,149 @@
+//! `eas-mail`: the mail service of the cluster. gRPC for the edge replicas, LMTP for the MTA,
+//! PostgreSQL for storage, Kafka for change events, the directory database for recipients.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use eas_directory::{Directory, DirectoryOptions};
+use eas_event_bus::kafka::{KafkaBus, KafkaConfig};
+use eas_event_bus::EventBus;
+use eas_mail::runtime::MailRuntime;
+use eas_mail::submit::relay::RelayConfig;
+use eas_mail::{MailOptions, MailStore};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+/// Everything `eas-mail` reads at start-up (TOML file, then `EAS_MAIL_*` variables).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+struct Settings {
+    /// gRPC address the edge replicas call.
+    grpc_listen: SocketAddr,
+    /// LMTP address the MTA delivers to (RFC 2033); keep it private.
+    lmtp_listen: SocketAddr,
+    /// Mail database (PostgreSQL in the cluster; SQLite works for a single replica).
+    database_url: String,
+    /// PostgreSQL schema of the mail tables.
+    database_schema: Option<String>,
+    /// Directory database, read for LMTP and submission recipients.
+    directory_url: String,
+    /// PostgreSQL schema of the directory tables.
+    directory_schema: Option<String>,
+    /// Largest message LMTP accepts, in bytes.
+    max_message_bytes: usize,
+    /// Pool size of the mail database.
+    max_connections: u32,
+    /// SMTP relay for external recipients; without one they are refused (status 120).
+    smtp_relay: Option<RelayConfig>,
+    /// Where change events go.
+    #[serde(skip_serializing)]
+    kafka: KafkaConfig,
+    /// `tracing` filter.
+    log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            lmtp_listen: SocketAddr::from(([127, 0, 0, 1], 2424)),
+            database_url: "postgres://postgres@127.0.0.1:5432/eas".into(),
+            database_schema: Some("mail".into()),
+            directory_url: "postgres://postgres@127.0.0.1:5432/eas".into(),
+            directory_schema: Some("directory".into()),
+            max_message_bytes: 50 * 1024 * 1024,
+            max_connections: 16,
+            smtp_relay: None,
+            kafka: KafkaConfig::default(),
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(name = "eas-mail", version, about = "EAS mail service (gRPC + LMTP)")]
+struct Cli {
+    /// Configuration file (TOML); `EAS_MAIL_`-prefixed environment variables override it.
+    #[arg(long, short, env = "EAS_MAIL_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    eas_service_kit::run_service(
+        cli.config.as_deref(),
+        "EAS_MAIL_",
+        |s: &Settings| &s.log,
+        run,
+    )
+}
+
+async fn run(settings: Settings) -> anyhow::Result<()> {
+    let bus: Arc<dyn EventBus> = Arc::new(
+        KafkaBus::connect(settings.kafka.clone())
+            .await
+            .context("connecting to kafka")?,
+    );
+    let directory = Directory::connect(
+        &settings.directory_url,
+        DirectoryOptions {
+            postgres_schema: settings.directory_schema.clone(),
+            max_connections: 4,
+            ..DirectoryOptions::default()
+        },
+    )
+    .await
+    .context("opening the directory database")?;
+    let store = MailStore::connect(
+        &settings.database_url,
+        MailOptions {
+            postgres_schema: settings.database_schema.clone(),
+            max_connections: settings.max_connections,
+            ..MailOptions::default()
+        },
+        bus,
+    )
+    .await
+    .context("opening the mail database")?;
+    let runtime = MailRuntime::build(
+        store,
+        directory,
+        settings.lmtp_listen,
+        settings.max_message_bytes,
+        settings.smtp_relay.clone(),
+    )
+    .await
+    .with_context(|| format!("binding lmtp on {}", settings.lmtp_listen))?;
+    let grpc = tokio::net::TcpListener::bind(settings.grpc_listen)
+        .await
+        .with_context(|| format!("binding grpc on {}", settings.grpc_listen))?;
+    // The machine-readable announcement scripts wait for.
+    println!("grpc: {}", grpc.local_addr()?);
+    println!("lmtp: {}", runtime.lmtp_addr()?);
+    let service = runtime.service.clone();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let lmtp = runtime.spawn(stop_rx.clone());
+    let mut grpc_stop = stop_rx;
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service.into_server())
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(grpc),
+                async move {
+                    let _ = grpc_stop.wait_for(|s| *s).await;
+                },
+            ),
+    );
+    eas_service_kit::shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = lmtp.await;
+    match server.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}

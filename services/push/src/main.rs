@@ -1,0 +1,120 @@
+//! `eas-push`: the push service. Reads change events from Kafka as one member of a consumer
+//! group and wakes the edge replicas that hold a Ping of each event's user (docs/push.md).
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use eas_event_bus::kafka::{KafkaBus, KafkaConfig};
+use eas_event_bus::EventBus;
+use eas_push::router::{self, RouterStats};
+use eas_push::RedisPingRegistry;
+use serde::{Deserialize, Serialize};
+
+/// Everything `eas-push` reads at start-up (TOML file, then `EAS_PUSH_*` variables).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+struct Settings {
+    /// Ping registry and wake channels (the same Redis and prefix as the edges).
+    redis_url: String,
+    redis_prefix: String,
+    redis_timeout_ms: u64,
+    /// Change events; every push replica uses the same `kafka.group_id`.
+    #[serde(skip_serializing)]
+    kafka: KafkaConfig,
+    /// Seconds between two log lines with the counters.
+    stats_interval_seconds: u64,
+    log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_prefix: "eas:".into(),
+            redis_timeout_ms: 2000,
+            kafka: KafkaConfig {
+                group_id: "eas-push".into(),
+                ..KafkaConfig::default()
+            },
+            stats_interval_seconds: 60,
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "eas-push",
+    version,
+    about = "EAS push service (Kafka → edge replicas)"
+)]
+struct Cli {
+    /// Configuration file (TOML); `EAS_PUSH_`-prefixed environment variables override it.
+    #[arg(long, short, env = "EAS_PUSH_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    eas_service_kit::run_service(
+        cli.config.as_deref(),
+        "EAS_PUSH_",
+        |s: &Settings| &s.log,
+        run,
+    )
+}
+
+async fn run(settings: Settings) -> anyhow::Result<()> {
+    let registry = RedisPingRegistry::connect(
+        &settings.redis_url,
+        &settings.redis_prefix,
+        "",
+        Duration::from_millis(settings.redis_timeout_ms),
+    )
+    .await
+    .context("connecting to redis")?;
+    let bus: Arc<dyn EventBus> = Arc::new(
+        KafkaBus::connect(settings.kafka.clone())
+            .await
+            .context("connecting to kafka")?,
+    );
+    let stats = Arc::new(RouterStats::default());
+    let reporter = {
+        let stats = stats.clone();
+        let every = Duration::from_secs(settings.stats_interval_seconds.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                log_stats(&stats);
+            }
+        })
+    };
+    println!("push: consuming {}", settings.kafka.topic);
+    let result = router::run(
+        bus,
+        registry,
+        stats.clone(),
+        eas_service_kit::shutdown_signal(),
+    )
+    .await;
+    reporter.abort();
+    log_stats(&stats);
+    result.context("change event stream")
+}
+
+fn log_stats(stats: &RouterStats) {
+    tracing::info!(
+        events = stats.events.load(Ordering::Relaxed),
+        wakes = stats.wakes.load(Ordering::Relaxed),
+        idle = stats.idle.load(Ordering::Relaxed),
+        failed = stats.failed.load(Ordering::Relaxed),
+        rechecks = stats.rechecks.load(Ordering::Relaxed),
+        "push counters"
+    );
+}

@@ -1,0 +1,126 @@
+//! The push service loop: each change event goes to the edge replicas that hold a Ping of its
+//! user, as found in the registry.
+//!
+//! Events come from the event bus (Kafka in the cluster, read by a consumer group, so push
+//! replicas share the partitions). An event whose user holds no Ping is dropped: the phone sees
+//! the change at its next Sync or Ping (the Ping checks counters before it waits).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eas_event_bus::{BusError, ChangeEvent, EventBus, EventFilter};
+use futures::StreamExt;
+
+use crate::registry::RedisPingRegistry;
+use crate::wire::{broadcast_channel, edge_channel, WakeMessage};
+
+/// How many events are routed at the same time (each costs two Redis round trips).
+const CONCURRENCY: usize = 64;
+
+/// Counters of the push service, logged periodically and on shutdown.
+#[derive(Debug, Default)]
+pub struct RouterStats {
+    /// Events read from the bus.
+    pub events: AtomicU64,
+    /// Wake messages published to edge replicas.
+    pub wakes: AtomicU64,
+    /// Events whose user held no Ping.
+    pub idle: AtomicU64,
+    /// Events that could not be routed (Redis unreachable).
+    pub failed: AtomicU64,
+    /// Recheck broadcasts after lost events.
+    pub rechecks: AtomicU64,
+}
+
+/// Routes one event; returns how many replicas were told.
+pub async fn route(registry: &RedisPingRegistry, event: ChangeEvent) -> Result<usize, String> {
+    let edges = registry
+        .edges_of(&event.user)
+        .await
+        .map_err(|e| e.to_string())?;
+    if edges.is_empty() {
+        return Ok(0);
+    }
+    let message = WakeMessage::Event { event };
+    for edge in &edges {
+        registry
+            .publish(&edge_channel(registry.prefix(), edge), &message)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(edges.len())
+}
+
+/// Tells every replica to re-check its held Pings.
+pub async fn recheck_all(registry: &RedisPingRegistry) -> Result<(), String> {
+    registry
+        .publish(&broadcast_channel(registry.prefix()), &WakeMessage::Recheck)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Reads events from `bus` and routes them until `stop` resolves or the bus closes.
+pub async fn run(
+    bus: Arc<dyn EventBus>,
+    registry: RedisPingRegistry,
+    stats: Arc<RouterStats>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), BusError> {
+    let subscription = bus.subscribe(EventFilter::all()).await?;
+    let mut last_recheck: Option<Instant> = None;
+    let routed = subscription
+        .map(|item| {
+            let registry = registry.clone();
+            let stats = stats.clone();
+            async move {
+                match item {
+                    Ok(event) => {
+                        stats.events.fetch_add(1, Ordering::Relaxed);
+                        match route(&registry, event).await {
+                            Ok(0) => {
+                                stats.idle.fetch_add(1, Ordering::Relaxed);
+                                Ok(())
+                            }
+                            Ok(n) => {
+                                stats.wakes.fetch_add(n as u64, Ordering::Relaxed);
+                                Ok(())
+                            }
+                            Err(e) => {
+                                stats.failed.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(error = %e, "cannot route a change event");
+                                Ok(())
+                            }
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .buffer_unordered(CONCURRENCY);
+    tokio::pin!(routed);
+    tokio::pin!(stop);
+    loop {
+        let item = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            item = routed.next() => item,
+        };
+        match item {
+            None => return Err(BusError::Closed),
+            Some(Ok(())) => {}
+            Some(Err(BusError::Closed)) => return Err(BusError::Closed),
+            Some(Err(e)) => {
+                // Events may have been missed: every held Ping re-checks, at most once a second.
+                tracing::warn!(error = %e, "change events may have been lost");
+                if last_recheck.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    last_recheck = Some(Instant::now());
+                    stats.rechecks.fetch_add(1, Ordering::Relaxed);
+                    if let Err(e) = recheck_all(&registry).await {
+                        tracing::warn!(error = %e, "cannot broadcast a recheck");
+                    }
+                }
+            }
+        }
+    }
+}

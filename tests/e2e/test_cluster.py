@@ -1,0 +1,167 @@
+"""End-to-end against the loopback cluster (deploy/local/cluster.sh): mail service, push service,
+Kafka, Redis and two edge replicas, driven by pyactivesync."""
+from __future__ import annotations
+
+import concurrent.futures
+import signal
+import time
+import uuid
+
+import pytest
+import requests
+
+import test_ping
+from cluster import Cluster
+from test_mail_sync import client, inbox, message, sync_all
+from test_ping import synced
+
+USER = "jdoe@example.loc"
+# A one-second minimum heartbeat keeps expiry tests short; production defaults to 60 s.
+EDGE_ENV = "EAS_EDGE_EDGE__PING__MIN_HEARTBEAT_SECONDS=1"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = Cluster(edge_env=EDGE_ENV)
+    yield c
+    c.stop()
+
+
+@pytest.fixture(scope="module")
+def push_server(cluster):
+    """Edge A, for the Ping tests of the one-process server run here against the cluster."""
+    return cluster.edge("a")
+
+
+# Every Ping status (1, 2, 3 via the cache, 5, 7) and the two-Pings case, now through Kafka and
+# the push service, against edge A.
+test_held_ping_answered_when_mail_arrives = test_ping.test_a_held_ping_is_answered_with_the_folder_when_mail_arrives
+test_pending_changes_answer_at_once = test_ping.test_pending_changes_answer_the_ping_at_once
+test_ping_expires_with_status_1 = test_ping.test_a_ping_without_changes_expires_with_status_1
+test_heartbeat_out_of_bounds_status_5 = test_ping.test_heartbeats_out_of_bounds_get_status_5
+test_unknown_folder_status_7 = test_ping.test_an_unknown_folder_asks_for_a_folder_sync
+test_second_ping_ends_the_first = test_ping.test_a_second_ping_from_the_same_device_ends_the_first
+
+
+def same_device(first, second):
+    """Two clients of one phone: the second carries the first's policy key."""
+    second._transport.policy_key = first._transport.policy_key
+    second._provisioned = True
+
+
+def hold_ping(pool, c, folder, heartbeat=300):
+    held = pool.submit(c.ping, [folder], heartbeat=heartbeat, timeout=heartbeat + 30)
+    time.sleep(1.0)
+    assert not held.done(), "the ping must be held while nothing changes"
+    return held
+
+
+def test_a_ping_on_edge_a_is_woken_through_kafka_and_the_device_syncs_on_edge_b(cluster):
+    a, b = cluster.edge("a"), cluster.edge("b")
+    device = "xedge" + uuid.uuid4().hex[:8]
+    subject = f"cross edge {uuid.uuid4().hex[:8]}"
+    with client(a, device_id=device) as ca, client(b, device_id=device) as cb:
+        folder = inbox(ca)
+        key = synced(ca, folder)
+        same_device(ca, cb)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            held = hold_ping(pool, ca, folder)
+            started = time.monotonic()
+            assert cluster.deliver("a@outside.test", [USER], message(subject)) == {}
+            result = held.result(timeout=60)
+            print(f"ping woken {1000 * (time.monotonic() - started):.0f} ms after LMTP accepted")
+        assert result.status == "2" and result.changed_folder_ids == [folder]
+        # The sync state lives in Redis: edge B continues where edge A left off.
+        key, added = sync_all(cb, folder, key)
+        assert [m.fields.get("Email.Subject") for m in added] == [subject]
+        # And A, with the key B handed out, sees nothing new.
+        r = ca.sync_folder(folder, key)
+        assert r.added == []
+
+
+def test_the_two_pings_of_one_device_on_two_edges_end_cleanly(cluster):
+    a, b = cluster.edge("a"), cluster.edge("b")
+    device = "twoedges" + uuid.uuid4().hex[:6]
+    with client(a, device_id=device) as ca, client(b, device_id=device) as cb:
+        folder = inbox(ca)
+        synced(ca, folder)
+        same_device(ca, cb)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            first = hold_ping(pool, ca, folder)
+            second = hold_ping(pool, cb, folder)
+            # The older Ping, on the other replica, ends at once with status 1 ...
+            assert first.result(timeout=30).status == "1"
+            # ... and the newer one gets the change.
+            cluster.deliver("a@outside.test", [USER], message("after pings on two edges"))
+            result = second.result(timeout=60)
+    assert result.status == "2" and result.changed_folder_ids == [folder]
+
+
+def test_killing_edge_a_mid_ping_loses_nothing_when_the_phone_retries_on_b():
+    cl = Cluster(edge_env=EDGE_ENV)
+    try:
+        a, b = cl.edge("a"), cl.edge("b")
+        device = "killed" + uuid.uuid4().hex[:6]
+        subject = f"while a was down {uuid.uuid4().hex[:8]}"
+        with client(a, device_id=device) as ca, client(b, device_id=device) as cb:
+            folder = inbox(ca)
+            key = synced(ca, folder)
+            same_device(ca, cb)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                held = hold_ping(pool, ca, folder)
+                cl.kill("EDGE_A", signal.SIGKILL)
+                with pytest.raises(Exception):
+                    held.result(timeout=30)
+            cl.wait_exit("EDGE_A")
+            # Mail arrives while the phone is reconnecting.
+            assert cl.deliver("a@outside.test", [USER], message(subject)) == {}
+            result = cb.ping([folder], heartbeat=120, timeout=150)
+            assert result.status == "2" and result.changed_folder_ids == [folder]
+            key, added = sync_all(cb, folder, key)
+            assert [m.fields.get("Email.Subject") for m in added] == [subject]
+    finally:
+        cl.stop()
+
+
+def test_sigterm_on_an_edge_answers_its_held_pings_and_the_other_edge_serves_on(cluster):
+    # Runs last in this module: it stops edge B of the shared cluster.
+    b = cluster.edge("b")
+    with client(b) as c:
+        folder = inbox(c)
+        synced(c, folder)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            held = hold_ping(pool, c, folder, heartbeat=600)
+            cluster.kill("EDGE_B", signal.SIGTERM)
+            assert held.result(timeout=30).status == "1"
+    cluster.wait_exit("EDGE_B")
+    with client(cluster.edge("a")) as c:
+        folder = inbox(c)
+        assert synced(c, folder) is not None
+
+
+def test_redis_down_gives_503_with_retry_after_and_nothing_hangs():
+    cl = Cluster(edge_env=EDGE_ENV)
+    try:
+        a = cl.edge("a")
+        device = "redisdown" + uuid.uuid4().hex[:6]
+        with client(a, device_id=device) as c:
+            folder = inbox(c)
+            synced(c, folder)
+            policy_key = c._transport.policy_key
+        cl.stop_redis()
+        started = time.monotonic()
+        r = requests.post(
+            a.eas_url,
+            params={"Cmd": "FolderSync", "User": USER, "DeviceId": device,
+                    "DeviceType": "Test"},
+            auth=(USER, "demo-jdoe-1"),
+            headers={"MS-ASProtocolVersion": "16.1", "X-MS-PolicyKey": str(policy_key or 0),
+                     "Content-Type": "application/vnd.ms-sync.wbxml"},
+            data=bytes.fromhex("03016a00000756520330000101"),
+            timeout=30,
+        )
+        print(f"answered in {1000 * (time.monotonic() - started):.0f} ms")
+        assert r.status_code == 503
+        assert r.headers.get("Retry-After")
+    finally:
+        cl.stop()
