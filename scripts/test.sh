@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need (Debian packages,
-# a Python virtualenv), makes sure PostgreSQL and Redis are up, then runs formatting and lint checks, every
-# Rust test (unit, property, integration, every storage backend) and the end-to-end suite that
-# drives the real `eas-server` binary with independent EAS clients.
+# a Python virtualenv, the tansu Kafka-protocol broker), makes sure PostgreSQL, Redis and the
+# broker are up, then runs formatting and lint checks, every Rust test (unit, property,
+# integration, every storage backend, the Kafka bus) and the end-to-end suite that drives the
+# real `eas-server` binary and the loopback cluster (deploy/local/cluster.sh) with independent
+# EAS clients.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,12 +33,16 @@ export EAS_TEST_KAFKA="127.0.0.1:${EAS_KAFKA_PORT:-9092}"
 
 step "format and lint"
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+# --all-features: the cluster binaries (eas-mail, eas-push) need the `kafka` feature.
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 step "rust tests"
-cargo test --workspace
+cargo test --workspace --all-features
 
 step "end-to-end tests"
+# The one-process server, and the cluster binaries that tests/e2e/test_cluster.py starts
+# through deploy/local/cluster.sh.
 cargo build --quiet -p eas-server
+cargo build --quiet -p eas-mail -p eas-push -p eas-edge --features eas-mail/kafka,eas-push/kafka
 export EAS_SERVER_BIN="$CARGO_TARGET_DIR/debug/eas-server"
 "$EAS_PYTHON" -m pytest -q tests/e2e
