@@ -50,9 +50,22 @@ class Edge:
 
 
 class Cluster:
-    def __init__(self, edge_env: str = "", kafka: str | None = None):
+    def __init__(self, edge_env: str = "", private_kafka: bool = False):
         tag = uuid.uuid4().hex[:8]
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="eas-cluster-"))
+        self.kafka: subprocess.Popen | None = None
+        kafka = None
+        if private_kafka:
+            # A broker of its own, so that a test can stop it (tansu, in memory).
+            port = free_port()
+            self.kafka = subprocess.Popen(
+                ["tansu", "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
+                 "--advertised-listener-url", f"tcp://127.0.0.1:{port}",
+                 "--storage-engine", "memory://tansu/"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            self._wait_port(port, timeout=30)
+            kafka = f"127.0.0.1:{port}"
         self.redis_port = free_port()
         self.redis = subprocess.Popen(
             ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
@@ -125,6 +138,11 @@ class Cluster:
             time.sleep(0.05)
         raise RuntimeError(f"{name} (pid {pid}) still runs")
 
+    def stop_kafka(self) -> None:
+        assert self.kafka is not None, "only a cluster with a private broker can stop it"
+        self.kafka.kill()
+        self.kafka.wait(timeout=10)
+
     def stop_redis(self) -> None:
         self.redis.terminate()
         self.redis.wait(timeout=10)
@@ -137,9 +155,10 @@ class Cluster:
             if self.env or (self.dir / "cluster.env").exists():
                 self._script("stop")
         finally:
-            if self.redis.poll() is None:
-                self.redis.terminate()
-                self.redis.wait(timeout=10)
+            for proc in (self.redis, self.kafka):
+                if proc is not None and proc.poll() is None:
+                    proc.terminate()
+                    proc.wait(timeout=10)
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
                             f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)'],
                            capture_output=True)

@@ -139,6 +139,29 @@ def test_sigterm_on_an_edge_answers_its_held_pings_and_the_other_edge_serves_on(
         assert synced(c, folder) is not None
 
 
+def test_with_kafka_down_held_pings_still_end_and_sync_gets_the_mail():
+    cl = Cluster(edge_env=EDGE_ENV, private_kafka=True)
+    try:
+        subject = f"while kafka was down {uuid.uuid4().hex[:8]}"
+        with client(cl.edge("a")) as c:
+            folder = inbox(c)
+            key = synced(c, folder)
+            cl.stop_kafka()
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                held = hold_ping(pool, c, folder, heartbeat=5)
+                started = time.monotonic()
+                # The mail service commits without waiting for the broker.
+                assert cl.deliver("a@outside.test", [USER], message(subject)) == {}
+                print(f"LMTP accepted in {1000 * (time.monotonic() - started):.0f} ms with kafka down")
+                # No event reaches the edge; the Ping ends at its heartbeat (1), or earlier when
+                # a recheck after the push service's consumer error finds the new mail (2).
+                assert held.result(timeout=60).status in ("1", "2")
+            key, added = sync_all(c, folder, key)
+            assert [m.fields.get("Email.Subject") for m in added] == [subject]
+    finally:
+        cl.stop()
+
+
 def test_redis_down_gives_503_with_retry_after_and_nothing_hangs():
     cl = Cluster(edge_env=EDGE_ENV)
     try:

@@ -26,6 +26,17 @@ pub enum BusError {
     Transport(String),
 }
 
+/// Logs an event that could not be published, once, the same way everywhere.
+pub fn warn_unpublished(event: &ChangeEvent, error: &BusError) {
+    tracing::warn!(
+        user = %event.user,
+        folder = %event.folder_id,
+        counter = event.counter,
+        %error,
+        "change event not published"
+    );
+}
+
 /// Which events a subscriber wants; the default wants every event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {

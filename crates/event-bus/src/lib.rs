@@ -10,11 +10,13 @@
 //! [`ChangeEvent::key`] between the processes of the cluster (`docs/event-bus.md`).
 
 mod bus;
+mod detached;
 mod event;
 mod in_process;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 
-pub use bus::{BusError, EventBus, EventFilter, Subscription};
+pub use bus::{warn_unpublished, BusError, EventBus, EventFilter, Subscription};
+pub use detached::DetachedBus;
 pub use event::{ChangeEvent, DataClass, UnknownDataClass};
 pub use in_process::InProcessBus;

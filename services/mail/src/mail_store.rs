@@ -166,13 +166,7 @@ impl MailStore {
     /// After commit; a failure only delays a wake-up, since the counter already moved.
     async fn publish(&self, event: ChangeEvent) {
         if let Err(error) = self.bus.publish(event.clone()).await {
-            tracing::warn!(
-                user = %event.user,
-                folder = %event.folder_id,
-                counter = event.counter,
-                %error,
-                "change event not published"
-            );
+            eas_event_bus::warn_unpublished(&event, &error);
         }
     }
 }

@@ -9,12 +9,18 @@ use anyhow::Context;
 use clap::Parser;
 use eas_directory::{Directory, DirectoryOptions};
 use eas_event_bus::kafka::{KafkaBus, KafkaConfig};
-use eas_event_bus::EventBus;
+use eas_event_bus::{DetachedBus, EventBus};
 use eas_mail::runtime::MailRuntime;
 use eas_mail::submit::relay::RelayConfig;
 use eas_mail::{MailOptions, MailStore};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+
+/// Change events waiting for Kafka; beyond this they are dropped (phones still see the change
+/// through folder counters).
+const PUBLISH_QUEUE: usize = 65_536;
+/// Events awaiting Kafka's acknowledgement at the same time.
+const PUBLISH_CONCURRENCY: usize = 256;
 
 /// Everything `eas-mail` reads at start-up (TOML file, then `EAS_MAIL_*` variables).
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -82,11 +88,20 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(settings: Settings) -> anyhow::Result<()> {
-    let bus: Arc<dyn EventBus> = Arc::new(
-        KafkaBus::connect(settings.kafka.clone())
-            .await
-            .context("connecting to kafka")?,
-    );
+    // Kafka being down must not stop mail: the service starts anyway (the topic is created by
+    // whichever service connects first), and writes never wait for Kafka (DetachedBus).
+    let kafka = match KafkaBus::connect(settings.kafka.clone()).await {
+        Ok(bus) => bus,
+        Err(e) => {
+            tracing::warn!(error = %e, "kafka unreachable at start; change events are queued and retried per event");
+            KafkaBus::new(settings.kafka.clone()).context("configuring the kafka client")?
+        }
+    };
+    let bus: Arc<dyn EventBus> = Arc::new(DetachedBus::new(
+        Arc::new(kafka),
+        PUBLISH_QUEUE,
+        PUBLISH_CONCURRENCY,
+    ));
     let directory = Directory::connect(
         &settings.directory_url,
         DirectoryOptions {
