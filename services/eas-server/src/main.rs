@@ -7,6 +7,10 @@ mod config;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc: held Pings are many small, long-lived allocations; it keeps them compact.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "eas-server",

@@ -20,6 +20,10 @@ use eas_push::RedisPingRegistry;
 use eas_rpc::mail::mail_client::MailClient;
 use serde::{Deserialize, Serialize};
 
+/// jemalloc: held Pings are many small, long-lived allocations; it keeps them compact.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Everything `eas-edge` reads at start-up (TOML file, then `EAS_EDGE_*` variables).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]

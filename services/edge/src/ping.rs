@@ -52,6 +52,8 @@ pub async fn handle(
             return Ok(respond(PingResponse::status_only(PingStatus::SyntaxError)));
         }
     };
+    // Nothing of the request document is needed while the Ping is held.
+    drop(doc);
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
     let mut cached: Cached = match edge.devices.get_state(&user, &device, STATE_NAME).await? {
         Some(b) => serde_json::from_slice(&b).unwrap_or_default(),

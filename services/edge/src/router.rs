@@ -1,6 +1,8 @@
 //! HTTP routing and the pipeline every EAS request goes through before its command handler.
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -217,22 +219,32 @@ async fn eas_post(
             return crate::compose_mail::handle(edge, &mut ctx, kind, body).await;
         }
         let doc = context::decode_body(edge, &ctx, &body)?;
+        // The raw body may share hyper's read buffer; a held Ping or Sync must not keep it.
+        drop(body);
         tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, cmd = %ctx.line.command.name(), "request");
-        match ctx.line.command {
-            Command::Provision => provision::handle(edge, &mut ctx, doc).await,
-            Command::FolderSync => folder_sync::handle(edge, &mut ctx, doc).await,
-            Command::Settings => settings::handle(edge, &mut ctx, doc).await,
-            Command::Sync => sync::handle(edge, &mut ctx, doc).await,
-            Command::GetItemEstimate => get_item_estimate::handle(edge, &mut ctx, doc).await,
-            Command::Ping => ping::handle(edge, &mut ctx, doc).await,
-            Command::MoveItems => move_items::handle(edge, &mut ctx, doc).await,
-            Command::FolderCreate => folder_create::handle(edge, &mut ctx, doc).await,
-            Command::FolderUpdate => folder_update::handle(edge, &mut ctx, doc).await,
-            Command::FolderDelete => folder_delete::handle(edge, &mut ctx, doc).await,
-            Command::ItemOperations => item_operations::handle(edge, &mut ctx, doc).await,
-            Command::Search => search::handle(edge, &mut ctx, doc).await,
-            ref other => Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
-        }
+        // Each handler's future is boxed: this future's size is then that of a pointer, not of
+        // the largest handler, so a held Ping keeps only the Ping handler's own state.
+        let handler: Pin<Box<dyn Future<Output = Result<Response, EdgeError>> + Send + '_>> =
+            match ctx.line.command {
+                Command::Provision => Box::pin(provision::handle(edge, &mut ctx, doc)),
+                Command::FolderSync => Box::pin(folder_sync::handle(edge, &mut ctx, doc)),
+                Command::Settings => Box::pin(settings::handle(edge, &mut ctx, doc)),
+                Command::Sync => Box::pin(sync::handle(edge, &mut ctx, doc)),
+                Command::GetItemEstimate => {
+                    Box::pin(get_item_estimate::handle(edge, &mut ctx, doc))
+                }
+                Command::Ping => Box::pin(ping::handle(edge, &mut ctx, doc)),
+                Command::MoveItems => Box::pin(move_items::handle(edge, &mut ctx, doc)),
+                Command::FolderCreate => Box::pin(folder_create::handle(edge, &mut ctx, doc)),
+                Command::FolderUpdate => Box::pin(folder_update::handle(edge, &mut ctx, doc)),
+                Command::FolderDelete => Box::pin(folder_delete::handle(edge, &mut ctx, doc)),
+                Command::ItemOperations => {
+                    Box::pin(item_operations::handle(edge, &mut ctx, doc))
+                }
+                Command::Search => Box::pin(search::handle(edge, &mut ctx, doc)),
+                ref other => return Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
+            };
+        handler.await
     }
     .await;
     match result {
