@@ -13,6 +13,8 @@
 #   EAS_CLUSTER_TOPIC   Kafka topic of change events                 (eas.changes)
 #   EAS_CLUSTER_PORTS   "edgeA adminA edgeB adminB grpc lmtp"        (18080 18081 18090 18091 15051 12424)
 #                       0 lets the OS choose; cluster.env tells what was bound.
+#   EAS_CLUSTER_EDGES   how many edge replicas, 1 to 8 (2); edges after b listen on the ports of
+#                       edge b plus 10, 20, ... (or OS-chosen ports when b's are 0)
 #   EAS_CLUSTER_PROFILE cargo profile of the binaries: debug|release (debug)
 #   EAS_CLUSTER_DEMO    1 creates example.loc with jdoe/asmith (1)
 #   EAS_KAFKA_PORT      the broker's port (9092; scripts/services.sh starts it)
@@ -20,8 +22,9 @@
 #   EAS_CLUSTER_KAFKA      another broker (host:port) instead of the one scripts/services.sh starts
 #   EAS_CLUSTER_EDGE_ENV   extra VAR=value words for both edges (e.g. Ping bounds)
 #
-# After start, $EAS_CLUSTER_DIR/cluster.env holds EDGE_A_URL, EDGE_B_URL, ADMIN_A_URL,
-# ADMIN_B_URL, MAIL_GRPC, LMTP, ADMIN_TOKEN and the pid of every process.
+# After start, $EAS_CLUSTER_DIR/cluster.env holds EDGE_<X>_URL and ADMIN_<X>_URL for each edge
+# (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, ADMIN_TOKEN and the pid of
+# every process.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -109,24 +112,41 @@ start() {
         EAS_PUSH_KAFKA__TOPIC="$TOPIC" EAS_PUSH_KAFKA__GROUP_ID="${PREFIX}push" \
         -- "$BIN/eas-push"
     wait_line "$DIR/push.log" "push: " "$(cat "$DIR/push.pid")" >/dev/null
-    local edge_urls=() admin_urls=()
-    local name port admin_port
-    for spec in "a $EDGE_A_PORT $ADMIN_A_PORT" "b $EDGE_B_PORT $ADMIN_B_PORT"; do
-        read -r name port admin_port <<<"$spec"
+    local edges="${EAS_CLUSTER_EDGES:-2}"
+    if ! [ "$edges" -ge 1 ] 2>/dev/null || [ "$edges" -gt 8 ]; then
+        log "EAS_CLUSTER_EDGES must be 1 to 8"; return 1
+    fi
+    local names=(a b c d e f g h)
+    local env_file="$DIR/cluster.env.tmp" all_urls="" first_admin=""
+    : >"$env_file"
+    local i name port admin_port url admin_url
+    for ((i = 0; i < edges; i++)); do
+        name="${names[$i]}"
+        case "$i" in
+            0) port="$EDGE_A_PORT"; admin_port="$ADMIN_A_PORT" ;;
+            1) port="$EDGE_B_PORT"; admin_port="$ADMIN_B_PORT" ;;
+            *) port=$(( EDGE_B_PORT == 0 ? 0 : EDGE_B_PORT + 10 * (i - 1) ))
+               admin_port=$(( ADMIN_B_PORT == 0 ? 0 : ADMIN_B_PORT + 10 * (i - 1) )) ;;
+        esac
         start_proc "edge-$name" "${common[@]}" \
             EAS_EDGE_LISTEN="127.0.0.1:$port" EAS_EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" \
             EAS_EDGE_EDGE_ID="edge-$name" EAS_EDGE_DIRECTORY_URL="$pg" \
             EAS_EDGE_REDIS_URL="$REDIS_URL" EAS_EDGE_REDIS_PREFIX="$PREFIX" EAS_EDGE_MAIL_URL="http://$grpc" \
             EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
             -- "$BIN/eas-edge"
-        edge_urls+=("$(wait_line "$DIR/edge-$name.log" "eas endpoint: " "$(cat "$DIR/edge-$name.pid")")")
-        admin_urls+=("$(wait_line "$DIR/edge-$name.log" "admin api: " "$(cat "$DIR/edge-$name.pid")")")
+        url="$(wait_line "$DIR/edge-$name.log" "eas endpoint: " "$(cat "$DIR/edge-$name.pid")")"
+        admin_url="$(wait_line "$DIR/edge-$name.log" "admin api: " "$(cat "$DIR/edge-$name.pid")")"
+        local upper; upper="$(printf '%s' "$name" | tr a-z A-Z)"
+        {
+            echo "EDGE_${upper}_URL=$url"
+            echo "ADMIN_${upper}_URL=$admin_url"
+            echo "EDGE_${upper}_PID=$(cat "$DIR/edge-$name.pid")"
+        } >>"$env_file"
+        all_urls="${all_urls:+$all_urls,}$url"
+        [ -n "$first_admin" ] || first_admin="$admin_url"
     done
-    cat >"$DIR/cluster.env" <<ENV
-EDGE_A_URL=${edge_urls[0]}
-EDGE_B_URL=${edge_urls[1]}
-ADMIN_A_URL=${admin_urls[0]}
-ADMIN_B_URL=${admin_urls[1]}
+    cat >>"$env_file" <<ENV
+EDGE_URLS=$all_urls
 MAIL_GRPC=$grpc
 LMTP=$lmtp
 ADMIN_TOKEN=$token
@@ -134,10 +154,9 @@ KAFKA=$KAFKA
 REDIS_URL=$REDIS_URL
 MAIL_PID=$(cat "$DIR/mail.pid")
 PUSH_PID=$(cat "$DIR/push.pid")
-EDGE_A_PID=$(cat "$DIR/edge-a.pid")
-EDGE_B_PID=$(cat "$DIR/edge-b.pid")
 ENV
-    if [ "${EAS_CLUSTER_DEMO:-1}" = 1 ]; then demo "${admin_urls[0]}" "$token"; fi
+    mv "$env_file" "$DIR/cluster.env"
+    if [ "${EAS_CLUSTER_DEMO:-1}" = 1 ]; then demo "$first_admin" "$token"; fi
     log "started; $DIR/cluster.env:"
     cat "$DIR/cluster.env"
 }
