@@ -1,0 +1,51 @@
+//! The admin API client the load tools need: create users (docs/admin-api.md).
+
+use bytes::Bytes;
+use http::{header, Method, Request, StatusCode};
+use http_body_util::Full;
+
+use crate::http::{Connection, Endpoint};
+use crate::Error;
+
+/// The admin API of one server, on one keep-alive connection.
+pub struct Admin {
+    conn: Connection,
+    token: String,
+}
+
+impl Admin {
+    /// `url` is the `admin api:` line the server prints (`http://host:port/admin`) or its base.
+    pub fn new(url: &str, token: &str) -> Result<Admin, Error> {
+        let base = url.trim_end_matches('/').trim_end_matches("/admin");
+        Ok(Admin {
+            conn: Connection::new(Endpoint::parse(base)?, None),
+            token: token.to_owned(),
+        })
+    }
+
+    /// Creates a user; an existing one (409) is fine, so a setup can run twice.
+    pub async fn ensure_user(
+        &mut self,
+        address: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<(), Error> {
+        let body =
+            serde_json::json!({"address": address, "display_name": name, "password": password});
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/admin/users")
+            .header(header::HOST, self.conn.endpoint().host.as_str())
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))?;
+        let resp = self.conn.fetch(req).await?;
+        match resp.status {
+            StatusCode::CREATED | StatusCode::OK | StatusCode::CONFLICT => Ok(()),
+            s => Err(Error::Admin(format!(
+                "creating {address}: {s}: {}",
+                String::from_utf8_lossy(&resp.body)
+            ))),
+        }
+    }
+}
