@@ -6,6 +6,15 @@ macro_rules! sql_folders {
         #[async_trait::async_trait]
         impl $crate::store::FolderStore for $store {
             async fn ensure_mailbox(&self, user: &str) -> Result<bool, $crate::error::MailError> {
+                // Every Sync and Ping lists folders, and so ends here: the common case (the
+                // mailbox exists) is a plain read, so it never queues for SQLite's write lock.
+                let exists = sqlx::query_scalar::<_, i64>("SELECT id FROM mailboxes WHERE address = $1")
+                    .bind(user)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if exists.is_some() {
+                    return Ok(false);
+                }
                 let mut tx = self.write_tx().await?;
                 // Concurrent callers: PostgreSQL makes the loser wait for the winner's commit
                 // and then do nothing; SQLite serialises the whole transaction.
