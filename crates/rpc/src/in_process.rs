@@ -7,7 +7,7 @@ use tokio_stream::StreamExt as _;
 use tonic::body::Body;
 use tonic::codegen::http::{Request, Response};
 use tonic::server::NamedService;
-use tonic::transport::{Channel, Endpoint, Server};
+use tonic::transport::{Channel, Endpoint};
 use tower::Service;
 
 /// Starts `service` on an in-memory transport and returns a channel connected to it.
@@ -24,7 +24,7 @@ where
     let (tx, rx) = tokio::sync::mpsc::channel::<tokio::io::DuplexStream>(16);
     tokio::spawn(async move {
         let incoming = tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, std::io::Error>);
-        let _ = Server::builder()
+        let _ = crate::server_builder()
             .add_service(service)
             .serve_with_incoming(incoming)
             .await;

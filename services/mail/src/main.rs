@@ -143,7 +143,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let lmtp = runtime.spawn(stop_rx.clone());
     let mut grpc_stop = stop_rx;
     let server = tokio::spawn(
-        tonic::transport::Server::builder()
+        eas_rpc::server_builder()
             .add_service(service.into_server())
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(grpc),

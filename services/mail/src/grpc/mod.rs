@@ -64,9 +64,11 @@ impl MailService {
         Ok(out)
     }
 
-    /// The tonic service, ready for a server or an in-process channel.
-    pub fn into_server(self) -> MailServer<MailService> {
-        MailServer::new(self)
+    /// The tonic service, ready for a server or an in-process channel. Every call runs to its
+    /// end even if the caller goes away (`eas_rpc::detached`), so no store transaction is cut
+    /// in the middle.
+    pub fn into_server(self) -> eas_rpc::detached::Detached<MailServer<MailService>> {
+        eas_rpc::detached::Detached(MailServer::new(self))
     }
 }
 
