@@ -60,6 +60,10 @@ pub trait DeviceStore: Send + Sync + 'static {
         value: Vec<u8>,
     ) -> Result<(), StoreError>;
 
+    /// Removes one piece of sync state of the device (for example that of a deleted folder).
+    async fn delete_state(&self, user: &str, device_id: &str, name: &str)
+        -> Result<(), StoreError>;
+
     /// Removes every piece of sync state of the device (its record stays).
     async fn clear_state(&self, user: &str, device_id: &str) -> Result<(), StoreError>;
 }

@@ -100,6 +100,18 @@ impl DeviceStore for MemoryStore {
         Ok(())
     }
 
+    async fn delete_state(
+        &self,
+        user: &str,
+        device_id: &str,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        if let Some(states) = self.lock()?.states.get_mut(&key(user, device_id)) {
+            states.remove(name);
+        }
+        Ok(())
+    }
+
     async fn clear_state(&self, user: &str, device_id: &str) -> Result<(), StoreError> {
         self.lock()?.states.remove(&key(user, device_id));
         Ok(())

@@ -186,6 +186,17 @@ impl DeviceStore for RedisStore {
             .await
     }
 
+    async fn delete_state(
+        &self,
+        user: &str,
+        device_id: &str,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        self.run(c.hdel(self.state_key(user, device_id), name))
+            .await
+    }
+
     async fn clear_state(&self, user: &str, device_id: &str) -> Result<(), StoreError> {
         let mut c = self.conn.clone();
         self.run(c.del(self.state_key(user, device_id))).await

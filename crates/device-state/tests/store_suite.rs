@@ -68,6 +68,7 @@ store_suite!(
     devices_are_listed_per_user_and_in_order,
     deleting_a_device_removes_its_state_and_reports_whether_it_existed,
     sync_state_is_kept_per_device_and_name_and_cleared_together,
+    one_piece_of_sync_state_is_deleted_alone,
     two_users_may_use_the_same_device_id,
 );
 
@@ -190,6 +191,35 @@ async fn sync_state_is_kept_per_device_and_name_and_cleared_together(store: Arc<
             .await
             .unwrap(),
         Some(vec![9])
+    );
+}
+
+async fn one_piece_of_sync_state_is_deleted_alone(store: Arc<dyn DeviceStore>) {
+    store
+        .put_state("a@x.org", "dev1", "sync:5", vec![5])
+        .await
+        .unwrap();
+    store
+        .put_state("a@x.org", "dev1", "sync:6", vec![6])
+        .await
+        .unwrap();
+    store
+        .delete_state("a@x.org", "dev1", "sync:5")
+        .await
+        .unwrap();
+    // Deleting what is not there is not an error.
+    store
+        .delete_state("a@x.org", "dev9", "sync:5")
+        .await
+        .unwrap();
+    assert!(store
+        .get_state("a@x.org", "dev1", "sync:5")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store.get_state("a@x.org", "dev1", "sync:6").await.unwrap(),
+        Some(vec![6])
     );
 }
 

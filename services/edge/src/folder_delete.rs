@@ -83,6 +83,11 @@ pub async fn handle(
         folders.retain(|f| !gone.contains(&f.server_id))
     })
     .await?;
+    for id in &gone {
+        edge.devices
+            .delete_state(&user, &device, &crate::sync::state_name(id))
+            .await?;
+    }
     tracing::info!(user = %user, device_id = %device, collection_id = %req.server_id, "folder deleted");
     Ok(wbxml_response(
         &FolderDeleteResponse {

@@ -140,6 +140,14 @@ pub async fn handle(
     state.key = new_key;
     state.folders = current;
     save(edge, &user, &device, &state).await?;
+    // The sync state of a folder the device is told to delete is of no further use.
+    for change in &changes {
+        if let FolderChange::Delete { server_id } = change {
+            edge.devices
+                .delete_state(&user, &device, &crate::sync::state_name(server_id))
+                .await?;
+        }
+    }
     Ok(wbxml_response(&ok(new_key, changes).to_element()))
 }
 

@@ -202,3 +202,43 @@ async fn malformed_folder_commands_get_status_10() {
         assert_eq!(status(&r), "10", "{cmd}");
     }
 }
+
+#[tokio::test]
+async fn the_sync_state_of_a_deleted_folder_is_dropped_on_both_devices() {
+    let s = TestServer::start_with_mail().await;
+    let a = MailDevice::new(s.device("dropa", "16.1")).await;
+    let b = MailDevice::new(s.device("dropb", "16.1")).await;
+    let r = a
+        .device
+        .post(
+            "FolderCreate",
+            Some(&create(&a.folder_key, "0", "Short-lived", "12")),
+        )
+        .await;
+    assert_eq!(status(&r), "1");
+    let a_key = r.text(&[fh::SYNC_KEY]).unwrap();
+    let id = r.text(&[fh::SERVER_ID]).unwrap();
+    // Device B learns of the folder and syncs it, so it holds sync state for it.
+    let r = b.device.folder_sync(&b.folder_key).await;
+    let b_key = r.text(&[fh::SYNC_KEY]).unwrap();
+    b.sync_all(&id).await;
+    let state = |dev: &str| {
+        let name = format!("sync:{id}");
+        let devices = s.edge.devices.clone();
+        let dev = dev.to_owned();
+        async move { devices.get_state(USER, &dev, &name).await.unwrap() }
+    };
+    a.sync_all(&id).await;
+    assert!(state("dropa").await.is_some());
+    assert!(state("dropb").await.is_some());
+    // A deletes it: its own state goes at once, B's when B hears of the deletion.
+    let r = a
+        .device
+        .post("FolderDelete", Some(&delete(&a_key, &id)))
+        .await;
+    assert_eq!(status(&r), "1");
+    assert!(state("dropa").await.is_none());
+    assert!(state("dropb").await.is_some());
+    assert_eq!(changes(&b, &b_key).await, "1");
+    assert!(state("dropb").await.is_none());
+}
