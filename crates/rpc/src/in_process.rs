@@ -31,6 +31,7 @@ where
     });
     // The URI is never dialled: the connector hands out a fresh pipe for each connection.
     Endpoint::from_static("http://in-process.invalid")
+        .concurrency_limit(crate::MAX_CALLS_IN_FLIGHT)
         .connect_with_connector(tower::service_fn(move |_| {
             let tx = tx.clone();
             async move {

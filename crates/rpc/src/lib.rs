@@ -6,6 +6,11 @@
 pub mod detached;
 pub mod in_process;
 
+/// Calls one client channel keeps on its HTTP/2 connection at once; more wait their turn in
+/// the client. Beyond about 9,000 concurrent streams the connection failed with a broken pipe
+/// and took every call on it down (tests/in_process_load.rs in the mail service).
+pub const MAX_CALLS_IN_FLIGHT: usize = 1024;
+
 /// A gRPC server set up for the links between the edge and the data services. Those carry
 /// thousands of concurrent calls (one per held Ping check), and the edge cancels a call whenever
 /// a phone hangs up; h2's flood protection (a GOAWAY after 20 streams reset before they were

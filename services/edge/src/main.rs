@@ -137,6 +137,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let channel = tonic::transport::Endpoint::from_shared(settings.mail_url.clone())
         .context("mail_url")?
         .connect_timeout(Duration::from_secs(3))
+        .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
         .tcp_nodelay(true)
         .connect_lazy();
     let mail = MailClient::new(channel);
