@@ -42,6 +42,8 @@ deploy/local/cluster.sh start >"$OUT/cluster-start.log" 2>&1 || { cat "$OUT/clus
 # shellcheck disable=SC1091
 . "$EAS_CLUSTER_DIR/cluster.env"
 printf '%s' "$ADMIN_TOKEN" >"$OUT/admin-token"
+curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"example.loc"}' "${ADMIN_A_URL%/admin}/admin/domains" >/dev/null
 IFS=, read -r -a urls <<<"$EDGE_URLS"
 pid_args=()
 for name in A B C D E F G H; do
