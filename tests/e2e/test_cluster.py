@@ -3,6 +3,7 @@ Kafka, Redis and two edge replicas, driven by pyactivesync."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import signal
 import time
 import uuid
@@ -49,6 +50,17 @@ def same_device(first, second):
     second._provisioned = True
 
 
+@contextlib.contextmanager
+def one_phone_on_two_edges(cl, tag):
+    """One device talking to edge A and to edge B, synced on A: (on_a, on_b, inbox, key)."""
+    device = tag + uuid.uuid4().hex[:8]
+    with client(cl.edge("a"), device_id=device) as ca, client(cl.edge("b"), device_id=device) as cb:
+        folder = inbox(ca)
+        key = synced(ca, folder)
+        same_device(ca, cb)
+        yield ca, cb, folder, key
+
+
 def hold_ping(pool, c, folder, heartbeat=300):
     held = pool.submit(c.ping, [folder], heartbeat=heartbeat, timeout=heartbeat + 30)
     time.sleep(1.0)
@@ -57,13 +69,8 @@ def hold_ping(pool, c, folder, heartbeat=300):
 
 
 def test_a_ping_on_edge_a_is_woken_through_kafka_and_the_device_syncs_on_edge_b(cluster):
-    a, b = cluster.edge("a"), cluster.edge("b")
-    device = "xedge" + uuid.uuid4().hex[:8]
     subject = f"cross edge {uuid.uuid4().hex[:8]}"
-    with client(a, device_id=device) as ca, client(b, device_id=device) as cb:
-        folder = inbox(ca)
-        key = synced(ca, folder)
-        same_device(ca, cb)
+    with one_phone_on_two_edges(cluster, "xedge") as (ca, cb, folder, key):
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             held = hold_ping(pool, ca, folder)
             started = time.monotonic()
@@ -80,12 +87,7 @@ def test_a_ping_on_edge_a_is_woken_through_kafka_and_the_device_syncs_on_edge_b(
 
 
 def test_the_two_pings_of_one_device_on_two_edges_end_cleanly(cluster):
-    a, b = cluster.edge("a"), cluster.edge("b")
-    device = "twoedges" + uuid.uuid4().hex[:6]
-    with client(a, device_id=device) as ca, client(b, device_id=device) as cb:
-        folder = inbox(ca)
-        synced(ca, folder)
-        same_device(ca, cb)
+    with one_phone_on_two_edges(cluster, "twoedges") as (ca, cb, folder, _key):
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             first = hold_ping(pool, ca, folder)
             second = hold_ping(pool, cb, folder)
@@ -100,13 +102,8 @@ def test_the_two_pings_of_one_device_on_two_edges_end_cleanly(cluster):
 def test_killing_edge_a_mid_ping_loses_nothing_when_the_phone_retries_on_b():
     cl = Cluster(edge_env=EDGE_ENV)
     try:
-        a, b = cl.edge("a"), cl.edge("b")
-        device = "killed" + uuid.uuid4().hex[:6]
         subject = f"while a was down {uuid.uuid4().hex[:8]}"
-        with client(a, device_id=device) as ca, client(b, device_id=device) as cb:
-            folder = inbox(ca)
-            key = synced(ca, folder)
-            same_device(ca, cb)
+        with one_phone_on_two_edges(cl, "killed") as (ca, cb, folder, key):
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
                 held = hold_ping(pool, ca, folder)
                 cl.kill("EDGE_A", signal.SIGKILL)
