@@ -21,12 +21,15 @@ MAX_PER_SHARD="${MAX_PER_SHARD:-17000}"
 PER_SOURCE="${PER_SOURCE:-8000}"
 FIRST_HEARTBEAT="${FIRST_HEARTBEAT:-60}"
 MAX_SECONDS="${MAX_SECONDS:-2400}"
+# Device setups in flight per load-generator process; on two cores fewer is faster overall.
+SETUP_CONCURRENCY="${SETUP_CONCURRENCY:-128}"
 OUT="${OUT:-$(mktemp -d /tmp/eas-bench-cluster.XXXXXX)}"
 mkdir -p "$OUT"
 export EAS_CLUSTER_DIR="$OUT/cluster" EAS_CLUSTER_PROFILE=release EAS_CLUSTER_EDGES="$EDGES"
 export EAS_CLUSTER_PORTS="0 0 0 0 0 0" EAS_CLUSTER_DB="eas_bench_$$" EAS_CLUSTER_PREFIX="bench$$:"
 export EAS_CLUSTER_TOPIC="eas.bench.$$" EAS_CLUSTER_DEMO=0 RUST_LOG=warn
-export EAS_CLUSTER_EDGE_ENV="EAS_EDGE_EDGE__PING__MIN_HEARTBEAT_SECONDS=10"
+# EDGE_ENV adds settings, e.g. EAS_EDGE_REDIS_TIMEOUT_MS=10000 when the machine is overloaded.
+export EAS_CLUSTER_EDGE_ENV="EAS_EDGE_EDGE__PING__MIN_HEARTBEAT_SECONDS=10 ${EDGE_ENV:-}"
 
 cargo build --quiet --release -p eas-load
 LOAD="$CARGO_TARGET_DIR/release/eas-ping-load"
@@ -62,7 +65,7 @@ for k in $(seq 0 $((shards - 1))); do
     "$LOAD" "${urls[@]}" --lmtp "$LMTP" --admin "$ADMIN_A_URL" --admin-token-file "$OUT/admin-token" \
         --create-users "${pid_args[@]}" --first-heartbeat "$FIRST_HEARTBEAT" --users "$users" \
         --devices "$DEVICES" --sources "$sources" --per-source "$PER_SOURCE" --shard "$k/$shards" \
-        --coord "$coord" --max-seconds "$MAX_SECONDS" --report "$OUT/ping-$COUNT-$EDGES.json" \
+        --coord "$coord" --max-seconds "$MAX_SECONDS" --setup-concurrency "$SETUP_CONCURRENCY" --report "$OUT/ping-$COUNT-$EDGES.json" \
         >"$OUT/shard-$k.log" 2>&1 &
     pids+=($!)
 done
