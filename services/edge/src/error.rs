@@ -72,6 +72,11 @@ pub struct ErrorContext {
 }
 
 impl EdgeError {
+    /// The mail service could not answer (down, or the call failed in transport): 503.
+    pub fn mail_unavailable(s: tonic::Status) -> EdgeError {
+        EdgeError::Unavailable(format!("mail service: {}", s.message()))
+    }
+
     /// The response for this error: an HTTP status, or for 14.0 and later where MS-ASCMD defines
     /// one, the command's response element with a common status code.
     pub fn into_eas_response(self, ctx: ErrorContext) -> Response {

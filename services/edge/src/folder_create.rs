@@ -5,11 +5,10 @@ use eas_protocol::folder_create::{FolderCreateRequest, FolderCreateResponse};
 use eas_protocol::status::FolderStatus;
 use eas_rpc::mail::CreateFolderRequest;
 use eas_wbxml::Element;
-use tonic::Code;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folder_sync::{folder_command, from_wire, record_own_change};
+use crate::folder_sync::{folder_command, from_wire, mail_refusal, record_own_change};
 use crate::router::{wbxml_response, Edge};
 
 /// Mail folder types a device may create: generic (1) and user-created mail (12).
@@ -71,20 +70,13 @@ pub async fn handle(
     let folder = match created {
         Ok(f) => from_wire(&f.into_inner()),
         Err(s) => {
-            let status = match s.code() {
-                Code::AlreadyExists => FolderStatus::AlreadyExists,
-                Code::NotFound => FolderStatus::ParentNotFound,
-                Code::FailedPrecondition => FolderStatus::SpecialFolder,
-                Code::InvalidArgument => FolderStatus::BadRequest,
-                Code::Unavailable => {
-                    return Err(EdgeError::Unavailable(format!(
-                        "mail service: {}",
-                        s.message()
-                    )))
-                }
-                _ => FolderStatus::ServerError,
-            };
-            tracing::info!(user = %user, device_id = %device, status = status.code(), error = %s.message(), "foldercreate refused");
+            let status = mail_refusal(
+                s,
+                FolderStatus::ParentNotFound,
+                FolderStatus::SpecialFolder,
+                "foldercreate",
+                ctx,
+            )?;
             return Ok(failed(status));
         }
     };

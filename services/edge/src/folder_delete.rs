@@ -5,11 +5,10 @@ use eas_protocol::folder_delete::{FolderDeleteRequest, FolderDeleteResponse};
 use eas_protocol::status::FolderStatus;
 use eas_rpc::mail::FolderRef;
 use eas_wbxml::Element;
-use tonic::Code;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folder_sync::{folder_command, record_own_change, subtree};
+use crate::folder_sync::{folder_command, mail_refusal, record_own_change, subtree};
 use crate::router::{wbxml_response, Edge};
 
 /// Folder types a device may delete: generic (1) and user-created mail (12).
@@ -62,19 +61,13 @@ pub async fn handle(
         })
         .await;
     if let Err(s) = deleted {
-        let status = match s.code() {
-            Code::NotFound => FolderStatus::NotFound,
-            Code::FailedPrecondition => FolderStatus::SpecialFolder,
-            Code::InvalidArgument => FolderStatus::BadRequest,
-            Code::Unavailable => {
-                return Err(EdgeError::Unavailable(format!(
-                    "mail service: {}",
-                    s.message()
-                )))
-            }
-            _ => FolderStatus::ServerError,
-        };
-        tracing::info!(user = %user, device_id = %device, status = status.code(), error = %s.message(), "folderdelete refused");
+        let status = mail_refusal(
+            s,
+            FolderStatus::NotFound,
+            FolderStatus::SpecialFolder,
+            "folderdelete",
+            ctx,
+        )?;
         return Ok(failed(status));
     }
     // The subfolders went with it, on the device as on the server.

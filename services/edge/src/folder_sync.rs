@@ -215,6 +215,30 @@ pub(crate) async fn folder_command<T>(
     Ok(Ok((req, held)))
 }
 
+/// The folder status for a mail service refusal of a folder command (MS-ASCMD 2.2.3.177.3 to
+/// .5): what "not found" and "failed precondition" mean differs per command; an unreachable
+/// mail service is no status at all but 503.
+pub(crate) fn mail_refusal(
+    s: tonic::Status,
+    not_found: eas_protocol::status::FolderStatus,
+    precondition: eas_protocol::status::FolderStatus,
+    command: &str,
+    ctx: &RequestCtx,
+) -> Result<eas_protocol::status::FolderStatus, EdgeError> {
+    use eas_protocol::status::FolderStatus;
+    use tonic::Code;
+    let status = match s.code() {
+        Code::AlreadyExists => FolderStatus::AlreadyExists,
+        Code::NotFound => not_found,
+        Code::FailedPrecondition => precondition,
+        Code::InvalidArgument => FolderStatus::BadRequest,
+        Code::Unavailable => return Err(EdgeError::mail_unavailable(s)),
+        _ => FolderStatus::ServerError,
+    };
+    tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, command, status = status.code(), error = %s.message(), "folder command refused");
+    Ok(status)
+}
+
 pub(crate) async fn held_at(
     edge: &Edge,
     user: &str,

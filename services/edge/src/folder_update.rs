@@ -5,11 +5,10 @@ use eas_protocol::folder_update::{FolderUpdateRequest, FolderUpdateResponse};
 use eas_protocol::status::FolderStatus;
 use eas_rpc::mail::UpdateFolderRequest;
 use eas_wbxml::Element;
-use tonic::Code;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folder_sync::{folder_command, from_wire, record_own_change, subtree};
+use crate::folder_sync::{folder_command, from_wire, mail_refusal, record_own_change, subtree};
 use crate::router::{wbxml_response, Edge};
 
 /// Folder types a device may rename or move: generic (1) and user-created mail (12).
@@ -78,19 +77,13 @@ pub async fn handle(
     let folder = match updated {
         Ok(f) => from_wire(&f.into_inner()),
         Err(s) => {
-            let status = match s.code() {
-                Code::AlreadyExists => FolderStatus::AlreadyExists,
-                Code::NotFound => FolderStatus::NotFound,
-                Code::FailedPrecondition | Code::InvalidArgument => FolderStatus::BadRequest,
-                Code::Unavailable => {
-                    return Err(EdgeError::Unavailable(format!(
-                        "mail service: {}",
-                        s.message()
-                    )))
-                }
-                _ => FolderStatus::ServerError,
-            };
-            tracing::info!(user = %user, device_id = %device, status = status.code(), error = %s.message(), "folderupdate refused");
+            let status = mail_refusal(
+                s,
+                FolderStatus::NotFound,
+                FolderStatus::BadRequest,
+                "folderupdate",
+                ctx,
+            )?;
             return Ok(failed(status));
         }
     };

@@ -22,10 +22,6 @@ use crate::error::EdgeError;
 use crate::router::{wbxml_response, Edge};
 use crate::sync::list_folders;
 
-fn unavailable(s: tonic::Status) -> EdgeError {
-    EdgeError::Unavailable(format!("mail service: {}", s.message()))
-}
-
 pub async fn handle(
     edge: &Edge,
     ctx: &mut RequestCtx,
@@ -143,7 +139,7 @@ async fn fetch(
             body: body_requests(&f.options.body_preferences),
         })
         .await
-        .map_err(unavailable)?
+        .map_err(EdgeError::mail_unavailable)?
         .into_inner();
     // Status 6: no such message (in that folder, when one is named).
     let found = list
@@ -189,12 +185,12 @@ async fn open_attachment(
         Err(s) if matches!(s.code(), Code::NotFound | Code::InvalidArgument) => {
             return Ok(Err(Status::InvalidAttachment))
         }
-        Err(s) => return Err(unavailable(s)),
+        Err(s) => return Err(EdgeError::mail_unavailable(s)),
     };
     let first = match rest.message().await {
         Ok(c) => c,
         Err(s) if s.code() == Code::NotFound => return Ok(Err(Status::InvalidAttachment)),
-        Err(s) => return Err(unavailable(s)),
+        Err(s) => return Err(EdgeError::mail_unavailable(s)),
     };
     let total = first.as_ref().map_or(0, |c| c.total_size);
     let (skip, len, sent) = match range {
@@ -253,7 +249,7 @@ async fn empty_folder(
     match done {
         Ok(_) => Ok(Status::Success),
         Err(s) if s.code() == Code::NotFound => Ok(Status::DocumentLibraryNotFound),
-        Err(s) if s.code() == Code::Unavailable => Err(unavailable(s)),
+        Err(s) if s.code() == Code::Unavailable => Err(EdgeError::mail_unavailable(s)),
         Err(s) => {
             tracing::warn!(user = %ctx.user.address, collection_id, error = %s.message(), "empty folder failed");
             Ok(Status::ServerError)

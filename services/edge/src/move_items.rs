@@ -128,10 +128,7 @@ fn status_of(s: tonic::Status) -> Result<MoveItemsStatus, EdgeError> {
         Code::Aborted | Code::ResourceExhausted | Code::DeadlineExceeded => {
             Ok(MoveItemsStatus::Locked)
         }
-        Code::Unavailable => Err(EdgeError::Unavailable(format!(
-            "mail service: {}",
-            s.message()
-        ))),
+        Code::Unavailable => Err(EdgeError::mail_unavailable(s)),
         _ => {
             tracing::warn!(error = %s.message(), "move failed");
             Ok(MoveItemsStatus::CannotMove)

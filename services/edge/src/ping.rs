@@ -178,7 +178,7 @@ async fn pending_folders(
                 limit: 0,
             })
             .await
-            .map_err(|s| EdgeError::Unavailable(format!("mail service: {}", s.message())))?
+            .map_err(EdgeError::mail_unavailable)?
             .into_inner();
         if reply.counter > state.cursor().modseq {
             out.push(id.clone());

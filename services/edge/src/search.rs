@@ -104,7 +104,7 @@ pub async fn handle(
                 body: body.clone(),
             })
             .await
-            .map_err(|s| EdgeError::Unavailable(format!("mail service: {}", s.message())))?
+            .map_err(EdgeError::mail_unavailable)?
             .into_inner();
         total += reply.total;
         found.extend(reply.messages);

@@ -34,10 +34,6 @@ pub fn state_name(collection_id: &str) -> String {
     format!("sync:{collection_id}")
 }
 
-fn unavailable(s: tonic::Status) -> EdgeError {
-    EdgeError::Unavailable(format!("mail service: {}", s.message()))
-}
-
 pub async fn handle(
     edge: &Edge,
     ctx: &mut RequestCtx,
@@ -165,7 +161,7 @@ pub(crate) async fn list_folders(
             user: user.to_owned(),
         })
         .await
-        .map_err(unavailable)?
+        .map_err(EdgeError::mail_unavailable)?
         .into_inner();
     Ok(list
         .folders
@@ -378,7 +374,7 @@ pub(crate) async fn get_messages(
             body: body_requests(prefs),
         })
         .await
-        .map_err(unavailable)?
+        .map_err(EdgeError::mail_unavailable)?
         .into_inner();
     Ok(list
         .messages
