@@ -8,12 +8,12 @@ use crate::harness::{backend_tests, text_mail, TestDb, PDF, USER, WITH_ATTACHMEN
 /// Rows in `table`, read past the library.
 async fn rows(db: &TestDb, table: &str) -> i64 {
     let sql = format!("SELECT count(*) FROM {table}");
-    match db {
-        TestDb::Sqlite { url, .. } => {
+    match &**db {
+        eas_test_db::TestDb::Sqlite { url, .. } => {
             let pool = sqlx::SqlitePool::connect(url).await.unwrap();
             sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap()
         }
-        TestDb::Postgres { url, .. } => {
+        eas_test_db::TestDb::Postgres { url, .. } => {
             let pool = sqlx::PgPool::connect(url).await.unwrap();
             sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap()
         }

@@ -149,12 +149,12 @@ backend_tests! {
 
     async fn a_postgres_schema_option_keeps_the_tables_in_that_schema(db: &TestDb) {
         let mut options = crate::harness::test_options();
-        if matches!(db, TestDb::Postgres { .. }) {
+        if matches!(&**db, eas_test_db::TestDb::Postgres { .. }) {
             options.postgres_schema = Some("mail".to_owned());
         }
         let (store, _bus) = db.store_with(options.clone()).await;
         store.ensure_mailbox(USER).await.unwrap();
-        if let TestDb::Postgres { url, .. } = db {
+        if let eas_test_db::TestDb::Postgres { url, .. } = &**db {
             let pool = sqlx::PgPool::connect(url).await.unwrap();
             let schema: String = sqlx::query_scalar(
                 "SELECT table_schema::TEXT FROM information_schema.tables WHERE table_name = 'messages'",

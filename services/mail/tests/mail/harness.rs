@@ -8,11 +8,6 @@ use eas_mail::{FolderId, FolderType, MailOptions, MailStore};
 
 pub const USER: &str = "jdoe@example.loc";
 
-fn postgres_base_url() -> String {
-    std::env::var("EAS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
 /// Small chunks, so that every test message spans several of them.
 pub fn test_options() -> MailOptions {
     MailOptions {
@@ -23,49 +18,25 @@ pub fn test_options() -> MailOptions {
     }
 }
 
-/// A database that exists for one test and is removed when dropped, even after a panic.
-pub enum TestDb {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        name: String,
-        url: String,
-    },
+/// A throwaway database (`eas_test_db`) with this suite's ways to open it.
+pub struct TestDb(eas_test_db::TestDb);
+
+impl std::ops::Deref for TestDb {
+    type Target = eas_test_db::TestDb;
+
+    fn deref(&self) -> &eas_test_db::TestDb {
+        &self.0
+    }
 }
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("mail.db").display());
-        TestDb::Sqlite { _dir: dir, url }
+        TestDb(eas_test_db::TestDb::sqlite("mail.db").await)
     }
 
     /// Fails (never skips) when PostgreSQL is not reachable.
     pub async fn postgres() -> TestDb {
-        use sqlx::Connection;
-        let base = postgres_base_url();
-        let name = format!("eas_mail_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap_or_else(|e| {
-            panic!("postgres at {base} is required for these tests (set EAS_TEST_POSTGRES_URL): {e}")
-        });
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        let _ = admin.close().await;
-        let url = match base.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("EAS_TEST_POSTGRES_URL has no database part: {base}"),
-        };
-        TestDb::Postgres { name, url }
-    }
-
-    pub fn url(&self) -> &str {
-        match self {
-            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
-        }
+        TestDb(eas_test_db::TestDb::postgres("eas_mail_test").await)
     }
 
     pub async fn store_with(&self, options: MailOptions) -> (MailStore, InProcessBus) {
@@ -86,32 +57,6 @@ impl TestDb {
         store.ensure_mailbox(USER).await.expect("mailbox");
         let events = bus.subscribe(EventFilter::all()).await.expect("subscribe");
         (store, events)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let TestDb::Postgres { name, .. } = self else {
-            return;
-        };
-        let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        // Drop runs inside the test's runtime, which cannot block on itself.
-        let dropped = std::thread::spawn(move || {
-            use sqlx::Connection;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&postgres_base_url()).await?;
-                sqlx::query(&statement).execute(&mut admin).await?;
-                admin.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database: {dropped:?}");
-        }
     }
 }
 
