@@ -20,6 +20,7 @@ mod folder_sync;
 mod folder_update;
 pub mod folders;
 mod get_item_estimate;
+pub mod http1;
 mod item_operations;
 pub mod mail_source;
 mod move_items;
@@ -39,4 +40,4 @@ mod throttle;
 
 pub use config::EdgeConfig;
 pub use error::EdgeError;
-pub use router::{admin_router, eas_router, Edge};
+pub use router::{admin_router, eas_service, Edge};

@@ -36,12 +36,14 @@ fn respond(r: PingResponse) -> Response {
     wbxml_response(&r.to_element())
 }
 
+/// Serves a Ping. It owns the request context so that a held Ping keeps only what it waits with:
+/// its registration, the watched folder ids and its deadline (docs/benchmarks.md).
 pub async fn handle(
     edge: &Edge,
-    ctx: &mut RequestCtx,
+    ctx: Box<RequestCtx>,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let (Some(mail), Some(hub)) = (edge.mail.clone(), edge.push()) else {
+    let (Some(mail), Some(hub)) = (edge.mail.as_ref(), edge.push()) else {
         return Err(EdgeError::UnsupportedCommand("Ping".into()));
     };
     let req = match doc.as_ref().map(PingRequest::from_element) {
@@ -55,6 +57,7 @@ pub async fn handle(
     // Nothing of the request document is needed while the Ping is held.
     drop(doc);
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
+    drop(ctx);
     let mut cached: Cached = match edge.devices.get_state(&user, &device, STATE_NAME).await? {
         Some(b) => serde_json::from_slice(&b).unwrap_or_default(),
         None => Cached::default(),
@@ -99,11 +102,14 @@ pub async fn handle(
             .put_state(&user, &device, STATE_NAME, bytes)
             .await?;
     }
-    let ids: HashSet<String> = folders.iter().map(|(id, _)| id.clone()).collect();
+    let ids: HashSet<String> = folders.into_iter().map(|(id, _)| id).collect();
+    drop(cached);
     // Register before looking, so that a change between the look and the wait is not missed.
     // The shared entry (cluster) outlives the heartbeat a little, then expires by itself.
     let ttl = Duration::from_secs(u64::from(heartbeat) + REGISTRY_MARGIN_SECONDS);
-    let mut registration = hub.hold(&user, &device, ids.clone(), ttl).await?;
+    // Sub-futures are boxed in statements of their own, so the held state stays small.
+    let hold = Box::pin(hub.hold(&user, &device, ids.clone(), ttl));
+    let mut registration = hold.await?;
     let known = edge
         .folders
         .folders(&user)
@@ -117,9 +123,12 @@ pub async fn handle(
             PingStatus::FolderSyncRequired,
         )));
     }
+    // What stays alive below is all a held Ping keeps: registration, ids, deadline.
+    drop(known);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(heartbeat));
     loop {
-        let pending = pending_folders(edge, &mail, &user, &device, &ids).await?;
+        let pending = Box::pin(pending_folders(edge, mail, &user, &device, &ids));
+        let pending = pending.await?;
         if !pending.is_empty() {
             return Ok(respond(PingResponse::changes(pending)));
         }

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use eas_device_state::DeviceStore;
 use eas_directory::Directory;
 use eas_protocol::command::Command;
@@ -27,6 +26,7 @@ use crate::config::EdgeConfig;
 use crate::context::{self, RequestCtx};
 use crate::error::{response_root, EdgeError, ErrorContext};
 use crate::folders::FolderSource;
+use crate::http1::{ResponseFuture, Service};
 use crate::throttle::LoginThrottle;
 use crate::{
     autodiscover, folder_create, folder_delete, folder_sync, folder_update, get_item_estimate,
@@ -93,38 +93,59 @@ impl Edge {
     }
 }
 
-/// The phone-facing router: `/Microsoft-Server-ActiveSync` and Autodiscover.
-pub fn eas_router(edge: Arc<Edge>) -> Router {
-    Router::new().fallback(route).with_state(edge)
+/// The phone-facing endpoints, `/Microsoft-Server-ActiveSync` and Autodiscover, as the HTTP
+/// layer's service. Not an axum router: a held Ping then keeps no per-request routing state.
+pub fn eas_service(edge: Arc<Edge>) -> Service {
+    Service::new(move |req| route(edge.clone(), req))
 }
 
 pub use crate::admin::router as admin_router;
 
+/// The endpoints of the phone-facing router.
+enum Endpoint {
+    Eas,
+    Autodiscover,
+    Health,
+    Unknown,
+}
+
 /// Paths are matched without regard to letter case: phones and proxies vary.
-async fn route(State(edge): State<Arc<Edge>>, req: axum::extract::Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let ip = parts
-        .extensions
+fn endpoint(path: &str) -> Endpoint {
+    if path.eq_ignore_ascii_case("/Microsoft-Server-ActiveSync") {
+        Endpoint::Eas
+    } else if path.eq_ignore_ascii_case("/autodiscover/autodiscover.xml") {
+        Endpoint::Autodiscover
+    } else if path == "/healthz" {
+        Endpoint::Health
+    } else {
+        Endpoint::Unknown
+    }
+}
+
+/// Routes a request to the future that answers it.
+fn route(edge: Arc<Edge>, req: Request) -> ResponseFuture {
+    let ip = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
-    let path = uri.path();
-    if path.eq_ignore_ascii_case("/Microsoft-Server-ActiveSync") {
-        match method {
-            Method::OPTIONS => options::handle(&edge),
-            Method::POST => eas_post(&edge, ip, uri.query().unwrap_or(""), &headers, body).await,
-            _ => method_not_allowed("OPTIONS, POST"),
-        }
-    } else if path.eq_ignore_ascii_case("/autodiscover/autodiscover.xml") {
-        match method {
-            Method::POST => autodiscover::handle(&edge, ip, &headers, body).await,
-            _ => method_not_allowed("POST"),
-        }
-    } else if path == "/healthz" {
-        (StatusCode::OK, "ok").into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
+    let post = req.method() == Method::POST;
+    match endpoint(req.uri().path()) {
+        Endpoint::Eas if req.method() == Method::OPTIONS => ready(options::handle(&edge)),
+        Endpoint::Eas if post => eas_post(edge, ip, req),
+        Endpoint::Eas => ready(method_not_allowed("OPTIONS, POST")),
+        Endpoint::Autodiscover if post => Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            autodiscover::handle(&edge, ip, &parts.headers, body).await
+        }),
+        Endpoint::Autodiscover => ready(method_not_allowed("POST")),
+        Endpoint::Health => ready((StatusCode::OK, "ok").into_response()),
+        Endpoint::Unknown => ready(StatusCode::NOT_FOUND.into_response()),
     }
+}
+
+/// A response that is already known.
+fn ready(r: Response) -> ResponseFuture {
+    Box::pin(std::future::ready(r))
 }
 
 fn method_not_allowed(allow: &'static str) -> Response {
@@ -181,19 +202,32 @@ fn request_version(
         .map_err(|_| EdgeError::UnsupportedVersion(raw.to_owned()))
 }
 
-async fn eas_post(
-    edge: &Arc<Edge>,
+/// What a command handler is given besides its context.
+enum Input {
+    /// The decoded WBXML document, if the request had a body.
+    Document(Option<Element>),
+    /// A MIME message (SendMail, SmartReply, SmartForward; WBXML-wrapped from 14.0).
+    Compose(ComposeKind, Bytes),
+}
+
+/// Everything before the command handler: request line, version, authentication, body, device
+/// record and policy checks. It runs in a future of its own, freed before the handler runs, and
+/// the request's headers and raw body end with it. The error context says how to answer an
+/// error (the version and command are known only part of the way through).
+async fn prepare(
+    edge: Arc<Edge>,
     ip: IpAddr,
-    query: &str,
-    headers: &HeaderMap,
-    body: Body,
-) -> Response {
+    req: Request,
+) -> (ErrorContext, Result<(Box<RequestCtx>, Input), EdgeError>) {
     let mut ectx = ErrorContext {
         version: None,
         root: None,
     };
     let result = async {
-        let line = parse_request_line(query).map_err(|e| EdgeError::BadRequest(e.to_string()))?;
+        let (parts, body) = req.into_parts();
+        let headers = &parts.headers;
+        let line = parse_request_line(parts.uri.query().unwrap_or(""))
+            .map_err(|e| EdgeError::BadRequest(e.to_string()))?;
         ectx.root = response_root(&line.command);
         let version = request_version(headers, line.protocol_version)?;
         if !options::SUPPORTED_VERSIONS.contains(&version) {
@@ -207,51 +241,87 @@ async fn eas_post(
             .ok_or_else(|| EdgeError::Unauthorized {
                 realm: edge.config.auth.realm.clone(),
             })?;
-        let user = context::login(edge, ip, &creds).await?;
-        if !options::is_served(edge, &line.command) {
-            return Err(EdgeError::UnsupportedCommand(line.command.name().to_owned()));
+        let user = context::login(&edge, ip, &creds).await?;
+        if !options::is_served(&edge, &line.command) {
+            return Err(EdgeError::UnsupportedCommand(
+                line.command.name().to_owned(),
+            ));
         }
         let body = read_body(headers, body, edge.config.max_request_bytes).await?;
-        let mut ctx = RequestCtx::load(edge, line, version, user, headers).await?;
-        context::admit(edge, &mut ctx).await?;
+        // Boxed: a held Ping takes it over and frees it (see `ping::handle`).
+        let mut ctx = Box::new(RequestCtx::load(&edge, line, version, user, headers).await?);
+        context::admit(&edge, &mut ctx).await?;
         // Below 14.0 these bodies are message/rfc822, not WBXML: the handler decodes.
         if let Some(kind) = ComposeKind::from_command(&ctx.line.command) {
-            return crate::compose_mail::handle(edge, &mut ctx, kind, body).await;
+            return Ok((ctx, Input::Compose(kind, body)));
         }
-        let doc = context::decode_body(edge, &ctx, &body)?;
-        // The raw body may share hyper's read buffer; a held Ping or Sync must not keep it.
-        drop(body);
-        tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, cmd = %ctx.line.command.name(), "request");
-        // Each handler's future is boxed: this future's size is then that of a pointer, not of
-        // the largest handler, so a held Ping keeps only the Ping handler's own state.
-        let handler: Pin<Box<dyn Future<Output = Result<Response, EdgeError>> + Send + '_>> =
-            match ctx.line.command {
-                Command::Provision => Box::pin(provision::handle(edge, &mut ctx, doc)),
-                Command::FolderSync => Box::pin(folder_sync::handle(edge, &mut ctx, doc)),
-                Command::Settings => Box::pin(settings::handle(edge, &mut ctx, doc)),
-                Command::Sync => Box::pin(sync::handle(edge, &mut ctx, doc)),
-                Command::GetItemEstimate => {
-                    Box::pin(get_item_estimate::handle(edge, &mut ctx, doc))
-                }
-                Command::Ping => Box::pin(ping::handle(edge, &mut ctx, doc)),
-                Command::MoveItems => Box::pin(move_items::handle(edge, &mut ctx, doc)),
-                Command::FolderCreate => Box::pin(folder_create::handle(edge, &mut ctx, doc)),
-                Command::FolderUpdate => Box::pin(folder_update::handle(edge, &mut ctx, doc)),
-                Command::FolderDelete => Box::pin(folder_delete::handle(edge, &mut ctx, doc)),
-                Command::ItemOperations => {
-                    Box::pin(item_operations::handle(edge, &mut ctx, doc))
-                }
-                Command::Search => Box::pin(search::handle(edge, &mut ctx, doc)),
-                ref other => return Err(EdgeError::UnsupportedCommand(other.name().to_owned())),
-            };
-        handler.await
+        let doc = context::decode_body(&edge, &ctx, &body)?;
+        Ok((ctx, Input::Document(doc)))
     }
     .await;
-    match result {
-        Ok(r) => r,
-        Err(e) => {
-            log_error(&e);
-            e.into_eas_response(ectx)
+    (ectx, result)
+}
+
+/// A POST to the EAS endpoint: [`prepare`], then the command's handler.
+fn eas_post(edge: Arc<Edge>, ip: IpAddr, req: Request) -> ResponseFuture {
+    let prepared = Box::pin(prepare(edge.clone(), ip, req));
+    Box::pin(async move {
+        let (ectx, prepared) = prepared.await;
+        let result = match prepared {
+            Ok((ctx, input)) => {
+                let handler = handler(&edge, ctx, input);
+                handler.await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(r) => r,
+            Err(e) => {
+                log_error(&e);
+                e.into_eas_response(ectx)
+            }
+        }
+    })
+}
+
+/// The future of a command handler.
+type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Response, EdgeError>> + Send + 'a>>;
+
+/// The command's handler, boxed: the request's future then holds a pointer, not the largest
+/// handler, so a held Ping keeps only the Ping handler's own state.
+fn handler(edge: &Arc<Edge>, mut ctx: Box<RequestCtx>, input: Input) -> HandlerFuture<'_> {
+    tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, cmd = %ctx.line.command.name(), "request");
+    let doc = match input {
+        Input::Compose(kind, body) => {
+            return Box::pin(async move {
+                crate::compose_mail::handle(edge, &mut ctx, kind, body).await
+            })
+        }
+        Input::Document(doc) => doc,
+    };
+    // Handlers that borrow the context own it in their future.
+    macro_rules! with_ctx {
+        ($handle:path) => {
+            Box::pin(async move { $handle(edge, &mut ctx, doc).await })
+        };
+    }
+    match ctx.line.command {
+        // A Ping owns its context: it frees it before it waits.
+        Command::Ping => Box::pin(ping::handle(edge, ctx, doc)),
+        Command::Provision => with_ctx!(provision::handle),
+        Command::FolderSync => with_ctx!(folder_sync::handle),
+        Command::Settings => with_ctx!(settings::handle),
+        Command::Sync => with_ctx!(sync::handle),
+        Command::GetItemEstimate => with_ctx!(get_item_estimate::handle),
+        Command::MoveItems => with_ctx!(move_items::handle),
+        Command::FolderCreate => with_ctx!(folder_create::handle),
+        Command::FolderUpdate => with_ctx!(folder_update::handle),
+        Command::FolderDelete => with_ctx!(folder_delete::handle),
+        Command::ItemOperations => with_ctx!(item_operations::handle),
+        Command::Search => with_ctx!(search::handle),
+        ref other => {
+            let e = EdgeError::UnsupportedCommand(other.name().to_owned());
+            Box::pin(std::future::ready(Err(e)))
         }
     }
 }

@@ -4,17 +4,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
-use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
+
+use crate::http1::{serve_connection, Limits, Service};
 
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -84,11 +80,23 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Serves `router` on `listener` until `shutdown` turns true; in-flight requests then finish.
+/// Serves `service` on `listener` until `shutdown` turns true; in-flight requests then finish.
+/// Connections are served by [`crate::http1`], which keeps no buffer while a response is pending.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    service: impl Into<Service>,
     tls: Option<TlsAcceptor>,
+    shutdown: watch::Receiver<bool>,
+) {
+    serve_with(listener, service.into(), tls, Limits::default(), shutdown).await
+}
+
+/// [`serve`] with connection limits of the caller's choosing.
+pub async fn serve_with(
+    listener: TcpListener,
+    service: Service,
+    tls: Option<TlsAcceptor>,
+    limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut conns = tokio::task::JoinSet::new();
@@ -105,44 +113,22 @@ pub async fn serve(
             _ = shutdown.changed() => break,
         };
         let _ = stream.set_nodelay(true);
-        let svc =
-            router
-                .clone()
-                .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                    req
-                });
-        let tls = tls.clone();
-        let mut stop = shutdown.clone();
-        conns.spawn(async move {
-            let hyper_svc = TowerToHyperService::new(svc);
-            let builder = Builder::new(TokioExecutor::new());
-            match tls {
-                None => {
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), hyper_svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = stop.changed() => { conn.as_mut().graceful_shutdown(); let _ = conn.await; }
-                    }
-                }
-                Some(acceptor) => {
-                    let stream = match acceptor.accept(stream).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::debug!(%peer, error = %e, "tls handshake failed");
-                            return;
-                        }
-                    };
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), hyper_svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = stop.changed() => { conn.as_mut().graceful_shutdown(); let _ = conn.await; }
-                    }
-                }
+        let service = service.clone();
+        let stop = shutdown.clone();
+        match &tls {
+            None => {
+                conns.spawn(serve_connection(stream, service, peer, limits, stop));
             }
-        });
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                conns.spawn(async move {
+                    match acceptor.accept(stream).await {
+                        Ok(s) => serve_connection(s, service, peer, limits, stop).await,
+                        Err(e) => tracing::debug!(%peer, error = %e, "tls handshake failed"),
+                    }
+                });
+            }
+        }
         // Reap finished connections so the set does not grow without bound.
         while conns.try_join_next().is_some() {}
     }
@@ -195,7 +181,7 @@ impl EdgeListeners {
         let (stop_tx, stop_rx) = watch::channel(false);
         let eas = tokio::spawn(serve(
             self.eas,
-            crate::eas_router(edge.clone()),
+            crate::eas_service(edge.clone()),
             self.tls,
             stop_rx.clone(),
         ));

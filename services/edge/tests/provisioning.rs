@@ -177,7 +177,7 @@ async fn a_changed_policy_asks_provisioned_devices_to_refresh_with_143() {
     let (_stop, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(eas_edge::server::serve(
         l,
-        eas_edge::eas_router(edge2),
+        eas_edge::eas_service(edge2),
         None,
         rx,
     ));

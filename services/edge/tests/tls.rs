@@ -25,7 +25,7 @@ async fn the_server_answers_options_over_tls_with_a_configured_certificate() {
     let (_stop, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(eas_edge::server::serve(
         listener,
-        eas_edge::eas_router(s.edge.clone()),
+        eas_edge::eas_service(s.edge.clone()),
         Some(acceptor),
         rx,
     ));

@@ -12,7 +12,7 @@ use base64::Engine;
 use eas_device_state::MemoryStore;
 use eas_directory::{Argon2Cost, Directory, DirectoryOptions, NewUser};
 use eas_edge::folders::{FolderSource, ServiceFolders, StandardFolders};
-use eas_edge::{admin_router, eas_router, server, Edge, EdgeConfig};
+use eas_edge::{admin_router, eas_service, server, Edge, EdgeConfig};
 use eas_rpc::mail::mail_client::MailClient;
 use eas_wbxml::{tags, Element};
 use tokio::net::TcpListener;
@@ -115,7 +115,7 @@ impl TestServer {
         let (stop, rx) = watch::channel(false);
         tokio::spawn(server::serve(
             eas,
-            eas_router(edge.clone()),
+            eas_service(edge.clone()),
             None,
             rx.clone(),
         ));
