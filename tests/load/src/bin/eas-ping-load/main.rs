@@ -196,6 +196,9 @@ async fn phases(args: &Args, coord: &Coord) -> anyhow::Result<()> {
         ));
     }
     coord.barrier("users", long).await?;
+    if leader {
+        report.rss_start_kib = measure::settled_rss(&args.server_pids).await?;
+    }
 
     // Devices: index i = user * devices + d; this shard takes i = k mod n.
     let specs: Vec<DeviceSpec> = (k..total)

@@ -265,10 +265,16 @@ pub struct Report {
     pub shards: usize,
     pub held: usize,
     pub failed_devices: usize,
+    /// Server RSS before any device connected (users created).
+    pub rss_start_kib: u64,
     pub rss_connected_kib: u64,
     pub rss_first_ping_kib: Option<u64>,
     pub rss_held_kib: u64,
     pub bytes_per_held_ping: f64,
+    /// Growth from before any device connected to every second Ping held, per held Ping: the
+    /// connection, the held Ping, and everything the server keeps per device (device records and
+    /// sync state too, when the server keeps them in memory).
+    pub bytes_per_device_from_start: f64,
     /// The same for the first Ping (its parameters are new to the server).
     pub bytes_per_first_ping: Option<f64>,
     pub wake_devices: usize,
@@ -318,6 +324,13 @@ impl Report {
         }
         let grown = self.rss_held_kib.saturating_sub(self.rss_connected_kib);
         self.bytes_per_held_ping = grown as f64 * 1024.0 / self.held.max(1) as f64;
+        let from_start = self.rss_held_kib.saturating_sub(self.rss_start_kib);
+        self.bytes_per_device_from_start = from_start as f64 * 1024.0 / self.held.max(1) as f64;
+        println!(
+            "memory: server rss before any device connected {:.1} MiB; with every second ping held {:.0} bytes per device more (connection, held ping, per-device state)",
+            mib(self.rss_start_kib),
+            self.bytes_per_device_from_start
+        );
         println!(
             "memory: server rss with {} idle keep-alive connections {:.1} MiB; first ping held on all: {}; second ping held on {}: {:.1} MiB: {:.0} bytes per held ping",
             self.devices,
