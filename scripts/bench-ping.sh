@@ -21,6 +21,7 @@ PER_SOURCE="${PER_SOURCE:-8000}"
 # arriving in the same instant broke the server's in-process mail channel (docs/benchmarks.md).
 FIRST_HEARTBEAT="${FIRST_HEARTBEAT:-30}"
 OUT="${OUT:-$(mktemp -d /tmp/eas-bench-ping.XXXXXX)}"
+mkdir -p "$OUT"
 COUNTS=("$@")
 [ ${#COUNTS[@]} -gt 0 ] || COUNTS=(10000 19000)
 
