@@ -29,7 +29,9 @@ export EAS_CLUSTER_DIR="$OUT/cluster" EAS_CLUSTER_PROFILE=release EAS_CLUSTER_ED
 export EAS_CLUSTER_PORTS="0 0 0 0 0 0" EAS_CLUSTER_DB="eas_bench_$$" EAS_CLUSTER_PREFIX="bench$$:"
 export EAS_CLUSTER_TOPIC="eas.bench.$$" EAS_CLUSTER_DEMO=0 RUST_LOG=warn
 # EDGE_ENV adds settings, e.g. EAS_EDGE_REDIS_TIMEOUT_MS=10000 when the machine is overloaded.
-export EAS_CLUSTER_EDGE_ENV="EAS_EDGE_EDGE__PING__MIN_HEARTBEAT_SECONDS=10 ${EDGE_ENV:-}"
+# Devices wait, idle, until the last one is set up, which takes half an hour at 100,000 on two
+# cores: keep their connections and logins for longer than that.
+export EAS_CLUSTER_EDGE_ENV="EAS_EDGE_EDGE__PING__MIN_HEARTBEAT_SECONDS=10 EAS_EDGE_EDGE__HTTP__IDLE_TIMEOUT_SECONDS=7200 EAS_EDGE_EDGE__AUTH__CACHE_SECONDS=7200 ${EDGE_ENV:-}"
 
 cargo build --quiet --release -p eas-load
 LOAD="$CARGO_TARGET_DIR/release/eas-ping-load"

@@ -18,6 +18,7 @@ pub struct EdgeConfig {
     pub device_approval: ApprovalPolicy,
     pub auth: AuthConfig,
     pub ping: PingConfig,
+    pub http: HttpConfig,
     /// The bearer token of the admin API; without one the admin API refuses every request.
     pub admin_token: Option<String>,
 }
@@ -31,6 +32,7 @@ impl Default for EdgeConfig {
             device_approval: ApprovalPolicy::AllowAll,
             auth: AuthConfig::default(),
             ping: PingConfig::default(),
+            http: HttpConfig::default(),
             admin_token: None,
         }
     }
@@ -124,6 +126,41 @@ impl Default for PingConfig {
             min_heartbeat_seconds: 60,
             max_heartbeat_seconds: 3540,
             max_folders: 300,
+        }
+    }
+}
+
+/// Connection limits of the HTTP/1.1 layer (`crate::http1`). Behind a load balancer the idle time
+/// should exceed the balancer's own, so that the balancer, not the edge, closes idle connections.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct HttpConfig {
+    /// An idle keep-alive connection is closed after this many seconds.
+    pub idle_timeout_seconds: u64,
+    /// A started request head must arrive within this many seconds (else 408).
+    pub header_timeout_seconds: u64,
+    /// Largest request head, in bytes (else 431).
+    pub max_head_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        let l = crate::http1::Limits::default();
+        HttpConfig {
+            idle_timeout_seconds: l.idle_timeout.as_secs(),
+            header_timeout_seconds: l.header_timeout.as_secs(),
+            max_head_bytes: l.max_head_bytes,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The limits the HTTP layer applies.
+    pub fn limits(&self) -> crate::http1::Limits {
+        crate::http1::Limits {
+            max_head_bytes: self.max_head_bytes,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds),
         }
     }
 }

@@ -934,4 +934,44 @@ mod tests {
         assert_eq!(body.unwrap(), big);
         assert!(rest.is_empty());
     }
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_closes_after_the_idle_time() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (server_side, peer) = listener.accept().await.unwrap();
+        let (_stop_tx, stop) = watch::channel(false);
+        let limits = Limits {
+            idle_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let router = Router::new().fallback(|| async { "ok" });
+        let conn = tokio::spawn(serve_connection(
+            server_side,
+            router.into(),
+            peer,
+            limits,
+            stop,
+        ));
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 512];
+        while !got.ends_with(b"ok") {
+            let n = client.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "closed before the response");
+            got.extend_from_slice(&chunk[..n]);
+        }
+        assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        // Kept open for the next request, then closed once idle for longer than the limit.
+        let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut chunk))
+            .await
+            .expect("closed within 5 s")
+            .unwrap();
+        assert_eq!(n, 0);
+        conn.await.unwrap();
+    }
 }

@@ -179,16 +179,19 @@ impl EdgeListeners {
         stop: impl std::future::Future<Output = ()>,
     ) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let eas = tokio::spawn(serve(
+        let limits = edge.config.http.limits();
+        let eas = tokio::spawn(serve_with(
             self.eas,
             crate::eas_service(edge.clone()),
             self.tls,
+            limits,
             stop_rx.clone(),
         ));
-        let admin = tokio::spawn(serve(
+        let admin = tokio::spawn(serve_with(
             self.admin,
-            crate::admin_router(edge.clone()),
+            crate::admin_router(edge.clone()).into(),
             None,
+            limits,
             stop_rx,
         ));
         stop.await;
