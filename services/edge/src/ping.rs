@@ -37,7 +37,7 @@ fn respond(r: PingResponse) -> Response {
 }
 
 /// Serves a Ping. It owns the request context so that a held Ping keeps only what it waits with:
-/// its registration, the watched folder ids and its deadline (docs/benchmarks.md).
+/// its registration (which holds the watched folder ids) and its deadline (docs/benchmarks.md).
 pub async fn handle(
     edge: &Edge,
     ctx: Box<RequestCtx>,
@@ -108,14 +108,15 @@ pub async fn handle(
     // The shared entry (cluster) outlives the heartbeat a little, then expires by itself.
     let ttl = Duration::from_secs(u64::from(heartbeat) + REGISTRY_MARGIN_SECONDS);
     // Sub-futures are boxed in statements of their own, so the held state stays small.
-    let hold = Box::pin(hub.hold(&user, &device, ids.clone(), ttl));
+    let hold = Box::pin(hub.hold(&user, &device, ids, ttl));
     let mut registration = hold.await?;
     let known = edge
         .folders
         .folders(&user)
         .await
         .map_err(EdgeError::Unavailable)?;
-    if ids
+    if registration
+        .folders()
         .iter()
         .any(|id| !known.iter().any(|f| &f.server_id == id))
     {
@@ -123,11 +124,18 @@ pub async fn handle(
             PingStatus::FolderSyncRequired,
         )));
     }
-    // What stays alive below is all a held Ping keeps: registration, ids, deadline.
+    // What stays alive below is all a held Ping keeps: its registration (with the folder ids)
+    // and its deadline.
     drop(known);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(heartbeat));
     loop {
-        let pending = Box::pin(pending_folders(edge, mail, &user, &device, &ids));
+        let pending = Box::pin(pending_folders(
+            edge,
+            mail,
+            &user,
+            &device,
+            registration.folders(),
+        ));
         let pending = pending.await?;
         if !pending.is_empty() {
             return Ok(respond(PingResponse::changes(pending)));

@@ -60,6 +60,11 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// The watched folder ids.
+    pub fn folders(&self) -> &HashSet<String> {
+        &self.folders
+    }
+
     /// Waits for a wake-up; a registry that went away reads as superseded.
     pub async fn wake(&mut self) -> Wake {
         (&mut self.rx).await.unwrap_or(Wake::Superseded)
