@@ -23,8 +23,8 @@
 #   EAS_CLUSTER_EDGE_ENV   extra VAR=value words for both edges (e.g. Ping bounds)
 #
 # After start, $EAS_CLUSTER_DIR/cluster.env holds EDGE_<X>_URL and ADMIN_<X>_URL for each edge
-# (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, ADMIN_TOKEN and the pid of
-# every process.
+# (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, ADMIN_TOKEN, the pid of
+# every process and MAIL_HEALTH_URL / PUSH_HEALTH_URL (their /healthz and /readyz probes).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -103,14 +103,18 @@ start() {
         EAS_MAIL_GRPC_LISTEN="127.0.0.1:$GRPC_PORT" EAS_MAIL_LMTP_LISTEN="127.0.0.1:$LMTP_PORT" \
         EAS_MAIL_DATABASE_URL="$pg" EAS_MAIL_DIRECTORY_URL="$pg" \
         EAS_MAIL_KAFKA__BROKERS="$KAFKA" EAS_MAIL_KAFKA__TOPIC="$TOPIC" \
+        EAS_MAIL_HEALTH_LISTEN="127.0.0.1:0" \
         -- "$BIN/eas-mail"
-    local grpc lmtp
+    local grpc lmtp mail_health push_health
     grpc="$(wait_line "$DIR/mail.log" "grpc: " "$(cat "$DIR/mail.pid")")"
     lmtp="$(wait_line "$DIR/mail.log" "lmtp: " "$(cat "$DIR/mail.pid")")"
+    mail_health="$(wait_line "$DIR/mail.log" "health: " "$(cat "$DIR/mail.pid")")"
     start_proc push "${common[@]}" \
         EAS_PUSH_REDIS_URL="$REDIS_URL" EAS_PUSH_REDIS_PREFIX="$PREFIX" EAS_PUSH_KAFKA__BROKERS="$KAFKA" \
         EAS_PUSH_KAFKA__TOPIC="$TOPIC" EAS_PUSH_KAFKA__GROUP_ID="${PREFIX}push" \
+        EAS_PUSH_HEALTH_LISTEN="127.0.0.1:0" \
         -- "$BIN/eas-push"
+    push_health="$(wait_line "$DIR/push.log" "health: " "$(cat "$DIR/push.pid")")"
     wait_line "$DIR/push.log" "push: " "$(cat "$DIR/push.pid")" >/dev/null
     local edges="${EAS_CLUSTER_EDGES:-2}"
     if ! [ "$edges" -ge 1 ] 2>/dev/null || [ "$edges" -gt 8 ]; then
@@ -154,6 +158,8 @@ KAFKA=$KAFKA
 REDIS_URL=$REDIS_URL
 MAIL_PID=$(cat "$DIR/mail.pid")
 PUSH_PID=$(cat "$DIR/push.pid")
+MAIL_HEALTH_URL=http://$mail_health
+PUSH_HEALTH_URL=http://$push_health
 ENV
     mv "$env_file" "$DIR/cluster.env"
     if [ "${EAS_CLUSTER_DEMO:-1}" = 1 ]; then demo "$first_admin" "$token"; fi

@@ -136,6 +136,18 @@ def test_sigterm_on_an_edge_answers_its_held_pings_and_the_other_edge_serves_on(
         assert synced(c, folder) is not None
 
 
+def probe(cl, service, path):
+    r = requests.get(cl.env[f"{service}_HEALTH_URL"] + path, timeout=10)
+    return r.status_code, r.text
+
+
+def test_the_mail_and_push_services_answer_health_and_readiness_probes(cluster):
+    for service in ("MAIL", "PUSH"):
+        assert probe(cluster, service, "/healthz") == (200, "ok")
+        assert probe(cluster, service, "/readyz") == (200, "ready")
+        assert probe(cluster, service, "/nothing")[0] == 404
+
+
 def test_with_kafka_down_held_pings_still_end_and_sync_gets_the_mail():
     cl = Cluster(edge_env=EDGE_ENV, private_kafka=True)
     try:
@@ -155,6 +167,11 @@ def test_with_kafka_down_held_pings_still_end_and_sync_gets_the_mail():
                 assert held.result(timeout=60).status in ("1", "2")
             key, added = sync_all(c, folder, key)
             assert [m.fields.get("Email.Subject") for m in added] == [subject]
+            # The push service cannot work without Kafka and says so; the mail service can.
+            status, reason = probe(cl, "PUSH", "/readyz")
+            assert status == 503 and "kafka" in reason.lower(), reason
+            assert probe(cl, "PUSH", "/healthz") == (200, "ok")
+            assert probe(cl, "MAIL", "/readyz") == (200, "ready")
     finally:
         cl.stop()
 
@@ -183,5 +200,8 @@ def test_redis_down_gives_503_with_retry_after_and_nothing_hangs():
         print(f"answered in {1000 * (time.monotonic() - started):.0f} ms")
         assert r.status_code == 503
         assert r.headers.get("Retry-After")
+        status, reason = probe(cl, "PUSH", "/readyz")
+        assert status == 503 and "redis" in reason, reason
+        assert probe(cl, "MAIL", "/readyz") == (200, "ready")
     finally:
         cl.stop()

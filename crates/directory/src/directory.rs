@@ -51,6 +51,11 @@ impl Directory {
         })
     }
 
+    /// Answers when the directory database does (one round trip), for readiness probes.
+    pub async fn ping(&self) -> Result<(), DirectoryError> {
+        self.store.ping().await
+    }
+
     /// The options this directory was connected with (default domain normalised).
     pub fn options(&self) -> &DirectoryOptions {
         &self.options

@@ -1,5 +1,7 @@
-//! What every service binary shares: layered configuration, logging to stderr and the shutdown
-//! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal).
+//! What every service binary shares: layered configuration, logging to stderr, the shutdown
+//! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal) and the HTTP health probes.
+
+pub mod health;
 
 use std::path::Path;
 

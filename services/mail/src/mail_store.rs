@@ -51,6 +51,11 @@ impl MailStore {
         })
     }
 
+    /// Answers when the mail database does (one round trip), for readiness probes.
+    pub async fn ping(&self) -> Result<(), MailError> {
+        self.store.ping().await
+    }
+
     pub fn options(&self) -> &MailOptions {
         &self.options
     }

@@ -13,6 +13,7 @@ use eas_event_bus::{DetachedBus, EventBus};
 use eas_mail::runtime::MailRuntime;
 use eas_mail::submit::relay::RelayConfig;
 use eas_mail::{MailOptions, MailStore};
+use eas_service_kit::health::{serve_health, ReadyCheck};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -47,6 +48,9 @@ struct Settings {
     /// Where change events go.
     #[serde(skip_serializing)]
     kafka: KafkaConfig,
+    /// Where `/healthz` and `/readyz` are served for Kubernetes probes (readiness: the mail and
+    /// directory databases answer; Kafka is not required, mail works without it); none when unset.
+    health_listen: Option<SocketAddr>,
     /// `tracing` filter.
     log: String,
 }
@@ -64,6 +68,7 @@ impl Default for Settings {
             max_connections: 16,
             smtp_relay: None,
             kafka: KafkaConfig::default(),
+            health_listen: None,
             log: "info".into(),
         }
     }
@@ -123,6 +128,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await
     .context("opening the mail database")?;
+    let ready = ready_check(store.clone(), directory.clone());
     let runtime = MailRuntime::build(
         store,
         directory,
@@ -140,6 +146,16 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     println!("lmtp: {}", runtime.lmtp_addr()?);
     let service = runtime.service.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
+    if let Some(addr) = settings.health_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the health listener on {addr}"))?;
+        println!("health: {}", listener.local_addr()?);
+        let mut health_stop = stop_rx.clone();
+        tokio::spawn(serve_health(listener, ready, async move {
+            let _ = health_stop.wait_for(|s| *s).await;
+        }));
+    }
     let lmtp = runtime.spawn(stop_rx.clone());
     let mut grpc_stop = stop_rx;
     let server = tokio::spawn(
@@ -161,4 +177,23 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Ready when the mail and the directory databases answer. Kafka is left out on purpose: the
+/// service keeps accepting mail while Kafka is down (events wait in the publish queue).
+fn ready_check(store: MailStore, directory: Directory) -> ReadyCheck {
+    Arc::new(move || {
+        let store = store.clone();
+        let directory = directory.clone();
+        Box::pin(async move {
+            store
+                .ping()
+                .await
+                .map_err(|e| format!("mail database: {e}"))?;
+            directory
+                .ping()
+                .await
+                .map_err(|e| format!("directory database: {e}"))
+        })
+    })
 }

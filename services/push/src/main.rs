@@ -1,6 +1,7 @@
 //! `eas-push`: the push service. Reads change events from Kafka as one member of a consumer
 //! group and wakes the edge replicas that hold a Ping of each event's user (docs/push.md).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use eas_event_bus::kafka::{KafkaBus, KafkaConfig};
 use eas_event_bus::EventBus;
 use eas_push::router::{self, RouterStats};
 use eas_push::RedisPingRegistry;
+use eas_service_kit::health::{serve_health, ReadyCheck};
 use serde::{Deserialize, Serialize};
 
 /// Everything `eas-push` reads at start-up (TOML file, then `EAS_PUSH_*` variables).
@@ -27,6 +29,9 @@ struct Settings {
     kafka: KafkaConfig,
     /// Seconds between two log lines with the counters.
     stats_interval_seconds: u64,
+    /// Where `/healthz` and `/readyz` are served for Kubernetes probes (readiness: Redis answers
+    /// and the topic has a leader for every partition); none when unset.
+    health_listen: Option<SocketAddr>,
     log: String,
 }
 
@@ -41,6 +46,7 @@ impl Default for Settings {
                 ..KafkaConfig::default()
             },
             stats_interval_seconds: 60,
+            health_listen: None,
             log: "info".into(),
         }
     }
@@ -77,11 +83,28 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await
     .context("connecting to redis")?;
-    let bus: Arc<dyn EventBus> = Arc::new(
+    let kafka = Arc::new(
         KafkaBus::connect(settings.kafka.clone())
             .await
             .context("connecting to kafka")?,
     );
+    let health = match settings.health_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the health listener on {addr}"))?;
+            // The machine-readable announcement scripts wait for.
+            println!("health: {}", listener.local_addr()?);
+            let check = ready_check(registry.clone(), kafka.clone());
+            Some(tokio::spawn(serve_health(
+                listener,
+                check,
+                eas_service_kit::shutdown_signal(),
+            )))
+        }
+        None => None,
+    };
+    let bus: Arc<dyn EventBus> = kafka;
     let stats = Arc::new(RouterStats::default());
     let reporter = {
         let stats = stats.clone();
@@ -104,8 +127,33 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await;
     reporter.abort();
+    if let Some(health) = health {
+        health.abort();
+    }
     log_stats(&stats);
     result.context("change event stream")
+}
+
+/// How long readiness waits for Kafka's metadata (inside the probe's own bound).
+const KAFKA_READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Ready when Redis answers (within `redis_timeout_ms`) and Kafka has a leader for every
+/// partition of the topic.
+fn ready_check(registry: RedisPingRegistry, kafka: Arc<KafkaBus>) -> ReadyCheck {
+    Arc::new(move || {
+        let registry = registry.clone();
+        let kafka = kafka.clone();
+        Box::pin(async move {
+            registry.ping().await.map_err(|e| e.to_string())?;
+            match tokio::time::timeout(KAFKA_READY_TIMEOUT, kafka.health()).await {
+                Ok(result) => result.map_err(|e| format!("kafka: {e}")),
+                Err(_) => Err(format!(
+                    "kafka: no metadata within {} s",
+                    KAFKA_READY_TIMEOUT.as_secs()
+                )),
+            }
+        })
+    })
 }
 
 fn log_stats(stats: &RouterStats) {

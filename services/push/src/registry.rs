@@ -148,6 +148,17 @@ impl RedisPingRegistry {
         self.run(conn.publish(channel, message.to_json())).await
     }
 
+    /// Answers when Redis does (a `PING`), for readiness probes.
+    pub async fn ping(&self) -> Result<(), RegistryError> {
+        let mut conn = self.conn.clone();
+        let pong: String = self.run(redis::cmd("PING").query_async(&mut conn)).await?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(unavailable(format!("unexpected answer to PING: {pong}")))
+        }
+    }
+
     /// The key and channel prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix

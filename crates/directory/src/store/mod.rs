@@ -87,6 +87,8 @@ pub(crate) trait DomainStore: Send + Sync + 'static {
 /// The user, alias and search half of [`Store`].
 #[async_trait]
 pub(crate) trait UserStore: Send + Sync + 'static {
+    /// One round trip to the database (readiness probes).
+    async fn ping(&self) -> Result<(), DirectoryError>;
     async fn insert_user(&self, row: &NewUserRow) -> Result<i64, DirectoryError>;
     async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>, DirectoryError>;
     /// By primary address or alias.

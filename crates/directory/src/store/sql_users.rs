@@ -5,6 +5,11 @@ macro_rules! sql_store_users {
     ($store:ident) => {
         #[async_trait::async_trait]
         impl $crate::store::UserStore for $store {
+            async fn ping(&self) -> Result<(), $crate::error::DirectoryError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn insert_user(
                 &self,
                 row: &$crate::store::NewUserRow,

@@ -90,6 +90,8 @@ pub(crate) trait FolderStore: Send + Sync + 'static {
 /// Reads of messages and of the change log.
 #[async_trait]
 pub(crate) trait ReadStore: Send + Sync + 'static {
+    /// One round trip to the database (readiness probes).
+    async fn ping(&self) -> Result<(), MailError>;
     async fn changes(
         &self,
         user: &str,

@@ -5,6 +5,11 @@ macro_rules! sql_read {
     ($store:ident, $db:ty, $id_text:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::ReadStore for $store {
+            async fn ping(&self) -> Result<(), $crate::error::MailError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn changes(
                 &self,
                 user: &str,
