@@ -147,6 +147,17 @@ pub async fn handle(
             }
         };
         match wake {
+            Wake::Changed(change) => {
+                // The event carries the folder's counter after the change: compared with how
+                // far the device synced the folder, it answers without a call to the mail
+                // service (docs/push.md). MS-ASCMD 2.2.3.70.2: the response lists the changed
+                // folder; another folder changing in the same instant is found by the next Ping.
+                let synced = Box::pin(synced(edge, &user, &device, &change.folder));
+                if synced.await?.behind(change.counter) {
+                    return Ok(respond(PingResponse::changes(vec![change.folder])));
+                }
+                registration.rearm();
+            }
             Wake::Check => registration.rearm(),
             Wake::Hierarchy => {
                 return Ok(respond(PingResponse::status_only(
@@ -159,8 +170,45 @@ pub async fn handle(
     }
 }
 
+/// How far a device synced a folder, from its stored sync state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Synced {
+    /// The device never synced the folder.
+    Never,
+    /// The stored state cannot be read.
+    Unreadable,
+    /// The device's last Sync considered the folder's change log up to this counter.
+    Through(u64),
+}
+
+impl Synced {
+    /// Whether the folder, its counter at `counter`, has something for the device. A folder
+    /// never synced has nothing to report yet; an unreadable state is reported, so that the
+    /// Sync that follows resets it (status 3).
+    fn behind(self, counter: u64) -> bool {
+        match self {
+            Synced::Never => false,
+            Synced::Unreadable => true,
+            Synced::Through(modseq) => counter > modseq,
+        }
+    }
+}
+
+async fn synced(edge: &Edge, user: &str, device: &str, folder: &str) -> Result<Synced, EdgeError> {
+    let bytes = edge
+        .devices
+        .get_state(user, device, &state_name(folder))
+        .await?;
+    Ok(match bytes {
+        None => Synced::Never,
+        Some(bytes) => match CollectionState::decode(&bytes) {
+            Ok(state) => Synced::Through(state.cursor().modseq),
+            Err(_) => Synced::Unreadable,
+        },
+    })
+}
+
 /// The watched mail folders whose counter moved past what the device's last Sync considered.
-/// Folders the device never synced (no state) have nothing to report yet.
 async fn pending_folders(
     edge: &Edge,
     mail: &MailClient<Channel>,
@@ -174,18 +222,15 @@ async fn pending_folders(
         if !mail_folders.contains_key(id) {
             continue;
         }
-        let Some(bytes) = edge
-            .devices
-            .get_state(user, device, &state_name(id))
-            .await?
-        else {
-            continue;
-        };
-        let Ok(state) = CollectionState::decode(&bytes) else {
-            // A corrupt state is reported as a change: the Sync that follows resets it (status 3).
-            out.push(id.clone());
-            continue;
-        };
+        let synced = synced(edge, user, device, id).await?;
+        match synced {
+            Synced::Never => continue,
+            Synced::Unreadable => {
+                out.push(id.clone());
+                continue;
+            }
+            Synced::Through(_) => {}
+        }
         let mut c = mail.clone();
         let reply = c
             .changes_since(ChangesRequest {
@@ -197,10 +242,26 @@ async fn pending_folders(
             .await
             .map_err(EdgeError::mail_unavailable)?
             .into_inner();
-        if reply.counter > state.cursor().modseq {
+        if synced.behind(reply.counter) {
             out.push(id.clone());
         }
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Synced;
+
+    #[test]
+    fn a_folder_is_reported_only_when_its_counter_passed_what_the_device_synced() {
+        assert!(Synced::Through(41).behind(42));
+        assert!(!Synced::Through(42).behind(42));
+        assert!(!Synced::Through(43).behind(42));
+        // Never synced: nothing to report yet, whatever the counter.
+        assert!(!Synced::Never.behind(u64::MAX));
+        // Unreadable: reported, so that the next Sync resets it.
+        assert!(Synced::Unreadable.behind(0));
+    }
 }

@@ -22,12 +22,23 @@ use crate::error::EdgeError;
 /// Why a held Ping is woken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wake {
-    /// Something changed in these watched folders (or events were lost: check them all).
+    /// A watched folder changed; its counter after the change came with the event. Boxed, so that
+    /// the wake slot every held Ping keeps stays two words.
+    Changed(Box<FolderChange>),
+    /// Events were lost (the bus lagged, the push service was rebalanced): check every watched
+    /// folder.
     Check,
     /// The folder hierarchy changed: the phone must run FolderSync (Ping status 7).
     Hierarchy,
     /// A newer Ping from the same device took over.
     Superseded,
+}
+
+/// A change event's folder and that folder's change counter after the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderChange {
+    pub folder: String,
+    pub counter: u64,
 }
 
 struct Waiter {
@@ -70,8 +81,10 @@ impl Registration {
         (&mut self.rx).await.unwrap_or(Wake::Superseded)
     }
 
-    /// After a [`Wake::Check`], waits again under the same registration (the shared entry
-    /// stays). Register-then-check still holds: the caller checks its folders after this.
+    /// After a [`Wake::Check`] or a [`Wake::Changed`] with nothing for the device, waits again
+    /// under the same registration (the shared entry stays). Register-then-check still holds:
+    /// the caller checks its folders after this, since events between the wake and this call
+    /// reached no waiter.
     pub fn rearm(&mut self) {
         let (tx, rx) = oneshot::channel();
         self.rx = rx;
@@ -287,7 +300,11 @@ impl PushHub {
         if ev.hierarchy_changed {
             self.wake_where(&ev.user, Wake::Hierarchy, |_| true);
         } else {
-            self.wake_where(&ev.user, Wake::Check, |w| w.folders.contains(&ev.folder_id));
+            let wake = Wake::Changed(Box::new(FolderChange {
+                folder: ev.folder_id.clone(),
+                counter: ev.counter,
+            }));
+            self.wake_where(&ev.user, wake, |w| w.folders.contains(&ev.folder_id));
         }
     }
 
@@ -328,13 +345,25 @@ mod tests {
         ids.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    fn changed(folder: &str, counter: u64) -> Wake {
+        Wake::Changed(Box::new(FolderChange {
+            folder: folder.into(),
+            counter,
+        }))
+    }
+
+    #[test]
+    fn the_wake_slot_of_a_held_ping_stays_two_words() {
+        assert_eq!(std::mem::size_of::<Wake>(), 16);
+    }
+
     #[tokio::test]
     async fn a_change_in_a_watched_folder_wakes_the_ping_and_others_do_not() {
         let hub = Arc::new(PushHub::default());
         let mut a = hub.register("u@x", "d1", set(&["1"]));
         let _b = hub.register("u@x", "d2", set(&["2"]));
         hub.notify(&ChangeEvent::items("u@x", DataClass::Mail, "1", 5));
-        assert_eq!(a.wake().await, Wake::Check);
+        assert_eq!(a.wake().await, changed("1", 5));
         assert_eq!(hub.held(), 1);
     }
 
@@ -380,12 +409,12 @@ mod tests {
         let hub = Arc::new(PushHub::default());
         let mut a = hub.register("u@x", "d1", set(&["1"]));
         hub.notify(&ChangeEvent::items("u@x", DataClass::Mail, "1", 5));
-        assert_eq!(a.wake().await, Wake::Check);
+        assert_eq!(a.wake().await, changed("1", 5));
         assert_eq!(hub.held(), 0);
         a.rearm();
         assert_eq!(hub.held(), 1);
         hub.notify(&ChangeEvent::items("u@x", DataClass::Mail, "1", 6));
-        assert_eq!(a.wake().await, Wake::Check);
+        assert_eq!(a.wake().await, changed("1", 6));
         drop(a);
         assert_eq!(hub.held(), 0);
     }
@@ -404,7 +433,7 @@ mod tests {
         hub.apply(WakeMessage::Event {
             event: ChangeEvent::items("u@x", DataClass::Mail, "1", 2),
         });
-        assert_eq!(a.wake().await, Wake::Check);
+        assert_eq!(a.wake().await, changed("1", 2));
         assert_eq!(hub.held(), 1);
         hub.apply(WakeMessage::Recheck);
         assert_eq!(c.wake().await, Wake::Check);

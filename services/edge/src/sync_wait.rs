@@ -115,7 +115,9 @@ pub(crate) async fn hold(
             _ = tokio::time::sleep_until(deadline) => return Ok(Held::NoChanges),
         };
         match wake {
-            Wake::Check => registration.rearm(),
+            // The next pass looks at every collection; a counter alone cannot say which of
+            // them has something within the device's filter.
+            Wake::Check | Wake::Changed(_) => registration.rearm(),
             Wake::Hierarchy => return Ok(Held::Hierarchy),
             // A newer Sync or Ping of this device answers from now on; this one ends empty,
             // which leaves every key as the device holds it.
