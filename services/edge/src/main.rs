@@ -20,7 +20,10 @@ use eas_push::RedisPingRegistry;
 use eas_rpc::mail::mail_client::MailClient;
 use serde::{Deserialize, Serialize};
 
-/// jemalloc: held Pings are many small, long-lived allocations; it keeps them compact.
+/// jemalloc: held Pings are many small, long-lived allocations; it keeps them compact. Its
+/// background thread (the `background_threads` feature) returns freed pages to the kernel while
+/// the process is idle: a held Ping allocates nothing, so without it an edge would keep the
+/// memory of its last burst for as long as its Pings are held.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
