@@ -271,7 +271,8 @@ async fn phases(args: &Args, coord: &Coord) -> anyhow::Result<()> {
     ));
     coord.barrier("ping1-sent", long).await?;
     if leader
-        && t.elapsed() + Duration::from_secs(15) < Duration::from_secs(args.first_heartbeat.into())
+        && t.elapsed() + measure::SETTLE + Duration::from_secs(15)
+            < Duration::from_secs(args.first_heartbeat.into())
     {
         report.rss_first_ping_kib = Some(measure::settled_rss(&args.server_pids).await?);
     }
@@ -345,8 +346,9 @@ async fn phases(args: &Args, coord: &Coord) -> anyhow::Result<()> {
         report.merge_sample(coord, n)?;
     }
 
-    // Idle: every Ping held, nothing happening.
+    // Idle: every Ping held, nothing happening, after the wake-ups' work has settled.
     if leader {
+        measure::settle(&args.server_pids).await?;
         report.idle_cpu = Some(
             measure::idle_cpu(&args.server_pids, Duration::from_secs(args.idle_seconds)).await?,
         );

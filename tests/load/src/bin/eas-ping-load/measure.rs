@@ -60,11 +60,16 @@ fn server(pids: &[u32]) -> anyhow::Result<(Duration, u64)> {
     Ok((cpu, rss))
 }
 
-/// The servers' summed VmRSS once they are quiet (under 5 % of a core for a second, at most a
-/// minute of waiting), so that work still in flight does not count as held memory.
-pub async fn settled_rss(pids: &[u32]) -> anyhow::Result<u64> {
+/// How long a quiet server is left before a reading: jemalloc's background thread returns the
+/// pages that a burst freed over its 10 s decay time, and a held Ping lasts minutes, so the
+/// steady state is what remains after that.
+pub const SETTLE: Duration = Duration::from_secs(12);
+
+/// Waits until the servers are quiet (under 5 % of a core for a second, at most a minute of
+/// waiting), so that work still in flight does not count, then [`SETTLE`] longer.
+pub async fn settle(pids: &[u32]) -> anyhow::Result<()> {
     if pids.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let t = Instant::now();
     let (mut last, _) = server(pids)?;
@@ -79,6 +84,16 @@ pub async fn settled_rss(pids: &[u32]) -> anyhow::Result<u64> {
         };
         last = cpu;
     }
+    tokio::time::sleep(SETTLE).await;
+    Ok(())
+}
+
+/// The servers' summed VmRSS once they have settled (see [`settle`]).
+pub async fn settled_rss(pids: &[u32]) -> anyhow::Result<u64> {
+    if pids.is_empty() {
+        return Ok(0);
+    }
+    settle(pids).await?;
     Ok(server(pids)?.1)
 }
 
