@@ -4,10 +4,12 @@
 //! Kafka) and answers 200, or 503 with the reason so that an operator sees what is missing.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -21,6 +23,28 @@ pub type ReadyCheck =
 /// parts more tightly so that the answer names what did not respond; a probe's
 /// `timeoutSeconds` should be above this.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// When `addr` is set: binds it, prints `health: <address>` (the line scripts wait for) and
+/// serves the probes in a background task until `shutdown` resolves.
+pub async fn spawn_health(
+    addr: Option<SocketAddr>,
+    ready: ReadyCheck,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let Some(addr) = addr else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the health listener on {addr}"))?;
+    println!("health: {}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(e) = serve_health(listener, ready, shutdown).await {
+            tracing::error!(error = %e, "health listener failed");
+        }
+    });
+    Ok(())
+}
 
 /// Serves `/healthz` and `/readyz` on `listener` until `shutdown` resolves.
 pub async fn serve_health(

@@ -223,26 +223,24 @@ async fn pending_folders(
             continue;
         }
         let synced = synced(edge, user, device, id).await?;
-        match synced {
-            Synced::Never => continue,
-            Synced::Unreadable => {
-                out.push(id.clone());
-                continue;
+        // Only a folder the device synced needs its counter; `behind` decides the others alone.
+        let counter = match synced {
+            Synced::Through(_) => {
+                let mut c = mail.clone();
+                c.changes_since(ChangesRequest {
+                    user: user.to_owned(),
+                    folder_id: id.clone(),
+                    after: None,
+                    limit: 0,
+                })
+                .await
+                .map_err(EdgeError::mail_unavailable)?
+                .into_inner()
+                .counter
             }
-            Synced::Through(_) => {}
-        }
-        let mut c = mail.clone();
-        let reply = c
-            .changes_since(ChangesRequest {
-                user: user.to_owned(),
-                folder_id: id.clone(),
-                after: None,
-                limit: 0,
-            })
-            .await
-            .map_err(EdgeError::mail_unavailable)?
-            .into_inner();
-        if synced.behind(reply.counter) {
+            Synced::Never | Synced::Unreadable => 0,
+        };
+        if synced.behind(counter) {
             out.push(id.clone());
         }
     }

@@ -13,7 +13,7 @@ use eas_event_bus::{DetachedBus, EventBus};
 use eas_mail::runtime::MailRuntime;
 use eas_mail::submit::relay::RelayConfig;
 use eas_mail::{MailOptions, MailStore};
-use eas_service_kit::health::{serve_health, ReadyCheck};
+use eas_service_kit::health::{spawn_health, ReadyCheck};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -146,16 +146,11 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     println!("lmtp: {}", runtime.lmtp_addr()?);
     let service = runtime.service.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
-    if let Some(addr) = settings.health_listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the health listener on {addr}"))?;
-        println!("health: {}", listener.local_addr()?);
-        let mut health_stop = stop_rx.clone();
-        tokio::spawn(serve_health(listener, ready, async move {
-            let _ = health_stop.wait_for(|s| *s).await;
-        }));
-    }
+    let mut health_stop = stop_rx.clone();
+    spawn_health(settings.health_listen, ready, async move {
+        let _ = health_stop.wait_for(|s| *s).await;
+    })
+    .await?;
     let lmtp = runtime.spawn(stop_rx.clone());
     let mut grpc_stop = stop_rx;
     let server = tokio::spawn(

@@ -13,7 +13,7 @@ use eas_event_bus::kafka::{KafkaBus, KafkaConfig};
 use eas_event_bus::EventBus;
 use eas_push::router::{self, RouterStats};
 use eas_push::RedisPingRegistry;
-use eas_service_kit::health::{serve_health, ReadyCheck};
+use eas_service_kit::health::{spawn_health, ReadyCheck};
 use serde::{Deserialize, Serialize};
 
 /// Everything `eas-push` reads at start-up (TOML file, then `EAS_PUSH_*` variables).
@@ -88,22 +88,12 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             .await
             .context("connecting to kafka")?,
     );
-    let health = match settings.health_listen {
-        Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding the health listener on {addr}"))?;
-            // The machine-readable announcement scripts wait for.
-            println!("health: {}", listener.local_addr()?);
-            let check = ready_check(registry.clone(), kafka.clone());
-            Some(tokio::spawn(serve_health(
-                listener,
-                check,
-                eas_service_kit::shutdown_signal(),
-            )))
-        }
-        None => None,
-    };
+    spawn_health(
+        settings.health_listen,
+        ready_check(registry.clone(), kafka.clone()),
+        eas_service_kit::shutdown_signal(),
+    )
+    .await?;
     let bus: Arc<dyn EventBus> = kafka;
     let stats = Arc::new(RouterStats::default());
     let reporter = {
@@ -127,9 +117,6 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await;
     reporter.abort();
-    if let Some(health) = health {
-        health.abort();
-    }
     log_stats(&stats);
     result.context("change event stream")
 }

@@ -90,9 +90,6 @@ pub async fn settle(pids: &[u32]) -> anyhow::Result<()> {
 
 /// The servers' summed VmRSS once they have settled (see [`settle`]).
 pub async fn settled_rss(pids: &[u32]) -> anyhow::Result<u64> {
-    if pids.is_empty() {
-        return Ok(0);
-    }
     settle(pids).await?;
     Ok(server(pids)?.1)
 }
