@@ -27,7 +27,12 @@ OUT="${OUT:-$(mktemp -d /tmp/eas-bench-cluster.XXXXXX)}"
 mkdir -p "$OUT"
 export EAS_CLUSTER_DIR="$OUT/cluster" EAS_CLUSTER_PROFILE=release EAS_CLUSTER_EDGES="$EDGES"
 export EAS_CLUSTER_PORTS="0 0 0 0 0 0" EAS_CLUSTER_DB="eas_bench_$$" EAS_CLUSTER_PREFIX="bench$$:"
-export EAS_CLUSTER_TOPIC="eas.bench.$$" EAS_CLUSTER_DEMO=0 RUST_LOG=warn
+# BENCH_LOG=trace-wakeups logs each hop of a wake-up (docs/push.md, "Tracing one wake-up").
+case "${BENCH_LOG:-}" in
+    trace-wakeups) log_filter="warn,eas_event_bus::kafka=debug,eas_push::router=debug,eas_edge::push=debug,eas_edge::ping=debug" ;;
+    *) log_filter="${BENCH_LOG:-warn}" ;;
+esac
+export EAS_CLUSTER_TOPIC="eas.bench.$$" EAS_CLUSTER_DEMO=0 RUST_LOG="$log_filter"
 # EDGE_ENV adds settings, e.g. EAS_EDGE_REDIS_TIMEOUT_MS=10000 when the machine is overloaded.
 # Devices wait, idle, until the last one is set up, which takes half an hour at 100,000 on two
 # cores: keep their connections and logins for longer than that.

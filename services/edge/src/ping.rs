@@ -153,7 +153,10 @@ pub async fn handle(
                 // service (docs/push.md). MS-ASCMD 2.2.3.70.2: the response lists the changed
                 // folder; another folder changing in the same instant is found by the next Ping.
                 let synced = Box::pin(synced(edge, &user, &device, &change.folder));
-                if synced.await?.behind(change.counter) {
+                let behind = synced.await?.behind(change.counter);
+                // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
+                tracing::debug!(%user, %device, counter = change.counter, behind, "woken ping checked");
+                if behind {
                     return Ok(respond(PingResponse::changes(vec![change.folder])));
                 }
                 registration.rearm();

@@ -276,13 +276,13 @@ impl PushHub {
         }
     }
 
-    /// Wakes the user's waiters that `pick` selects with `wake`.
-    fn wake_where(&self, user: &str, wake: Wake, pick: impl Fn(&Waiter) -> bool) {
+    /// Wakes the user's waiters that `pick` selects with `wake`; returns how many.
+    fn wake_where(&self, user: &str, wake: Wake, pick: impl Fn(&Waiter) -> bool) -> usize {
         let Ok(mut map) = self.waiters.lock() else {
-            return;
+            return 0;
         };
         let Some(list) = map.get_mut(user) else {
-            return;
+            return 0;
         };
         let (woken, keep): (Vec<Waiter>, Vec<Waiter>) =
             std::mem::take(list).into_iter().partition(|w| pick(w));
@@ -290,9 +290,11 @@ impl PushHub {
         if list.is_empty() {
             map.remove(user);
         }
+        let n = woken.len();
         for w in woken {
             let _ = w.tx.send(wake.clone());
         }
+        n
     }
 
     /// Wakes the user's Pings that watch the event's folder (all of them for a hierarchy change).
@@ -304,7 +306,9 @@ impl PushHub {
                 folder: ev.folder_id.clone(),
                 counter: ev.counter,
             }));
-            self.wake_where(&ev.user, wake, |w| w.folders.contains(&ev.folder_id));
+            let woken = self.wake_where(&ev.user, wake, |w| w.folders.contains(&ev.folder_id));
+            // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
+            tracing::debug!(user = %ev.user, counter = ev.counter, woken, "change event woke pings");
         }
     }
 

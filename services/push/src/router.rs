@@ -35,6 +35,7 @@ pub struct RouterStats {
 
 /// Routes one event; returns how many replicas were told.
 pub async fn route(registry: &RedisPingRegistry, event: ChangeEvent) -> Result<usize, String> {
+    let started = Instant::now();
     let edges = registry
         .edges_of(&event.user)
         .await
@@ -42,12 +43,24 @@ pub async fn route(registry: &RedisPingRegistry, event: ChangeEvent) -> Result<u
     if edges.is_empty() {
         return Ok(0);
     }
+    let looked_up = started.elapsed();
     let message = WakeMessage::Event { event };
     for edge in &edges {
         registry
             .publish(&edge_channel(registry.prefix(), edge), &message)
             .await
             .map_err(|e| e.to_string())?;
+    }
+    if let WakeMessage::Event { event } = &message {
+        // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
+        tracing::debug!(
+            user = %event.user,
+            counter = event.counter,
+            edges = edges.len(),
+            lookup_micros = looked_up.as_micros() as u64,
+            micros = started.elapsed().as_micros() as u64,
+            "change event routed"
+        );
     }
     Ok(edges.len())
 }

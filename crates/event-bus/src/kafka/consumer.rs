@@ -89,7 +89,16 @@ fn run(
             Some(Ok(message)) => {
                 failing = false;
                 match ChangeEvent::from_json(message.payload().unwrap_or_default()) {
-                    Ok(event) if filter.matches(&event) => lag.deliver(&tx, event),
+                    Ok(event) if filter.matches(&event) => {
+                        tracing::debug!(
+                            user = %event.user,
+                            folder = %event.folder_id,
+                            counter = event.counter,
+                            produced_ms = message.timestamp().to_millis().unwrap_or(0),
+                            "change event consumed"
+                        );
+                        lag.deliver(&tx, event)
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(

@@ -146,8 +146,19 @@ impl EventBus for KafkaBus {
             .send_result(record)
             .map_err(|(e, _)| transport("queueing the change event", e))?;
         let wait = self.inner.config.timeout() + DELIVERY_GRACE;
+        let started = std::time::Instant::now();
         match tokio::time::timeout(wait, delivery).await {
-            Ok(Ok(Ok(_))) => Ok(()),
+            Ok(Ok(Ok(_))) => {
+                // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
+                tracing::debug!(
+                    user = %event.user,
+                    folder = %event.folder_id,
+                    counter = event.counter,
+                    micros = started.elapsed().as_micros() as u64,
+                    "change event acknowledged"
+                );
+                Ok(())
+            }
             Ok(Ok(Err((e, _)))) => Err(transport("publishing the change event", e)),
             Ok(Err(_)) => Err(BusError::Transport("kafka producer closed".into())),
             Err(_) => Err(BusError::Transport(format!(

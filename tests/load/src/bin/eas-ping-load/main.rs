@@ -343,7 +343,7 @@ async fn phases(args: &Args, coord: &Coord) -> anyhow::Result<()> {
     coord.put(&format!("sample.{k}"), &lat)?;
     coord.barrier("sample-done", long).await?;
     if leader {
-        report.merge_sample(coord, n)?;
+        report.merge_sample(coord, n, &delivered)?;
     }
 
     // Idle: every Ping held, nothing happening, after the wake-ups' work has settled.

@@ -1,7 +1,7 @@
 //! What shard 0 does besides holding Pings: creates users, delivers mail, reads the server's
 //! counters, and merges every shard's results into the report.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context};
@@ -206,6 +206,9 @@ pub struct Delays {
     pub delays_ns: Vec<i64>,
     /// The latest answer (ns since the epoch).
     pub last_ns: u64,
+    /// Per user: the delay of its slowest device (ns).
+    #[serde(default)]
+    pub worst_by_user: BTreeMap<usize, i64>,
 }
 
 /// Whether every live device of `devices` answered with status 2 after its user's delivery began
@@ -230,8 +233,11 @@ pub fn delays(state: &State, devices: &[&DeviceSpec], d: &Deliveries) -> Delays 
         out.expected += 1;
         if let Some(woken) = state.woken_since(s.local, at(sent)) {
             let w = nanos(woken);
-            out.delays_ns.push(w as i64 - accepted as i64);
+            let delay = w as i64 - accepted as i64;
+            out.delays_ns.push(delay);
             out.last_ns = out.last_ns.max(w);
+            let worst = out.worst_by_user.entry(s.user).or_insert(delay);
+            *worst = (*worst).max(delay);
         }
     }
     out
@@ -248,6 +254,19 @@ fn collect(coord: &Coord, n: usize, name: &str) -> anyhow::Result<(Vec<i64>, usi
     }
     all.sort();
     Ok((all, expected, last))
+}
+
+/// Every shard's slowest device per user, merged: user → worst delay (ns).
+fn worst_by_user(coord: &Coord, n: usize, name: &str) -> anyhow::Result<BTreeMap<usize, i64>> {
+    let mut out = BTreeMap::new();
+    for k in 0..n {
+        let d: Delays = coord.get(&format!("{name}.{k}"))?;
+        for (user, delay) in d.worst_by_user {
+            let worst = out.entry(user).or_insert(delay);
+            *worst = (*worst).max(delay);
+        }
+    }
+    Ok(out)
 }
 
 /// p50, p99 and max in ms of sorted signed nanoseconds, and how many are below zero.
@@ -294,6 +313,8 @@ pub struct Report {
     pub wake_p50_ms: f64,
     pub wake_p99_ms: f64,
     pub wake_max_ms: f64,
+    /// The slowest device of each sample message, in delivery order.
+    pub wake_worst_per_message_ms: Vec<f64>,
     pub wake_before_250: usize,
     pub idle_cpu: Option<Duration>,
     pub idle_seconds: u64,
@@ -354,7 +375,12 @@ impl Report {
         );
     }
 
-    pub fn merge_sample(&mut self, coord: &Coord, n: usize) -> anyhow::Result<()> {
+    pub fn merge_sample(
+        &mut self,
+        coord: &Coord,
+        n: usize,
+        delivered: &Deliveries,
+    ) -> anyhow::Result<()> {
         let (all, expected, _) = collect(coord, n, "sample")?;
         let (p50, p99, max, early) = signed_summary(&all);
         (self.wake_devices, self.wake_answered) = (expected, all.len());
@@ -367,6 +393,25 @@ impl Report {
         println!(
             "wake-up: {} of {expected} devices answered; ping status 2 minus lmtp 250: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms ({early} answered before the 250 arrived)",
             all.len()
+        );
+        // In delivery order: a delay shared by every device of one message shows here.
+        let worst = worst_by_user(coord, n, "sample")?;
+        let mut order: Vec<(u64, usize)> =
+            delivered.accepted.iter().map(|(&u, &t)| (t, u)).collect();
+        order.sort();
+        self.wake_worst_per_message_ms = order
+            .iter()
+            .filter_map(|(_, u)| worst.get(u))
+            .map(|&ns| ns as f64 / 1e6)
+            .collect();
+        let listed: Vec<String> = self
+            .wake_worst_per_message_ms
+            .iter()
+            .map(|ms| format!("{ms:.1}"))
+            .collect();
+        println!(
+            "wake-up: slowest device of each message, in delivery order (ms): {}",
+            listed.join(" ")
         );
         Ok(())
     }
