@@ -6,13 +6,18 @@
 //! and returns; a background task publishes with limited concurrency. When the queue is full the
 //! event is dropped and reported: events are hints, the folder counter already moved, and a
 //! held Ping or the phone's next Sync still sees the change.
+//!
+//! On shutdown, [`DetachedBus::drain`] refuses new events and waits (bounded) until every
+//! queued one was published or failed, so a delivery accepted just before a restart still
+//! wakes its phones.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use crate::bus::{warn_unpublished, BusError, EventBus, EventFilter, Subscription};
 use crate::event::ChangeEvent;
@@ -22,6 +27,23 @@ pub struct DetachedBus {
     inner: Arc<dyn EventBus>,
     queue: mpsc::Sender<ChangeEvent>,
     failed: Arc<AtomicU64>,
+    pending: Arc<Pending>,
+}
+
+/// Events accepted and not yet published or failed, and a signal for when none are left.
+#[derive(Default)]
+struct Pending {
+    count: AtomicU64,
+    none_left: Notify,
+    closing: AtomicBool,
+}
+
+impl Pending {
+    fn done(&self) {
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.none_left.notify_waiters();
+        }
+    }
 }
 
 impl DetachedBus {
@@ -30,17 +52,21 @@ impl DetachedBus {
     pub fn new(inner: Arc<dyn EventBus>, capacity: usize, concurrency: usize) -> DetachedBus {
         let (tx, rx) = mpsc::channel::<ChangeEvent>(capacity.max(1));
         let failed = Arc::new(AtomicU64::new(0));
+        let pending = Arc::new(Pending::default());
         let target = inner.clone();
         let failures = failed.clone();
+        let progress = pending.clone();
         tokio::spawn(
             tokio_stream_from(rx).for_each_concurrent(concurrency.max(1), move |event| {
                 let target = target.clone();
                 let failures = failures.clone();
+                let progress = progress.clone();
                 async move {
                     if let Err(error) = target.publish(event.clone()).await {
                         failures.fetch_add(1, Ordering::Relaxed);
                         warn_unpublished(&event, &error);
                     }
+                    progress.done();
                 }
             }),
         );
@@ -48,6 +74,25 @@ impl DetachedBus {
             inner,
             queue: tx,
             failed,
+            pending,
+        }
+    }
+
+    /// For shutdown: refuses new events from now on and waits until every accepted one was
+    /// published or failed, at most `within`. Returns how many were still pending then.
+    pub async fn drain(&self, within: Duration) -> u64 {
+        self.pending.closing.store(true, Ordering::Release);
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            // Registered before the count is read, so a last `done` in between is not missed.
+            let none_left = self.pending.none_left.notified();
+            let left = self.pending.count.load(Ordering::Acquire);
+            if left == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, none_left).await.is_err() {
+                return self.pending.count.load(Ordering::Acquire);
+            }
         }
     }
 
@@ -66,13 +111,21 @@ fn tokio_stream_from<T: Send + 'static>(
 
 #[async_trait]
 impl EventBus for DetachedBus {
-    /// Queues the event; `Transport` when the queue is full (the event is not published).
+    /// Queues the event; `Transport` when the queue is full (the event is not published),
+    /// `Closed` once [`DetachedBus::drain`] began.
     async fn publish(&self, event: ChangeEvent) -> Result<(), BusError> {
-        self.queue.try_send(event).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                BusError::Transport("publish queue full; event dropped".into())
+        if self.pending.closing.load(Ordering::Acquire) {
+            return Err(BusError::Closed);
+        }
+        self.pending.count.fetch_add(1, Ordering::AcqRel);
+        self.queue.try_send(event).map_err(|e| {
+            self.pending.done();
+            match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    BusError::Transport("publish queue full; event dropped".into())
+                }
+                mpsc::error::TrySendError::Closed(_) => BusError::Closed,
             }
-            mpsc::error::TrySendError::Closed(_) => BusError::Closed,
         })
     }
 
@@ -131,5 +184,57 @@ mod tests {
         let refused = results.iter().filter(|r| r.is_err()).count();
         assert!(refused >= 1, "{results:?}");
         assert!(matches!(results[3], Err(BusError::Transport(_))));
+    }
+
+    /// A bus whose publishes take a while, counting what arrived.
+    struct Slow {
+        delay: Duration,
+        published: AtomicU64,
+    }
+
+    #[async_trait]
+    impl EventBus for Slow {
+        async fn publish(&self, _event: ChangeEvent) -> Result<(), BusError> {
+            tokio::time::sleep(self.delay).await;
+            self.published.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+
+        async fn subscribe(&self, _filter: EventFilter) -> Result<Subscription, BusError> {
+            Err(BusError::Closed)
+        }
+    }
+
+    #[tokio::test]
+    async fn drain_waits_for_every_queued_event_and_refuses_new_ones() {
+        let slow = Arc::new(Slow {
+            delay: Duration::from_millis(20),
+            published: AtomicU64::new(0),
+        });
+        let bus = DetachedBus::new(slow.clone(), 16, 2);
+        for n in 1..=6 {
+            bus.publish(ChangeEvent::items("u@x", DataClass::Mail, "1", n))
+                .await
+                .unwrap();
+        }
+        assert_eq!(bus.drain(Duration::from_secs(5)).await, 0);
+        assert_eq!(slow.published.load(Ordering::SeqCst), 6);
+        let late = bus
+            .publish(ChangeEvent::items("u@x", DataClass::Mail, "1", 7))
+            .await;
+        assert!(matches!(late, Err(BusError::Closed)), "{late:?}");
+        // An idle bus drains at once.
+        assert_eq!(bus.drain(Duration::from_millis(1)).await, 0);
+    }
+
+    #[tokio::test]
+    async fn drain_gives_up_after_its_bound_and_says_how_many_were_left() {
+        let bus = DetachedBus::new(Arc::new(Stuck), 16, 1);
+        for n in 1..=3 {
+            bus.publish(ChangeEvent::items("u@x", DataClass::Mail, "1", n))
+                .await
+                .unwrap();
+        }
+        assert_eq!(bus.drain(Duration::from_millis(50)).await, 3);
     }
 }

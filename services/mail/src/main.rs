@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -102,11 +103,12 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             KafkaBus::new(settings.kafka.clone()).context("configuring the kafka client")?
         }
     };
-    let bus: Arc<dyn EventBus> = Arc::new(DetachedBus::new(
+    let publisher = Arc::new(DetachedBus::new(
         Arc::new(kafka),
         PUBLISH_QUEUE,
         PUBLISH_CONCURRENCY,
     ));
+    let bus: Arc<dyn EventBus> = publisher.clone();
     let directory = Directory::connect(
         &settings.directory_url,
         DirectoryOptions {
@@ -167,7 +169,19 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = lmtp.await;
-    match server.await {
+    let served = server.await;
+    // Deliveries accepted before the signal still wake their phones: their change events
+    // leave before the process does (bounded by the Kafka timeout).
+    let left = publisher
+        .drain(settings.kafka.timeout() + Duration::from_secs(1))
+        .await;
+    if left > 0 {
+        tracing::warn!(
+            events = left,
+            "change events not published at shutdown; their phones see the changes at their next Sync or Ping"
+        );
+    }
+    match served {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(e.into()),
