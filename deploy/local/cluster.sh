@@ -5,6 +5,7 @@
 #   deploy/local/cluster.sh start     # build, start everything, create the demo accounts
 #   deploy/local/cluster.sh status    # what runs, and where
 #   deploy/local/cluster.sh stop      # SIGTERM to every process it started
+#   deploy/local/cluster.sh restart-push  # SIGTERM to the push service and a new one in its place
 #
 # Settings (environment):
 #   EAS_CLUSTER_DIR     state directory: logs, pids, cluster.env     (~/.cache/eas-cluster)
@@ -72,6 +73,19 @@ wait_line() {
     log "timed out waiting for '$prefix' in $file"; return 1
 }
 
+# wait_ready URL PID NAME: waits until URL (a /readyz) answers 200, at most 60 s.
+wait_ready() {
+    local url="$1" pid="$2" name="$3"
+    for _ in $(seq 1 600); do
+        if curl -fsS -o /dev/null --max-time 3 "$url" 2>/dev/null; then return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "$name exited; last lines of $DIR/$name.log:"; tail -n 30 "$DIR/$name.log" >&2; return 1
+        fi
+        sleep 0.1
+    done
+    log "$name not ready after 60 s: $(curl -sS --max-time 3 "$url" 2>&1)"; return 1
+}
+
 # start_proc NAME ENV... -- CMD...: starts CMD in the background with ENV, logs to NAME.log.
 start_proc() {
     local name="$1"; shift
@@ -81,6 +95,43 @@ start_proc() {
     : >"$DIR/$name.log"
     env "${envs[@]}" nohup "$@" >>"$DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$DIR/$name.pid"
+}
+
+# start_push: starts the push service; prints its health address once it is ready.
+start_push() {
+    start_proc push RUST_LOG="${RUST_LOG:-info}" \
+        EAS_PUSH_REDIS_URL="$REDIS_URL" EAS_PUSH_REDIS_PREFIX="$PREFIX" EAS_PUSH_KAFKA__BROKERS="$KAFKA" \
+        EAS_PUSH_KAFKA__TOPIC="$TOPIC" EAS_PUSH_KAFKA__GROUP_ID="${PREFIX}push" \
+        EAS_PUSH_HEALTH_LISTEN="127.0.0.1:0" \
+        -- "$BIN/eas-push"
+    local health
+    health="$(wait_line "$DIR/push.log" "health: " "$(cat "$DIR/push.pid")")"
+    wait_line "$DIR/push.log" "push: " "$(cat "$DIR/push.pid")" >/dev/null
+    # Ready once it is a member of the consumer group: events published from then on are routed.
+    wait_ready "http://$health/readyz" "$(cat "$DIR/push.pid")" push
+    printf '%s\n' "$health"
+}
+
+# restart_push: SIGTERM to the push service, then a new one in the same consumer group (a
+# rolling restart of one replica); cluster.env gets its pid and health address.
+restart_push() {
+    [ -f "$DIR/cluster.env" ] || { log "not running"; return 1; }
+    local old; old="$(cat "$DIR/push.pid")"
+    kill -TERM "$old" 2>/dev/null || true
+    wait_or_kill "$old"
+    cp "$DIR/push.log" "$DIR/push.previous.log"
+    local health
+    health="$(start_push)"
+    sed -i -e "s|^PUSH_PID=.*|PUSH_PID=$(cat "$DIR/push.pid")|" \
+        -e "s|^PUSH_HEALTH_URL=.*|PUSH_HEALTH_URL=http://$health|" "$DIR/cluster.env"
+    log "push restarted (pid $(cat "$DIR/push.pid"))"
+}
+
+# wait_or_kill PID: waits for a process told to stop; SIGKILL after 10 s.
+wait_or_kill() {
+    local pid="$1"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    log "pid $pid ignored SIGTERM for 10 s; killing"; kill -KILL "$pid"
 }
 
 start() {
@@ -109,13 +160,7 @@ start() {
     grpc="$(wait_line "$DIR/mail.log" "grpc: " "$(cat "$DIR/mail.pid")")"
     lmtp="$(wait_line "$DIR/mail.log" "lmtp: " "$(cat "$DIR/mail.pid")")"
     mail_health="$(wait_line "$DIR/mail.log" "health: " "$(cat "$DIR/mail.pid")")"
-    start_proc push "${common[@]}" \
-        EAS_PUSH_REDIS_URL="$REDIS_URL" EAS_PUSH_REDIS_PREFIX="$PREFIX" EAS_PUSH_KAFKA__BROKERS="$KAFKA" \
-        EAS_PUSH_KAFKA__TOPIC="$TOPIC" EAS_PUSH_KAFKA__GROUP_ID="${PREFIX}push" \
-        EAS_PUSH_HEALTH_LISTEN="127.0.0.1:0" \
-        -- "$BIN/eas-push"
-    push_health="$(wait_line "$DIR/push.log" "health: " "$(cat "$DIR/push.pid")")"
-    wait_line "$DIR/push.log" "push: " "$(cat "$DIR/push.pid")" >/dev/null
+    push_health="$(start_push)"
     local edges="${EAS_CLUSTER_EDGES:-2}"
     if ! [ "$edges" -ge 1 ] 2>/dev/null || [ "$edges" -gt 8 ]; then
         log "EAS_CLUSTER_EDGES must be 1 to 8"; return 1
@@ -213,10 +258,7 @@ stop() {
         if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; pids+=("$pid"); fi
         rm -f "$f"
     done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then log "pid $pid ignored SIGTERM for 10 s; killing"; kill -KILL "$pid"; fi
-    done
+    for pid in "${pids[@]}"; do wait_or_kill "$pid"; done
     rm -f "$DIR/cluster.env"
     log "stopped"
 }
@@ -225,5 +267,6 @@ case "${1:-}" in
     start) start ;;
     stop) stop ;;
     status) status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    restart-push) restart_push ;;
+    *) echo "usage: $0 start|stop|status|restart-push" >&2; exit 2 ;;
 esac

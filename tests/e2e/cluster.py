@@ -147,6 +147,14 @@ class Cluster:
         self.redis.terminate()
         self.redis.wait(timeout=10)
 
+    def restart_push(self) -> None:
+        """SIGTERM to the push service and a new one in the same consumer group; returns once
+        the new one is ready (a member of the group). The old log stays as push.previous.log."""
+        self._script("restart-push")
+        for line in (self.dir / "cluster.env").read_text().splitlines():
+            key, _, value = line.partition("=")
+            self.env[key] = value
+
     def log(self, name: str) -> str:
         return (self.dir / f"{name}.log").read_text()
 

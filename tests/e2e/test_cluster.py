@@ -136,6 +136,29 @@ def test_sigterm_on_an_edge_answers_its_held_pings_and_the_other_edge_serves_on(
         assert synced(c, folder) is not None
 
 
+def test_a_push_service_restarted_with_sigterm_leaves_its_group_and_the_new_one_wakes_pings():
+    # A rolling restart of the push service. (A crash, SIGKILL, is not tested here: tansu 0.6
+    # never hands a vanished member's partitions to the others; see docs/push.md.)
+    cl = Cluster(edge_env=EDGE_ENV)
+    try:
+        cl.restart_push()
+        # The old member committed and left the group before its process exited.
+        assert "did not leave the consumer group cleanly" not in cl.log("push.previous")
+        assert probe(cl, "PUSH", "/readyz") == (200, "ready")
+        # The replacement routes: a held Ping is woken through it.
+        with client(cl.edge("a")) as c:
+            folder = inbox(c)
+            synced(c, folder)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                held = hold_ping(pool, c, folder)
+                subject = f"after the push restart {uuid.uuid4().hex[:8]}"
+                assert cl.deliver("a@outside.test", [USER], message(subject)) == {}
+                result = held.result(timeout=30)
+                assert result.status == "2" and result.changed_folder_ids == [folder]
+    finally:
+        cl.stop()
+
+
 def probe(cl, service, path):
     r = requests.get(cl.env[f"{service}_HEALTH_URL"] + path, timeout=10)
     return r.status_code, r.text

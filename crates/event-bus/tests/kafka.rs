@@ -268,6 +268,33 @@ async fn drain_until_closed(sub: &mut Subscription) {
 }
 
 #[tokio::test]
+async fn closing_the_bus_leaves_the_group_so_that_a_new_member_takes_over_at_once() {
+    let Some(brokers) = broker() else { return };
+    // A member that vanished without leaving would hold its partitions for 30 s; the next
+    // member's subscribe gives up after 5.
+    let config = KafkaConfig {
+        session_timeout_ms: 30_000,
+        timeout_ms: 5_000,
+        ..config(&brokers)
+    };
+    let bus = connect(&config).await;
+    let mut sub = subscribe(&bus, EventFilter::all()).await;
+    bus.publish(mail("a@example.loc", "1", 1)).await.unwrap();
+    assert_eq!(next_event(&mut sub).await.counter, 1);
+    assert!(
+        bus.close(Duration::from_secs(10)).await,
+        "the member did not leave in time"
+    );
+    drain_until_closed(&mut sub).await;
+
+    let next = connect(&config).await;
+    next.publish(mail("a@example.loc", "1", 2)).await.unwrap();
+    let mut again = subscribe(&next, EventFilter::all()).await;
+    assert_eq!(next_event(&mut again).await.counter, 2);
+    assert!(nothing_more(&mut again).await);
+}
+
+#[tokio::test]
 async fn dropping_the_bus_ends_its_subscriptions() {
     let Some(brokers) = broker() else { return };
     let bus = connect(&config(&brokers)).await;

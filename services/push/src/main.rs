@@ -88,14 +88,14 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             .await
             .context("connecting to kafka")?,
     );
+    let stats = Arc::new(RouterStats::default());
     spawn_health(
         settings.health_listen,
-        ready_check(registry.clone(), kafka.clone()),
+        ready_check(registry.clone(), kafka.clone(), stats.clone()),
         eas_service_kit::shutdown_signal(),
     )
     .await?;
-    let bus: Arc<dyn EventBus> = kafka;
-    let stats = Arc::new(RouterStats::default());
+    let bus: Arc<dyn EventBus> = kafka.clone();
     let reporter = {
         let stats = stats.clone();
         let every = Duration::from_secs(settings.stats_interval_seconds.max(1));
@@ -118,19 +118,34 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     .await;
     reporter.abort();
     log_stats(&stats);
+    // Leave the group before exiting: the partitions move to the other replicas at once,
+    // instead of after the session timeout, and a replacement joins without waiting for it.
+    if !kafka.close(settings.kafka.timeout()).await {
+        tracing::warn!(
+            "did not leave the consumer group cleanly; its partitions wait for the session timeout"
+        );
+    }
     result.context("change event stream")
 }
 
 /// How long readiness waits for Kafka's metadata (inside the probe's own bound).
 const KAFKA_READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Ready when Redis answers (within `redis_timeout_ms`) and Kafka has a leader for every
-/// partition of the topic.
-fn ready_check(registry: RedisPingRegistry, kafka: Arc<KafkaBus>) -> ReadyCheck {
+/// Ready when this replica is a member of the consumer group, Redis answers (within
+/// `redis_timeout_ms`) and Kafka has a leader for every partition of the topic.
+fn ready_check(
+    registry: RedisPingRegistry,
+    kafka: Arc<KafkaBus>,
+    stats: Arc<RouterStats>,
+) -> ReadyCheck {
     Arc::new(move || {
         let registry = registry.clone();
         let kafka = kafka.clone();
+        let joined = stats.joined.load(Ordering::Acquire);
         Box::pin(async move {
+            if !joined {
+                return Err("kafka: not yet a member of the consumer group".to_owned());
+            }
             registry.ping().await.map_err(|e| e.to_string())?;
             match tokio::time::timeout(KAFKA_READY_TIMEOUT, kafka.health()).await {
                 Ok(result) => result.map_err(|e| format!("kafka: {e}")),

@@ -5,7 +5,7 @@
 //! replicas share the partitions). An event whose user holds no Ping is dropped: the phone sees
 //! the change at its next Sync or Ping (the Ping checks counters before it waits).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,12 @@ pub struct RouterStats {
     pub failed: AtomicU64,
     /// Recheck broadcasts after lost events.
     pub rechecks: AtomicU64,
+    /// Whether this replica is a member of the consumer group (readiness).
+    pub joined: AtomicBool,
 }
+
+/// Pause between attempts to join the consumer group.
+const JOIN_RETRY: Duration = Duration::from_secs(1);
 
 /// Routes one event; returns how many replicas were told.
 pub async fn route(registry: &RedisPingRegistry, event: ChangeEvent) -> Result<usize, String> {
@@ -75,13 +80,36 @@ pub async fn recheck_all(registry: &RedisPingRegistry) -> Result<(), String> {
 }
 
 /// Reads events from `bus` and routes them until `stop` resolves or the bus closes.
+///
+/// Joining the group is retried until it works: after a replica crashed, the group waits for
+/// the session timeout before it takes a new member, and the broker may be away for a while.
 pub async fn run(
     bus: Arc<dyn EventBus>,
     registry: RedisPingRegistry,
     stats: Arc<RouterStats>,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), BusError> {
-    let subscription = bus.subscribe(EventFilter::all()).await?;
+    tokio::pin!(stop);
+    let subscription = loop {
+        let joined = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            joined = bus.subscribe(EventFilter::all()) => joined,
+        };
+        match joined {
+            Ok(s) => break s,
+            Err(BusError::Closed) => return Err(BusError::Closed),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot join the consumer group yet; retrying");
+                tokio::select! {
+                    _ = &mut stop => return Ok(()),
+                    _ = tokio::time::sleep(JOIN_RETRY) => {}
+                }
+            }
+        }
+    };
+    // Events published while no replica was a member are read now: the group resumes at its
+    // committed offsets.
+    stats.joined.store(true, Ordering::Release);
     let mut last_recheck: Option<Instant> = None;
     let routed = subscription
         .map(|item| {
@@ -113,7 +141,6 @@ pub async fn run(
         })
         .buffer_unordered(CONCURRENCY);
     tokio::pin!(routed);
-    tokio::pin!(stop);
     loop {
         let item = tokio::select! {
             _ = &mut stop => return Ok(()),

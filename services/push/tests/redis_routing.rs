@@ -186,3 +186,95 @@ async fn an_unreachable_redis_is_an_error_in_bounded_time() {
     .await;
     assert!(r.is_err());
 }
+
+/// A bus whose first `failures` subscribe calls fail, as a consumer group that does not take
+/// a new member yet; then the in-process bus.
+struct JoinsLate {
+    inner: InProcessBus,
+    failures: std::sync::atomic::AtomicUsize,
+    attempts: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl EventBus for JoinsLate {
+    async fn publish(&self, event: ChangeEvent) -> Result<(), eas_event_bus::BusError> {
+        self.inner.publish(event).await
+    }
+
+    async fn subscribe(
+        &self,
+        filter: eas_event_bus::EventFilter,
+    ) -> Result<eas_event_bus::Subscription, eas_event_bus::BusError> {
+        use std::sync::atomic::Ordering;
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let left = self.failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures.store(left - 1, Ordering::SeqCst);
+            return Err(eas_event_bus::BusError::Transport(
+                "joining consumer group timed out".into(),
+            ));
+        }
+        self.inner.subscribe(filter).await
+    }
+}
+
+#[tokio::test]
+async fn the_router_keeps_trying_to_join_and_is_marked_joined_once_it_is_a_member() {
+    use std::sync::atomic::Ordering;
+    let p = prefix();
+    let mut feed_a = subscribed_feed(&p, "edge-a").await;
+    let a = registry(&p, "edge-a").await;
+    a.hold("one@x", "d1", 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let bus = Arc::new(JoinsLate {
+        inner: InProcessBus::new(),
+        failures: 2.into(),
+        attempts: 0.into(),
+    });
+    let stats = Arc::new(RouterStats::default());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let reader = registry(&p, "").await;
+    let task = tokio::spawn(router::run(
+        bus.clone() as Arc<dyn EventBus>,
+        reader,
+        stats.clone(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    assert!(!stats.joined.load(Ordering::Acquire));
+    // Two failed attempts one second apart, then the third joins.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !stats.joined.load(Ordering::Acquire) {
+        assert!(tokio::time::Instant::now() < deadline, "never joined");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(bus.attempts.load(Ordering::SeqCst), 3);
+    let ev = ChangeEvent::items("one@x", DataClass::Mail, "3", 4);
+    bus.publish(ev.clone()).await.unwrap();
+    assert_eq!(next(&mut feed_a).await, WakeMessage::Event { event: ev });
+    let _ = stop_tx.send(());
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_router_that_cannot_join_still_stops_when_told() {
+    let p = prefix();
+    let bus = Arc::new(JoinsLate {
+        inner: InProcessBus::new(),
+        failures: usize::MAX.into(),
+        attempts: 0.into(),
+    });
+    let stats = Arc::new(RouterStats::default());
+    let reader = registry(&p, "").await;
+    let stopped = tokio::time::timeout(
+        WAIT,
+        router::run(bus as Arc<dyn EventBus>, reader, stats.clone(), async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }),
+    )
+    .await;
+    assert!(matches!(stopped, Ok(Ok(()))), "{stopped:?}");
+    assert!(!stats.joined.load(std::sync::atomic::Ordering::Acquire));
+}

@@ -39,6 +39,11 @@ pub struct KafkaConfig {
     /// Events buffered per subscription; a subscriber that falls further behind loses the
     /// newest events and is told how many through `BusError::Lagged`.
     pub buffer: usize,
+    /// How long the group waits for a member that stopped sending heartbeats (a crashed
+    /// replica) before its partitions go to the others (`session.timeout.ms`); events of
+    /// those partitions wait that long. A member that shuts down cleanly leaves at once. The
+    /// broker bounds it (Apache Kafka: 6 s to 30 min by default).
+    pub session_timeout_ms: u32,
 }
 
 impl Default for KafkaConfig {
@@ -54,6 +59,7 @@ impl Default for KafkaConfig {
             start_from_latest: true,
             timeout_ms: 10_000,
             buffer: 4096,
+            session_timeout_ms: 10_000,
         }
     }
 }
@@ -108,6 +114,7 @@ impl KafkaConfig {
                 },
             )
             .set("fetch.wait.max.ms", self.fetch_wait_max_ms.to_string())
+            .set("session.timeout.ms", self.session_timeout_ms.to_string())
             .set("enable.partition.eof", "false");
         c
     }

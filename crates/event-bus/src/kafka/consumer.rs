@@ -30,10 +30,14 @@ type Item = Result<ChangeEvent, BusError>;
 /// Joins the group and returns once this member has its first assignment, so that every
 /// event published afterwards reaches the group; fails when that takes longer than the
 /// configured timeout (broker down, group stuck).
+///
+/// The member's thread is handed to `members` so that [`super::KafkaBus::close`] can wait for
+/// it to leave the group.
 pub(crate) async fn subscribe(
     config: &KafkaConfig,
     filter: EventFilter,
     bus_closed: Arc<AtomicBool>,
+    members: &Mutex<Vec<std::thread::JoinHandle<()>>>,
 ) -> Result<Subscription, BusError> {
     let (ready_tx, ready_rx) = oneshot::channel();
     let context = GroupContext {
@@ -51,10 +55,14 @@ pub(crate) async fn subscribe(
         .subscribe(&[&config.topic])
         .map_err(|e| transport("subscribing to the topic", e))?;
     let (tx, rx) = mpsc::channel(config.buffer.max(1));
-    std::thread::Builder::new()
+    let member = std::thread::Builder::new()
         .name("eas-kafka-consumer".into())
         .spawn(move || run(consumer, filter, tx, bus_closed))
         .map_err(|e| BusError::Transport(format!("starting the consumer thread: {e}")))?;
+    if let Ok(mut members) = members.lock() {
+        members.retain(|m| !m.is_finished());
+        members.push(member);
+    }
     // On failure `rx` is dropped here, which stops the thread.
     match tokio::time::timeout(config.timeout(), ready_rx).await {
         Ok(Ok(())) => Ok(Subscription::new(futures::stream::unfold(

@@ -13,7 +13,8 @@ mod consumer;
 mod topic;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -40,6 +41,8 @@ struct Inner {
     config: KafkaConfig,
     producer: FutureProducer,
     closed: Arc<AtomicBool>,
+    /// The consumer threads of the subscriptions, for [`KafkaBus::close`].
+    members: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
@@ -81,8 +84,28 @@ impl KafkaBus {
                 config,
                 producer,
                 closed: Arc::new(AtomicBool::new(false)),
+                members: Mutex::new(Vec::new()),
             }),
         })
+    }
+
+    /// For shutdown: ends every subscription and waits, at most `within`, until each member
+    /// has committed its offsets and left the group. A member that leaves hands its
+    /// partitions over at once; one that does not holds them until the group's session
+    /// timeout, during which nobody reads them (and a replacement's join waits as long).
+    /// Returns whether every member left in time.
+    pub async fn close(&self, within: Duration) -> bool {
+        self.inner.closed.store(true, Ordering::Release);
+        let members = match self.inner.members.lock() {
+            Ok(mut m) => std::mem::take(&mut *m),
+            Err(_) => return false,
+        };
+        let joined = tokio::task::spawn_blocking(move || {
+            for member in members {
+                let _ = member.join();
+            }
+        });
+        matches!(tokio::time::timeout(within, joined).await, Ok(Ok(())))
     }
 
     pub fn config(&self) -> &KafkaConfig {
@@ -171,7 +194,13 @@ impl EventBus for KafkaBus {
 
     /// Joins the group `group_id` as a new member; see the module documentation.
     async fn subscribe(&self, filter: EventFilter) -> Result<Subscription, BusError> {
-        consumer::subscribe(&self.inner.config, filter, self.inner.closed.clone()).await
+        consumer::subscribe(
+            &self.inner.config,
+            filter,
+            self.inner.closed.clone(),
+            &self.inner.members,
+        )
+        .await
     }
 }
 
