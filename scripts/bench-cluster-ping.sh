@@ -46,6 +46,8 @@ echo "commit: $(git rev-parse --short HEAD); results in $OUT"
 cleanup() {
     deploy/local/cluster.sh stop >/dev/null 2>&1 || true
     psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$EAS_CLUSTER_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+    # The run's device state and Ping registry (every key carries the run's prefix).
+    redis-cli --scan --pattern "${EAS_CLUSTER_PREFIX}*" | xargs -r -n 1000 redis-cli unlink >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 deploy/local/cluster.sh start >"$OUT/cluster-start.log" 2>&1 || { cat "$OUT/cluster-start.log"; exit 1; }
