@@ -236,37 +236,33 @@ pub fn delays(state: &State, devices: &[&DeviceSpec], d: &Deliveries) -> Delays 
             let delay = w as i64 - accepted as i64;
             out.delays_ns.push(delay);
             out.last_ns = out.last_ns.max(w);
-            let worst = out.worst_by_user.entry(s.user).or_insert(delay);
-            *worst = (*worst).max(delay);
+            out.note_worst(s.user, delay);
         }
     }
     out
 }
 
-/// Every shard's delays: (sorted delays, answered, expected, latest answer).
-fn collect(coord: &Coord, n: usize, name: &str) -> anyhow::Result<(Vec<i64>, usize, u64)> {
-    let (mut all, mut expected, mut last) = (Vec::new(), 0, 0);
-    for k in 0..n {
-        let d: Delays = coord.get(&format!("{name}.{k}"))?;
-        expected += d.expected;
-        last = last.max(d.last_ns);
-        all.extend(d.delays_ns);
+impl Delays {
+    fn note_worst(&mut self, user: usize, delay: i64) {
+        let worst = self.worst_by_user.entry(user).or_insert(delay);
+        *worst = (*worst).max(delay);
     }
-    all.sort();
-    Ok((all, expected, last))
 }
 
-/// Every shard's slowest device per user, merged: user → worst delay (ns).
-fn worst_by_user(coord: &Coord, n: usize, name: &str) -> anyhow::Result<BTreeMap<usize, i64>> {
-    let mut out = BTreeMap::new();
+/// Every shard's delays merged, `delays_ns` sorted.
+fn collect(coord: &Coord, n: usize, name: &str) -> anyhow::Result<Delays> {
+    let mut all = Delays::default();
     for k in 0..n {
         let d: Delays = coord.get(&format!("{name}.{k}"))?;
+        all.expected += d.expected;
+        all.last_ns = all.last_ns.max(d.last_ns);
+        all.delays_ns.extend(d.delays_ns);
         for (user, delay) in d.worst_by_user {
-            let worst = out.entry(user).or_insert(delay);
-            *worst = (*worst).max(delay);
+            all.note_worst(user, delay);
         }
     }
-    Ok(out)
+    all.delays_ns.sort();
+    Ok(all)
 }
 
 /// p50, p99 and max in ms of sorted signed nanoseconds, and how many are below zero.
@@ -381,7 +377,12 @@ impl Report {
         n: usize,
         delivered: &Deliveries,
     ) -> anyhow::Result<()> {
-        let (all, expected, _) = collect(coord, n, "sample")?;
+        let Delays {
+            delays_ns: all,
+            expected,
+            worst_by_user: worst,
+            ..
+        } = collect(coord, n, "sample")?;
         let (p50, p99, max, early) = signed_summary(&all);
         (self.wake_devices, self.wake_answered) = (expected, all.len());
         (
@@ -395,7 +396,6 @@ impl Report {
             all.len()
         );
         // In delivery order: a delay shared by every device of one message shows here.
-        let worst = worst_by_user(coord, n, "sample")?;
         let mut order: Vec<(u64, usize)> =
             delivered.accepted.iter().map(|(&u, &t)| (t, u)).collect();
         order.sort();
@@ -429,7 +429,12 @@ impl Report {
     }
 
     pub fn merge_mass(&mut self, coord: &Coord, n: usize, mass: &Deliveries) -> anyhow::Result<()> {
-        let (all, expected, last) = collect(coord, n, "mass")?;
+        let Delays {
+            delays_ns: all,
+            expected,
+            last_ns: last,
+            ..
+        } = collect(coord, n, "mass")?;
         let start = mass.sent.values().copied().min().unwrap_or(0);
         let last_accept = mass.accepted.values().copied().max().unwrap_or(start);
         let (p50, p99, max, early) = signed_summary(&all);
