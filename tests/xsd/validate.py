@@ -285,7 +285,9 @@ def schema_form(root, from_wbxml2xml: bool):
         new = (etree.Element(tag, attrib, nsmap=nsmap) if parent is None
                else etree.SubElement(parent, tag, attrib))
         new.text = src.text
-        new.sourceline = src.sourceline
+        if src.sourceline:
+            # libxml2 keeps line numbers up to 65535 per node.
+            new.sourceline = min(src.sourceline, 65535)
         last = None
         for child in src:
             if isinstance(child.tag, str):
@@ -342,8 +344,15 @@ def check_file(path: str, compiled, root_tag: str) -> None:
     if compiled.validate(doc):
         return
     errors = [e for e in compiled.error_log if e.level >= etree.ErrorLevels.ERROR] or list(compiled.error_log)
-    where = (lambda e: f"at {e.path}") if from_wbxml else (lambda e: f"line {e.line}, at {e.path}")
-    messages = [f"{e.message} ({where(e)})" for e in errors[:MAX_ERRORS]]
+
+    def where(e):
+        # Decoded WBXML is one line: its element path is what locates the error.
+        parts = [] if from_wbxml else [f"line {e.line}"]
+        if e.path:
+            parts.append(f"at {e.path}")
+        return f" ({', '.join(parts)})" if parts else ""
+
+    messages = [e.message + where(e) for e in errors[:MAX_ERRORS]]
     if len(errors) > MAX_ERRORS:
         messages.append(f"and {len(errors) - MAX_ERRORS} more errors")
     raise Invalid(*messages)
