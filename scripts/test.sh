@@ -14,17 +14,18 @@ cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/eas-target}"
 export EAS_VENV="${EAS_VENV:-$HOME/.cache/eas-venv}"
 export EAS_PYTHON="$EAS_VENV/bin/python"
-# The XSD validator ships with the shared specs beside the repository.
-if [ -z "${EAS_XSD_VALIDATE:-}" ] && [ -x "$ROOT/../shared/tools/eas-xsd-validate" ]; then
-    export EAS_XSD_VALIDATE="$ROOT/../shared/tools/eas-xsd-validate"
-fi
 
 step() { printf '\n=== %s\n' "$*"; }
 
 step "test dependencies"
 scripts/install-test-deps.sh
-# The validator is a python script; run it with the virtualenv's python (it needs lxml).
+# The XSD check (tests/xsd/validate.py) is a python script; the Rust tests run it with
+# $EAS_PYTHON, the virtualenv's python (it needs lxml).
 export PATH="$EAS_VENV/bin:$PATH"
+
+step "xsd validator"
+# The check every response test relies on, against valid and broken documents first.
+"$EAS_PYTHON" -m pytest -q tests/xsd
 
 step "services"
 scripts/services.sh postgres redis kafka

@@ -23,12 +23,12 @@ WBXML_TYPE = "application/vnd.ms-sync.wbxml"
 
 
 def _validator() -> str:
-    """Path of eas-xsd-validate: $EAS_XSD_VALIDATE (set by scripts/test.sh), else the shared tools
-    beside the repository, as scripts/test.sh finds them."""
-    path = os.environ.get("EAS_XSD_VALIDATE") or str(REPO.parent / "shared" / "tools" / "eas-xsd-validate")
-    if not os.access(path, os.X_OK):
-        raise pytest.UsageError(f"eas-xsd-validate not found at {path}: set EAS_XSD_VALIDATE")
-    return path
+    """Path of the repository's XSD check of EAS responses (tests/xsd/validate.py, beside
+    Microsoft's schemas)."""
+    path = REPO / "tests" / "xsd" / "validate.py"
+    if not path.is_file():
+        raise pytest.UsageError(f"the xsd validator is missing at {path}")
+    return str(path)
 
 
 class XsdCheck:
@@ -72,7 +72,7 @@ class XsdCheck:
                 capture_output=True, text=True,
             )
             if run.returncode not in (0, 1):
-                problems.append(f"eas-xsd-validate could not check {command} responses: "
+                problems.append(f"tests/xsd/validate.py could not check {command} responses: "
                                 f"{run.stderr.strip() or run.stdout.strip()}")
                 continue
             # The validator prints "ok FILE" or "invalid FILE: error" per file, with further
@@ -91,7 +91,7 @@ class XsdCheck:
                 problems.append(f"{labels.get(path, command)} response is not valid by the XSD "
                                 f"({path}):\n    " + "\n    ".join(errors))
             if run.returncode == 1 and not invalid:
-                problems.append(f"eas-xsd-validate failed on {command} responses: {run.stdout.strip()}")
+                problems.append(f"tests/xsd/validate.py failed on {command} responses: {run.stdout.strip()}")
             for p, _ in files:
                 if str(p) not in invalid:
                     p.unlink(missing_ok=True)

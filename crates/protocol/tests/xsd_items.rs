@@ -1,5 +1,5 @@
 //! GetItemEstimate, MoveItems, ItemOperations, SendMail/SmartReply/SmartForward and Search
-//! responses, encoded to WBXML and validated by `eas-xsd-validate`.
+//! responses, encoded to WBXML and validated by `tests/xsd/validate.py`.
 
 mod xsd;
 

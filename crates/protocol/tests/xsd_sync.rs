@@ -1,4 +1,4 @@
-//! Sync responses carrying Email data, encoded to WBXML and validated by `eas-xsd-validate`.
+//! Sync responses carrying Email data, encoded to WBXML and validated by `tests/xsd/validate.py`.
 
 mod xsd;
 

@@ -1,4 +1,5 @@
-//! Every response type, encoded to WBXML, validated against Microsoft's XSDs by `eas-xsd-validate`.
+//! Every response type, encoded to WBXML, validated against Microsoft's XSDs by
+//! `tests/xsd/validate.py`.
 
 mod xsd;
 

@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 
 use base64::Engine as _;
-use common::{corpus, repo_root, scratch, COMMANDS};
+use common::{corpus, python, scratch, xsd_validator, COMMANDS};
 use eas_wbxml::{decode, encode, from_xml, to_xml, Element, Node};
 
 #[test]
@@ -67,20 +67,13 @@ fn opaque_as_text(el: &Element) -> Element {
 
 #[test]
 fn responses_validate_against_the_xsds() {
-    let tool = std::env::var_os("EAS_XSD_VALIDATE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/tools/eas-xsd-validate"));
+    let tool = xsd_validator();
     assert!(
         tool.is_file(),
-        "{} not found: set EAS_XSD_VALIDATE to the shared eas-xsd-validate tool",
+        "the xsd validator is missing at {}",
         tool.display()
     );
-    let venv_python = repo_root().join(".venv/bin/python3");
-    let python = if venv_python.is_file() {
-        venv_python
-    } else {
-        "python3".into()
-    };
+    let python = python();
     let dir = scratch("xsd");
     let docs = corpus();
     for cmd in COMMANDS {
@@ -98,7 +91,9 @@ fn responses_validate_against_the_xsds() {
             .args(["--kind", "response", "--command", cmd])
             .args(&files)
             .output()
-            .expect("run eas-xsd-validate (python3 with lxml; see scripts/install-test-deps.sh)");
+            .expect(
+                "run tests/xsd/validate.py (python3 with lxml; see scripts/install-test-deps.sh)",
+            );
         assert!(
             out.status.success(),
             "{cmd} responses do not validate:\n{}{}",

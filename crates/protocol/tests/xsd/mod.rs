@@ -1,4 +1,5 @@
-//! Runs `eas-xsd-validate` on a document and fails the test with a useful message.
+//! Runs the repository's XSD check (`tests/xsd/validate.py`) on a document and fails the test
+//! with a useful message.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,18 +11,17 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The validator and Microsoft's schemas live in the repository, under `tests/xsd/`.
 fn tool() -> PathBuf {
-    match std::env::var_os("EAS_XSD_VALIDATE") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/tools/eas-xsd-validate"
-        )),
-    }
+    workspace_root().join("tests/xsd/validate.py")
 }
 
-/// The python interpreter that has lxml: the workspace virtualenv if there is one.
+/// The python interpreter that has lxml: `EAS_PYTHON` (scripts/test.sh sets it), else the
+/// workspace virtualenv if there is one, else `python3`.
 fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("EAS_PYTHON") {
+        return PathBuf::from(p);
+    }
     let venv = workspace_root().join(".venv/bin/python");
     if venv.exists() {
         venv
@@ -33,7 +33,7 @@ fn python() -> PathBuf {
 fn check_setup(tool: &Path) {
     assert!(
         tool.exists(),
-        "eas-xsd-validate not found at {} (set EAS_XSD_VALIDATE); {INSTALL_HINT}",
+        "the xsd validator is missing at {}",
         tool.display()
     );
     let wbxml2xml = Command::new("wbxml2xml").arg("--help").output();
@@ -62,12 +62,12 @@ fn validate(kind: &str, command: &str, name: &str, bytes: &[u8]) {
         .args(["--kind", kind, "--command", command])
         .arg(&file)
         .output()
-        .expect("run eas-xsd-validate");
+        .expect("run tests/xsd/validate.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     match out.status.code() {
         Some(0) => {}
-        Some(2) => panic!("eas-xsd-validate setup error: {stdout}{stderr}; {INSTALL_HINT}"),
+        Some(2) => panic!("the xsd check could not run: {stdout}{stderr}; {INSTALL_HINT}"),
         _ => {
             // Keep the document for a look after the test.
             let kept = dir.keep();

@@ -83,6 +83,25 @@ pub fn corpus() -> Vec<Doc> {
         .collect()
 }
 
+/// The repository's XSD check of EAS responses, beside Microsoft's schemas in `tests/xsd/`.
+pub fn xsd_validator() -> PathBuf {
+    repo_root().join("tests/xsd/validate.py")
+}
+
+/// The python interpreter that has lxml: `EAS_PYTHON` (scripts/test.sh sets it), else the
+/// workspace virtualenv if there is one, else `python3`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("EAS_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = repo_root().join(".venv/bin/python");
+    if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
 /// A fresh scratch directory under Cargo's per-target temporary directory.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);

@@ -4,7 +4,7 @@
 
 pub mod mail;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::sync::Arc;
 
@@ -320,16 +320,23 @@ pub fn policy_key(r: &Reply) -> Option<String> {
     r.text(&[p::POLICIES, p::POLICY, p::POLICY_KEY])
 }
 
-/// Where the XSD validator lives: `EAS_XSD_VALIDATE` or the shared tools beside the repository.
+/// The repository's XSD check of EAS responses, beside Microsoft's schemas in `tests/xsd/`.
 fn validator() -> PathBuf {
-    std::env::var_os("EAS_XSD_VALIDATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/tools/eas-xsd-validate"
-            ))
-        })
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/xsd/validate.py")
+}
+
+/// The python interpreter that has lxml: `EAS_PYTHON` (scripts/test.sh sets it), else the
+/// workspace virtualenv if there is one, else `python3`.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("EAS_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
 }
 
 /// Asserts that a WBXML response body is valid against Microsoft's XSD for the command.
@@ -337,7 +344,7 @@ pub fn assert_xsd_valid(command: &str, reply: &Reply) {
     let tool = validator();
     assert!(
         tool.exists(),
-        "xsd validator not found at {} (set EAS_XSD_VALIDATE; run scripts/install-test-deps.sh)",
+        "the xsd validator is missing at {}",
         tool.display()
     );
     let file = tempfile::Builder::new()
@@ -345,8 +352,7 @@ pub fn assert_xsd_valid(command: &str, reply: &Reply) {
         .tempfile()
         .unwrap();
     std::fs::write(file.path(), &reply.raw).unwrap();
-    let python = std::env::var("EAS_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Process::new(python)
+    let out = Process::new(python())
         .arg(&tool)
         .args(["--kind", "response", "--command", command])
         .arg(file.path())
