@@ -50,7 +50,9 @@ class Edge:
 
 
 class Cluster:
-    def __init__(self, edge_env: str = "", private_kafka: bool = False):
+    def __init__(self, edge_env: str = "", private_kafka: bool = False, redis_aof: bool = False):
+        """`redis_aof`: the private Redis keeps an append-only file synced on every write (as
+        docs/deploy.md asks for production), so that a test can restart it."""
         tag = uuid.uuid4().hex[:8]
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="eas-cluster-"))
         self.kafka: subprocess.Popen | None = None
@@ -67,11 +69,10 @@ class Cluster:
             self._wait_port(port, timeout=30)
             kafka = f"127.0.0.1:{port}"
         self.redis_port = free_port()
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if redis_aof else ["--appendonly", "no"]
+        self.redis_args = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                           "--save", "", *persistence, "--dir", str(self.dir)]
+        self.redis = subprocess.Popen(self.redis_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_port(self.redis_port)
         self.db = f"eas_test_{tag}"
         self.script_env = dict(os.environ)
@@ -146,6 +147,13 @@ class Cluster:
     def stop_redis(self) -> None:
         self.redis.terminate()
         self.redis.wait(timeout=10)
+
+    def crash_and_restart_redis(self) -> None:
+        """SIGKILL to the private Redis, then a new one on the same port and directory."""
+        self.redis.kill()
+        self.redis.wait(timeout=10)
+        self.redis = subprocess.Popen(self.redis_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_port(self.redis_port)
 
     def restart_push(self) -> None:
         """SIGTERM to the push service and a new one in the same consumer group; returns once

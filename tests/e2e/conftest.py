@@ -193,8 +193,10 @@ def _binary() -> str:
     return str(pathlib.Path(target) / "debug" / "eas-server")
 
 
-def start_server(extra_env: dict[str, str] | None = None) -> Server:
-    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="eas-e2e-"))
+def start_server(extra_env: dict[str, str] | None = None, data_dir: pathlib.Path | None = None) -> Server:
+    """Starts eas-server on ports the OS picks, in a new data directory or in `data_dir` (to start
+    it again on what an earlier run left)."""
+    data_dir = data_dir or pathlib.Path(tempfile.mkdtemp(prefix="eas-e2e-"))
     env = dict(os.environ)
     env.update(
         {

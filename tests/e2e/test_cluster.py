@@ -228,3 +228,34 @@ def test_redis_down_gives_503_with_retry_after_and_nothing_hangs():
         assert probe(cl, "MAIL", "/readyz") == (200, "ready")
     finally:
         cl.stop()
+
+
+def test_device_state_survives_a_crash_of_redis_with_its_append_only_file():
+    """docs/deploy.md: Redis with `appendonly yes`. After Redis is killed and started again, the
+    phone's policy key and sync key still work and a blocked device is still blocked."""
+    cl = Cluster(edge_env=EDGE_ENV, redis_aof=True)
+    try:
+        a = cl.edge("a")
+        subject = f"before the redis crash {uuid.uuid4().hex[:8]}"
+        device = "aof" + uuid.uuid4().hex[:8]
+        with client(a, device_id=device) as c, client(a) as blocked:
+            folder = inbox(c)
+            key = synced(c, folder)
+            policy_key = c._transport.policy_key
+            inbox(blocked)
+            blocked_id = blocked._transport.device_id
+        assert a.admin("POST", f"/admin/devices/{USER}/{blocked_id}/block").status_code == 200
+        assert cl.deliver("a@outside.test", [USER], message(subject)) == {}
+
+        cl.crash_and_restart_redis()
+
+        with client(a, device_id=device) as c:
+            c._transport.policy_key = policy_key
+            c._provisioned = True
+            # The edge reconnects to Redis by itself; until then it answers 503 and the client
+            # retries the idempotent Sync.
+            key, added = sync_all(c, folder, key)
+            assert [m.fields.get("Email.Subject") for m in added] == [subject]
+        assert a.admin("GET", f"/admin/devices/{USER}/{blocked_id}").json()["approval"] == "blocked"
+    finally:
+        cl.stop()

@@ -1,17 +1,20 @@
 //! Per-device state shared by every edge replica: provisioning, policy keys, approval, wipe, sync state.
 //!
-//! The [`DeviceStore`] trait is what the edge uses; [`MemoryStore`] is the embedded implementation
-//! and [`RedisStore`] the cluster's.
+//! The [`DeviceStore`] trait is what the edge uses; [`SqliteStore`] is the embedded server's
+//! implementation (durable across restarts), [`RedisStore`] the cluster's, and [`MemoryStore`]
+//! keeps everything in the process for tests (lost on restart).
 //! A device is named by the canonical address of its user and the `DeviceId` it sends, because one
 //! phone can carry accounts of several users and each account is provisioned on its own.
 
 mod memory;
 mod record;
 mod redis_store;
+mod sqlite_store;
 
 pub use memory::MemoryStore;
 pub use record::{ApprovalState, DeviceInfo, DeviceRecord, WipeState};
 pub use redis_store::{connect_redis, RedisStore};
+pub use sqlite_store::SqliteStore;
 
 use async_trait::async_trait;
 
@@ -39,6 +42,9 @@ pub trait DeviceStore: Send + Sync + 'static {
 
     /// Every device record, or those of one user, ordered by user then device id.
     async fn list_devices(&self, user: Option<&str>) -> Result<Vec<DeviceRecord>, StoreError>;
+
+    /// How many devices the user has a record for (the bound of `edge.max_devices_per_user`).
+    async fn count_devices(&self, user: &str) -> Result<usize, StoreError>;
 
     /// Removes a device's record and all of its sync state; returns whether it existed.
     async fn delete_device(&self, user: &str, device_id: &str) -> Result<bool, StoreError>;

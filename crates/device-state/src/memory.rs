@@ -64,6 +64,16 @@ impl DeviceStore for MemoryStore {
             .collect())
     }
 
+    async fn count_devices(&self, user: &str) -> Result<usize, StoreError> {
+        let inner = self.lock()?;
+        let from = key(user, "");
+        Ok(inner
+            .devices
+            .range(from..)
+            .take_while(|((u, _), _)| u == user)
+            .count())
+    }
+
     async fn delete_device(&self, user: &str, device_id: &str) -> Result<bool, StoreError> {
         let mut inner = self.lock()?;
         let k = key(user, device_id);

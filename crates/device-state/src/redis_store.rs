@@ -148,6 +148,11 @@ impl DeviceStore for RedisStore {
         Ok(out)
     }
 
+    async fn count_devices(&self, user: &str) -> Result<usize, StoreError> {
+        let mut c = self.conn.clone();
+        self.run(c.scard(self.user_key(user))).await
+    }
+
     async fn delete_device(&self, user: &str, device_id: &str) -> Result<bool, StoreError> {
         let mut c = self.conn.clone();
         let mut pipe = redis::pipe();

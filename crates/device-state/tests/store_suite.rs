@@ -1,11 +1,12 @@
-//! One test suite for every `DeviceStore`: the in-memory store and Redis (127.0.0.1:6379, or
-//! `EAS_TEST_REDIS_URL`). Each Redis test uses its own key prefix and removes its keys afterwards.
+//! One test suite for every `DeviceStore`: the in-memory store, SQLite (a file in a temporary
+//! directory per test) and Redis (127.0.0.1:6379, or `EAS_TEST_REDIS_URL`). Each Redis test uses
+//! its own key prefix and removes its keys afterwards.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use eas_device_state::{
-    ApprovalState, DeviceRecord, DeviceStore, RedisStore, StoreError, WipeState,
+    ApprovalState, DeviceRecord, DeviceStore, RedisStore, SqliteStore, StoreError, WipeState,
 };
 
 fn redis_url() -> String {
@@ -52,6 +53,17 @@ macro_rules! store_suite {
                 super::$name(std::sync::Arc::new(eas_device_state::MemoryStore::new())).await;
             })*
         }
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                let dir = tempfile::tempdir().unwrap();
+                let store = eas_device_state::SqliteStore::open(&dir.path().join("devices.db"), 4)
+                    .await
+                    .unwrap();
+                super::$name(std::sync::Arc::new(store.clone())).await;
+                store.close().await;
+            })*
+        }
         mod redis_backend {
             $(#[tokio::test]
             async fn $name() {
@@ -70,6 +82,7 @@ store_suite!(
     sync_state_is_kept_per_device_and_name_and_cleared_together,
     one_piece_of_sync_state_is_deleted_alone,
     two_users_may_use_the_same_device_id,
+    devices_are_counted_per_user,
 );
 
 fn record(user: &str, device: &str) -> DeviceRecord {
@@ -260,4 +273,112 @@ async fn an_unreachable_redis_is_reported_as_unavailable() {
     // Port 1 on loopback: nothing listens there. The connect timeout bounds the wait.
     let r = RedisStore::connect("redis://127.0.0.1:1", "x:", Duration::from_millis(500)).await;
     assert!(matches!(r, Err(StoreError::Unavailable(_))));
+}
+
+async fn devices_are_counted_per_user(store: Arc<dyn DeviceStore>) {
+    assert_eq!(store.count_devices("a@x.org").await.unwrap(), 0);
+    for (u, d) in [
+        ("a@x.org", "d1"),
+        ("a@x.org", "d2"),
+        ("ab@x.org", "d3"),
+        ("b@x.org", "d1"),
+    ] {
+        store.put_device(&record(u, d)).await.unwrap();
+    }
+    // Replacing a record does not count it twice.
+    store.put_device(&record("a@x.org", "d1")).await.unwrap();
+    assert_eq!(store.count_devices("a@x.org").await.unwrap(), 2);
+    assert_eq!(store.count_devices("ab@x.org").await.unwrap(), 1);
+    assert_eq!(store.count_devices("b@x.org").await.unwrap(), 1);
+    assert!(store.delete_device("a@x.org", "d2").await.unwrap());
+    assert_eq!(store.count_devices("a@x.org").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_keeps_devices_and_sync_state_across_a_reopen_and_sees_writes_before_a_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("devices.db");
+    let first = SqliteStore::open(&path, 2).await.unwrap();
+    let mut rec = record("a@x.org", "dev1");
+    rec.policy_key = Some(7);
+    rec.approval = ApprovalState::Blocked;
+    rec.wipe = WipeState::Requested {
+        account_only: true,
+        requested_at: 9,
+    };
+    first.put_device(&rec).await.unwrap();
+    first
+        .put_state("a@x.org", "dev1", "sync:5", vec![1; 50_000])
+        .await
+        .unwrap();
+    // A second store on the same file, while the first is still open and never closed: what the
+    // first acknowledged is committed to the file (as after a kill -9 of the process).
+    let second = SqliteStore::open(&path, 2).await.unwrap();
+    assert_eq!(
+        second.get_device("a@x.org", "dev1").await.unwrap(),
+        Some(rec.clone())
+    );
+    assert_eq!(
+        second.get_state("a@x.org", "dev1", "sync:5").await.unwrap(),
+        Some(vec![1; 50_000])
+    );
+    first.close().await;
+    second.close().await;
+    let third = SqliteStore::open(&path, 2).await.unwrap();
+    assert_eq!(
+        third.get_device("a@x.org", "dev1").await.unwrap(),
+        Some(rec)
+    );
+    assert_eq!(third.count_devices("a@x.org").await.unwrap(), 1);
+    third.close().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("devices.db");
+    let store = SqliteStore::open(&path, 2).await.unwrap();
+    store
+        .put_state("a@x.org", "dev1", "sync:5", vec![1; 10])
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        seen.push((entry.file_name().into_string().unwrap(), mode));
+    }
+    seen.sort();
+    // The database, its write-ahead log and its shared-memory index all exist while it is open.
+    let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["devices.db", "devices.db-shm", "devices.db-wal"]);
+    assert!(seen.iter().all(|(_, m)| *m == 0o600), "{seen:?}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_sqlite_record_is_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("devices.db");
+    let store = SqliteStore::open(&path, 1).await.unwrap();
+    store.put_device(&record("a@x.org", "dev1")).await.unwrap();
+    store.close().await;
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", path.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE devices SET record = '{not json'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = SqliteStore::open(&path, 1).await.unwrap();
+    assert!(matches!(
+        store.get_device("a@x.org", "dev1").await,
+        Err(StoreError::Corrupt(_))
+    ));
+    store.close().await;
 }

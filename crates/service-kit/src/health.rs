@@ -37,7 +37,7 @@ pub async fn spawn_health(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding the health listener on {addr}"))?;
-    println!("health: {}", listener.local_addr()?);
+    crate::announce(format_args!("health: {}", listener.local_addr()?));
     tokio::spawn(async move {
         if let Err(e) = serve_health(listener, ready, shutdown).await {
             tracing::error!(error = %e, "health listener failed");

@@ -2,6 +2,7 @@
 //! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal) and the HTTP health probes.
 
 pub mod health;
+pub mod log_writer;
 
 use std::path::Path;
 
@@ -50,13 +51,30 @@ where
 
 /// Logs to stderr with `filter` (for example `info` or `eas_edge=debug,info`); `RUST_LOG` wins
 /// when set. Calling it twice is harmless.
+///
+/// A log line that cannot be written (stderr on a full disk, a closed pipe) is dropped and
+/// counted ([`log_writer::dropped_writes`]); it never fails or panics the request that logged it.
+/// The subscriber's own report of a failed write is off: it would go to the same stderr with
+/// `eprintln!`, which panics when stderr cannot be written.
 pub fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(log_writer::Lossy::stderr())
+        .log_internal_errors(false)
         .try_init();
+}
+
+/// Writes one line to stdout (the start-up lines that scripts read, such as `lmtp: ADDR`). A line
+/// that cannot be written is dropped and counted like a log line: a full disk or a closed
+/// terminal never stops a server from starting.
+pub fn announce(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        log_writer::count_dropped();
+    }
 }
 
 /// Resolves at the first SIGINT or SIGTERM.

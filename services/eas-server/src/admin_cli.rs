@@ -318,7 +318,10 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or(text);
     if !shown.is_empty() {
-        println!("{shown}");
+        // The command's output: a failed write is the command's error, not a panic.
+        use std::io::Write;
+        writeln!(std::io::stdout().lock(), "{shown}")
+            .map_err(|e| anyhow::anyhow!("writing the answer to stdout: {e}"))?;
     }
     if !status.is_success() {
         anyhow::bail!("admin api answered {status}");

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use eas_device_state::MemoryStore;
+use eas_device_state::{DeviceStore, MemoryStore, SqliteStore};
 use eas_directory::{Directory, DirectoryOptions, NewUser};
 use eas_edge::folders::ServiceFolders;
 use eas_edge::push::PushHub;
@@ -16,7 +16,8 @@ use eas_mail::{MailOptions, MailStore};
 use eas_rpc::mail::mail_client::MailClient;
 use tokio::sync::watch;
 
-use crate::config::Settings;
+use crate::config::{DeviceStoreKind, Settings};
+use crate::data_dir;
 
 /// Demo accounts created on first start: address, display name, password. Listed in the README.
 pub const DEMO_DOMAIN: &str = "example.loc";
@@ -31,13 +32,20 @@ pub struct Application {
     /// LMTP in and the relay worker out.
     mail: MailRuntime,
     edge: Arc<Edge>,
+    /// Closed after the last request, which checkpoints its write-ahead log.
+    device_db: Option<SqliteStore>,
 }
 
 impl Application {
     pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
         settings.edge.check().map_err(anyhow::Error::msg)?;
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+        data_dir::prepare(&settings.data_dir)?;
+        if settings.database_url.is_none() {
+            data_dir::create_private_file(&settings.data_dir.join("directory.db"))?;
+        }
+        if settings.mail_database_url.is_none() {
+            data_dir::create_private_file(&settings.data_dir.join("mail.db"))?;
+        }
         let options = DirectoryOptions {
             default_domain: settings.default_domain.clone(),
             ..DirectoryOptions::default()
@@ -76,10 +84,23 @@ impl Application {
             .await
             .context("starting the in-process mail service")?;
         let mail = MailClient::new(channel);
+        let (devices, device_db): (Arc<dyn DeviceStore>, _) = match settings.device_store {
+            DeviceStoreKind::Sqlite => {
+                let path = settings.device_database_path();
+                let store = SqliteStore::open(&path, 4)
+                    .await
+                    .with_context(|| format!("opening the device database {}", path.display()))?;
+                (Arc::new(store.clone()), Some(store))
+            }
+            DeviceStoreKind::Memory => {
+                tracing::warn!("device state is kept in memory: every phone provisions and syncs from scratch after a restart");
+                (Arc::new(MemoryStore::new()), None)
+            }
+        };
         let edge = Edge::new(
             settings.edge.clone(),
             directory,
-            Arc::new(MemoryStore::new()),
+            devices,
             Arc::new(ServiceFolders { mail: mail.clone() }),
             Some(mail),
         );
@@ -88,13 +109,14 @@ impl Application {
             listeners,
             mail: runtime,
             edge,
+            device_db,
         })
     }
 
     /// Serves until SIGINT or SIGTERM.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.listeners.announce()?;
-        println!("lmtp: {}", self.mail.lmtp_addr()?);
+        eas_service_kit::announce(format_args!("lmtp: {}", self.mail.lmtp_addr()?));
         let (stop_tx, stop_rx) = watch::channel(false);
         let lmtp = self.mail.spawn(stop_rx);
         self.listeners
@@ -102,6 +124,9 @@ impl Application {
             .await;
         let _ = stop_tx.send(true);
         let _ = lmtp.await;
+        if let Some(db) = self.device_db {
+            db.close().await;
+        }
         Ok(())
     }
 }
@@ -116,7 +141,7 @@ async fn seed_demo(directory: &Directory) -> anyhow::Result<()> {
                 password: password.into(),
             })
             .await?;
-        println!("demo account: {address} password {password}");
+        eas_service_kit::announce(format_args!("demo account: {address} password {password}"));
     }
     Ok(())
 }
@@ -133,7 +158,7 @@ fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
     let bytes: [u8; 24] = rand::random();
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     write_private(&path, &token)?;
-    println!("admin token written to {}", path.display());
+    eas_service_kit::announce(format_args!("admin token written to {}", path.display()));
     Ok(token)
 }
 

@@ -37,8 +37,23 @@ pub struct Settings {
     pub demo: bool,
     /// Bare user names (`jdoe`) log in to this domain.
     pub default_domain: Option<String>,
+    /// Where phones' device state lives: `sqlite` (the default, `data_dir/devices.db`, kept
+    /// across restarts) or `memory` (lost on every restart: for tests only).
+    pub device_store: DeviceStoreKind,
     #[serde(skip_serializing)]
     pub edge: EdgeConfig,
+}
+
+/// The device store of the one-process server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStoreKind {
+    /// `data_dir/devices.db`: policy keys, sync keys, blocks and pending wipes survive a restart.
+    #[default]
+    Sqlite,
+    /// In the process's memory: every phone provisions and downloads everything again after a
+    /// restart, and blocks and pending wipes are forgotten. For tests.
+    Memory,
 }
 
 impl Default for Settings {
@@ -56,6 +71,7 @@ impl Default for Settings {
             tls: TlsSettings::default(),
             demo: true,
             default_domain: None,
+            device_store: DeviceStoreKind::Sqlite,
             edge: EdgeConfig::default(),
         }
     }
@@ -73,6 +89,11 @@ impl Settings {
         self.mail_database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("mail.db").display()))
+    }
+
+    /// The device-state database file (when `device_store` is `sqlite`).
+    pub fn device_database_path(&self) -> PathBuf {
+        self.data_dir.join("devices.db")
     }
 
     /// The directory database URL.
@@ -120,5 +141,20 @@ mod tests {
     fn the_default_database_lives_in_the_data_directory() {
         let s = Settings::default();
         assert_eq!(s.database_url(), "sqlite://data/directory.db");
+        assert_eq!(s.device_database_path(), Path::new("data/devices.db"));
+    }
+
+    #[test]
+    fn device_state_is_kept_in_sqlite_unless_memory_is_chosen() {
+        assert_eq!(Settings::default().device_store, DeviceStoreKind::Sqlite);
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("eas.toml");
+        std::fs::write(&f, "device_store = \"memory\"\n").unwrap();
+        assert_eq!(
+            Settings::load(Some(&f)).unwrap().device_store,
+            DeviceStoreKind::Memory
+        );
+        std::fs::write(&f, "device_store = \"redis\"\n").unwrap();
+        assert!(Settings::load(Some(&f)).is_err());
     }
 }

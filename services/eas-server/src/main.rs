@@ -1,9 +1,10 @@
-//! `eas-server`: the whole EAS server in one process (SQLite, in-memory device state), plus the
+//! `eas-server`: the whole EAS server in one process (SQLite for every store), plus the
 //! admin command line that talks to a running server's admin API.
 
 mod admin_cli;
 mod app;
 mod config;
+mod data_dir;
 
 use clap::{Parser, Subcommand};
 

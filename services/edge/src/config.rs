@@ -16,6 +16,10 @@ pub struct EdgeConfig {
     pub provisioning: ProvisioningConfig,
     /// What happens to a device that has not been seen before, unless its domain says otherwise.
     pub device_approval: ApprovalPolicy,
+    /// How many devices one user may have; a further device is refused at its first request
+    /// (MS-ASCMD 2.2.2 status 177, HTTP 403 below 14.0) until an administrator removes one.
+    /// 0: no limit.
+    pub max_devices_per_user: usize,
     pub auth: AuthConfig,
     pub ping: PingConfig,
     pub http: HttpConfig,
@@ -30,6 +34,7 @@ impl Default for EdgeConfig {
             max_request_bytes: 50 * 1024 * 1024,
             provisioning: ProvisioningConfig::default(),
             device_approval: ApprovalPolicy::AllowAll,
+            max_devices_per_user: 100,
             auth: AuthConfig::default(),
             ping: PingConfig::default(),
             http: HttpConfig::default(),

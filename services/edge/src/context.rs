@@ -106,6 +106,7 @@ impl RequestCtx {
                 (d, changed)
             }
             None => {
+                check_device_limit(edge, &user, &line.device_id).await?;
                 let policy = edge
                     .directory
                     .effective_approval(&user.address, edge.config.device_approval)
@@ -139,6 +140,22 @@ impl RequestCtx {
             policy_key,
         })
     }
+}
+
+/// Refuses a device the user does not have yet when the user has `edge.max_devices_per_user`
+/// already (MS-ASCMD 2.2.2 common status 177, MaximumDevicesReached: the user's account has too
+/// many device partnerships). Two new devices arriving at the same moment may both pass.
+async fn check_device_limit(edge: &Edge, user: &User, device_id: &str) -> Result<(), EdgeError> {
+    let limit = edge.config.max_devices_per_user;
+    if limit == 0 {
+        return Ok(());
+    }
+    let count = edge.devices.count_devices(&user.address).await?;
+    if count >= limit {
+        tracing::warn!(user = %user.address, %device_id, count, limit, "new device refused: the user has the maximum number of devices");
+        return Err(EdgeError::TooManyDevices);
+    }
+    Ok(())
 }
 
 /// Decides whether the device may run this command: wipe, block, quarantine and the policy key

@@ -39,6 +39,9 @@ pub enum EdgeError {
     DeviceBlocked,
     #[error("account disabled")]
     AccountDisabled,
+    /// The user has as many devices as `edge.max_devices_per_user` allows.
+    #[error("too many devices for this user")]
+    TooManyDevices,
     /// A protocol error with a common status (MS-ASCMD 2.2.2) that old versions see as HTTP 400.
     #[error("protocol error {0:?}")]
     Status(CommonStatus),
@@ -86,6 +89,7 @@ impl EdgeError {
             EdgeError::RemoteWipe => Some(CommonStatus::RemoteWipeRequested),
             EdgeError::DeviceBlocked => Some(CommonStatus::DeviceIsBlockedForThisUser),
             EdgeError::AccountDisabled => Some(CommonStatus::UserDisabledForSync),
+            EdgeError::TooManyDevices => Some(CommonStatus::MaximumDevicesReached),
             EdgeError::Status(s) => Some(*s),
             _ => None,
         };
@@ -153,7 +157,11 @@ impl IntoResponse for EdgeError {
                 StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
                 None,
             ),
-            EdgeError::DeviceBlocked | EdgeError::AccountDisabled => (StatusCode::FORBIDDEN, None),
+            // MS-ASHTTP 2.2.2.1.1: 403, the user is not enabled for synchronization (below 14.0
+            // there is no status for too many devices).
+            EdgeError::DeviceBlocked | EdgeError::AccountDisabled | EdgeError::TooManyDevices => {
+                (StatusCode::FORBIDDEN, None)
+            }
             EdgeError::Unavailable(_) => return retry_later(30),
             EdgeError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None::<String>),
         };

@@ -160,7 +160,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     });
     edge.attach_push(PushHub::start_cluster(Arc::new(registry), wake));
     listeners.announce()?;
-    println!("edge id: {edge_id}");
+    eas_service_kit::announce(format_args!("edge id: {edge_id}"));
     listeners
         .serve_until(edge, eas_service_kit::shutdown_signal())
         .await;

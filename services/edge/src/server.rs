@@ -162,11 +162,14 @@ impl EdgeListeners {
     /// Prints the machine-readable lines that tests and scripts wait for.
     pub fn announce(&self) -> std::io::Result<()> {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
-        println!(
+        eas_service_kit::announce(format_args!(
             "eas endpoint: {scheme}://{}/Microsoft-Server-ActiveSync",
             self.eas.local_addr()?
-        );
-        println!("admin api: http://{}/admin", self.admin.local_addr()?);
+        ));
+        eas_service_kit::announce(format_args!(
+            "admin api: http://{}/admin",
+            self.admin.local_addr()?
+        ));
         Ok(())
     }
 

@@ -297,6 +297,76 @@ async fn a_global_block_policy_refuses_new_devices() {
 }
 
 #[tokio::test]
+async fn a_device_over_the_per_user_limit_gets_177_or_403_until_an_administrator_removes_one() {
+    let mut config = test_config();
+    config.max_devices_per_user = 2;
+    let s = TestServer::start_with(config).await;
+    let mut kept = s.device("limit1", "16.1");
+    kept.provision().await;
+    s.device("limit2", "14.1").provision().await;
+    // MS-ASCMD 2.2.2: status 177 in the command's own response from 14.0 on; HTTP 403 below.
+    for (id, v, http) in [
+        ("over161", "16.1", 200),
+        ("over141", "14.1", 200),
+        ("over121", "12.1", 403),
+    ] {
+        let d = s.device(id, v);
+        let r = d
+            .post("Provision", Some(&provision_request(None, None)))
+            .await;
+        assert_eq!(r.status, http, "provision at {v}");
+        let r = d.folder_sync("0").await;
+        assert_eq!(r.status, http, "foldersync at {v}");
+        if http == 200 {
+            assert_eq!(r.text(&[fh::STATUS]).as_deref(), Some("177"), "{v}");
+        }
+    }
+    let (_, list) = s
+        .admin(Method::GET, &format!("/admin/devices?user={USER}"), None)
+        .await;
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["limit1", "limit2"],
+        "a refused device leaves no record"
+    );
+    // The devices the user has keep working.
+    assert_eq!(
+        kept.folder_sync("0").await.text(&[fh::STATUS]).as_deref(),
+        Some("1")
+    );
+    let (code, _) = s
+        .admin(
+            Method::DELETE,
+            &format!("/admin/devices/{USER}/limit2"),
+            None,
+        )
+        .await;
+    assert_eq!(code, 204);
+    let mut d = s.device("over141", "14.1");
+    d.provision().await;
+    assert_eq!(
+        d.folder_sync("0").await.text(&[fh::STATUS]).as_deref(),
+        Some("1")
+    );
+}
+
+#[tokio::test]
+async fn a_device_limit_of_zero_means_no_limit() {
+    let mut config = test_config();
+    config.max_devices_per_user = 0;
+    let s = TestServer::start_with(config).await;
+    for i in 0..3 {
+        s.device(&format!("nolimit{i}"), "14.1").provision().await;
+    }
+}
+
+#[tokio::test]
 async fn a_remote_wipe_is_announced_delivered_and_acknowledged() {
     let s = TestServer::start().await;
     for (v, pre) in [("14.1", Some("140")), ("12.1", None)] {

@@ -144,8 +144,8 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding grpc on {}", settings.grpc_listen))?;
     // The machine-readable announcement scripts wait for.
-    println!("grpc: {}", grpc.local_addr()?);
-    println!("lmtp: {}", runtime.lmtp_addr()?);
+    eas_service_kit::announce(format_args!("grpc: {}", grpc.local_addr()?));
+    eas_service_kit::announce(format_args!("lmtp: {}", runtime.lmtp_addr()?));
     let service = runtime.service.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut health_stop = stop_rx.clone();

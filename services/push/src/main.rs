@@ -108,7 +108,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             }
         })
     };
-    println!("push: consuming {}", settings.kafka.topic);
+    eas_service_kit::announce(format_args!("push: consuming {}", settings.kafka.topic));
     let result = router::run(
         bus,
         registry,
