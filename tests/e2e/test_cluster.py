@@ -259,3 +259,36 @@ def test_device_state_survives_a_crash_of_redis_with_its_append_only_file():
         assert a.admin("GET", f"/admin/devices/{USER}/{blocked_id}").json()["approval"] == "blocked"
     finally:
         cl.stop()
+
+
+def login_status(edge, login, password):
+    """One FolderSync as `login`; returns (status, Retry-After)."""
+    r = requests.post(
+        edge.eas_url,
+        params={"Cmd": "FolderSync", "User": "x", "DeviceId": "thr" + uuid.uuid4().hex[:6],
+                "DeviceType": "Test"},
+        auth=(login, password),
+        headers={"MS-ASProtocolVersion": "14.1"},
+        timeout=30,
+    )
+    return r.status_code, r.headers.get("Retry-After")
+
+
+def test_bad_logins_spread_over_both_edges_are_counted_once_in_redis(cluster):
+    a, b = cluster.edge("a"), cluster.edge("b")
+    address = f"thr{uuid.uuid4().hex[:8]}@example.loc"
+    r = a.admin("POST", "/admin/users",
+                json={"address": address, "display_name": "Throttle", "password": "right-pw-1"})
+    assert r.status_code in (200, 201), r.text
+    # Ten guesses from this address (the per-account-and-address limit), alternating edges and
+    # spellings: every one is checked and refused with 401.
+    local = address.split("@")[0]
+    for i in range(10):
+        login = [address, f"EXAMPLE\\{local}", f" {address}", local][i % 4]
+        assert login_status([a, b][i % 2], login, f"guess{i}")[0] == 401, i
+    # Counted together in Redis: the eleventh is throttled on both edges, the right password
+    # included, with 503 and Retry-After rather than a 401 the phone would take for a wrong
+    # password.
+    for edge in (a, b):
+        status, retry = login_status(edge, address, "right-pw-1")
+        assert status == 503 and retry and int(retry) >= 1, (edge.name, status, retry)

@@ -1,6 +1,8 @@
 //! Login: resolving the names phones send to one account, checking the password, and the
 //! device-approval policy that applies to the account.
 
+use std::fmt;
+
 use crate::directory::Directory;
 use crate::error::{AuthError, DirectoryError, Entity};
 use crate::model::{Password, User};
@@ -16,19 +18,77 @@ enum Resolved {
     Ambiguous,
 }
 
+/// A login name resolved to the account it names (or to nobody), before any password check.
+///
+/// [`LoginTarget::account`] is the same for every spelling of one account (`jdoe`,
+/// ` EXAMPLE\JDoe`, `x\jdoe@example.loc`, an alias), so that limits keyed on it cannot be
+/// dodged by respelling the login.
+pub struct LoginTarget {
+    account: String,
+    resolved: Resolved,
+}
+
+impl LoginTarget {
+    /// The canonical account key: the primary address of the account the login names, or the
+    /// normalised name itself when it names nobody (or more than one account), so that guessing
+    /// at unknown names is limited like guessing at known ones.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+}
+
+impl fmt::Debug for LoginTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginTarget")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Directory {
     /// Checks a login and password. `login` may be `user@domain` (primary address or alias),
     /// `DOMAIN\user` (full domain name or its first label) or a bare `user`, in any case.
     ///
+    /// The same as [`Directory::login_target`] followed by [`Directory::check_password`].
+    pub async fn authenticate(&self, login: &str, password: &str) -> Result<User, AuthError> {
+        let target = self.login_target(login).await?;
+        self.check_password(target, password).await
+    }
+
+    /// Resolves a login name to the account it names, without any hash work. A name that cannot
+    /// name anyone (empty parts, spaces or control characters inside, too long) is refused here
+    /// with [`AuthError::MalformedLogin`], so a flood of such names costs no argon2 run.
+    pub async fn login_target(&self, login: &str) -> Result<LoginTarget, AuthError> {
+        let Some(name) = parse_login(login) else {
+            return Err(AuthError::MalformedLogin);
+        };
+        let (resolved, attempted) = self.resolve(name).await?;
+        let account = match &resolved {
+            Resolved::Found(record) => record.user.address.clone(),
+            Resolved::Unknown | Resolved::Ambiguous => attempted,
+        };
+        Ok(LoginTarget { account, resolved })
+    }
+
+    /// Verifies `password` for a resolved login.
+    ///
     /// An unknown or ambiguous login still costs one argon2 verification, so response time does
     /// not tell which accounts exist; a disabled account is reported only after the password
-    /// matched. Never logs the password.
-    pub async fn authenticate(&self, login: &str, password: &str) -> Result<User, AuthError> {
+    /// matched. A password longer than any that can be set is refused without hashing. Never
+    /// logs the password.
+    pub async fn check_password(
+        &self,
+        target: LoginTarget,
+        password: &str,
+    ) -> Result<User, AuthError> {
+        let login = target.account.as_str();
         let password = Password::new(password);
-        let record = match self.resolve(login).await? {
+        let record = match target.resolved {
             Resolved::Found(record) => record,
             unresolved => {
-                password::verify(password, self.dummy_hash()).await?;
+                if !password::exceeds_limit(&password) {
+                    password::verify(password, self.dummy_hash()).await?;
+                }
                 let error = match unresolved {
                     Resolved::Ambiguous => AuthError::Ambiguous,
                     _ => AuthError::UnknownUser,
@@ -41,7 +101,7 @@ impl Directory {
             user,
             password_hash,
         } = *record;
-        if !password::verify(password, password_hash).await? {
+        if password::exceeds_limit(&password) || !password::verify(password, password_hash).await? {
             tracing::debug!(login, user = %user.address, "authentication failed: wrong password");
             return Err(AuthError::WrongPassword);
         }
@@ -55,7 +115,10 @@ impl Directory {
     /// The account a login name (any of the three forms) names, without checking a password.
     /// `None` when it names nobody or more than one account.
     pub async fn resolve_login(&self, login: &str) -> Result<Option<User>, DirectoryError> {
-        Ok(match self.resolve(login).await? {
+        let Some(name) = parse_login(login) else {
+            return Ok(None);
+        };
+        Ok(match self.resolve(name).await?.0 {
             Resolved::Found(record) => Some(record.user),
             Resolved::Unknown | Resolved::Ambiguous => None,
         })
@@ -82,12 +145,11 @@ impl Directory {
         Ok(domain.approval.unwrap_or(global_default))
     }
 
-    async fn resolve(&self, login: &str) -> Result<Resolved, DirectoryError> {
-        let Some(name) = parse_login(login) else {
-            return Ok(Resolved::Unknown);
-        };
+    /// The account `name` names, and the normalised name that was looked up (the account key
+    /// of a name that names nobody).
+    async fn resolve(&self, name: LoginName) -> Result<(Resolved, String), DirectoryError> {
         match name {
-            LoginName::Address(address) => self.by_address(&address).await,
+            LoginName::Address(address) => Ok((self.by_address(&address).await?, address)),
             LoginName::DomainUser { domain, user } => {
                 let domains = self.store.domains().await?;
                 // A full domain name wins over another domain whose first label is the same.
@@ -99,9 +161,12 @@ impl Directory {
                         .collect(),
                 };
                 match matching.as_slice() {
-                    [] => Ok(Resolved::Unknown),
-                    [one] => self.by_address(&format!("{user}@{}", one.name)).await,
-                    _ => Ok(Resolved::Ambiguous),
+                    [] => Ok((Resolved::Unknown, format!("{domain}\\{user}"))),
+                    [one] => {
+                        let address = format!("{user}@{}", one.name);
+                        Ok((self.by_address(&address).await?, address))
+                    }
+                    _ => Ok((Resolved::Ambiguous, format!("{domain}\\{user}"))),
                 }
             }
             LoginName::Bare(local) => {
@@ -109,17 +174,18 @@ impl Directory {
                     if let found @ Resolved::Found(_) =
                         self.by_address(&format!("{local}@{default}")).await?
                     {
-                        return Ok(found);
+                        return Ok((found, local));
                     }
                 }
                 let mut records = self.store.users_by_local_part(&local).await?;
-                Ok(match records.len() {
+                let resolved = match records.len() {
                     0 => Resolved::Unknown,
                     1 => records
                         .pop()
                         .map_or(Resolved::Unknown, |r| Resolved::Found(Box::new(r))),
                     _ => Resolved::Ambiguous,
-                })
+                };
+                Ok((resolved, local))
             }
         }
     }

@@ -74,6 +74,10 @@ impl DirectoryError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
+    /// The login name cannot name any account (empty parts, whitespace or control characters
+    /// inside, too long); refused before any hash work.
+    #[error("malformed login name")]
+    MalformedLogin,
     /// No user or alias matches the login name.
     #[error("unknown user")]
     UnknownUser,

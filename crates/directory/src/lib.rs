@@ -19,6 +19,7 @@ mod policy;
 mod store;
 mod users;
 
+pub use auth::LoginTarget;
 pub use directory::Directory;
 pub use error::{AuthError, DirectoryError, Entity};
 pub use model::{Domain, NewUser, Password, User, UserUpdate};

@@ -15,17 +15,30 @@ pub(crate) enum LoginName {
     Bare(String),
 }
 
-/// Splits a login into its form; `None` when it cannot name anyone (empty parts).
+/// Longest login name accepted: an address is at most 254 bytes (RFC 5321 4.5.3.1.3), plus a
+/// `DOMAIN\` prefix of at most 253.
+const MAX_LOGIN_BYTES: usize = 512;
+
+/// Splits a login into its form; `None` when it cannot name anyone (empty parts, whitespace or
+/// control characters inside a part, a `DOMAIN\` prefix that is no domain name, too long).
+/// Surrounding whitespace is ignored.
 pub(crate) fn parse_login(login: &str) -> Option<LoginName> {
-    let login = login.trim().to_lowercase();
+    let login = login.trim();
+    if login.len() > MAX_LOGIN_BYTES {
+        return None;
+    }
+    let login = login.to_lowercase();
     if let Some((domain, user)) = login.split_once('\\') {
+        if normalize_domain(domain).is_err() {
+            return None;
+        }
         if user.contains('@') {
             // `DOMAIN\user@domain`: some clients send both; the address says it all.
             return parse_address(user)
                 .ok()
                 .map(|(_, _, address)| LoginName::Address(address));
         }
-        if domain.is_empty() || !is_valid_local_part(user) {
+        if !is_valid_local_part(user) {
             return None;
         }
         return Some(LoginName::DomainUser {
@@ -114,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn logins_with_empty_parts_name_nobody() {
+    fn logins_with_empty_or_malformed_parts_or_too_long_name_nobody() {
         for login in [
             "",
             "  ",
@@ -123,8 +136,29 @@ mod tests {
             "@example.loc",
             "jdoe@",
             "a b",
+            "ex ample\\jdoe",
+            "\\jdoe@example.loc",
+            "a\\b\\jdoe",
+            "jdoe\u{0}@example.loc",
         ] {
             assert_eq!(parse_login(login), None, "{login:?}");
+        }
+        assert_eq!(parse_login(&"j".repeat(600)), None);
+    }
+
+    #[test]
+    fn respellings_of_one_address_parse_to_the_same_name() {
+        for login in [
+            " jdoe@example.loc",
+            "JDOE@example.loc\t",
+            "x\\jdoe@example.loc",
+            "EXAMPLE\\JDoe@Example.Loc",
+        ] {
+            assert_eq!(
+                parse_login(login),
+                Some(LoginName::Address("jdoe@example.loc".into())),
+                "{login:?}"
+            );
         }
     }
 

@@ -22,6 +22,12 @@ pub(crate) fn check_acceptable(password: &Password) -> Result<(), DirectoryError
     Ok(())
 }
 
+/// Whether a presented password is longer than any password that can be set, so that it cannot
+/// match and need not be hashed.
+pub(crate) fn exceeds_limit(password: &Password) -> bool {
+    password.expose().len() > MAX_PASSWORD_BYTES
+}
+
 fn hasher(cost: Argon2Cost) -> Result<Argon2<'static>, DirectoryError> {
     let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
         .map_err(|e| DirectoryError::Hashing(e.to_string()))?;

@@ -1,4 +1,5 @@
-//! HTTP Basic authentication (MS-ASHTTP 2.2.1.1.2.2) against the directory, with a short cache.
+//! HTTP Basic authentication (MS-ASHTTP 2.2.1.1.2.2): the credentials, and a short cache of
+//! successful logins (`crate::context::login` checks the login limits before consulting it).
 //!
 //! Phones send credentials with every request; verifying an argon2 hash each time would cost tens
 //! of milliseconds of CPU per request, so a successful login is remembered for a short time as a
@@ -9,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use eas_directory::{AuthError, Directory, User};
+use eas_directory::User;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -54,7 +55,7 @@ struct Cached {
     expires: Instant,
 }
 
-/// Successful logins remembered for `ttl`, keyed by the login as typed.
+/// Successful logins remembered for `ttl`, keyed by the login as typed (trimmed, lowercased).
 pub struct AuthCache {
     salt: [u8; 32],
     ttl: Duration,
@@ -77,41 +78,39 @@ impl AuthCache {
         h.finalize().into()
     }
 
-    /// Checks the credentials, from the cache when possible, else against the directory.
-    pub async fn authenticate(
-        &self,
-        directory: &Directory,
-        creds: &Credentials,
-    ) -> Result<User, AuthError> {
-        let key = creds.login.to_lowercase();
+    fn key(login: &str) -> String {
+        login.trim().to_lowercase()
+    }
+
+    /// The user these credentials logged in as within `ttl`, when the password is the one that
+    /// succeeded then. Checks no limit: the caller asks the throttle first.
+    pub fn cached(&self, creds: &Credentials) -> Option<User> {
         let digest = self.digest(&creds.password);
-        if let Ok(entries) = self.entries.lock() {
-            if let Some(c) = entries.get(&key) {
-                if c.expires > Instant::now() && bool::from(c.digest.ct_eq(&digest)) {
-                    return Ok(c.user.clone());
-                }
-            }
+        let entries = self.entries.lock().ok()?;
+        let c = entries.get(&Self::key(&creds.login))?;
+        (c.expires > Instant::now() && bool::from(c.digest.ct_eq(&digest))).then(|| c.user.clone())
+    }
+
+    /// Remembers a login whose password the directory just verified.
+    pub fn remember(&self, creds: &Credentials, user: &User) {
+        if self.ttl.is_zero() {
+            return;
         }
-        let user = directory
-            .authenticate(&creds.login, &creds.password)
-            .await?;
-        if !self.ttl.is_zero() {
-            if let Ok(mut entries) = self.entries.lock() {
-                let now = Instant::now();
-                if entries.len() > 100_000 {
-                    entries.retain(|_, c| c.expires > now);
-                }
-                entries.insert(
-                    key,
-                    Cached {
-                        digest,
-                        user: user.clone(),
-                        expires: now + self.ttl,
-                    },
-                );
+        let digest = self.digest(&creds.password);
+        if let Ok(mut entries) = self.entries.lock() {
+            let now = Instant::now();
+            if entries.len() > 100_000 {
+                entries.retain(|_, c| c.expires > now);
             }
+            entries.insert(
+                Self::key(&creds.login),
+                Cached {
+                    digest,
+                    user: user.clone(),
+                    expires: now + self.ttl,
+                },
+            );
         }
-        Ok(user)
     }
 
     /// Forgets every cached login (after an administrator changed a password or an account).
@@ -142,6 +141,37 @@ mod tests {
         assert!(parse_basic("Basic !!!").is_none());
         let no_colon = base64::engine::general_purpose::STANDARD.encode("jdoe");
         assert!(parse_basic(&format!("Basic {no_colon}")).is_none());
+    }
+
+    fn user(address: &str) -> User {
+        User {
+            id: 1,
+            address: address.into(),
+            local_part: "jdoe".into(),
+            domain: "example.loc".into(),
+            display_name: String::new(),
+            disabled: false,
+            aliases: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_cache_answers_only_the_remembered_password() {
+        let cache = AuthCache::new(Duration::from_secs(60));
+        let creds = |login: &str, password: &str| Credentials {
+            login: login.into(),
+            password: password.into(),
+        };
+        assert!(cache.cached(&creds("JDoe", "pw")).is_none());
+        cache.remember(&creds("JDoe", "pw"), &user("jdoe@example.loc"));
+        let hit = cache.cached(&creds(" jdoe", "pw")).unwrap();
+        assert_eq!(hit.address, "jdoe@example.loc");
+        assert!(cache.cached(&creds("jdoe", "pW")).is_none());
+        cache.clear();
+        assert!(cache.cached(&creds("jdoe", "pw")).is_none());
+        let off = AuthCache::new(Duration::ZERO);
+        off.remember(&creds("jdoe", "pw"), &user("jdoe@example.loc"));
+        assert!(off.cached(&creds("jdoe", "pw")).is_none());
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub async fn handle(edge: &Arc<Edge>, ip: IpAddr, headers: &HeaderMap, body: Bod
             .into_eas_response(no_ctx)
         }
     };
-    let user = match login(edge, ip, &creds).await {
+    let user = match login(edge, ip, headers, &creds).await {
         Ok(u) => u,
         Err(e) => return e.into_eas_response(no_ctx),
     };

@@ -47,6 +47,7 @@ impl EdgeConfig {
     /// Refuses a policy that contradicts itself; warns about settings Android's built-in client
     /// reports as unsupported. Every service that runs an edge calls it at start-up.
     pub fn check(&self) -> Result<(), String> {
+        self.auth.check()?;
         let policy = &self.provisioning.policy;
         let problems = policy.problems();
         if !problems.is_empty() {
@@ -87,7 +88,13 @@ impl Default for ProvisioningConfig {
     }
 }
 
-/// Login caching and the throttling of failed logins.
+/// Login caching and the throttling of password attempts (`docs/login-throttling.md`).
+///
+/// Every attempt that reaches a password check is counted before the check, against three
+/// limits: per source address, per account and source address, and a slower one per account.
+/// A source address that logged in to an account recently ("good history") is exempt from that
+/// account's limit and from the per-address limit, so guesses from elsewhere cannot lock the
+/// owner out. A refused attempt gets 503 with `Retry-After` and costs no hash work.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct AuthConfig {
@@ -95,11 +102,23 @@ pub struct AuthConfig {
     pub realm: String,
     /// How long a successful login is remembered, so that argon2 does not run on every request.
     pub cache_seconds: u64,
-    /// Failed logins per account within the window before further attempts are refused.
+    /// Attempts without good history per account within `account_window_seconds`.
     pub max_failures_per_account: u32,
-    /// Failed logins per client address within the window before further attempts are refused.
+    pub account_window_seconds: u64,
+    /// Attempts per source address (IPv6: per /64) within `failure_window_seconds`.
     pub max_failures_per_ip: u32,
+    /// Attempts per account from one source address within `failure_window_seconds`.
+    pub max_failures_per_account_and_ip: u32,
     pub failure_window_seconds: u64,
+    /// How long a successful login makes its source address known to the account.
+    pub good_history_days: u32,
+    /// Password verifications (argon2) running at once; 0 means twice the number of cores.
+    pub max_concurrent_verifications: usize,
+    /// How long an attempt waits for a verification slot before it is answered 503.
+    pub verification_wait_ms: u64,
+    /// Proxies (addresses or CIDR blocks, e.g. `10.0.0.0/8`, `fd00::/8`) whose
+    /// `X-Forwarded-For` is believed; the client is the right-most address not in this list.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -107,10 +126,41 @@ impl Default for AuthConfig {
         AuthConfig {
             realm: "ActiveSync".into(),
             cache_seconds: 300,
-            max_failures_per_account: 10,
+            max_failures_per_account: 30,
+            account_window_seconds: 3600,
             max_failures_per_ip: 50,
+            max_failures_per_account_and_ip: 10,
             failure_window_seconds: 300,
+            good_history_days: 30,
+            max_concurrent_verifications: 0,
+            verification_wait_ms: 2000,
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+impl AuthConfig {
+    /// Refuses limits that would switch throttling off and proxy entries that do not parse.
+    pub fn check(&self) -> Result<(), String> {
+        let limits = [
+            ("max_failures_per_account", self.max_failures_per_account),
+            ("max_failures_per_ip", self.max_failures_per_ip),
+            (
+                "max_failures_per_account_and_ip",
+                self.max_failures_per_account_and_ip,
+            ),
+        ];
+        for (name, value) in limits {
+            if value == 0 {
+                return Err(format!("edge.auth.{name} must be at least 1"));
+            }
+        }
+        if self.failure_window_seconds == 0 || self.account_window_seconds == 0 {
+            return Err("edge.auth windows must be at least 1 second".into());
+        }
+        crate::throttle::TrustedProxies::parse(&self.trusted_proxies)
+            .map(|_| ())
+            .map_err(|e| format!("edge.auth.trusted_proxies: {e}"))
     }
 }
 

@@ -16,6 +16,7 @@ use eas_wbxml::Element;
 use crate::auth::Credentials;
 use crate::error::EdgeError;
 use crate::router::Edge;
+use crate::throttle::Refusal;
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
@@ -34,28 +35,106 @@ pub struct RequestCtx {
     pub policy_key: Option<u32>,
 }
 
-/// Authenticates the request's credentials, with throttling of repeated failures.
-pub async fn login(edge: &Edge, ip: IpAddr, creds: &Credentials) -> Result<User, EdgeError> {
-    if let Some(retry_after) = edge.throttle.check(&creds.login, ip) {
-        tracing::warn!(login = %creds.login, %ip, "login throttled");
-        return Err(EdgeError::Throttled { retry_after });
+/// Authenticates the request's credentials under the login limits (`crate::throttle`,
+/// `docs/login-throttling.md`). `peer` is the connection's address; behind a trusted proxy the
+/// client's address comes from `X-Forwarded-For`.
+///
+/// A malformed login name is answered 401 without any hash work. Every other attempt is counted
+/// against the limits of its canonical account and source before its password is checked, and
+/// the check waits for one of a bounded number of verification slots; a refused or
+/// unscheduled attempt is answered 503 with `Retry-After` (MS-ASHTTP 3.1.5.2.3), so a phone
+/// does not prompt for a new password. A login remembered by the cache is answered without
+/// argon2 but only when the limits would let a fresh attempt through.
+pub async fn login(
+    edge: &Edge,
+    peer: IpAddr,
+    headers: &HeaderMap,
+    creds: &Credentials,
+) -> Result<User, EdgeError> {
+    let client = edge.throttle.client_address(peer, headers);
+    let unauthorized = || EdgeError::Unauthorized {
+        realm: edge.config.auth.realm.clone(),
+    };
+    let throttled = |account: &str, refusal: Refusal| {
+        tracing::warn!(account, %client, retry_after = refusal.retry_after, "login throttled");
+        EdgeError::Throttled {
+            retry_after: refusal.retry_after,
+        }
+    };
+    if let Some(user) = edge.auth.cached(creds) {
+        return match edge.throttle.admit_known(&user.address, client).await {
+            Ok(()) => Ok(user),
+            Err(r) => Err(throttled(&user.address, r)),
+        };
     }
-    match edge.auth.authenticate(&edge.directory, creds).await {
+    let target = match edge.directory.login_target(&creds.login).await {
+        Ok(target) => target,
+        Err(AuthError::Directory(e)) => return Err(EdgeError::Unavailable(e.to_string())),
+        Err(e) => {
+            edge.throttle
+                .count_malformed(client)
+                .await
+                .map_err(|r| throttled("", r))?;
+            tracing::info!(login = ?creds.login, %client, reason = %e, "login refused");
+            return Err(unauthorized());
+        }
+    };
+    let account = target.account().to_owned();
+    let attempt = edge
+        .throttle
+        .begin(&account, client)
+        .await
+        .map_err(|r| throttled(&account, r))?;
+    let slot = match edge.throttle.verification_slot().await {
+        Ok(slot) => slot,
+        Err(r) => {
+            edge.throttle.refund(attempt).await;
+            return Err(throttled(&account, r));
+        }
+    };
+    // The check runs in its own task holding the slot, so that a client hanging up cannot free
+    // the slot while its argon2 run goes on.
+    let directory = edge.directory.clone();
+    let password = creds.password.clone();
+    let check = tokio::spawn(async move {
+        let result = directory.check_password(target, &password).await;
+        drop(slot);
+        result
+    });
+    let result = match check.await {
+        Ok(result) => result,
+        Err(e) => {
+            edge.throttle.refund(attempt).await;
+            return Err(EdgeError::Internal(format!("password check failed: {e}")));
+        }
+    };
+    match result {
         Ok(user) => {
-            edge.throttle.succeeded(&creds.login);
+            edge.throttle.succeeded(attempt).await;
+            edge.auth.remember(creds, &user);
             Ok(user)
         }
         Err(AuthError::Disabled) => {
-            tracing::info!(login = %creds.login, "login of a disabled account");
+            edge.throttle.refund(attempt).await;
+            tracing::info!(account, "login of a disabled account");
             Err(EdgeError::AccountDisabled)
         }
-        Err(AuthError::Directory(e)) => Err(EdgeError::Unavailable(e.to_string())),
+        Err(AuthError::Directory(e)) => {
+            edge.throttle.refund(attempt).await;
+            Err(EdgeError::Unavailable(e.to_string()))
+        }
         Err(e) => {
-            edge.throttle.failed(&creds.login, ip);
-            tracing::info!(login = %creds.login, %ip, reason = %e, "login failed");
-            Err(EdgeError::Unauthorized {
-                realm: edge.config.auth.realm.clone(),
-            })
+            let good_history = attempt.had_good_history();
+            edge.throttle.failed(attempt);
+            tracing::info!(
+                account,
+                login = ?creds.login,
+                %client,
+                good_history,
+                reason = %e,
+                "login failed"
+            );
+            Err(unauthorized())
         }
     }
 }

@@ -41,3 +41,4 @@ mod throttle;
 pub use config::EdgeConfig;
 pub use error::EdgeError;
 pub use router::{admin_router, eas_service, Edge};
+pub use throttle::SharedLimits;

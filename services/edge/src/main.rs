@@ -14,7 +14,7 @@ use eas_directory::{Directory, DirectoryOptions};
 use eas_edge::folders::ServiceFolders;
 use eas_edge::push::PushHub;
 use eas_edge::server::{EdgeListeners, TlsSettings};
-use eas_edge::{Edge, EdgeConfig};
+use eas_edge::{Edge, EdgeConfig, SharedLimits};
 use eas_push::feed::{self, FeedConfig};
 use eas_push::RedisPingRegistry;
 use eas_rpc::mail::mail_client::MailClient;
@@ -151,6 +151,16 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         Arc::new(ServiceFolders { mail: mail.clone() }),
         Some(mail),
     );
+    // Login limits shared by every replica (docs/login-throttling.md).
+    let limits = eas_device_state::connect_redis(&settings.redis_url, timeout)
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("connecting to redis (login limits)")?;
+    edge.share_login_limits(SharedLimits::new(
+        limits,
+        &format!("{}login:", settings.redis_prefix),
+        timeout,
+    ));
     let wake = feed::start(FeedConfig {
         redis_url: settings.redis_url.clone(),
         prefix: settings.redis_prefix.clone(),

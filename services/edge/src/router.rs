@@ -60,11 +60,7 @@ impl Edge {
     ) -> Arc<Edge> {
         let a = &config.auth;
         let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
-        let throttle = LoginThrottle::new(
-            Duration::from_secs(a.failure_window_seconds),
-            a.max_failures_per_account,
-            a.max_failures_per_ip,
-        );
+        let throttle = LoginThrottle::new(a);
         Arc::new(Edge {
             config,
             directory,
@@ -241,7 +237,7 @@ async fn prepare(
             .ok_or_else(|| EdgeError::Unauthorized {
                 realm: edge.config.auth.realm.clone(),
             })?;
-        let user = context::login(&edge, ip, &creds).await?;
+        let user = context::login(&edge, ip, headers, &creds).await?;
         if !options::is_served(&edge, &line.command) {
             return Err(EdgeError::UnsupportedCommand(
                 line.command.name().to_owned(),

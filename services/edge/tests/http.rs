@@ -89,28 +89,148 @@ async fn every_login_form_authenticates_the_same_user() {
     assert_eq!(list[0]["user"], USER);
 }
 
-#[tokio::test]
-async fn a_wrong_password_gets_401_and_repeated_failures_are_throttled_with_503() {
-    let mut config = test_config();
-    config.auth.max_failures_per_account = 3;
-    let s = TestServer::start_with(config).await;
-    let mut d = s.device("throttle1", "14.1");
-    d.password = "wrong".into();
-    for _ in 0..3 {
-        let r = d.post("FolderSync", None).await;
-        assert_eq!(r.status, 401);
+/// One login attempt (a FolderSync) as `login`/`password`, forwarded for `from` when given;
+/// returns the status and `Retry-After`.
+async fn attempt(
+    s: &TestServer,
+    login: &str,
+    password: &str,
+    from: Option<&str>,
+) -> (u16, Option<u64>) {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"));
+    let mut req = s
+        .http
+        .post(format!(
+            "{}/Microsoft-Server-ActiveSync?Cmd=FolderSync&User=jdoe&DeviceId=thr1&DeviceType=Android",
+            s.base
+        ))
+        .header("Authorization", format!("Basic {basic}"))
+        .header("MS-ASProtocolVersion", "14.1");
+    if let Some(from) = from {
+        req = req.header("X-Forwarded-For", from);
     }
-    let r = d.post("FolderSync", None).await;
-    assert_eq!(r.status, 503);
-    assert!(r.headers.contains_key("retry-after"));
-    // Even the right password is refused while the account is throttled.
-    d.password = PASSWORD.into();
+    let r = req.send().await.unwrap();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    (r.status().as_u16(), retry)
+}
+
+fn behind_a_proxy() -> eas_edge::EdgeConfig {
+    let mut config = test_config();
+    config.auth.trusted_proxies = vec!["127.0.0.1".into()];
+    config
+}
+
+#[tokio::test]
+async fn guesses_in_every_spelling_from_elsewhere_throttle_the_account_but_not_the_owner_at_a_known_address(
+) {
+    let mut config = behind_a_proxy();
+    config.auth.max_failures_per_account = 4;
+    let s = TestServer::start_with(config).await;
+    let home = Some("198.51.100.1");
+    // The owner's phone logs in (449: authenticated, provisioning needed).
+    assert_eq!(attempt(&s, USER, PASSWORD, home).await.0, 449);
+    // Four guesses from four addresses, each spelling the account differently.
+    for (i, login) in [
+        "jdoe",
+        " jdoe@example.loc",
+        "x\\jdoe@example.loc",
+        "EXAMPLE\\JDoe",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let from = format!("203.0.113.{i}");
+        assert_eq!(
+            attempt(&s, login, "guess", Some(&from)).await.0,
+            401,
+            "{login:?}"
+        );
+    }
+    // The account's limit is reached whatever the spelling: 503 with Retry-After, not 401,
+    // and no password is checked, not even the right one from an unknown address.
+    let (status, retry) = attempt(&s, "Example.loc\\jdoe", "guess", Some("203.0.113.50")).await;
+    assert_eq!(status, 503);
+    assert!(retry.is_some_and(|r| r >= 1), "{retry:?}");
     assert_eq!(
-        d.post("Provision", Some(&provision_request(None, None)))
-            .await
-            .status,
+        attempt(&s, USER, PASSWORD, Some("203.0.113.51")).await.0,
         503
     );
+    // The owner's known address still logs in, from the cache and through argon2 (a spelling
+    // the cache has not seen).
+    assert_eq!(attempt(&s, USER, PASSWORD, home).await.0, 449);
+    assert_eq!(attempt(&s, "EXAMPLE\\jdoe", PASSWORD, home).await.0, 449);
+}
+
+#[tokio::test]
+async fn a_malformed_login_name_gets_401_without_any_password_verification() {
+    let s = TestServer::start().await;
+    for login in [
+        "jd oe@example.loc",
+        "a\\b\\jdoe",
+        "\\jdoe",
+        "jdoe@",
+        "x y\\jdoe",
+    ] {
+        assert_eq!(attempt(&s, login, "guess", None).await.0, 401, "{login:?}");
+    }
+    assert_eq!(s.edge.password_verifications(), 0);
+    assert_eq!(
+        attempt(&s, "nobody@example.loc", "guess", None).await.0,
+        401
+    );
+    assert_eq!(s.edge.password_verifications(), 1);
+}
+
+#[tokio::test]
+async fn parallel_bad_logins_from_one_address_are_counted_before_any_password_is_checked() {
+    let mut config = test_config();
+    config.auth.max_failures_per_ip = 10;
+    config.auth.max_failures_per_account_and_ip = 100;
+    config.auth.max_failures_per_account = 100;
+    let s = TestServer::start_with(config).await;
+    let s = &s;
+    let statuses = futures::future::join_all((0..100).map(|i| async move {
+        attempt(s, &format!("user{i}@example.loc"), "guess", None)
+            .await
+            .0
+    }))
+    .await;
+    let unauthorized = statuses.iter().filter(|st| **st == 401).count();
+    let throttled = statuses.iter().filter(|st| **st == 503).count();
+    assert_eq!((unauthorized, throttled), (10, 90));
+    assert_eq!(s.edge.password_verifications(), 10);
+}
+
+#[tokio::test]
+async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
+    let mut config = test_config();
+    config.auth.max_failures_per_account_and_ip = 2;
+    let s = TestServer::start_with(config).await;
+    for from in ["203.0.113.1", "203.0.113.2"] {
+        assert_eq!(attempt(&s, USER, "guess", Some(from)).await.0, 401);
+    }
+    // Untrusted peer: the header is ignored and both guesses came from 127.0.0.1.
+    assert_eq!(attempt(&s, USER, "guess", Some("203.0.113.3")).await.0, 503);
+
+    let mut config = behind_a_proxy();
+    config.auth.max_failures_per_account_and_ip = 2;
+    let s = TestServer::start_with(config).await;
+    for _ in 0..2 {
+        assert_eq!(attempt(&s, USER, "guess", Some("203.0.113.1")).await.0, 401);
+    }
+    assert_eq!(attempt(&s, USER, "guess", Some("203.0.113.1")).await.0, 503);
+    // A forged left-most entry does not help: the proxy appended the real client.
+    assert_eq!(
+        attempt(&s, USER, "guess", Some("198.51.100.9, 203.0.113.1"))
+            .await
+            .0,
+        503
+    );
+    assert_eq!(attempt(&s, USER, "guess", Some("203.0.113.2")).await.0, 401);
 }
 
 #[tokio::test]

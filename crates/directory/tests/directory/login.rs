@@ -82,7 +82,7 @@ backend_tests! {
         let err = dir.authenticate("nobody@example.loc", "secret").await.unwrap_err();
         assert!(matches!(err, AuthError::UnknownUser), "{err:?}");
         let err = dir.authenticate("", "secret").await.unwrap_err();
-        assert!(matches!(err, AuthError::UnknownUser), "{err:?}");
+        assert!(matches!(err, AuthError::MalformedLogin), "{err:?}");
     }
 
     async fn a_disabled_account_cannot_log_in_even_with_the_right_password(db: &TestDb) {
@@ -116,6 +116,43 @@ backend_tests! {
         }
         assert_eq!(dir.resolve_login("nobody").await.unwrap(), None);
         assert_eq!(dir.resolve_login("a b@c").await.unwrap(), None);
+    }
+
+    async fn every_spelling_of_one_account_has_one_account_key(db: &TestDb) {
+        let dir = two_domains(db, test_options()).await;
+        dir.add_alias("jdoe@example.loc", "john@other.loc").await.unwrap();
+        for login in [
+            "jdoe@example.loc",
+            " jdoe@example.loc",
+            "x\\jdoe@example.loc",
+            "EXAMPLE\\JDoe",
+            "example.loc\\jdoe",
+            "jdoe",
+            "John@Other.loc",
+        ] {
+            let target = dir.login_target(login).await.unwrap();
+            assert_eq!(target.account(), "jdoe@example.loc", "{login:?}");
+        }
+        // A name that names nobody is keyed on its normalised form, whatever its spelling.
+        let a = dir.login_target("Nobody@Example.loc").await.unwrap();
+        let b = dir.login_target(" x\\nobody@example.LOC").await.unwrap();
+        assert_eq!(a.account(), "nobody@example.loc");
+        assert_eq!(b.account(), a.account());
+    }
+
+    async fn a_malformed_login_is_refused_before_any_password_check(db: &TestDb) {
+        let dir = two_domains(db, test_options()).await;
+        for login in ["", " ", "jd oe@example.loc", "a\\b\\jdoe", "\\jdoe", "jdoe@"] {
+            let err = dir.login_target(login).await.unwrap_err();
+            assert!(matches!(err, AuthError::MalformedLogin), "{login:?}: {err:?}");
+        }
+    }
+
+    async fn a_password_longer_than_any_settable_one_is_wrong_without_hashing(db: &TestDb) {
+        let dir = two_domains(db, test_options()).await;
+        let target = dir.login_target("jdoe@example.loc").await.unwrap();
+        let err = dir.check_password(target, &"x".repeat(5000)).await.unwrap_err();
+        assert!(matches!(err, AuthError::WrongPassword), "{err:?}");
     }
 }
 
