@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the WBXML decoder and the request line parser for a bounded time, then turns any crash
-# into a regression input.
+# Fuzzes the WBXML decoder, the request line parser and the HTTP/1.1 connection for a bounded
+# time, then turns any crash into a regression input.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 s, all targets)
 #
@@ -10,6 +10,10 @@
 #                 with crates/wbxml/tests/regressions/*.
 #   query_parse   eas_protocol::query::parse_request_line on the input as lossy UTF-8; seeded
 #                 with a few plain and base64 request lines and crates/protocol/tests/regressions/*.
+#   http1_conn    eas_http1::serve_connection over an in-memory pipe: arbitrary client bytes split
+#                 at arbitrary points (the first two input bytes seed the splits and pauses), a
+#                 service that reads the body; no panic, and the connection ends once the client
+#                 stops sending. Seeded with a few requests and crates/http1/tests/regressions/*.
 #
 # Crash, timeout and out-of-memory inputs found by libFuzzer are copied to the target's regression
 # directory (see REGRESSION_DIR below), where the crate's tests replay them; the script then exits 1.
@@ -20,11 +24,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECS="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ "${#TARGETS[@]}" -eq 0 ] && TARGETS=(wbxml_decode query_parse)
+[ "${#TARGETS[@]}" -eq 0 ] && TARGETS=(wbxml_decode query_parse http1_conn)
 FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$ROOT/fuzz/target}"
 declare -A REGRESSION_DIR=(
     [wbxml_decode]="$ROOT/crates/wbxml/tests/regressions"
     [query_parse]="$ROOT/crates/protocol/tests/regressions"
+    [http1_conn]="$ROOT/crates/http1/tests/regressions"
 )
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
@@ -49,6 +54,15 @@ seed_query_parse() {
     printf '\x8d\x00\x09\x04\x10\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef\x04\x01\x02\x03\x04\x0aSmartPhone\x07\x04user' \
         | base64 -w0 >"$dir/base64-sync"
     printf 'jQAJBBAAESIzRFVmd4iZqrvM3e7/AAdBbmRyb2lk' >"$dir/base64-short"
+}
+
+seed_http1_conn() {
+    local dir="$1"
+    # Two seed bytes (how the rest is split), then what the client sends.
+    printf '\x05\x02GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\n' >"$dir/get-head"
+    printf '\x11\x04POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' >"$dir/post-length"
+    printf '\x23\x08POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nT: 1\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >"$dir/post-chunked"
+    printf '\x01\x01POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nabc' >"$dir/post-short"
 }
 
 run_target() {

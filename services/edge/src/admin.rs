@@ -99,7 +99,7 @@ async fn require_token(State(edge): State<Arc<Edge>>, req: Request, next: Next) 
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .unwrap_or("");
     if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
         tracing::warn!("admin api request with a wrong or missing token");
@@ -110,6 +110,16 @@ async fn require_token(State(edge): State<Arc<Edge>>, req: Request, next: Next) 
         .into_response();
     }
     next.run(req).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value. RFC 9110 §11.1: the scheme name is
+/// case-insensitive; RFC 6750 §2.1: one or more spaces separate it from the token.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(token.trim_start_matches(' '))
 }
 
 #[derive(Deserialize)]

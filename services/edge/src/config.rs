@@ -185,8 +185,9 @@ impl Default for PingConfig {
     }
 }
 
-/// Connection limits of the HTTP/1.1 layer (`crate::http1`). Behind a load balancer the idle time
-/// should exceed the balancer's own, so that the balancer, not the edge, closes idle connections.
+/// Connection limits of the HTTP/1.1 layer ([`eas_http1::Limits`]). Behind a load balancer the
+/// idle time should exceed the balancer's own, so that the balancer, not the edge, closes idle
+/// connections.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct HttpConfig {
@@ -196,26 +197,101 @@ pub struct HttpConfig {
     pub header_timeout_seconds: u64,
     /// Largest request head, in bytes (else 431).
     pub max_head_bytes: usize,
+    /// Once a handler reads a request body, each read may wait this many seconds for the client
+    /// (else 408 and the connection closes).
+    pub body_read_timeout_seconds: u64,
+    /// Each write of a response may wait this many seconds for the client to take bytes (else
+    /// the connection closes).
+    pub write_timeout_seconds: u64,
+    /// A TLS handshake must end within this many seconds (else the connection closes).
+    pub tls_handshake_timeout_seconds: u64,
+    /// Most open connections on the phone-facing port; 0 picks the process's open-file limit
+    /// minus [`FILE_RESERVE`] and `admin_max_connections`. At the cap the longest-idle
+    /// connection is closed to make room; when none is idle a new one gets 503.
+    pub max_connections: usize,
+    /// Most open connections on the admin API port, apart from the phone-facing cap.
+    pub admin_max_connections: usize,
 }
+
+/// Open files kept for everything but the phone-facing port when its cap is picked from the
+/// file limit: database, Redis and gRPC connections, LMTP, files, and connections being refused.
+pub const FILE_RESERVE: u64 = 512;
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        let l = crate::http1::Limits::default();
+        let l = eas_http1::Limits::default();
         HttpConfig {
             idle_timeout_seconds: l.idle_timeout.as_secs(),
             header_timeout_seconds: l.header_timeout.as_secs(),
             max_head_bytes: l.max_head_bytes,
+            body_read_timeout_seconds: l.body_read_timeout.as_secs(),
+            write_timeout_seconds: l.write_timeout.as_secs(),
+            tls_handshake_timeout_seconds: l.tls_handshake_timeout.as_secs(),
+            max_connections: 0,
+            admin_max_connections: 64,
         }
     }
 }
 
 impl HttpConfig {
-    /// The limits the HTTP layer applies.
-    pub fn limits(&self) -> crate::http1::Limits {
-        crate::http1::Limits {
+    /// The limits of the phone-facing port.
+    pub fn limits(&self) -> eas_http1::Limits {
+        let secs = std::time::Duration::from_secs;
+        let max_connections = match self.max_connections {
+            0 => automatic_cap(eas_http1::open_file_limit(), self.admin_max_connections),
+            n => n,
+        };
+        eas_http1::Limits {
             max_head_bytes: self.max_head_bytes,
-            header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
-            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds),
+            header_timeout: secs(self.header_timeout_seconds),
+            idle_timeout: secs(self.idle_timeout_seconds),
+            body_read_timeout: secs(self.body_read_timeout_seconds),
+            write_timeout: secs(self.write_timeout_seconds),
+            tls_handshake_timeout: secs(self.tls_handshake_timeout_seconds),
+            max_connections,
         }
+    }
+
+    /// The limits of the admin API port: the same times, its own cap.
+    pub fn admin_limits(&self) -> eas_http1::Limits {
+        eas_http1::Limits {
+            max_connections: self.admin_max_connections.max(1),
+            ..self.limits()
+        }
+    }
+}
+
+/// The phone-facing cap picked from the open-file limit: what is left after [`FILE_RESERVE`]
+/// and the admin cap, at least 64; the crate's default when the limit cannot be read.
+fn automatic_cap(file_limit: Option<u64>, admin: usize) -> usize {
+    match file_limit {
+        Some(limit) => {
+            let left = limit.saturating_sub(FILE_RESERVE + admin as u64);
+            usize::try_from(left).unwrap_or(usize::MAX).max(64)
+        }
+        None => eas_http1::Limits::default().max_connections,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_automatic_phone_cap_leaves_room_for_the_admin_port_and_the_rest() {
+        assert_eq!(automatic_cap(Some(20_000), 64), 20_000 - 512 - 64);
+        assert_eq!(automatic_cap(Some(1024), 64), 448);
+        assert_eq!(automatic_cap(Some(100), 64), 64);
+        assert_eq!(
+            automatic_cap(None, 64),
+            eas_http1::Limits::default().max_connections
+        );
+        let c = HttpConfig {
+            max_connections: 7,
+            admin_max_connections: 3,
+            ..HttpConfig::default()
+        };
+        assert_eq!(c.limits().max_connections, 7);
+        assert_eq!(c.admin_limits().max_connections, 3);
     }
 }

@@ -20,7 +20,6 @@ mod folder_sync;
 mod folder_update;
 pub mod folders;
 mod get_item_estimate;
-pub mod http1;
 mod item_operations;
 pub mod mail_source;
 mod move_items;

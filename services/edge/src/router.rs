@@ -10,6 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 use eas_device_state::DeviceStore;
 use eas_directory::Directory;
 use eas_protocol::command::Command;
@@ -18,7 +19,8 @@ use eas_protocol::query::parse_request_line;
 use eas_protocol::version::ProtocolVersion;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_wbxml::Element;
-use http_body_util::{BodyExt, Limited};
+use http_body::Body as _;
+use http_body_util::BodyExt;
 use tonic::transport::Channel;
 
 use crate::auth::{parse_basic, AuthCache};
@@ -26,12 +28,12 @@ use crate::config::EdgeConfig;
 use crate::context::{self, RequestCtx};
 use crate::error::{response_root, EdgeError, ErrorContext};
 use crate::folders::FolderSource;
-use crate::http1::{ResponseFuture, Service};
 use crate::throttle::LoginThrottle;
 use crate::{
     autodiscover, folder_create, folder_delete, folder_sync, folder_update, get_item_estimate,
     item_operations, move_items, options, ping, provision, search, settings, sync,
 };
+use eas_http1::{ResponseFuture, Service};
 
 /// Content type of WBXML bodies (MS-ASHTTP 2.2.1.1.2.3).
 pub const WBXML_CONTENT_TYPE: &str = "application/vnd.ms-sync.wbxml";
@@ -162,9 +164,14 @@ pub fn wbxml_response(root: &Element) -> Response {
 }
 
 /// Reads a body, refusing more than `limit` bytes with HTTP 413.
+///
+/// The body arrives in pieces; they are copied into one buffer as they come and then freed, so
+/// a body costs itself plus one piece. The buffer is sized from `Content-Length` when there is
+/// one; a chunked body's buffer grows by doubling. (Collecting the pieces first and joining them
+/// afterwards held every piece and the joined copy at once: twice the body.)
 pub(crate) async fn read_body(
     headers: &HeaderMap,
-    body: Body,
+    mut body: Body,
     limit: usize,
 ) -> Result<Bytes, EdgeError> {
     let declared = headers
@@ -174,11 +181,29 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(EdgeError::TooLarge(limit));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(EdgeError::TooLarge(limit)),
-        Err(e) => Err(EdgeError::BadRequest(format!("reading body: {e}"))),
+    let mut whole: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| EdgeError::BadRequest(format!("reading body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let so_far = whole.as_ref().map_or(0, |w| w.len());
+        if so_far + data.len() > limit {
+            return Err(EdgeError::TooLarge(limit));
+        }
+        match whole.as_mut() {
+            // A body in one piece (one that arrived with its head) is taken as it is.
+            None if body.is_end_stream() => return Ok(data),
+            None => {
+                let size = declared.map_or(data.len(), |n| n as usize).max(data.len());
+                let mut w = BytesMut::with_capacity(size);
+                w.extend_from_slice(&data);
+                whole = Some(w);
+            }
+            Some(w) => w.extend_from_slice(&data),
+        }
     }
+    Ok(whole.map(BytesMut::freeze).unwrap_or_default())
 }
 
 /// The version the client formats its request in: the base64 form's field or the header.

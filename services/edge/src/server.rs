@@ -1,32 +1,15 @@
-//! Serving a router on a listener, over plain HTTP/1.1 or TLS (rustls), with graceful shutdown.
+//! The edge's listeners: the phone-facing one (plain or TLS) and the admin API, each served by
+//! [`eas_http1`] with a connection cap of its own, so that a flood on one cannot starve the
+//! other.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio_rustls::rustls::{self, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
-use crate::http1::{serve_connection, Limits, Service};
-
-/// Why TLS could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    #[error("reading {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("no certificate in {0}")]
-    NoCertificate(String),
-    #[error("no private key in {0}")]
-    NoKey(String),
-    #[error("tls configuration: {0}")]
-    Config(#[from] rustls::Error),
-}
+pub use eas_http1::{serve, serve_with, tls_acceptor, TlsError};
 
 /// TLS files of a listener; both or neither must be set.
 #[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
@@ -44,95 +27,6 @@ impl TlsSettings {
             _ => Err("tls needs both tls.cert and tls.key".into()),
         }
     }
-}
-
-/// A TLS acceptor from PEM certificate chain and private key files.
-pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|source| TlsError::Read {
-            path: p.display().to_string(),
-            source,
-        })
-    };
-    let cert_pem = read(cert)?;
-    let key_pem = read(key)?;
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
-        .collect::<Result<_, _>>()
-        .map_err(|source| TlsError::Read {
-            path: cert.display().to_string(),
-            source,
-        })?;
-    if certs.is_empty() {
-        return Err(TlsError::NoCertificate(cert.display().to_string()));
-    }
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|source| TlsError::Read {
-            path: key.display().to_string(),
-            source,
-        })?
-        .ok_or_else(|| TlsError::NoKey(key.display().to_string()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
-}
-
-/// Serves `service` on `listener` until `shutdown` turns true; in-flight requests then finish.
-/// Connections are served by [`crate::http1`], which keeps no buffer while a response is pending.
-pub async fn serve(
-    listener: TcpListener,
-    service: impl Into<Service>,
-    tls: Option<TlsAcceptor>,
-    shutdown: watch::Receiver<bool>,
-) {
-    serve_with(listener, service.into(), tls, Limits::default(), shutdown).await
-}
-
-/// [`serve`] with connection limits of the caller's choosing.
-pub async fn serve_with(
-    listener: TcpListener,
-    service: Service,
-    tls: Option<TlsAcceptor>,
-    limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let service = service.clone();
-        let stop = shutdown.clone();
-        match &tls {
-            None => {
-                conns.spawn(serve_connection(stream, service, peer, limits, stop));
-            }
-            Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                conns.spawn(async move {
-                    match acceptor.accept(stream).await {
-                        Ok(s) => serve_connection(s, service, peer, limits, stop).await,
-                        Err(e) => tracing::debug!(%peer, error = %e, "tls handshake failed"),
-                    }
-                });
-            }
-        }
-        // Reap finished connections so the set does not grow without bound.
-        while conns.try_join_next().is_some() {}
-    }
-    while conns.join_next().await.is_some() {}
 }
 
 /// The bound listeners of an edge: phone-facing (plain or TLS) and admin.
@@ -183,6 +77,13 @@ impl EdgeListeners {
     ) {
         let (stop_tx, stop_rx) = watch::channel(false);
         let limits = edge.config.http.limits();
+        let admin_limits = edge.config.http.admin_limits();
+        tracing::info!(
+            max_connections = limits.max_connections,
+            admin_max_connections = admin_limits.max_connections,
+            open_file_limit = eas_http1::open_file_limit(),
+            "connection caps"
+        );
         let eas = tokio::spawn(serve_with(
             self.eas,
             crate::eas_service(edge.clone()),
@@ -194,7 +95,7 @@ impl EdgeListeners {
             self.admin,
             crate::admin_router(edge.clone()).into(),
             None,
-            limits,
+            admin_limits,
             stop_rx,
         ));
         stop.await;

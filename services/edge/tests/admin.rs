@@ -27,6 +27,32 @@ async fn the_admin_api_refuses_requests_without_the_token() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_accepted_in_any_letter_case() {
+    let s = TestServer::start().await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let r = s
+            .http
+            .get(format!("{}/admin/users", s.admin))
+            .header("authorization", format!("{scheme} {ADMIN_TOKEN}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scheme}");
+    }
+    // Another scheme with the right token, or the token alone, is still refused.
+    for value in [format!("Basic {ADMIN_TOKEN}"), ADMIN_TOKEN.to_owned()] {
+        let r = s
+            .http
+            .get(format!("{}/admin/users", s.admin))
+            .header("authorization", value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+}
+
+#[tokio::test]
 async fn users_are_created_listed_renamed_and_deleted() {
     let s = TestServer::start().await;
     let (code, u) = s

@@ -250,20 +250,27 @@ async fn ambiguous_framing_and_oversized_heads_are_refused_and_the_connection_cl
     let s = TestServer::start().await;
     for (wire, status) in [
         (
-            b"POST /Microsoft-Server-ActiveSync HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n".to_vec(),
+            b"POST /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n".to_vec(),
             400,
         ),
         (
-            b"POST /Microsoft-Server-ActiveSync HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n".to_vec(),
+            b"POST /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n".to_vec(),
             400,
         ),
         (
-            b"POST /Microsoft-Server-ActiveSync HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(),
+            b"POST /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(),
             400,
         ),
         (b"NOT HTTP\r\n\r\n".to_vec(), 400),
+        // RFC 9112 §3.2, §2.2, §7.1.
+        (b"GET /healthz HTTP/1.1\r\n\r\n".to_vec(), 400),
         (
-            format!("GET /healthz HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(70_000)).into_bytes(),
+            b"GET /healthz HTTP/1.1\r\nHost: t\r\nHost: t\r\n\r\n".to_vec(),
+            400,
+        ),
+        (b"GET /healthz HTTP/1.1\nHost: t\n\n".to_vec(), 400),
+        (
+            format!("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n", "a".repeat(70_000)).into_bytes(),
             431,
         ),
     ] {
@@ -343,4 +350,72 @@ async fn a_client_that_hangs_up_during_a_held_ping_leaves_nothing_held() {
         waited += 1;
         assert!(waited < 250, "the hung-up ping is still held");
     }
+}
+
+#[tokio::test]
+async fn an_authenticated_request_whose_body_never_arrives_gets_408() {
+    let mut config = test_config();
+    config.http.body_read_timeout_seconds = 1;
+    let s = TestServer::start_with_mail_config(config).await;
+    let mut device = s.device("slowbody1", "14.1");
+    device.provision().await;
+    let mut c = Conn::open(&s).await;
+    c.send(post_head(&device, "FolderSync", "Content-Length: 100\r\n").as_bytes())
+        .await;
+    c.send(b"\x03\x01").await;
+    let r = c.response().await;
+    assert_eq!(r.status, 408);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(c.closed().await);
+}
+
+#[tokio::test]
+async fn a_chunked_body_with_a_signed_chunk_size_gets_400() {
+    let s = TestServer::start_with_mail().await;
+    let mut device = s.device("plus1", "14.1");
+    device.provision().await;
+    let mut wire = post_head(&device, "FolderSync", "Transfer-Encoding: chunked\r\n").into_bytes();
+    wire.extend_from_slice(b"+3\r\nabc\r\n0\r\n\r\n");
+    let mut c = Conn::open(&s).await;
+    c.send(&wire).await;
+    let r = c.response().await;
+    assert_eq!(r.status, 400);
+    assert!(c.closed().await);
+}
+
+#[tokio::test]
+async fn a_flood_of_idle_sockets_on_the_phone_port_leaves_phones_and_the_admin_api_served() {
+    let mut config = test_config();
+    config.http.max_connections = 16;
+    config.http.admin_max_connections = 4;
+    let s = TestServer::start_with(config).await;
+    let phone = s.base.trim_start_matches("http://").to_owned();
+    let admin = s.admin.trim_start_matches("http://").to_owned();
+    // Far more idle sockets than either cap, on both ports.
+    let mut idle = Vec::new();
+    for _ in 0..100 {
+        idle.push(TcpStream::connect(&phone).await.unwrap());
+    }
+    for _ in 0..20 {
+        idle.push(TcpStream::connect(&admin).await.unwrap());
+    }
+    let mut c = Conn::open(&s).await;
+    c.send(options_request()).await;
+    assert_eq!(c.response().await.status, 200);
+    let (code, users) = s.admin(reqwest::Method::GET, "/admin/users", None).await;
+    assert_eq!(code, 200);
+    assert_eq!(users.as_array().map(Vec::len), Some(1));
+    // The phone port kept at most its cap (plus those still closing) of the idle sockets.
+    let mut open = 0;
+    for sock in &mut idle[..100] {
+        let mut b = [0u8; 1];
+        match tokio::time::timeout(Duration::from_millis(50), sock.read(&mut b)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {}
+            _ => open += 1,
+        }
+    }
+    assert!(
+        open <= 16,
+        "{open} idle sockets still open on the phone port"
+    );
 }

@@ -113,14 +113,22 @@ impl TestServer {
             edge.attach_push(eas_edge::push::PushHub::start(bus));
         }
         let (stop, rx) = watch::channel(false);
-        tokio::spawn(server::serve(
+        // Served with the configuration's limits, as `EdgeListeners::serve_until` does.
+        tokio::spawn(server::serve_with(
             eas,
             eas_service(edge.clone()),
             None,
+            edge.config.http.limits(),
             rx.clone(),
         ));
         let admin_base = format!("http://{}", admin.local_addr().unwrap());
-        tokio::spawn(server::serve(admin, admin_router(edge.clone()), None, rx));
+        tokio::spawn(server::serve_with(
+            admin,
+            admin_router(edge.clone()).into(),
+            None,
+            edge.config.http.admin_limits(),
+            rx,
+        ));
         TestServer {
             base,
             admin: admin_base,
