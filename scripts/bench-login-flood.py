@@ -6,7 +6,12 @@ verification), fires N parallel FolderSync requests with wrong credentials for a
 not exist, all from 127.0.0.1, and reports the answers and the server's peak resident memory
 (VmHWM from /proc) before and after the flood. Loopback only; N is capped at 2000.
 
-    scripts/bench-login-flood.py [--server BIN] [--parallel 100] [--parallel 1000]
+    scripts/bench-login-flood.py [--server BIN] [--parallel 100] [--parallel 1000] [--env K=V]
+
+`--env` passes settings to the server, e.g. the limits switched off to see what an unbounded
+server does (`EAS_EDGE__AUTH__MAX_FAILURES_PER_IP=100000`,
+`EAS_EDGE__AUTH__MAX_CONCURRENT_VERIFICATIONS=100000`); with them, 1000 parallel logins can
+take 512 x 19 MiB, so keep that case to 100.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ def vm_kib(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} for pid {pid}")
 
 
-def start(binary: str, data_dir: pathlib.Path) -> tuple[subprocess.Popen, str, int]:
+def start(binary: str, data_dir: pathlib.Path, extra: list[str]) -> tuple[subprocess.Popen, str, int]:
     env = dict(os.environ)
     env.update({
         "EAS_LISTEN": "127.0.0.1:0",
@@ -41,6 +46,9 @@ def start(binary: str, data_dir: pathlib.Path) -> tuple[subprocess.Popen, str, i
         "EAS_DATA_DIR": str(data_dir),
         "EAS_LOG": "warn",
     })
+    for pair in extra:
+        key, _, value = pair.partition("=")
+        env[key] = value
     proc = subprocess.Popen([binary], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env=env, text=True)
     assert proc.stdout is not None
@@ -102,11 +110,12 @@ def main() -> None:
     target = os.environ.get("CARGO_TARGET_DIR", "target")
     ap.add_argument("--server", default=f"{target}/debug/eas-server")
     ap.add_argument("--parallel", type=int, action="append")
+    ap.add_argument("--env", action="append", default=[])
     args = ap.parse_args()
     for n in args.parallel or [100, 1000]:
         n = min(n, MAX_PARALLEL)
         data_dir = pathlib.Path(tempfile.mkdtemp(prefix="eas-flood-"))
-        proc, host, port = start(args.server, data_dir)
+        proc, host, port = start(args.server, data_dir, args.env)
         try:
             # One good login first: the server has run argon2 once and is warm.
             assert request(host, port, "jdoe@example.loc", "demo-jdoe-1") in (200, 449)

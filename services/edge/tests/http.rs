@@ -89,7 +89,7 @@ async fn every_login_form_authenticates_the_same_user() {
     assert_eq!(list[0]["user"], USER);
 }
 
-/// One login attempt (a FolderSync) as `login`/`password`, forwarded for `from` when given;
+/// One login attempt (the first Provision request) as `login`/`password`, forwarded for `from` when given;
 /// returns the status and `Retry-After`.
 async fn attempt(
     s: &TestServer,
@@ -102,11 +102,13 @@ async fn attempt(
     let mut req = s
         .http
         .post(format!(
-            "{}/Microsoft-Server-ActiveSync?Cmd=FolderSync&User=jdoe&DeviceId=thr1&DeviceType=Android",
+            "{}/Microsoft-Server-ActiveSync?Cmd=Provision&User=jdoe&DeviceId=thr1&DeviceType=Android",
             s.base
         ))
         .header("Authorization", format!("Basic {basic}"))
-        .header("MS-ASProtocolVersion", "14.1");
+        .header("MS-ASProtocolVersion", "14.1")
+        .header("Content-Type", "application/vnd.ms-sync.wbxml")
+        .body(eas_wbxml::encode(&provision_request(None, None)));
     if let Some(from) = from {
         req = req.header("X-Forwarded-For", from);
     }
@@ -131,8 +133,8 @@ async fn guesses_in_every_spelling_from_elsewhere_throttle_the_account_but_not_t
     config.auth.max_failures_per_account = 4;
     let s = TestServer::start_with(config).await;
     let home = Some("198.51.100.1");
-    // The owner's phone logs in (449: authenticated, provisioning needed).
-    assert_eq!(attempt(&s, USER, PASSWORD, home).await.0, 449);
+    // The owner's phone logs in.
+    assert_eq!(attempt(&s, USER, PASSWORD, home).await.0, 200);
     // Four guesses from four addresses, each spelling the account differently.
     for (i, login) in [
         "jdoe",
@@ -161,8 +163,8 @@ async fn guesses_in_every_spelling_from_elsewhere_throttle_the_account_but_not_t
     );
     // The owner's known address still logs in, from the cache and through argon2 (a spelling
     // the cache has not seen).
-    assert_eq!(attempt(&s, USER, PASSWORD, home).await.0, 449);
-    assert_eq!(attempt(&s, "EXAMPLE\\jdoe", PASSWORD, home).await.0, 449);
+    assert_eq!(attempt(&s, USER, PASSWORD, home).await.0, 200);
+    assert_eq!(attempt(&s, "EXAMPLE\\jdoe", PASSWORD, home).await.0, 200);
 }
 
 #[tokio::test]
