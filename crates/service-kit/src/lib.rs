@@ -153,6 +153,52 @@ mod tests {
         assert_eq!(s.inner.name, "default");
     }
 
+    /// Set in the child process of the next test, which runs the test after it.
+    const CHILD: &str = "EAS_KIT_FULL_STDERR_CHILD";
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn logging_with_stderr_on_a_full_disk_neither_panics_nor_fails() {
+        // The test binary runs the next test again in a child whose stderr is /dev/full (every
+        // write fails with ENOSPC), without libtest's output capture, as in a service: there
+        // tracing-subscriber's own report of a failed write (`eprintln!`) would panic. (stdout
+        // stays writable: libtest reports on it. The end-to-end test `test_log_full.py` puts the
+        // server's stdout on /dev/full too.)
+        let full = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap()
+        };
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "tests::child_logs_through_the_service_setup",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::null())
+            .stderr(full())
+            .status()
+            .unwrap();
+        assert!(status.success(), "the child failed: {status}");
+    }
+
+    #[test]
+    fn child_logs_through_the_service_setup() {
+        if std::env::var_os(CHILD).is_none() {
+            return; // only meaningful in the child of the test above
+        }
+        init_tracing("info");
+        let before = log_writer::dropped_writes();
+        for i in 0..3 {
+            tracing::info!(i, "a line nobody can write");
+        }
+        assert!(log_writer::dropped_writes() >= before + 3);
+    }
+
     #[test]
     fn a_missing_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
