@@ -327,3 +327,147 @@ async fn a_connection_closed_inside_data_delivers_nothing() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(h.store.hierarchy("jdoe@example.loc").await.is_err());
 }
+
+#[tokio::test]
+async fn a_dot_line_after_a_bare_lf_does_not_end_the_data() {
+    let h = start(config()).await;
+    let mut c = Client::greeted(h.addr).await;
+    c.command("MAIL FROM:<ann@example.org>").await;
+    c.command("RCPT TO:<jdoe@example.loc>").await;
+    assert!(c.command("DATA").await.starts_with("354"));
+    // RFC 5321 section 4.1.1.4: only <CRLF>.<CRLF> ends the mail data.
+    c.send("Subject: lf\r\n\r\nfirst\n.\nsecond\r\n.\r\n").await;
+    assert_eq!(c.reply().await, "250 2.1.5 <jdoe@example.loc> delivered");
+    assert_eq!(c.command("NOOP").await, "250 2.0.0 ok");
+    assert_eq!(
+        inbox_raw(&h.store, "jdoe@example.loc").await,
+        [b"Subject: lf\r\n\r\nfirst\n.\nsecond\r\n".to_vec()]
+    );
+}
+
+#[tokio::test]
+async fn a_recipient_named_twice_gets_one_copy_and_a_reply_for_each_rcpt() {
+    let h = start(config()).await;
+    let mut c = Client::greeted(h.addr).await;
+    c.command("MAIL FROM:<ann@example.org>").await;
+    for rcpt in [
+        "jdoe@example.loc",
+        "John.Doe@example.loc",
+        "ann@example.loc",
+        "jdoe@example.loc",
+    ] {
+        assert_eq!(
+            c.command(&format!("RCPT TO:<{rcpt}>")).await,
+            "250 2.1.5 recipient ok"
+        );
+    }
+    assert!(c.command("DATA").await.starts_with("354"));
+    c.send("Subject: twice\r\n\r\nonce\r\n.\r\n").await;
+    assert_eq!(c.reply().await, "250 2.1.5 <jdoe@example.loc> delivered");
+    assert_eq!(
+        c.reply().await,
+        "250 2.1.5 <John.Doe@example.loc> delivered"
+    );
+    assert_eq!(c.reply().await, "250 2.1.5 <ann@example.loc> delivered");
+    assert_eq!(c.reply().await, "250 2.1.5 <jdoe@example.loc> delivered");
+    assert_eq!(inbox_raw(&h.store, "jdoe@example.loc").await.len(), 1);
+    assert_eq!(inbox_raw(&h.store, "ann@example.loc").await.len(), 1);
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_get_421_and_the_listener_keeps_serving() {
+    let h = start(LmtpConfig {
+        max_connections: 2,
+        ..config()
+    })
+    .await;
+    let idle_a = Client::greeted(h.addr).await;
+    let _idle_b = Client::greeted(h.addr).await;
+    for _ in 0..3 {
+        let (read, _write) = TcpStream::connect(h.addr).await.unwrap().into_split();
+        let mut reader = BufReader::new(read);
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
+            .await
+            .expect("421 in time")
+            .unwrap();
+        assert!(line.starts_with("421 4.3.2 mail.example.loc"), "{line}");
+        let mut rest = Vec::new();
+        assert_eq!(reader.read_to_end(&mut rest).await.unwrap(), 0, "closed");
+    }
+    // A slot is free again once an idle session ends.
+    drop(idle_a);
+    let mut served = None;
+    for _ in 0..50 {
+        let (read, _write) = TcpStream::connect(h.addr).await.unwrap().into_split();
+        let mut reader = BufReader::new(read);
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        if line.starts_with("220") {
+            served = Some(line);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(served.is_some(), "no slot freed");
+}
+
+#[tokio::test]
+async fn a_spool_that_cannot_be_written_answers_451_and_the_session_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the spool directory should be: nothing can be created under it.
+    let blocked = dir.path().join("not-a-directory");
+    std::fs::write(&blocked, b"x").unwrap();
+    let h = start(LmtpConfig {
+        spool_dir: blocked,
+        ..config()
+    })
+    .await;
+    let mut c = Client::greeted(h.addr).await;
+    c.command("MAIL FROM:<ann@example.org>").await;
+    c.command("RCPT TO:<jdoe@example.loc>").await;
+    assert!(c.command("DATA").await.starts_with("451 4.3.0"));
+    assert_eq!(c.command("RSET").await, "250 2.0.0 ok");
+    assert_eq!(c.command("NOOP").await, "250 2.0.0 ok");
+    assert!(matches!(
+        h.store.hierarchy("jdoe@example.loc").await,
+        Err(eas_mail::MailError::MailboxNotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_message_of_many_segments_is_stored_byte_for_byte() {
+    let h = start(LmtpConfig {
+        max_message_size: 4 << 20,
+        ..config()
+    })
+    .await;
+    let mut c = Client::greeted(h.addr).await;
+    c.command("MAIL FROM:<ann@example.org>").await;
+    c.command("RCPT TO:<jdoe@example.loc>").await;
+    assert!(c.command("DATA").await.starts_with("354"));
+    // A 200,000-byte line (several read segments), then 20,000 lines of which every
+    // tenth starts with a dot.
+    let mut expected = b"Subject: big\r\n\r\n".to_vec();
+    expected.extend(std::iter::repeat_n(b'y', 200_000));
+    expected.extend_from_slice(b"\r\n");
+    for i in 0..20_000 {
+        let line = if i % 10 == 0 {
+            format!(".line {i}\r\n")
+        } else {
+            format!("line {i}\r\n")
+        };
+        expected.extend_from_slice(line.as_bytes());
+    }
+    let mut wire = Vec::new();
+    for line in expected.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(b".") {
+            wire.push(b'.');
+        }
+        wire.extend_from_slice(line);
+    }
+    wire.extend_from_slice(b".\r\n");
+    c.writer.write_all(&wire).await.unwrap();
+    assert_eq!(c.reply().await, "250 2.1.5 <jdoe@example.loc> delivered");
+    assert_eq!(inbox_raw(&h.store, "jdoe@example.loc").await, [expected]);
+}
