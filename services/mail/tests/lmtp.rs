@@ -471,3 +471,131 @@ async fn a_message_of_many_segments_is_stored_byte_for_byte() {
     assert_eq!(c.reply().await, "250 2.1.5 <jdoe@example.loc> delivered");
     assert_eq!(inbox_raw(&h.store, "jdoe@example.loc").await, [expected]);
 }
+
+/// Bytes that compress badly and differ at every offset.
+fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn large_attachments_stored_from_the_spool_equal_what_an_in_memory_parse_stores() {
+    use mail_builder::mime::MimePart;
+    let h = start(LmtpConfig {
+        max_message_size: 16 << 20,
+        ..config()
+    })
+    .await;
+    let binary = noise(1_500_000, 1);
+    // A text attachment (mostly ASCII with some UTF-8): text parts are always parsed in memory.
+    let notes: String = (0..40_000)
+        .map(|i| format!("note {i}: caf\u{e9} = {}\n", i * 3))
+        .collect();
+    // Not encoded at all (7bit).
+    let json: String = (0..20_000)
+        .map(|i| format!("{{\"n\": {i}}},\r\n"))
+        .collect();
+    let raw = mail_builder::MessageBuilder::new()
+        .from("ann@example.org")
+        .to("jdoe@example.loc")
+        .subject("big attachments")
+        .body(MimePart::new(
+            "multipart/mixed",
+            vec![
+                MimePart::new("text/plain", "see the attachments\n"),
+                MimePart::new("application/octet-stream", binary.clone()).attachment("data.bin"),
+                MimePart::new("text/plain", notes.clone()).attachment("notes.txt"),
+                MimePart::new("image/png", noise(1000, 2))
+                    .inline()
+                    .cid("logo"),
+                MimePart::new("application/json", json.clone())
+                    .attachment("big.json")
+                    .transfer_encoding("7bit"),
+            ],
+        ))
+        .write_to_vec()
+        .unwrap();
+    assert!(raw.len() > 2_000_000);
+    let mut c = Client::greeted(h.addr).await;
+    c.command("MAIL FROM:<ann@example.org>").await;
+    c.command("RCPT TO:<jdoe@example.loc>").await;
+    assert!(c.command("DATA").await.starts_with("354"));
+    let mut wire = Vec::new();
+    for line in raw.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(b".") {
+            wire.push(b'.');
+        }
+        wire.extend_from_slice(line);
+    }
+    if !wire.ends_with(b"\r\n") {
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b".\r\n");
+    c.writer.write_all(&wire).await.unwrap();
+    assert_eq!(c.reply().await, "250 2.1.5 <jdoe@example.loc> delivered");
+    let mut stored_raw = raw.clone();
+    if !stored_raw.ends_with(b"\r\n") {
+        stored_raw.extend_from_slice(b"\r\n");
+    }
+    // The same bytes through the in-memory path, for another mailbox.
+    h.store
+        .deliver("ann@example.loc", None, &stored_raw, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        inbox_raw(&h.store, "jdoe@example.loc").await,
+        [stored_raw.clone()]
+    );
+    let mut seen = Vec::new();
+    for user in ["jdoe@example.loc", "ann@example.loc"] {
+        let inbox = h
+            .store
+            .hierarchy(user)
+            .await
+            .unwrap()
+            .folders
+            .into_iter()
+            .find(|f| f.folder_type == FolderType::Inbox)
+            .unwrap()
+            .id;
+        let id = h
+            .store
+            .changes_since(user, inbox, (0, ""), 10)
+            .await
+            .unwrap()[0]
+            .id;
+        let meta = h.store.get(user, &[id]).await.unwrap().remove(0);
+        let mut contents = Vec::new();
+        for a in &meta.attachments {
+            let (_, reader) = h.store.attachment(user, id, a.index).await.unwrap();
+            contents.push(reader.read_to_end().await.unwrap());
+        }
+        seen.push((meta.attachments, contents, meta.has_attachments, meta.size));
+    }
+    assert_eq!(seen[0], seen[1]);
+    let (metas, contents, has_attachments, size) = &seen[0];
+    assert!(has_attachments);
+    assert_eq!(*size, stored_raw.len() as u64);
+    let names: Vec<_> = metas.iter().map(|m| m.name.as_deref()).collect();
+    assert_eq!(
+        names,
+        [Some("data.bin"), Some("notes.txt"), None, Some("big.json")]
+    );
+    assert_eq!(contents[0], binary);
+    assert_eq!(metas[0].size, binary.len() as u64);
+    assert_eq!(
+        String::from_utf8_lossy(&contents[1]).replace("\r\n", "\n"),
+        notes
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&contents[3]).trim_end(),
+        json.trim_end()
+    );
+}

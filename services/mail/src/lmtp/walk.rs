@@ -49,7 +49,7 @@ struct Leaf {
     skeleton_start: usize,
     /// Bytes of body seen so far.
     len: u64,
-    /// May be left out (an attachment that is not a text body, a message or a multipart).
+    /// May be left out (not text, a message or a multipart; base64 or not encoded).
     elidable: bool,
     encoding: Encoding,
     /// Set once the body passed the threshold and is being left out.
@@ -230,10 +230,6 @@ fn after_headers(
             return State::Between;
         }
     }
-    let attachment = headers
-        .as_ref()
-        .and_then(|h| h.content_disposition())
-        .is_some_and(|d| d.is_attachment());
     let encoding = match headers
         .as_ref()
         .and_then(|h| h.content_transfer_encoding())
@@ -244,11 +240,14 @@ fn after_headers(
         Some("quoted-printable") => Encoding::QuotedPrintable,
         _ => Encoding::None,
     };
-    // Text bodies stay (they are indexed for search and shown as the body); nested messages
-    // and multiparts without a boundary stay because mail-parser looks inside them.
+    // Text parts stay: they are indexed for search and shown as the body, and mail-parser
+    // stores a text attachment converted from its charset to UTF-8, which a plain decode
+    // would not match. Nested messages and multiparts without a boundary stay because
+    // mail-parser looks inside them. Quoted-printable is rare outside text; it stays too, so
+    // that only base64 and unencoded bodies are decoded here.
     let elidable = headers.is_some()
-        && !matches!(ctype.as_str(), "multipart" | "message")
-        && (ctype != "text" || attachment);
+        && !matches!(ctype.as_str(), "multipart" | "message" | "text")
+        && encoding != Encoding::QuotedPrintable;
     State::Leaf(Leaf {
         start: body_start,
         skeleton_start,
@@ -328,4 +327,101 @@ fn read_segment(reader: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::blob::Content;
+
+    const MAIL: &[u8] = b"From: a@example.org\r\n\
+Content-Type: multipart/mixed; boundary=\"out\"\r\n\
+\r\n\
+preamble\r\n\
+--out\r\n\
+Content-Type: multipart/alternative; boundary=\"in\"\r\n\
+\r\n\
+--in\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+a text body long enough to pass the threshold\r\n\
+--in--\r\n\
+--out\r\n\
+Content-Type: application/octet-stream\r\n\
+Content-Disposition: attachment; filename=\"x.bin\"\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+SGVsbG8s\r\n\
+IHdvcmxkIQ==\r\n\
+--out\r\n\
+Content-Type: text/plain\r\n\
+Content-Disposition: attachment; filename=\"y.txt\"\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\
+\r\n\
+caf=C3=A9 =\r\n\
+au lait\r\n\
+--out\r\n\
+Content-Type: application/x-thing\r\n\
+Content-Disposition: attachment; filename=\"z.bin\"\r\n\
+\r\n\
+plain line one\r\n\
+line two\r\n\
+--out--\r\n\
+epilogue\r\n";
+
+    async fn walked(elide_at: u64) -> (Walked, Arc<std::fs::File>) {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(MAIL).unwrap();
+        let file = Arc::new(file);
+        (walk(file.clone(), elide_at).unwrap(), file)
+    }
+
+    async fn decoded(elided: &Elided) -> Vec<u8> {
+        let content = Content::Spooled(elided.range.clone());
+        let mut chunks = content.chunks(3);
+        let mut all = Vec::new();
+        while let Some(chunk) = chunks.next().await.unwrap() {
+            all.extend_from_slice(&chunk);
+        }
+        all
+    }
+
+    #[tokio::test]
+    async fn attachment_bodies_over_the_threshold_are_left_out_and_text_bodies_stay() {
+        let (walked, file) = walked(8).await;
+        assert_eq!(walked.size, MAIL.len() as u64);
+        assert_eq!(walked.sha256, crate::parse::sha256_hex(MAIL));
+        assert_eq!(walked.elided.len(), 2);
+        assert_eq!(decoded(&walked.elided[0]).await, b"Hello, world!");
+        assert_eq!(
+            decoded(&walked.elided[1]).await,
+            b"plain line one\r\nline two"
+        );
+        let z = crate::parse::sha256_hex(b"plain line one\r\nline two");
+        assert_eq!(walked.elided[1].sha256, z);
+        let skeleton = String::from_utf8(walked.skeleton.clone()).unwrap();
+        // The text body and the text attachment stay.
+        assert!(skeleton.contains("a text body long enough"), "{skeleton}");
+        assert!(skeleton.contains("au lait"), "{skeleton}");
+        assert!(
+            !skeleton.contains("SGVsbG8s") && !skeleton.contains("line two"),
+            "{skeleton}"
+        );
+        assert!(skeleton.ends_with("--out--\r\nepilogue\r\n"));
+        // mail-parser sees both attachments, each claiming its left-out body.
+        let message = crate::parse::parse(&walked.skeleton).unwrap();
+        let new = crate::parse::index_walked(&walked, &file, &message, 1, 100).unwrap();
+        let sizes: Vec<_> = new.attachments.iter().map(|a| a.meta.size).collect();
+        assert_eq!(sizes, [13, 13, 24]);
+        assert!(new.search_text.contains("a text body"));
+    }
+
+    #[tokio::test]
+    async fn below_the_threshold_the_skeleton_is_the_message() {
+        let (walked, _) = walked(1 << 20).await;
+        assert!(walked.elided.is_empty());
+        assert_eq!(walked.skeleton, MAIL);
+    }
 }
