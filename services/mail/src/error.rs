@@ -42,6 +42,9 @@ pub enum MailError {
     /// A stored row breaks an invariant of the schema (for example an unknown folder type).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The spool file of a message being delivered could not be read.
+    #[error("spool error: {0}")]
+    Spool(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]

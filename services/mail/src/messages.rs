@@ -25,20 +25,32 @@ impl MailStore {
         raw: &[u8],
         received_at: i64,
     ) -> Result<ItemChange, MailError> {
-        let user = canonical(user)?;
-        self.store.ensure_mailbox(&user).await?;
+        canonical(user)?;
         let message = parse::parse(raw)?;
         let new = parse::index(raw, &message, received_at, self.options.max_search_text);
+        self.deliver_indexed(user, folder, &new).await
+    }
+
+    /// Stores an indexed message in `folder` (the Inbox when `None`) of `user`; a message for
+    /// several mailboxes is parsed and indexed once.
+    pub(crate) async fn deliver_indexed(
+        &self,
+        user: &str,
+        folder: Option<FolderId>,
+        new: &parse::NewMessage<'_>,
+    ) -> Result<ItemChange, MailError> {
+        let user = canonical(user)?;
+        self.store.ensure_mailbox(&user).await?;
         let change = self
             .store
-            .deliver(&user, folder, &new, self.options.chunk_size)
+            .deliver(&user, folder, new, self.options.chunk_size)
             .await?;
         tracing::info!(
             user = %user,
             folder = %change.folder_id,
             message = %change.id,
             modseq = change.modseq,
-            size = raw.len(),
+            size = new.raw.len(),
             "message delivered"
         );
         self.items_changed(&user, change.folder_id, change.modseq)

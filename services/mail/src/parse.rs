@@ -1,21 +1,24 @@
 //! Reading a delivered RFC 5322 message with mail-parser into the fields the store indexes.
 
-use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders};
+use mail_parser::{Address, Encoding, HeaderValue, Message, MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
+use crate::blob::{Content, SpoolRange};
 use crate::error::MailError;
+use crate::lmtp::walk::Walked;
 use crate::model::{AttachmentMeta, EmailAddress, Importance};
 
-/// One attachment with its decoded bytes, borrowed from the parsed message.
+/// One attachment with its decoded bytes: borrowed from the parsed message, or decoded from
+/// the spool when its body was left out of the parse.
 pub(crate) struct NewAttachment<'m> {
     pub meta: AttachmentMeta,
-    pub data: &'m [u8],
+    pub data: Content<'m>,
     pub sha256: String,
 }
 
 /// The indexed fields of a message about to be stored.
 pub(crate) struct NewMessage<'m> {
-    pub raw: &'m [u8],
+    pub raw: Content<'m>,
     pub sha256: String,
     pub from: String,
     pub to: String,
@@ -48,13 +51,90 @@ pub(crate) fn index<'m>(
     received_at: i64,
     max_search_text: usize,
 ) -> NewMessage<'m> {
+    let attachments = message
+        .attachments()
+        .map(|part| {
+            let data = part.contents();
+            (part, Content::Memory(data), sha256_hex(data))
+        })
+        .collect();
+    index_with(
+        Content::Memory(raw),
+        sha256_hex(raw),
+        message,
+        attachments,
+        received_at,
+        max_search_text,
+    )
+}
+
+/// Extracts the indexed fields of a spooled message from the parse of its skeleton: the raw
+/// message and the attachments whose bodies were left out are read from `file` when stored.
+/// `None` when a left-out body is not exactly one attachment of the parse; the caller then
+/// parses the whole message instead.
+pub(crate) fn index_walked<'m>(
+    walked: &'m Walked,
+    file: &std::sync::Arc<std::fs::File>,
+    message: &'m Message<'m>,
+    received_at: i64,
+    max_search_text: usize,
+) -> Option<NewMessage<'m>> {
+    let mut claimed = vec![false; walked.elided.len()];
+    let mut attachments = Vec::new();
+    for part in message.attachments() {
+        let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+        let mut inside = walked
+            .elided
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| start <= e.at && e.at < end);
+        match (inside.next(), inside.next()) {
+            (None, _) => {
+                let data = part.contents();
+                attachments.push((part, Content::Memory(data), sha256_hex(data)));
+            }
+            (Some((i, elided)), None) if !claimed[i] => {
+                claimed[i] = true;
+                let data = Content::Spooled(elided.range.clone());
+                attachments.push((part, data, elided.sha256.clone()));
+            }
+            _ => return None,
+        }
+    }
+    if claimed.contains(&false) {
+        return None;
+    }
+    let raw = Content::Spooled(SpoolRange {
+        file: file.clone(),
+        start: 0,
+        end: walked.size,
+        encoding: Encoding::None,
+        size: walked.size,
+    });
+    Some(index_with(
+        raw,
+        walked.sha256.clone(),
+        message,
+        attachments,
+        received_at,
+        max_search_text,
+    ))
+}
+
+fn index_with<'m>(
+    raw: Content<'m>,
+    sha256: String,
+    message: &'m Message<'m>,
+    attachments: Vec<(&'m mail_parser::MessagePart<'m>, Content<'m>, String)>,
+    received_at: i64,
+    max_search_text: usize,
+) -> NewMessage<'m> {
     let from = addresses(message.from());
     let subject = message.subject().unwrap_or_default().to_owned();
-    let attachments: Vec<NewAttachment<'m>> = message
-        .attachments()
+    let attachments: Vec<NewAttachment<'m>> = attachments
+        .into_iter()
         .enumerate()
-        .map(|(index, part)| {
-            let data = part.contents();
+        .map(|(index, (part, data, sha256))| {
             let content_type = part
                 .content_type()
                 .map(|ct| match ct.subtype() {
@@ -68,13 +148,13 @@ pub(crate) fn index<'m>(
                     index: index as u32,
                     name: part.attachment_name().map(str::to_owned),
                     content_type,
-                    size: data.len() as u64,
+                    size: data.len(),
                     content_id: part.content_id().map(str::to_owned),
                     // RFC 2183 section 2.1: the inline disposition.
                     inline: part.content_disposition().is_some_and(|d| d.is_inline()),
                 },
                 data,
-                sha256: sha256_hex(data),
+                sha256,
             }
         })
         .collect();
@@ -92,7 +172,7 @@ pub(crate) fn index<'m>(
     }
     NewMessage {
         raw,
-        sha256: sha256_hex(raw),
+        sha256,
         from: to_json(&from),
         to: to_json(&addresses(message.to())),
         cc: to_json(&addresses(message.cc())),

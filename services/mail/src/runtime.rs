@@ -48,6 +48,22 @@ impl MailRuntime {
         max_message_bytes: usize,
         relay: Option<RelayConfig>,
     ) -> std::io::Result<MailRuntime> {
+        let lmtp = LmtpConfig {
+            max_message_size: max_message_bytes,
+            ..LmtpConfig::default()
+        };
+        Self::build_with(store, directory, lmtp_listen, lmtp, relay).await
+    }
+
+    /// Like [`MailRuntime::build`] with every LMTP setting (spool directory, connection cap,
+    /// timeouts) given.
+    pub async fn build_with(
+        store: MailStore,
+        directory: Directory,
+        lmtp_listen: SocketAddr,
+        lmtp: LmtpConfig,
+        relay: Option<RelayConfig>,
+    ) -> std::io::Result<MailRuntime> {
         let recipients: Arc<dyn RecipientResolver> = Arc::new(DirectoryRecipients(directory));
         let (relay, relay_handle) = match relay {
             Some(config) => {
@@ -58,16 +74,7 @@ impl MailRuntime {
         };
         let submitter = Submitter::new(store.clone(), recipients.clone(), relay_handle);
         let service = MailService::new(store.clone()).with_submitter(submitter);
-        let lmtp = LmtpServer::bind(
-            lmtp_listen,
-            LmtpConfig {
-                max_message_size: max_message_bytes,
-                ..LmtpConfig::default()
-            },
-            recipients,
-            store,
-        )
-        .await?;
+        let lmtp = LmtpServer::bind(lmtp_listen, lmtp, recipients, store).await?;
         Ok(MailRuntime {
             service,
             lmtp,

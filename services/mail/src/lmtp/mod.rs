@@ -4,13 +4,18 @@
 mod command;
 mod reader;
 mod session;
+mod spool;
+pub(crate) mod walk;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::Semaphore;
 
 use crate::mail_store::MailStore;
 
@@ -40,6 +45,12 @@ pub struct LmtpConfig {
     pub max_line_length: usize,
     /// The connection closes (421) when the client sends nothing for this long.
     pub idle_timeout: Duration,
+    /// Sessions served at once; a connection beyond them is answered `421 4.3.2` and closed
+    /// at once, so that idle or slow clients cannot stop the listener from accepting.
+    pub max_connections: usize,
+    /// Where DATA is spooled while it is received (unnamed temporary files, gone when the
+    /// transaction ends).
+    pub spool_dir: PathBuf,
 }
 
 impl Default for LmtpConfig {
@@ -50,6 +61,8 @@ impl Default for LmtpConfig {
             max_recipients: 100,
             max_line_length: 2048,
             idle_timeout: Duration::from_secs(300),
+            max_connections: 200,
+            spool_dir: std::env::temp_dir(),
         }
     }
 }
@@ -58,7 +71,11 @@ impl Default for LmtpConfig {
 pub struct LmtpServer {
     listener: TcpListener,
     shared: Arc<session::Shared>,
+    slots: Arc<Semaphore>,
 }
+
+/// How long a connection over the limit may take to read its 421 before it is dropped.
+const SHED_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl LmtpServer {
     pub async fn bind(
@@ -70,6 +87,7 @@ impl LmtpServer {
         let listener = TcpListener::bind(addr).await?;
         Ok(LmtpServer {
             listener,
+            slots: Arc::new(Semaphore::new(config.max_connections.max(1))),
             shared: Arc::new(session::Shared {
                 config,
                 resolver,
@@ -90,11 +108,16 @@ impl LmtpServer {
                 _ = &mut shutdown => break,
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
+                        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+                            tokio::spawn(shed(stream, peer, self.shared.config.hostname.clone()));
+                            continue;
+                        };
                         let shared = self.shared.clone();
                         tokio::spawn(async move {
                             if let Err(error) = session::run(stream, peer, shared).await {
                                 tracing::debug!(%peer, %error, "lmtp connection ended with an error");
                             }
+                            drop(slot);
                         });
                     }
                     Err(error) => {
@@ -111,4 +134,16 @@ impl LmtpServer {
     pub async fn run(self) {
         self.run_until(std::future::pending()).await;
     }
+}
+
+/// Turns away a connection over `max_connections`: RFC 5321 section 3.8 lets a server answer
+/// the connection with 421 and close it; the MTA retries later.
+async fn shed(mut stream: TcpStream, peer: SocketAddr, host: String) {
+    tracing::info!(%peer, "lmtp connection refused: too many connections");
+    let reply = format!("421 4.3.2 {host} too many connections, try again later\r\n");
+    let _ = tokio::time::timeout(SHED_WRITE_TIMEOUT, async {
+        stream.write_all(reply.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
 }

@@ -8,6 +8,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 
 use super::command::{self, Command, SyntaxError};
 use super::reader::{self, Body, Segment};
+use super::spool::Spool;
+use super::walk::{self, Walked};
 use super::{LmtpConfig, RecipientResolver};
 use crate::error::MailError;
 use crate::mail_store::MailStore;
@@ -23,7 +25,9 @@ pub(super) struct Shared {
 #[derive(Default)]
 struct Transaction {
     started: bool,
-    /// Accepted recipients: as the client wrote them, and the mailbox they resolved to.
+    /// Accepted recipients: as the client wrote them, and the mailbox they resolved to. A
+    /// mailbox named twice (twice the same address, or an address and its alias) is listed
+    /// twice but receives one copy.
     recipients: Vec<(String, String)>,
 }
 
@@ -112,22 +116,33 @@ where
                     } else if tx.recipients.is_empty() {
                         "503 5.5.1 no valid recipients".into()
                     } else {
-                        output
-                            .write_all(b"354 start mail input; end with <CRLF>.<CRLF>\r\n")
-                            .await?;
-                        output.flush().await?;
-                        let body = reader::read_body(
-                            &mut input,
-                            config.max_message_size,
-                            config.idle_timeout,
-                        )
-                        .await?;
-                        let recipients = std::mem::take(&mut tx).recipients;
-                        if matches!(body, Body::Closed) {
-                            return Ok(());
+                        match Spool::create(&config.spool_dir).await {
+                            Err(error) => {
+                                tracing::warn!(%peer, %error, "lmtp spool not created");
+                                tx = Transaction::default();
+                                "451 4.3.0 cannot accept data now, try again later".into()
+                            }
+                            Ok(mut spool) => {
+                                output
+                                    .write_all(b"354 start mail input; end with <CRLF>.<CRLF>\r\n")
+                                    .await?;
+                                output.flush().await?;
+                                let body = reader::read_body(
+                                    &mut input,
+                                    config.max_message_size as u64,
+                                    config.idle_timeout,
+                                    &mut spool,
+                                )
+                                .await?;
+                                let recipients = std::mem::take(&mut tx).recipients;
+                                if body == Body::Closed {
+                                    return Ok(());
+                                }
+                                data_replies(&shared, peer, &recipients, body, spool, &mut output)
+                                    .await?;
+                                continue;
+                            }
                         }
-                        data_replies(&shared, peer, &recipients, body, &mut output).await?;
-                        continue;
                     }
                 }
                 Ok(Command::Rset) => {
@@ -179,42 +194,179 @@ async fn rcpt(shared: &Shared, tx: &mut Transaction, peer: SocketAddr, to: Strin
 }
 
 /// RFC 2033 section 4.2: one reply per accepted recipient, in RCPT order, each sent as soon
-/// as that recipient's copy is committed.
+/// as that recipient's copy is committed. The message is parsed once for all of them, and a
+/// mailbox named twice gets one copy and the same reply twice.
 async fn data_replies<W: AsyncWrite + Unpin>(
     shared: &Shared,
     peer: SocketAddr,
     recipients: &[(String, String)],
     body: Body,
+    spool: Spool,
     output: &mut W,
 ) -> std::io::Result<()> {
-    let Body::Complete(message) = body else {
-        tracing::info!(%peer, recipients = recipients.len(), "lmtp message too large");
+    let failure: Option<&str> = match body {
+        Body::Complete => None,
+        Body::TooLarge => {
+            tracing::info!(%peer, recipients = recipients.len(), "lmtp message too large");
+            // RFC 5321 section 4.5.3.1.10 and RFC 1870 section 6.
+            Some("552 5.3.4 message too big for system")
+        }
+        Body::SpoolFailed | Body::Closed => Some("451 4.3.0 message not spooled, try again later"),
+    };
+    if let Some(reply) = failure {
         for _ in recipients {
-            output
-                .write_all(b"552 5.3.4 message too big for system\r\n")
-                .await?;
+            output.write_all(reply.as_bytes()).await?;
+            output.write_all(b"\r\n").await?;
         }
         return output.flush().await;
+    }
+    let file = match spool.into_file().await {
+        Ok(file) => file,
+        Err(error) => {
+            tracing::warn!(%peer, %error, "lmtp spool not flushed");
+            for _ in recipients {
+                output
+                    .write_all(b"451 4.3.0 message not spooled, try again later\r\n")
+                    .await?;
+            }
+            return output.flush().await;
+        }
     };
     let received_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or_default();
+    let prepared = Prepared::read(file).await;
+    let parsed = match &prepared {
+        Ok(prepared) => crate::parse::parse(prepared.bytes()).map_err(|_| Outcome::Unparseable),
+        Err(error) => {
+            tracing::warn!(%peer, %error, "lmtp spool not read back");
+            Err(Outcome::Failed)
+        }
+    };
+    let max_search_text = shared.store.options().max_search_text;
+    let new = match (&prepared, &parsed) {
+        (Ok(prepared), Ok(message)) => prepared.index(message, received_at, max_search_text),
+        (_, Err(outcome)) => Err(*outcome),
+        (Err(_), _) => Err(Outcome::Failed),
+    };
+    // The outcome of each mailbox already delivered in this transaction.
+    let mut done: Vec<(&str, Outcome)> = Vec::with_capacity(recipients.len());
     for (to, user) in recipients {
-        let reply = match shared
-            .store
-            .deliver(user, None, &message, received_at)
-            .await
-        {
-            Ok(_) => format!("250 2.1.5 <{to}> delivered\r\n"),
-            Err(MailError::Unparseable) => format!("554 5.6.0 <{to}> message cannot be parsed\r\n"),
-            Err(error) => {
-                tracing::warn!(%peer, user = %user, %error, "lmtp delivery failed");
-                format!("451 4.3.0 <{to}> temporary delivery failure\r\n")
+        let outcome = match done.iter().find(|(mailbox, _)| mailbox == user) {
+            Some((_, outcome)) => *outcome,
+            None => {
+                let outcome = match &new {
+                    Err(outcome) => *outcome,
+                    Ok(new) => match shared.store.deliver_indexed(user, None, new).await {
+                        Ok(_) => Outcome::Delivered,
+                        Err(MailError::Unparseable) => Outcome::Unparseable,
+                        Err(error) => {
+                            tracing::warn!(%peer, user = %user, %error, "lmtp delivery failed");
+                            Outcome::Failed
+                        }
+                    },
+                };
+                done.push((user, outcome));
+                outcome
             }
+        };
+        let reply = match outcome {
+            Outcome::Delivered => format!("250 2.1.5 <{to}> delivered\r\n"),
+            Outcome::Unparseable => format!("554 5.6.0 <{to}> message cannot be parsed\r\n"),
+            // A full disk or a database that is down: the MTA keeps the message and retries.
+            Outcome::Failed => format!("451 4.3.0 <{to}> temporary delivery failure\r\n"),
         };
         output.write_all(reply.as_bytes()).await?;
         output.flush().await?;
     }
     Ok(())
+}
+
+/// What became of one mailbox's copy.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Delivered,
+    Unparseable,
+    Failed,
+}
+
+/// Bodies longer than this are left out of the in-memory parse when they are attachments.
+const ELIDE_AT: u64 = 256 * 1024;
+
+/// A spooled message made ready for indexing, once for all its recipients: the skeleton that
+/// mail-parser reads (large attachment bodies left out), or the whole message when leaving
+/// them out did not work.
+struct Prepared {
+    file: Arc<std::fs::File>,
+    walked: Walked,
+    /// The whole message, read only when the skeleton could not be used.
+    whole: Option<Vec<u8>>,
+}
+
+impl Prepared {
+    async fn read(file: Arc<std::fs::File>) -> Result<Prepared, MailError> {
+        let walk_file = file.clone();
+        let walked = tokio::task::spawn_blocking(move || walk::walk(walk_file, ELIDE_AT))
+            .await
+            .map_err(|e| MailError::Spool(e.to_string()))?
+            .map_err(|e| MailError::Spool(e.to_string()))?;
+        let mut prepared = Prepared {
+            file,
+            walked,
+            whole: None,
+        };
+        if !prepared.walked.elided.is_empty() && !prepared.skeleton_fits() {
+            // The structure was not what the walk expected: parse the whole message.
+            tracing::debug!(size = prepared.walked.size, "lmtp message parsed whole");
+            let (file, size) = (prepared.file.clone(), prepared.walked.size);
+            let len = usize::try_from(size).map_err(|e| MailError::Spool(e.to_string()))?;
+            let whole = tokio::task::spawn_blocking(move || crate::blob::read_at(&file, 0, len))
+                .await
+                .map_err(|e| MailError::Spool(e.to_string()))?
+                .map_err(|e| MailError::Spool(e.to_string()))?;
+            prepared.walked.skeleton = Vec::new();
+            prepared.whole = Some(whole);
+        }
+        Ok(prepared)
+    }
+
+    /// What mail-parser reads.
+    fn bytes(&self) -> &[u8] {
+        self.whole.as_deref().unwrap_or(&self.walked.skeleton)
+    }
+
+    /// True when every left-out body is one attachment of the skeleton's parse.
+    fn skeleton_fits(&self) -> bool {
+        crate::parse::parse(&self.walked.skeleton).is_ok_and(|message| {
+            crate::parse::index_walked(&self.walked, &self.file, &message, 0, 0).is_some()
+        })
+    }
+
+    /// The indexed fields of `message`, the parse of [`Prepared::bytes`].
+    fn index<'m>(
+        &'m self,
+        message: &'m mail_parser::Message<'m>,
+        received_at: i64,
+        max_search_text: usize,
+    ) -> Result<crate::parse::NewMessage<'m>, Outcome> {
+        match &self.whole {
+            Some(whole) => Ok(crate::parse::index(
+                whole,
+                message,
+                received_at,
+                max_search_text,
+            )),
+            // Always fits: checked in `read` when something was left out, and trivially
+            // true when nothing was.
+            None => crate::parse::index_walked(
+                &self.walked,
+                &self.file,
+                message,
+                received_at,
+                max_search_text,
+            )
+            .ok_or(Outcome::Failed),
+        }
+    }
 }

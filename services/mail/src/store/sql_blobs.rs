@@ -101,14 +101,17 @@ macro_rules! sql_blobs {
         }
 
         /// Stores `data` under its SHA-256 unless a blob with that hash exists; returns its id.
+        /// The content is read one chunk at a time, so that a spooled message or attachment
+        /// is never whole in memory.
         async fn put_blob(
             tx: &mut Tx<'_>,
             sha256: &str,
-            data: &[u8],
+            data: &$crate::blob::Content<'_>,
             chunk_size: usize,
         ) -> Result<i64, $crate::error::MailError> {
             let chunk_size = chunk_size.max(1);
-            let chunk_count = data.len().div_ceil(chunk_size);
+            let size = data.len();
+            let chunk_count = size.div_ceil(chunk_size as u64);
             // A concurrent insert of the same hash makes PostgreSQL wait for its commit, then
             // do nothing; the SELECT below then sees the committed row.
             let inserted = sqlx::query_scalar::<_, i64>(
@@ -116,7 +119,7 @@ macro_rules! sql_blobs {
                  ON CONFLICT (sha256) DO NOTHING RETURNING id",
             )
             .bind(sha256)
-            .bind(i64::try_from(data.len()).unwrap_or(i64::MAX))
+            .bind($crate::store::sql::to_i64(size))
             .bind(i32::try_from(chunk_count).unwrap_or(i32::MAX))
             .fetch_optional(&mut **tx)
             .await?;
@@ -127,13 +130,25 @@ macro_rules! sql_blobs {
                     .await?
                     .ok_or_else(|| $crate::error::MailError::Corrupt(format!("blob {sha256} vanished")));
             };
-            for (seq, chunk) in data.chunks(chunk_size).enumerate() {
+            let mut chunks = data.chunks(chunk_size);
+            let mut seq: i64 = 0;
+            let mut written: u64 = 0;
+            while let Some(chunk) = chunks.next().await? {
+                written += chunk.len() as u64;
                 sqlx::query("INSERT INTO blob_chunks (blob_id, seq, data) VALUES ($1, $2, $3)")
                     .bind(blob)
-                    .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                    .bind(seq)
                     .bind(chunk)
                     .execute(&mut **tx)
                     .await?;
+                seq += 1;
+            }
+            if written != size {
+                // The spool changed under the delivery; storing a blob that does not match
+                // its hash would be worse than failing (the MTA retries on 451).
+                return Err($crate::error::MailError::Spool(format!(
+                    "content of blob {sha256} is {written} bytes, expected {size}"
+                )));
             }
             Ok(blob)
         }

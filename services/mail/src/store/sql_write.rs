@@ -22,7 +22,7 @@ macro_rules! sql_write {
                     }
                     None => inbox(&mut tx, mailbox).await?,
                 };
-                let blob = put_blob(&mut tx, &message.sha256, message.raw, chunk_size).await?;
+                let blob = put_blob(&mut tx, &message.sha256, &message.raw, chunk_size).await?;
                 let modseq = bump(&mut tx, folder).await?;
                 let id = sqlx::query_scalar::<_, i64>(
                     "INSERT INTO messages (mailbox_id, folder_id, modseq, blob_id, size, \
@@ -35,7 +35,7 @@ macro_rules! sql_write {
                 .bind(folder)
                 .bind(modseq)
                 .bind(blob)
-                .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
+                .bind($crate::store::sql::to_i64(message.raw.len()))
                 .bind(message.received_at)
                 .bind(message.sent_at)
                 .bind(&message.subject)
@@ -53,7 +53,7 @@ macro_rules! sql_write {
                 .await?;
                 for attachment in &message.attachments {
                     let blob =
-                        put_blob(&mut tx, &attachment.sha256, attachment.data, chunk_size).await?;
+                        put_blob(&mut tx, &attachment.sha256, &attachment.data, chunk_size).await?;
                     let meta = &attachment.meta;
                     sqlx::query(
                         "INSERT INTO attachments (message_id, idx, name, content_type, size, \

@@ -33,7 +33,12 @@ impl SqliteStore {
             connect = connect.journal_mode(SqliteJournalMode::Wal);
             pool = pool.max_connections(options.max_connections.max(1));
         }
-        let pool = pool.connect_with(connect).await?;
+        // A connection that comes back from a failed write with sqlx still counting an open
+        // transaction is repaired before it is handed out again (see `repair`).
+        let pool = pool
+            .before_acquire(|conn, _| Box::pin(repair(conn)))
+            .connect_with(connect)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteStore { pool })
     }
@@ -45,4 +50,192 @@ impl SqliteStore {
     }
 }
 
+/// Brings sqlx's transaction count of `conn` back to zero; false when that fails, and the pool
+/// then closes the connection and opens a new one.
+///
+/// Some errors inside a transaction (SQLITE_FULL when the disk is full, SQLITE_IOERR,
+/// SQLITE_NOMEM) make SQLite roll the whole transaction back by itself. sqlx does not notice:
+/// its count stays at one, the ROLLBACK it sends when the transaction is dropped fails ("no
+/// transaction is active"), and every later `BEGIN IMMEDIATE` on that connection is refused
+/// ("attempted to call begin_with at non-zero transaction depth") for as long as the process
+/// runs, so that one full disk made every later write fail until a restart. The count only
+/// goes down through a ROLLBACK that succeeds, so one is given a transaction to end: a plain
+/// BEGIN (which fails harmlessly when SQLite really is still inside one).
+async fn repair(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::{Connection, Executor, TransactionManager};
+    type Manager = <Sqlite as sqlx::Database>::TransactionManager;
+    for _ in 0..4 {
+        if !conn.is_in_transaction() {
+            return Ok(true);
+        }
+        tracing::warn!("sqlite connection left inside a failed transaction; rolling it back");
+        let _ = conn.execute("BEGIN").await;
+        if let Err(error) = Manager::rollback(conn).await {
+            tracing::warn!(%error, "sqlite connection not repaired; closing it");
+            return Ok(false);
+        }
+    }
+    Ok(!conn.is_in_transaction())
+}
+
 crate::store::sql::sql_store!(SqliteStore, Sqlite, "CAST(id AS TEXT)");
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use eas_event_bus::InProcessBus;
+
+    use super::SqliteStore;
+    use crate::error::MailError;
+    use crate::mail_store::MailStore;
+    use crate::options::MailOptions;
+
+    const USER: &str = "jdoe@example.loc";
+
+    fn mail(n: usize) -> Vec<u8> {
+        let body: String = (0..300)
+            .map(|i| format!("line {i} of message {n}\r\n"))
+            .collect();
+        format!("From: ann@example.org\r\nTo: {USER}\r\nSubject: m{n}\r\n\r\n{body}").into_bytes()
+    }
+
+    async fn open(dir: &std::path::Path) -> (Arc<SqliteStore>, MailStore) {
+        let url = format!("sqlite://{}", dir.join("mail.db").display());
+        // One connection, so that the one that failed is the one every later write gets.
+        let options = MailOptions {
+            max_connections: 1,
+            chunk_size: 4096,
+            ..MailOptions::default()
+        };
+        let sqlite = Arc::new(SqliteStore::open(&url, &options).await.unwrap());
+        let store = MailStore {
+            store: sqlite.clone(),
+            bus: Arc::new(InProcessBus::new()),
+            options: Arc::new(options),
+        };
+        store.ensure_mailbox(USER).await.unwrap();
+        (sqlite, store)
+    }
+
+    /// What SQLITE_FULL on a full disk does (seen on a 3 MiB tmpfs, see the ignored test
+    /// below): SQLite ends the transaction by itself while sqlx still counts it open. Before
+    /// the repair every later write on that connection failed until a restart.
+    #[tokio::test]
+    async fn a_connection_whose_transaction_sqlite_ended_by_itself_takes_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sqlite, store) = open(dir.path()).await;
+        let mut tx = sqlite.write_tx().await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        for n in 0..3 {
+            let change = store.deliver(USER, None, &mail(n), 1).await.unwrap();
+            let stored = store.raw(USER, change.id).await.unwrap();
+            assert_eq!(stored.read_to_end().await.unwrap(), mail(n));
+        }
+    }
+
+    /// SQLITE_FULL from `max_page_count`: deliveries fail while the database is full, every
+    /// acknowledged one stays readable, and writes succeed again once there is room.
+    #[tokio::test]
+    async fn a_full_database_refuses_deliveries_and_takes_them_again_once_space_is_freed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sqlite, store) = open(dir.path()).await;
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&sqlite.pool)
+            .await
+            .unwrap();
+        sqlx::query(&format!("PRAGMA max_page_count = {}", pages + 30))
+            .execute(&sqlite.pool)
+            .await
+            .unwrap();
+        let mut acknowledged = Vec::new();
+        let mut refused = 0;
+        for n in 0..40 {
+            match store.deliver(USER, None, &mail(n), 1).await {
+                Ok(change) => acknowledged.push((change.id, mail(n))),
+                Err(MailError::Database(_)) => refused += 1,
+                Err(other) => panic!("unexpected error {other}"),
+            }
+        }
+        assert!(!acknowledged.is_empty() && refused > 0, "{refused}");
+        // Space is freed.
+        sqlx::query("PRAGMA max_page_count = 1073741823")
+            .execute(&sqlite.pool)
+            .await
+            .unwrap();
+        for n in 100..103 {
+            let change = store.deliver(USER, None, &mail(n), 2).await.unwrap();
+            acknowledged.push((change.id, mail(n)));
+        }
+        for (id, raw) in acknowledged {
+            let stored = store
+                .raw(USER, id)
+                .await
+                .unwrap()
+                .read_to_end()
+                .await
+                .unwrap();
+            assert_eq!(stored, raw);
+        }
+    }
+
+    /// The real thing, run by hand as root: `mount -t tmpfs -o size=3m tmpfs DIR`, then
+    /// `EAS_TEST_TMPFS=DIR cargo test -p eas-mail --all-features --lib -- --ignored`. Fills the
+    /// file system, delivers until the disk is full, frees the space and delivers again.
+    #[tokio::test]
+    #[ignore = "needs a 3 MiB tmpfs named by EAS_TEST_TMPFS (mounting needs root)"]
+    async fn on_a_full_tmpfs_deliveries_fail_and_succeed_again_once_space_is_freed() {
+        let dir = std::env::var("EAS_TEST_TMPFS").expect("EAS_TEST_TMPFS names a small tmpfs");
+        let dir = std::path::Path::new(&dir);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        let (_sqlite, store) = open(dir).await;
+        let stats = free_bytes(dir);
+        std::fs::write(
+            dir.join("filler"),
+            vec![1u8; stats.saturating_sub(150 * 1024)],
+        )
+        .unwrap();
+        let mut acknowledged = Vec::new();
+        let mut refused = 0;
+        for n in 0..40 {
+            match store.deliver(USER, None, &mail(n), 1).await {
+                Ok(change) => acknowledged.push((change.id, mail(n))),
+                Err(MailError::Database(_)) => refused += 1,
+                Err(other) => panic!("unexpected error {other}"),
+            }
+        }
+        assert!(refused > 0, "the disk never filled");
+        std::fs::remove_file(dir.join("filler")).unwrap();
+        for n in 100..103 {
+            let change = store.deliver(USER, None, &mail(n), 2).await.unwrap();
+            acknowledged.push((change.id, mail(n)));
+        }
+        for (id, raw) in acknowledged {
+            let stored = store
+                .raw(USER, id)
+                .await
+                .unwrap()
+                .read_to_end()
+                .await
+                .unwrap();
+            assert_eq!(stored, raw);
+        }
+    }
+
+    /// Free bytes of the file system holding `dir`, from `df` (no libc binding needed).
+    fn free_bytes(dir: &std::path::Path) -> usize {
+        let out = std::process::Command::new("df")
+            .args(["--output=avail", "-B1"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap()
+    }
+}

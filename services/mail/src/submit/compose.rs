@@ -1,7 +1,7 @@
 //! The final message of a submission: SmartReply and SmartForward without ReplaceMime get the
 //! original appended here (MS-ASCMD 2.2.1.19, 2.2.1.20: the client leaves it out), and the
-//! copies that leave get their Bcc removed (RFC 5322 section 3.6.3). Read with mail-parser,
-//! written with mail-builder.
+//! copies that leave get their Bcc removed (RFC 5322 section 3.6.3) and their originator
+//! fields checked (section 3.6.2). Read with mail-parser, written with mail-builder.
 
 use mail_builder::headers::address::Address as OutAddress;
 use mail_builder::headers::message_id::MessageId as OutMessageId;
@@ -41,22 +41,60 @@ pub(crate) fn envelope(message: &Message<'_>) -> Vec<String> {
     all
 }
 
-/// The address of the first From mailbox.
-pub(crate) fn from_address(message: &Message<'_>) -> Option<String> {
-    message
-        .from()
-        .and_then(Address::first)
-        .and_then(|a| a.address())
-        .map(|a| a.trim().to_lowercase())
+/// The originator fields that RFC 5322 section 3.6 allows at most once. A message that repeats
+/// one is ambiguous (readers differ on which one they show), so it is refused whole.
+const SINGLE_ORIGINATOR_FIELDS: [(HeaderName<'static>, &str); 3] = [
+    (HeaderName::From, "from"),
+    (HeaderName::Sender, "sender"),
+    (HeaderName::ReplyTo, "reply-to"),
+];
+
+/// The first originator field that occurs more than once among the top-level headers.
+pub(crate) fn repeated_originator(message: &Message<'_>) -> Option<&'static str> {
+    SINGLE_ORIGINATOR_FIELDS.iter().find_map(|(name, label)| {
+        let count = message.headers().iter().filter(|h| h.name == *name).count();
+        (count > 1).then_some(*label)
+    })
 }
 
-/// `raw` without its top-level Bcc header and, when `new_from` is set, with its From replaced
-/// by that address. The body and every other header stay byte for byte.
-pub(crate) fn outgoing(raw: &[u8], message: &Message<'_>, new_from: Option<&str>) -> Vec<u8> {
+/// True when a top-level header of that name is present, parseable or not.
+pub(crate) fn has_header(message: &Message<'_>, name: HeaderName<'static>) -> bool {
+    message.headers().iter().any(|h| h.name == name)
+}
+
+/// Every mailbox address of an address field (groups flattened), lowercased; an entry without
+/// an address counts as an empty string, so that it can never match a user.
+pub(crate) fn mailboxes(address: Option<&Address<'_>>) -> Vec<String> {
+    address
+        .map(|a| {
+            a.iter()
+                .map(|a| a.address().unwrap_or_default().trim().to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How the originator fields of the outgoing copy change.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Originator<'a> {
+    /// Replace every From field with one `From: <address>`.
+    pub new_from: Option<&'a str>,
+    /// Remove every Sender field.
+    pub drop_sender: bool,
+}
+
+/// `raw` without its top-level Bcc header and with the originator changes applied. The body
+/// and every other header stay byte for byte.
+pub(crate) fn outgoing(raw: &[u8], message: &Message<'_>, originator: Originator<'_>) -> Vec<u8> {
+    let new_from = originator.new_from;
     let mut cut: Vec<(usize, usize)> = message
         .headers()
         .iter()
-        .filter(|h| h.name == HeaderName::Bcc || (new_from.is_some() && h.name == HeaderName::From))
+        .filter(|h| {
+            h.name == HeaderName::Bcc
+                || (new_from.is_some() && h.name == HeaderName::From)
+                || (originator.drop_sender && h.name == HeaderName::Sender)
+        })
         .map(|h| (h.offset_field as usize, h.offset_end as usize))
         .collect();
     cut.sort_unstable();

@@ -8,6 +8,7 @@ pub mod relay;
 
 use std::sync::Arc;
 
+use mail_parser::HeaderName;
 use tokio::sync::Notify;
 
 use crate::error::MailError;
@@ -40,7 +41,7 @@ pub struct Smart {
 /// Why a submission was refused. Nothing was delivered or queued, except for `Delivery`.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
-    /// The MIME cannot be read (MS-ASCMD 2.2.4 status 107).
+    /// The MIME cannot be read, or repeats an originator field (MS-ASCMD 2.2.4 status 107).
     #[error("invalid mime")]
     InvalidMime,
     /// No To, Cc or Bcc address (status 119).
@@ -58,6 +59,21 @@ pub enum SubmitError {
     /// Storage failed (status 110).
     #[error(transparent)]
     Store(#[from] MailError),
+}
+
+/// RFC 5322 section 3.6: From, Sender and Reply-To occur at most once. A message repeating
+/// one is refused as invalid MIME (MS-ASCMD 2.2.4 status 107) before anything is written.
+fn refuse_repeated_originator(
+    user: &str,
+    message: &mail_parser::Message<'_>,
+) -> Result<(), SubmitError> {
+    match compose::repeated_originator(message) {
+        Some(field) => {
+            tracing::info!(user = %user, field, "submission refused: originator field repeated");
+            Err(SubmitError::InvalidMime)
+        }
+        None => Ok(()),
+    }
 }
 
 /// Submits messages on behalf of users. Cheap to clone.
@@ -98,6 +114,8 @@ impl Submitter {
             Some(smart) if !smart.replace_mime => {
                 let original = self.original(&user, smart.original).await?;
                 let new = compose::parse(&s.mime).ok_or(SubmitError::InvalidMime)?;
+                // The rebuilt message keeps one From; the phone's must not have had two.
+                refuse_repeated_originator(&user, &new)?;
                 compose::smart(smart.kind, &new, &original).map_err(|_| SubmitError::InvalidMime)?
             }
             Some(smart) => {
@@ -108,17 +126,24 @@ impl Submitter {
             None => s.mime,
         };
         let message = compose::parse(&raw).ok_or(SubmitError::InvalidMime)?;
+        refuse_repeated_originator(&user, &message)?;
         let recipients = compose::envelope(&message);
         if recipients.is_empty() {
             return Err(SubmitError::NoRecipients);
         }
-        // The From must be one of the user's addresses; anything else is replaced, so that a
-        // phone cannot send as someone else.
-        let from_ok = match compose::from_address(&message) {
-            Some(from) => self.resolve(&from).await?.as_deref() == Some(user.as_str()),
-            None => false,
+        // Exactly one From mailbox leaves, and it is one of the user's addresses: anything
+        // else (another user, several mailboxes, a group, no address) is replaced by the
+        // user's own, so that a phone cannot send as someone else. A Sender that is not the
+        // user's is removed (RFC 5322 section 3.6.2: Sender is one mailbox, the agent that
+        // sent it). Reply-To may name anyone: it claims no authorship.
+        let from_ok = self.is_users_single(&user, message.from()).await?;
+        let drop_sender = compose::has_header(&message, HeaderName::Sender)
+            && !self.is_users_single(&user, message.sender()).await?;
+        let originator = compose::Originator {
+            new_from: (!from_ok).then_some(user.as_str()),
+            drop_sender,
         };
-        let outgoing = compose::outgoing(&raw, &message, (!from_ok).then_some(user.as_str()));
+        let outgoing = compose::outgoing(&raw, &message, originator);
         let mut local = Vec::new();
         let mut external = Vec::new();
         for rcpt in recipients {
@@ -157,6 +182,7 @@ impl Submitter {
             external = external.len(),
             sent_copy = s.save_in_sent,
             from_replaced = !from_ok,
+            sender_removed = drop_sender,
             size = outgoing.len(),
             "message submitted"
         );
@@ -170,6 +196,18 @@ impl Submitter {
                 Err(SubmitError::OriginalNotFound(id))
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// True when `field` holds exactly one mailbox and it is `user`'s address or alias.
+    async fn is_users_single(
+        &self,
+        user: &str,
+        field: Option<&mail_parser::Address<'_>>,
+    ) -> Result<bool, SubmitError> {
+        match compose::mailboxes(field).as_slice() {
+            [only] if !only.is_empty() => Ok(self.resolve(only).await?.as_deref() == Some(user)),
+            _ => Ok(false),
         }
     }
 

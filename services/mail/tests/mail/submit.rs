@@ -204,6 +204,81 @@ backend_tests! {
         assert_eq!(froms, ["jdoe@example.loc", "john.doe@example.loc"]);
     }
 
+    async fn a_second_from_header_is_refused_and_nothing_is_delivered_or_queued(db: &TestDb) {
+        let (store, _events) = db.mailbox().await;
+        let sink = Sink::start().await;
+        let (submitter, _worker) = submitter(&store, Some(sink.port));
+        // The first From is another user's, the second (the one mail-parser reports) the user's.
+        let raw = mail("ceo@example.loc", "bob@example.loc, carol@example.org", &format!("From: {USER}\r\n"), "x");
+        let err = submitter.submit(send(raw, true), 1).await.unwrap_err();
+        assert!(matches!(err, SubmitError::InvalidMime), "{err:?}");
+        assert!(messages_in(&store, BOB, FolderType::Inbox).await.is_empty());
+        assert!(messages_in(&store, USER, FolderType::SentItems).await.is_empty());
+        assert!(store.outbound_queue().await.unwrap().is_empty());
+    }
+
+    async fn a_repeated_sender_or_reply_to_and_a_smart_reply_with_two_froms_are_refused(db: &TestDb) {
+        let (store, _events) = db.mailbox().await;
+        let (submitter, _) = submitter(&store, None);
+        for extra in [
+            format!("Sender: {USER}\r\nSender: ceo@example.loc\r\n"),
+            "Reply-To: a@example.org\r\nReply-To: b@example.org\r\n".to_owned(),
+        ] {
+            let err = submitter.submit(send(mail(USER, BOB, &extra, "x"), true), 1).await.unwrap_err();
+            assert!(matches!(err, SubmitError::InvalidMime), "{extra}: {err:?}");
+        }
+        let original = store.deliver(USER, None, &text_mail("Plans", "shall we meet?"), 1).await.unwrap();
+        let smart = Smart { original: original.id, kind: SmartKind::Reply, replace_mime: false };
+        let mime = mail("ceo@example.loc", BOB, &format!("From: {USER}\r\n"), "yes");
+        let err = submitter.submit(Submission { smart: Some(smart), ..send(mime, true) }, 2).await.unwrap_err();
+        assert!(matches!(err, SubmitError::InvalidMime), "{err:?}");
+        assert!(messages_in(&store, BOB, FolderType::Inbox).await.is_empty());
+        assert!(messages_in(&store, USER, FolderType::SentItems).await.is_empty());
+    }
+
+    async fn a_from_with_two_mailboxes_leaves_as_the_users_single_address_locally_and_externally(db: &TestDb) {
+        let (store, _events) = db.mailbox().await;
+        let sink = Sink::start().await;
+        let (submitter, worker) = submitter(&store, Some(sink.port));
+        let raw = mail(&format!("John <{USER}>, Boss <ceo@example.loc>"), "bob@example.loc, carol@example.org", "", "two froms");
+        submitter.submit(send(raw, true), 1_000).await.unwrap();
+        assert_eq!(worker.unwrap().run_due(1_000).await.unwrap(), 1);
+        let external = sink.messages()[0].data.clone();
+        let bob = messages_in(&store, BOB, FolderType::Inbox).await;
+        let sent = messages_in(&store, USER, FolderType::SentItems).await;
+        for copy in [&external, &bob[0].1, &sent[0].1] {
+            let froms: Vec<_> = copy.lines().filter(|l| l.to_ascii_lowercase().starts_with("from:")).collect();
+            assert_eq!(froms, [format!("From: <{USER}>")], "{copy}");
+            assert!(!copy.contains("ceo@example.loc"), "{copy}");
+            assert!(copy.contains("two froms"));
+        }
+        let metas = store.get(BOB, &[bob[0].0]).await.unwrap();
+        assert_eq!(metas[0].from.len(), 1);
+        assert_eq!(metas[0].from[0].address, USER);
+    }
+
+    async fn a_sender_of_another_user_is_removed_while_the_users_alias_as_sender_and_any_reply_to_stay(db: &TestDb) {
+        let (store, _events) = db.mailbox().await;
+        let sink = Sink::start().await;
+        let (submitter, worker) = submitter(&store, Some(sink.port));
+        let foreign = mail(USER, "bob@example.loc, carol@example.org", "Sender: Boss <ceo@example.loc>\r\nReply-To: team@example.org\r\n", "foreign");
+        submitter.submit(send(foreign, false), 1_000).await.unwrap();
+        let own = mail(USER, BOB, "Sender: John <john.doe@example.loc>\r\n", "own");
+        submitter.submit(send(own, false), 1_001).await.unwrap();
+        assert_eq!(worker.unwrap().run_due(1_001).await.unwrap(), 1);
+        let external = sink.messages()[0].data.clone();
+        let bob = messages_in(&store, BOB, FolderType::Inbox).await;
+        let local = &bob.iter().find(|m| m.1.contains("foreign")).unwrap().1;
+        for copy in [&external, local] {
+            assert!(!copy.to_ascii_lowercase().contains("sender:"), "{copy}");
+            assert!(!copy.contains("ceo@example.loc"), "{copy}");
+            assert!(copy.contains("Reply-To: team@example.org"), "{copy}");
+            assert!(copy.contains(&format!("From: {USER}")), "{copy}");
+        }
+        let own = &bob.iter().find(|m| m.1.contains("own")).unwrap().1;
+        assert!(own.contains("Sender: John <john.doe@example.loc>"), "{own}");
+    }
+
     async fn empty_recipients_and_unreadable_mime_are_refused(db: &TestDb) {
         let (store, _events) = db.mailbox().await;
         let (submitter, _) = submitter(&store, None);
