@@ -6,10 +6,28 @@
 pub mod detached;
 pub mod in_process;
 
+/// The protobuf runtime of the generated types (for `encoded_len` and the like).
+pub use prost;
+
 /// Calls one client channel keeps on its HTTP/2 connection at once; more wait their turn in
 /// the client. Beyond about 9,000 concurrent streams the connection failed with a broken pipe
 /// and took every call on it down (tests/in_process_load.rs in the mail service).
 pub const MAX_CALLS_IN_FLIGHT: usize = 1024;
+
+/// The largest gRPC message either end of a link sends or accepts (tonic's default is 4 MiB).
+/// A backstop only: message content never travels in one message of this size. Bodies beyond
+/// a few hundred KiB are streamed in chunks (`ReadRaw`, `ReadBody`, `ReadAttachment`) and
+/// replies that list messages are cut at a byte budget, so a reply stays far below it.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+/// A mail service client over `channel` with the message size limits of [`MAX_MESSAGE_BYTES`].
+pub fn mail_client(
+    channel: tonic::transport::Channel,
+) -> mail::mail_client::MailClient<tonic::transport::Channel> {
+    mail::mail_client::MailClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
 
 /// A gRPC server set up for the links between the edge and the data services. Those carry
 /// thousands of concurrent calls (one per held Ping check), and the edge cancels a call whenever

@@ -42,7 +42,8 @@ impl ServerCommand {
 }
 
 /// The server changes of one answer, before commit. The caller may drop an Add or Change whose item
-/// vanished while its data was fetched (its tombstone then produces nothing); nothing else.
+/// vanished while its data was fetched (its tombstone then produces nothing), and may end the answer
+/// early with [`Plan::cut_at`]; nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// At most WindowSize commands, in the order to send them.
@@ -50,6 +51,26 @@ pub struct Plan {
     /// MS-ASCMD 2.2.3.116: more changes are waiting.
     pub more_available: bool,
     cursor: Option<Cursor>,
+    /// For each command that came from the change log, the cursor just before its version.
+    positions: HashMap<String, Cursor>,
+}
+
+impl Plan {
+    /// Ends the answer before the command naming `id`: that command and every later one are left
+    /// for a later answer, which sends them. The answer says MoreAvailable (MS-ASCMD 2.2.3.116), and
+    /// the cursor stops before the first command left out, so the next answer considers it again.
+    /// For a response that would grow past a byte budget: MS-ASCMD 2.2.3.199 lets the server send
+    /// fewer changes than WindowSize. Nothing happens when no command names `id`.
+    pub fn cut_at(&mut self, id: &str) {
+        let Some(at) = self.commands.iter().position(|c| c.id() == id) else {
+            return;
+        };
+        // A command from before the change log (a conflict, a purged delete, an aged-out soft
+        // delete) is worked out again from the held items; the cursor then stays where it was.
+        self.cursor = self.positions.get(id).cloned();
+        self.commands.truncate(at);
+        self.more_available = true;
+    }
 }
 
 /// A committed answer: the key to send, and the state to store.
@@ -74,6 +95,8 @@ struct Planner<'a> {
     window: Window,
     /// Versions the client's own commands produced in this request.
     own: HashMap<&'a str, u64>,
+    /// The cursor before each change-log command (see [`Plan::cut_at`]).
+    positions: HashMap<String, Cursor>,
 }
 
 impl<'a> Planner<'a> {
@@ -128,6 +151,7 @@ impl<'a> Planner<'a> {
             commands: self.commands,
             more_available,
             cursor,
+            positions: self.positions,
         }
     }
 }
@@ -159,6 +183,7 @@ async fn compute<S: ItemSource + ?Sized>(
         own: (client.adds.iter().map(|a| (a.id.as_str(), a.stamp.modseq)))
             .chain(client.changes.iter().map(|(id, s)| (id.as_str(), s.modseq)))
             .collect(),
+        positions: HashMap::new(),
     };
     for v in forced {
         if let Some(cmd) = p.decide(v) {
@@ -207,9 +232,11 @@ async fn compute<S: ItemSource + ?Sized>(
                 continue; // a source that repeats itself must not make us loop or go back
             }
             if let Some(cmd) = p.decide(&v) {
+                let id = cmd.id().to_owned();
                 if !p.push(cmd) {
                     return Ok(p.done(true, Some(cursor)));
                 }
+                p.positions.insert(id, cursor.clone());
             }
             cursor = v.position();
             moved = true;
@@ -234,6 +261,7 @@ impl Session {
                 commands: Vec::new(),
                 more_available: false,
                 cursor: None,
+                positions: HashMap::new(),
             });
         }
         compute(

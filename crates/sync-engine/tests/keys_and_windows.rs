@@ -191,3 +191,81 @@ async fn key_zero_over_an_existing_state_starts_again_with_nothing_held() {
     assert_eq!(session.state().held_len(), 0);
     assert_eq!(RequestKey::parse("0"), RequestKey::Initial);
 }
+
+/// One Sync whose answer is cut before the command naming `cut` (an edge over its byte budget).
+async fn sync_cut(
+    folder: &MemoryFolder,
+    stored: &eas_sync::CollectionState,
+    key: &str,
+    options: &eas_sync::SyncOptions,
+    cut: &str,
+) -> eas_sync::Committed {
+    let session = Session::open(Some(stored.clone()), key, options).unwrap();
+    let mut plan = session.plan(folder).await.unwrap();
+    plan.cut_at(cut);
+    session.commit(plan)
+}
+
+#[tokio::test]
+async fn an_answer_cut_short_says_more_available_and_the_next_answer_sends_what_was_left_out() {
+    let folder = MemoryFolder::new();
+    let made: Vec<String> = (0..6).map(|_| folder.create(Some(NOW)).id).collect();
+    let first = start(&folder, &window(25)).await;
+    // The edge's budget is reached at the third item: two go out, with MoreAvailable.
+    let cut = sync_cut(
+        &folder,
+        &first.state,
+        &first.key.to_string(),
+        &window(25),
+        &made[2],
+    )
+    .await;
+    assert_eq!(ids(&cut.commands), made[..2].to_vec());
+    assert!(cut.more_available);
+    assert_eq!(cut.state.held_len(), 2);
+    // A later change to an item already sent must still come after the ones left out.
+    folder.update(&made[0], Some(NOW));
+    let next = sync(&folder, Some(&cut.state), &cut.key.to_string(), &window(25))
+        .await
+        .unwrap();
+    let mut expected: Vec<(&str, String)> = made[2..].iter().map(|i| ("add", i.clone())).collect();
+    expected.push(("change", made[0].clone()));
+    assert_eq!(kinds(&next.commands), expected);
+    assert!(!next.more_available);
+    assert_eq!(next.state.held_len(), 6);
+}
+
+#[tokio::test]
+async fn a_resend_of_a_key_whose_answer_was_cut_gets_the_same_cut_answer() {
+    let folder = MemoryFolder::new();
+    let made: Vec<String> = (0..4).map(|_| folder.create(Some(NOW)).id).collect();
+    let first = start(&folder, &window(25)).await;
+    let key = first.key.to_string();
+    let lost = sync_cut(&folder, &first.state, &key, &window(25), &made[1]).await;
+    let again = sync_cut(&folder, &lost.state, &key, &window(25), &made[1]).await;
+    assert_eq!(again.key, lost.key);
+    assert_eq!(again.commands, lost.commands);
+    assert!(again.more_available);
+    assert_eq!(again.state, lost.state);
+}
+
+#[tokio::test]
+async fn cutting_at_the_first_command_sends_nothing_and_loses_nothing() {
+    let folder = MemoryFolder::new();
+    let made: Vec<String> = (0..3).map(|_| folder.create(Some(NOW)).id).collect();
+    let first = start(&folder, &window(25)).await;
+    let cut = sync_cut(
+        &folder,
+        &first.state,
+        &first.key.to_string(),
+        &window(25),
+        &made[0],
+    )
+    .await;
+    assert!(cut.commands.is_empty());
+    assert!(cut.more_available);
+    let next = sync(&folder, Some(&cut.state), &cut.key.to_string(), &window(25))
+        .await
+        .unwrap();
+    assert_eq!(ids(&next.commands), made);
+}

@@ -33,6 +33,8 @@ struct SyncPlan {
     filter: Option<FilterType>,
     get_changes: bool,
     conflict: Option<ConflictPolicy>,
+    /// The edge ends the answer before this command (a byte budget reached; `Plan::cut_at`).
+    cut: Option<usize>,
 }
 
 fn age() -> impl Strategy<Value = i64> {
@@ -58,14 +60,16 @@ fn op() -> impl Strategy<Value = Op> {
         filter,
         prop::bool::weighted(0.9),
         conflict,
+        prop_oneof![3 => Just(None), 1 => (0usize..8).prop_map(Some)],
     )
-        .prop_map(|(window, lose, filter, get_changes, conflict)| {
+        .prop_map(|(window, lose, filter, get_changes, conflict, cut)| {
             Op::Sync(SyncPlan {
                 window,
                 lose,
                 filter,
                 get_changes,
                 conflict,
+                cut,
             })
         });
     prop_oneof![
@@ -181,10 +185,17 @@ impl World {
                 }
             }
         }
-        let planned = session
+        let mut planned = session
             .plan(&self.folder)
             .await
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if let Some(at) = plan.cut {
+            if let Some(id) = planned.commands.get(at).map(|c| c.id().to_owned()) {
+                planned.cut_at(&id);
+                prop_assert_eq!(planned.commands.len(), at);
+                prop_assert!(planned.more_available);
+            }
+        }
         let done = session.commit(planned);
         let bytes = done.state.encode();
         let decoded = CollectionState::decode(&bytes).ok();
@@ -316,6 +327,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             filter: None,
             get_changes: true,
             conflict: None,
+            cut: None,
         };
         for _ in 0..200 {
             world.apply(&Op::Sync(drain.clone())).await?;

@@ -13,7 +13,6 @@ use eas_edge::Edge;
 use eas_event_bus::{EventBus, InProcessBus};
 use eas_mail::runtime::MailRuntime;
 use eas_mail::{MailOptions, MailStore};
-use eas_rpc::mail::mail_client::MailClient;
 use tokio::sync::watch;
 
 use crate::config::{DeviceStoreKind, Settings};
@@ -83,7 +82,7 @@ impl Application {
         let channel = eas_rpc::in_process::channel(runtime.service.clone().into_server())
             .await
             .context("starting the in-process mail service")?;
-        let mail = MailClient::new(channel);
+        let mail = eas_rpc::mail_client(channel);
         let (devices, device_db): (Arc<dyn DeviceStore>, _) = match settings.device_store {
             DeviceStoreKind::Sqlite => {
                 let path = settings.device_database_path();

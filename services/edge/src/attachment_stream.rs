@@ -1,4 +1,5 @@
-//! A WBXML response whose attachment data is streamed from the mail service, never held whole.
+//! Responses whose attachment or body data is streamed from the mail service, never held whole:
+//! the inline form (base64 text in the WBXML) and the multipart form of ItemOperations.
 //!
 //! MS-ASCMD 2.2.3.39.2 puts an attachment inline as base64 text in `Data`. The encoder writes text
 //! as an inline string (`STR_I`, NUL-terminated), which needs no length up front, so the response
@@ -9,6 +10,12 @@
 //!
 //! Memory: at most one chunk of the mail service's stream (plus its base64, and the at most four
 //! chunks the in-flight gRPC stream buffers) per response, whatever the attachment's size.
+//!
+//! The multipart form (MS-ASCMD 2.2.1.10.1, `application/vnd.ms-sync.multipart`) is a
+//! MultiPartResponse (2.2.1.10.1.1): the part count, an offset and a length per part (4-byte
+//! little-endian integers, offsets from the start of the body), then the parts: the WBXML first,
+//! then each item's raw bytes, which the WBXML names by their index in `Part` elements. Every
+//! length is known before the first byte is sent, so the parts are streamed one after the other.
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -20,15 +27,42 @@ use tonic::Streaming;
 
 use crate::router::WBXML_CONTENT_TYPE;
 
-/// An attachment stream, opened, positioned by `skip` and cut to `len` bytes.
-pub struct AttachmentData {
-    /// The first chunk, read to learn the total size.
+use crate::error::EdgeError;
+
+/// The Content-Type of a multipart ItemOperations response (MS-ASCMD 2.2.1.10.1).
+pub const MULTIPART_CONTENT_TYPE: &str = "application/vnd.ms-sync.multipart";
+
+/// A stream of the mail service, opened, positioned by `skip` and cut to `len` bytes.
+pub struct ChunkSource {
+    /// The first chunk, when already read (to learn the total size).
     pub first: Option<Chunk>,
     pub rest: Streaming<Chunk>,
     pub skip: u64,
     pub len: u64,
+}
+
+/// An attachment stream whose base64 text takes the place of `marker` in the tree.
+pub struct AttachmentData {
+    pub source: ChunkSource,
     /// Replaced by the data in the encoded tree.
     pub marker: String,
+}
+
+/// One data part of a multipart response.
+pub enum PartData {
+    /// Bytes already at hand (a small body that came inside the mail service's reply).
+    Bytes(Bytes),
+    /// Bytes streamed from the mail service.
+    Stream(Box<ChunkSource>),
+}
+
+impl PartData {
+    fn len(&self) -> u64 {
+        match self {
+            PartData::Bytes(b) => b.len() as u64,
+            PartData::Stream(s) => s.len,
+        }
+    }
 }
 
 /// A unique marker text for one attachment's place in the tree.
@@ -46,7 +80,10 @@ fn base64_len(n: u64) -> u64 {
 
 enum Part {
     Bytes(Bytes),
-    Data(Box<AttachmentData>),
+    /// Written as base64 text.
+    Base64(Box<ChunkSource>),
+    /// Written as is.
+    Raw(Box<ChunkSource>),
 }
 
 /// The response for `root`, whose `Data` texts are the markers of `attachments`.
@@ -61,7 +98,7 @@ pub fn response(root: &Element, attachments: Vec<AttachmentData>) -> Response {
             continue;
         };
         parts.push(Part::Bytes(Bytes::copy_from_slice(&rest[..at])));
-        parts.push(Part::Data(Box::new(a)));
+        parts.push(Part::Base64(Box::new(a.source)));
         rest = &rest[at + m.len()..];
     }
     parts.push(Part::Bytes(Bytes::copy_from_slice(rest)));
@@ -69,15 +106,50 @@ pub fn response(root: &Element, attachments: Vec<AttachmentData>) -> Response {
         .iter()
         .map(|p| match p {
             Part::Bytes(b) => b.len() as u64,
-            Part::Data(a) => base64_len(a.len),
+            Part::Base64(a) => base64_len(a.len),
+            Part::Raw(a) => a.len,
         })
         .sum();
+    streamed(parts, WBXML_CONTENT_TYPE, length)
+}
+
+/// The multipart response (MS-ASCMD 2.2.1.10.1.1) for `root`, whose `Part` elements name
+/// `data` by position: the first of `data` is part 1 (part 0 is the WBXML). An error only when
+/// the body would not fit the format's 32-bit offsets.
+pub fn multipart_response(root: &Element, data: Vec<PartData>) -> Result<Response, EdgeError> {
+    let wbxml = Bytes::from(eas_wbxml::encode(root));
+    let count = 1 + data.len();
+    let too_large = || EdgeError::Internal("multipart response over 4 GiB".into());
+    // PartsCount, then an Offset and a Length per part (MS-ASCMD 2.2.1.10.1.1.1).
+    let mut head = Vec::with_capacity(4 + 8 * count);
+    head.extend_from_slice(&u32::try_from(count).map_err(|_| too_large())?.to_le_bytes());
+    let mut offset = (4 + 8 * count) as u64;
+    let lengths = std::iter::once(wbxml.len() as u64).chain(data.iter().map(PartData::len));
+    for len in lengths {
+        let o = u32::try_from(offset).map_err(|_| too_large())?;
+        let l = u32::try_from(len).map_err(|_| too_large())?;
+        head.extend_from_slice(&o.to_le_bytes());
+        head.extend_from_slice(&l.to_le_bytes());
+        offset += len;
+    }
+    u32::try_from(offset).map_err(|_| too_large())?;
+    let mut parts = vec![Part::Bytes(Bytes::from(head)), Part::Bytes(wbxml)];
+    parts.extend(data.into_iter().map(|d| match d {
+        PartData::Bytes(b) => Part::Bytes(b),
+        PartData::Stream(s) => Part::Raw(s),
+    }));
+    Ok(streamed(parts, MULTIPART_CONTENT_TYPE, offset))
+}
+
+/// A 200 response of `length` bytes written from `parts` by a task of its own.
+fn streamed(parts: Vec<Part>, content_type: &'static str, length: u64) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
         for part in parts {
             let ok = match part {
                 Part::Bytes(b) => tx.send(Ok(b)).await.is_ok(),
-                Part::Data(a) => write_data(a, &tx).await,
+                Part::Base64(a) => write_data(a, &tx, true).await,
+                Part::Raw(a) => write_data(a, &tx, false).await,
             };
             if !ok {
                 return;
@@ -89,20 +161,18 @@ pub fn response(root: &Element, attachments: Vec<AttachmentData>) -> Response {
     });
     let mut r = (StatusCode::OK, Body::from_stream(stream)).into_response();
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(WBXML_CONTENT_TYPE),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     r
 }
 
-/// Writes one attachment's bytes as base64; false when the client left or the data broke off.
-/// A stream that ends early fails the body (the connection is cut) rather than send a document
-/// shorter than announced.
+/// Writes one stream's bytes, as base64 or as they are; false when the client left or the data
+/// broke off. A stream that ends early fails the body (the connection is cut) rather than send a
+/// document shorter than announced.
 async fn write_data(
-    mut a: Box<AttachmentData>,
+    mut a: Box<ChunkSource>,
     tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    base64: bool,
 ) -> bool {
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut carry: Vec<u8> = Vec::with_capacity(3);
@@ -114,8 +184,8 @@ async fn write_data(
             None => match a.rest.message().await {
                 Ok(Some(c)) => c,
                 Ok(None) | Err(_) => {
-                    tracing::warn!(missing = left, "attachment stream ended early");
-                    let _ = tx.send(Err(std::io::Error::other("attachment cut"))).await;
+                    tracing::warn!(missing = left, "data stream ended early");
+                    let _ = tx.send(Err(std::io::Error::other("data cut"))).await;
                     return false;
                 }
             },
@@ -126,6 +196,17 @@ async fn write_data(
         data = &data[dropped..];
         let take = left.min(data.len() as u64) as usize;
         left -= take as u64;
+        if !base64 {
+            if take > 0
+                && tx
+                    .send(Ok(Bytes::copy_from_slice(&data[..take])))
+                    .await
+                    .is_err()
+            {
+                return false;
+            }
+            continue;
+        }
         carry.extend_from_slice(&data[..take]);
         // Encode whole groups of three; keep the rest for the next chunk.
         let whole = if left == 0 {

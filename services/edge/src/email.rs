@@ -96,6 +96,20 @@ pub fn wire_flag(f: &Flag) -> wire::Flag {
     }
 }
 
+/// As [`email`], taking the message, so that its body's data is moved rather than copied (a
+/// body can be as large as the largest message the mail service accepts).
+pub fn into_email(mut m: wire::Message) -> Email {
+    let data = m.body.as_mut().map(|b| std::mem::take(&mut b.data));
+    let mut e = email(&m);
+    if let (Some(body), Some(data)) = (e.body.as_mut(), data) {
+        body.data = Some(
+            String::from_utf8(data)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+    }
+    e
+}
+
 /// A message in full, for an Add or a Fetch.
 pub fn email(m: &wire::Message) -> Email {
     let body = m.body.as_ref().and_then(|b| {
@@ -105,6 +119,7 @@ pub fn email(m: &wire::Message) -> Email {
             truncated: b.truncated,
             data: Some(String::from_utf8_lossy(&b.data).into_owned()),
             preview: (!b.preview.is_empty()).then(|| b.preview.clone()),
+            part: None,
         })
     });
     let display_to = (!m.to.is_empty()).then(|| {

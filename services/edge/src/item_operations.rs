@@ -1,8 +1,11 @@
 //! ItemOperations (MS-ASCMD 2.2.1.10) on the mailbox: Fetch of a whole message or of an
-//! attachment, and EmptyFolderContents. Attachments are streamed (see `attachment_stream`).
+//! attachment, and EmptyFolderContents. Attachments are streamed (see `attachment_stream`), and
+//! so are bodies and attachments in a multipart response (2.2.1.10.1), which a client asks for
+//! with `MS-ASAcceptMultiPart: T` or the AcceptMultiPart flag of the base64 query.
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::response::Response;
 use eas_protocol::item_operations::{
     ByteRange, FetchData, FetchProperties, FetchRequest, FetchResponse, FetchTarget, ItemOperation,
@@ -15,9 +18,9 @@ use eas_wbxml::Element;
 use tonic::transport::Channel;
 use tonic::Code;
 
-use crate::attachment_stream::{self, AttachmentData};
+use crate::attachment_stream::{self, AttachmentData, ChunkSource, PartData};
 use crate::context::RequestCtx;
-use crate::email::{body_requests, email};
+use crate::email::{body_requests, into_email};
 use crate::error::EdgeError;
 use crate::router::{wbxml_response, Edge};
 use crate::sync::list_folders;
@@ -41,11 +44,15 @@ pub async fn handle(
         }
     };
     let mut responses = Vec::with_capacity(req.operations.len());
-    let mut streams = Vec::new();
+    let mut out = Out {
+        multipart: ctx.line.params.accept_multipart,
+        streams: Vec::new(),
+        parts: Vec::new(),
+    };
     let mut folders: Option<HashMap<String, wire::Folder>> = None;
     for op in &req.operations {
         let r = match op {
-            ItemOperation::Fetch(f) => fetch(ctx, &mail, f, &mut streams).await?,
+            ItemOperation::Fetch(f) => fetch(ctx, &mail, f, &mut out).await?,
             ItemOperation::EmptyFolderContents {
                 collection_id,
                 delete_sub_folders,
@@ -81,10 +88,30 @@ pub async fn handle(
         responses,
     }
     .to_element();
-    if streams.is_empty() {
+    if out.multipart {
+        // MS-ASCMD 2.2.1.10.1: the WBXML is part 0, the fetched data the parts after it.
+        return attachment_stream::multipart_response(&root, out.parts);
+    }
+    if out.streams.is_empty() {
         return Ok(wbxml_response(&root));
     }
-    Ok(attachment_stream::response(&root, streams))
+    Ok(attachment_stream::response(&root, out.streams))
+}
+
+/// Where the fetched data goes: inline (attachment streams behind markers in the WBXML) or, in
+/// a multipart response, into parts numbered from 1.
+struct Out {
+    multipart: bool,
+    streams: Vec<AttachmentData>,
+    parts: Vec<PartData>,
+}
+
+impl Out {
+    /// Adds a data part; its number for the `Part` element.
+    fn part(&mut self, data: PartData) -> u32 {
+        self.parts.push(data);
+        u32::try_from(self.parts.len()).unwrap_or(u32::MAX)
+    }
 }
 
 /// One Fetch: a message by CollectionId+ServerId or LongId, or an attachment by FileReference.
@@ -92,7 +119,7 @@ async fn fetch(
     ctx: &RequestCtx,
     mail: &MailClient<Channel>,
     f: &FetchRequest,
-    streams: &mut Vec<AttachmentData>,
+    out: &mut Out,
 ) -> Result<OperationResponse, EdgeError> {
     let mut resp = FetchResponse::failed(Status::Success);
     match &f.target {
@@ -115,11 +142,8 @@ async fn fetch(
     let (id, folder) = match &f.target {
         FetchTarget::FileReference(r) => {
             let range = f.options.range;
-            match open_attachment(ctx, mail, r, range, streams.len()).await? {
-                Ok((data, props)) => {
-                    streams.push(data);
-                    resp.properties = Some(props);
-                }
+            match open_attachment(ctx, mail, r, range, out).await? {
+                Ok(props) => resp.properties = Some(props),
                 Err(status) => resp.status = status,
             }
             return Ok(OperationResponse::Fetch(resp));
@@ -131,12 +155,15 @@ async fn fetch(
         FetchTarget::LongId(id) => (id.clone(), None),
         FetchTarget::LinkId(_) => return Ok(OperationResponse::Fetch(resp)),
     };
+    let body = body_requests(&f.options.body_preferences);
     let mut c = mail.clone();
     let list = c
         .get_messages(GetMessagesRequest {
             user: ctx.user.address.clone(),
             ids: vec![id.clone()],
-            body: body_requests(&f.options.body_preferences),
+            body: body.clone(),
+            max_bytes: 0,
+            metadata_only: false,
         })
         .await
         .map_err(EdgeError::mail_unavailable)?
@@ -144,13 +171,48 @@ async fn fetch(
     // Status 6: no such message (in that folder, when one is named).
     let found = list
         .messages
-        .iter()
+        .into_iter()
         .find(|m| m.id == id && folder.is_none_or(|fo| fo == m.folder_id));
-    let Some(m) = found else {
+    let Some(mut m) = found else {
         resp.status = Status::DocumentLibraryNotFound;
         return Ok(OperationResponse::Fetch(resp));
     };
-    match email(m).properties(ctx.version) {
+    let mut part = None;
+    if let Some(b) = m.body.as_mut() {
+        let data = std::mem::take(&mut b.data);
+        let streamed = std::mem::take(&mut b.data_streamed);
+        let user = &ctx.user.address;
+        match (out.multipart, streamed) {
+            // MS-ASAIRS 2.2.2.33: the body's data is a part of its own, named by Part.
+            (true, true) => {
+                let Some(rest) = crate::sync::open_body(mail, user, &id, &body).await? else {
+                    resp.status = Status::DocumentLibraryNotFound;
+                    return Ok(OperationResponse::Fetch(resp));
+                };
+                part = Some(out.part(PartData::Stream(Box::new(ChunkSource {
+                    first: None,
+                    rest,
+                    skip: 0,
+                    len: b.data_size,
+                }))));
+            }
+            (true, false) => part = Some(out.part(PartData::Bytes(Bytes::from(data)))),
+            (false, true) => match crate::sync::read_body(mail, user, &id, &body).await? {
+                Some(full) => b.data = full,
+                None => {
+                    resp.status = Status::DocumentLibraryNotFound;
+                    return Ok(OperationResponse::Fetch(resp));
+                }
+            },
+            (false, false) => b.data = data,
+        }
+    }
+    let mut item = into_email(m);
+    if let (Some(n), Some(body)) = (part, item.body.as_mut()) {
+        body.data = None;
+        body.part = Some(n);
+    }
+    match item.properties(ctx.version) {
         Ok(props) => {
             resp.class = Some("Email".into());
             resp.properties = Some(FetchProperties::Item(props));
@@ -170,8 +232,8 @@ async fn open_attachment(
     mail: &MailClient<Channel>,
     file_reference: &str,
     range: Option<ByteRange>,
-    n: usize,
-) -> Result<Result<(AttachmentData, FetchProperties), Status>, EdgeError> {
+    out: &mut Out,
+) -> Result<Result<FetchProperties, Status>, EdgeError> {
     let mut c = mail.clone();
     let opened = c
         .read_attachment(AttachmentRef {
@@ -210,24 +272,30 @@ async fn open_attachment(
             )
         }
     };
-    let marker = attachment_stream::marker(n);
-    let props = FetchProperties::Attachment {
+    tracing::debug!(user = %ctx.user.address, total, skip, len, multipart = out.multipart, "attachment fetch");
+    let source = ChunkSource {
+        first,
+        rest,
+        skip,
+        len,
+    };
+    let data = if out.multipart {
+        // MS-ASCMD 2.2.3.130: Part takes the place of Data.
+        FetchData::Part(out.part(PartData::Stream(Box::new(source))))
+    } else {
+        let marker = attachment_stream::marker(out.streams.len());
+        out.streams.push(AttachmentData {
+            source,
+            marker: marker.clone(),
+        });
+        FetchData::Text(marker)
+    };
+    Ok(Ok(FetchProperties::Attachment {
         range: sent,
         total: sent.map(|_| total),
         content_type: None,
-        data: FetchData::Text(marker.clone()),
-    };
-    tracing::debug!(user = %ctx.user.address, total, skip, len, "attachment fetch");
-    Ok(Ok((
-        AttachmentData {
-            first,
-            rest,
-            skip,
-            len,
-            marker,
-        },
-        props,
-    )))
+        data,
+    }))
 }
 
 /// EmptyFolderContents (MS-ASCMD 2.2.3.57): every message of a folder, and its subfolders when

@@ -17,7 +17,6 @@ use eas_edge::server::{EdgeListeners, TlsSettings};
 use eas_edge::{Edge, EdgeConfig, SharedLimits};
 use eas_push::feed::{self, FeedConfig};
 use eas_push::RedisPingRegistry;
-use eas_rpc::mail::mail_client::MailClient;
 use serde::{Deserialize, Serialize};
 
 /// jemalloc: held Pings are many small, long-lived allocations; it keeps them compact. Its
@@ -143,7 +142,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
         .tcp_nodelay(true)
         .connect_lazy();
-    let mail = MailClient::new(channel);
+    let mail = eas_rpc::mail_client(channel);
     let edge = Edge::new(
         settings.edge.clone(),
         directory,

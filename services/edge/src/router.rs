@@ -247,8 +247,13 @@ async fn prepare(
     let result = async {
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
-        let line = parse_request_line(parts.uri.query().unwrap_or(""))
+        let mut line = parse_request_line(parts.uri.query().unwrap_or(""))
             .map_err(|e| EdgeError::BadRequest(e.to_string()))?;
+        // MS-ASHTTP 2.2.1.1.2.5: the header asks for multipart as the base64 form's flag does.
+        line.params.accept_multipart |= headers
+            .get("ms-asacceptmultipart")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("t"));
         ectx.root = response_root(&line.command);
         let version = request_version(headers, line.protocol_version)?;
         if !options::SUPPORTED_VERSIONS.contains(&version) {

@@ -12,7 +12,7 @@ use eas_rpc::mail::{self as wire, SearchRequest as WireSearch};
 use eas_wbxml::Element;
 
 use crate::context::RequestCtx;
-use crate::email::{body_requests, email};
+use crate::email::{body_requests, into_email};
 use crate::error::EdgeError;
 use crate::folder_sync::subtree;
 use crate::folders::Folder;
@@ -21,6 +21,9 @@ use crate::sync::list_folders;
 
 /// The most results one response carries (MS-ASCMD 2.2.3.143.2: the server may return fewer).
 const MAX_RESULTS: u32 = 100;
+/// The most bytes of message data one response carries; past it the page is cut short and its
+/// Range says so (the first result goes out whatever its size).
+const SEARCH_RESPONSE_BUDGET: u64 = 8 << 20;
 /// The most GAL entries looked at to count the Total.
 const GAL_LIMIT: u32 = 1000;
 
@@ -91,6 +94,9 @@ pub async fn handle(
     let mut found = Vec::new();
     let mut total = 0u64;
     let many = scope.len() > 1;
+    // The newest result past which a folder's page was cut by the byte budget: older results of
+    // other folders could come after results of that folder that were left out.
+    let mut cut_below: Option<(i64, u64)> = None;
     for folder_id in scope {
         let mut c = mail.clone();
         let reply = c
@@ -102,23 +108,65 @@ pub async fn handle(
                 range_start: if many { 0 } else { range.start },
                 range_end: range.end,
                 body: body.clone(),
+                max_bytes: SEARCH_RESPONSE_BUDGET,
             })
             .await
             .map_err(EdgeError::mail_unavailable)?
             .into_inner();
         total += reply.total;
+        if reply.cut_short {
+            let last = reply.messages.last().map(order_key);
+            cut_below = cut_below.max(last);
+        }
         found.extend(reply.messages);
     }
     if many {
         // Newest first, as the mail service orders one folder.
-        found.sort_by_key(|m| {
-            std::cmp::Reverse((m.date_received, m.id.parse::<u64>().unwrap_or(0)))
-        });
+        found.sort_by_key(|m| std::cmp::Reverse(order_key(m)));
+        if let Some(below) = cut_below {
+            found.retain(|m| order_key(m) >= below);
+        }
         found = found.into_iter().skip(range.start as usize).collect();
     }
     found.truncate((range.end - range.start + 1) as usize);
+    let found = within_budget(&mail, &ctx.user.address, found, &body).await?;
     tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, found = found.len(), total, "mailbox search");
     Ok(mailbox_response(ctx, found, range, total))
+}
+
+/// The order of results: newest first, as the mail service orders one folder.
+fn order_key(m: &wire::Message) -> (i64, u64) {
+    (m.date_received, m.id.parse::<u64>().unwrap_or(0))
+}
+
+/// The first results of `found` that fit in [`SEARCH_RESPONSE_BUDGET`] (at least one), with the
+/// bodies the mail service streamed read in full. A result whose message vanished is dropped.
+async fn within_budget(
+    mail: &eas_rpc::mail::mail_client::MailClient<tonic::transport::Channel>,
+    user: &str,
+    found: Vec<wire::Message>,
+    body: &[wire::BodyRequest],
+) -> Result<Vec<wire::Message>, EdgeError> {
+    let mut used = 0u64;
+    let mut out = Vec::with_capacity(found.len());
+    for mut m in found {
+        let streamed = m.body.as_ref().filter(|b| b.data_streamed);
+        let size =
+            eas_rpc::prost::Message::encoded_len(&m) as u64 + streamed.map_or(0, |b| b.data_size);
+        if !out.is_empty() && used + size > SEARCH_RESPONSE_BUDGET {
+            break;
+        }
+        if let Some(b) = m.body.as_mut().filter(|b| b.data_streamed) {
+            let Some(data) = crate::sync::read_body(mail, user, &m.id, body).await? else {
+                continue;
+            };
+            b.data = data;
+            b.data_streamed = false;
+        }
+        used += size;
+        out.push(m);
+    }
+    Ok(out)
 }
 
 fn mailbox_response(
@@ -129,8 +177,9 @@ fn mailbox_response(
 ) -> Response {
     let total = u32::try_from(total).unwrap_or(u32::MAX);
     let mut results = Vec::with_capacity(found.len());
-    for m in &found {
-        let properties = match email(m).properties(ctx.version) {
+    for m in found {
+        let (long_id, collection_id) = (m.id.clone(), m.folder_id.clone());
+        let properties = match into_email(m).properties(ctx.version) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(user = %ctx.user.address, error = %e, "message conversion failed");
@@ -139,8 +188,8 @@ fn mailbox_response(
         };
         results.push(SearchResult {
             class: Some("Email".into()),
-            long_id: Some(m.id.clone()),
-            collection_id: Some(m.folder_id.clone()),
+            long_id: Some(long_id),
+            collection_id: Some(collection_id),
             properties,
         });
     }

@@ -12,18 +12,24 @@ use eas_protocol::sync::{
     ServerCommand, SyncCollection, SyncCollectionResponse, SyncRequest, SyncResponse,
 };
 use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{self as wire, GetMessagesRequest};
+use eas_rpc::mail::{self as wire, BodyRef, GetMessagesRequest};
 use eas_sync::{CollectionState, Session, SessionKind, SyncError};
 use eas_wbxml::Element;
 use tonic::transport::Channel;
 
 use crate::context::{now, RequestCtx};
-use crate::email::{body_requests, change, email};
+use crate::email::{body_requests, change, into_email};
 use crate::error::EdgeError;
 use crate::mail_source::MailFolderSource;
 use crate::router::{wbxml_response, Edge};
 use crate::sync_client::client_commands;
 use crate::sync_wait::Held;
+
+/// The most bytes of message data one Sync response carries, shared by its collections. Each
+/// collection's first Add goes out whatever its size, so an item larger than the budget is sent
+/// in an answer of its own; past the budget the collection's answer ends with MoreAvailable
+/// (MS-ASCMD 2.2.3.199: the server may send fewer changes than WindowSize).
+pub(crate) const SYNC_RESPONSE_BUDGET: u64 = 8 << 20;
 
 /// Folder types of mail folders (MS-ASCMD 2.2.3.186.3): the ones this handler serves.
 const MAIL_TYPES: [u32; 6] = [2, 3, 4, 5, 6, 12];
@@ -141,8 +147,21 @@ pub(crate) async fn sync_pass(
     mode: Mode,
 ) -> Result<Vec<Outcome>, EdgeError> {
     let mut out = Vec::with_capacity(req.collections.len());
+    let mut budget = SYNC_RESPONSE_BUDGET;
     for coll in &req.collections {
-        out.push(sync_collection(edge, ctx, mail, folders, coll, req.window_size, mode).await?);
+        out.push(
+            sync_collection(
+                edge,
+                ctx,
+                mail,
+                folders,
+                coll,
+                req.window_size,
+                mode,
+                &mut budget,
+            )
+            .await?,
+        );
     }
     Ok(out)
 }
@@ -188,6 +207,8 @@ fn engine_options(coll: &SyncCollection, global_window: Option<u32>) -> eas_sync
     }
 }
 
+/// One collection of a Sync; `budget` is what is left of the response's byte budget.
+#[allow(clippy::too_many_arguments)]
 async fn sync_collection(
     edge: &Edge,
     ctx: &RequestCtx,
@@ -196,6 +217,7 @@ async fn sync_collection(
     coll: &SyncCollection,
     global_window: Option<u32>,
     mode: Mode,
+    budget: &mut u64,
 ) -> Result<Outcome, EdgeError> {
     let id = coll.collection_id.clone();
     let (user, device) = (ctx.user.address.as_str(), ctx.line.device_id.as_str());
@@ -287,23 +309,36 @@ async fn sync_collection(
     if quiet && mode != Mode::Answer {
         return Ok(Outcome::Quiet);
     }
-    let wanted: Vec<String> = plan
-        .commands
-        .iter()
-        .filter(|c| {
-            matches!(
-                c,
-                eas_sync::ServerCommand::Add(_) | eas_sync::ServerCommand::Change(_)
-            )
-        })
-        .map(|c| c.id().to_owned())
-        .collect();
-    let messages = get_messages(mail, user, wanted, &prefs).await?;
+    let (mut adds, mut changes) = (Vec::new(), Vec::new());
+    for c in &plan.commands {
+        match c {
+            eas_sync::ServerCommand::Add(v) => adds.push(v.id.clone()),
+            eas_sync::ServerCommand::Change(v) => changes.push(v.id.clone()),
+            _ => {}
+        }
+    }
+    // A Change carries Read and Flag only: no body is read for it.
+    let changed = fetch_messages(mail, user, changes, Vec::new(), 0, true).await?;
+    // Adds in the plan's order, within what is left of the budget (at least the first one).
+    let added = fetch_messages(
+        mail,
+        user,
+        adds,
+        body_requests(&prefs),
+        (*budget).max(1),
+        false,
+    )
+    .await?;
+    *budget = budget.saturating_sub(added.bytes);
+    if let Some(first) = added.omitted.first() {
+        tracing::debug!(user, device_id = device, collection_id = %id, left = added.omitted.len(), "sync answer cut at the byte budget");
+        plan.cut_at(first);
+    }
+    let (mut added, mut changed) = (added.messages, changed.messages);
     // An item deleted between planning and fetching is left out before the engine records it.
     plan.commands.retain(|c| match c {
-        eas_sync::ServerCommand::Add(v) | eas_sync::ServerCommand::Change(v) => {
-            messages.contains_key(&v.id)
-        }
+        eas_sync::ServerCommand::Add(v) => added.contains_key(&v.id),
+        eas_sync::ServerCommand::Change(v) => changed.contains_key(&v.id),
         _ => true,
     });
     let committed = session.commit(plan);
@@ -311,10 +346,10 @@ async fn sync_collection(
     for c in &committed.commands {
         let cmd = match c {
             eas_sync::ServerCommand::Add(v) => {
-                let Some(m) = messages.get(&v.id) else {
+                let Some(m) = added.remove(&v.id) else {
                     continue;
                 };
-                let data = email(m)
+                let data = into_email(m)
                     .properties(ctx.version)
                     .map_err(|e| EdgeError::Internal(e.to_string()))?;
                 ServerCommand::Add {
@@ -323,12 +358,12 @@ async fn sync_collection(
                 }
             }
             eas_sync::ServerCommand::Change(v) => {
-                let Some(m) = messages.get(&v.id) else {
+                let Some(m) = changed.remove(&v.id) else {
                     continue;
                 };
                 ServerCommand::Change {
                     server_id: v.id.clone(),
-                    application_data: change(m).properties(),
+                    application_data: change(&m).properties(),
                 }
             }
             eas_sync::ServerCommand::Delete(i) => ServerCommand::Delete {
@@ -357,28 +392,122 @@ fn engine_failure(id: String, e: SyncError) -> SyncCollectionResponse {
     SyncCollectionResponse::failed(id, None, status)
 }
 
-pub(crate) async fn get_messages(
+/// Messages fetched for a response, and those the byte budget left for a later one.
+#[derive(Default)]
+pub(crate) struct Fetched {
+    /// By id; bodies the mail service streamed are read in full.
+    pub messages: HashMap<String, wire::Message>,
+    /// Ids left out by the byte budget, in request order (a suffix of the ids asked for).
+    pub omitted: Vec<String>,
+    /// Bytes of the messages fetched, bodies included.
+    pub bytes: u64,
+}
+
+/// Fetches `ids` (in this order) with bodies for `body`, within `max_bytes` (0: no budget; the
+/// first message found always comes). A body too large for the reply is read with ReadBody.
+/// Ids the mailbox does not know, or whose message vanished meanwhile, are simply absent.
+pub(crate) async fn fetch_messages(
     mail: &MailClient<Channel>,
     user: &str,
     ids: Vec<String>,
-    prefs: &[eas_protocol::body::BodyPreference],
-) -> Result<HashMap<String, wire::Message>, EdgeError> {
+    body: Vec<wire::BodyRequest>,
+    max_bytes: u64,
+    metadata_only: bool,
+) -> Result<Fetched, EdgeError> {
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(Fetched::default());
     }
     let mut c = mail.clone();
     let list = c
         .get_messages(GetMessagesRequest {
             user: user.to_owned(),
             ids,
-            body: body_requests(prefs),
+            body: body.clone(),
+            max_bytes,
+            metadata_only,
         })
         .await
         .map_err(EdgeError::mail_unavailable)?
         .into_inner();
-    Ok(list
-        .messages
-        .into_iter()
-        .map(|m| (m.id.clone(), m))
-        .collect())
+    let mut fetched = Fetched {
+        omitted: list.omitted,
+        ..Fetched::default()
+    };
+    for mut m in list.messages {
+        if let Some(b) = m.body.as_mut().filter(|b| b.data_streamed) {
+            let Some(data) = read_body(mail, user, &m.id, &body).await? else {
+                continue;
+            };
+            b.data = data;
+            b.data_streamed = false;
+        }
+        fetched.bytes += eas_rpc::prost::Message::encoded_len(&m) as u64;
+        fetched.messages.insert(m.id.clone(), m);
+    }
+    Ok(fetched)
+}
+
+/// Opens the stream of one message's body (ReadBody); `None` when the message is gone.
+pub(crate) async fn open_body(
+    mail: &MailClient<Channel>,
+    user: &str,
+    id: &str,
+    body: &[wire::BodyRequest],
+) -> Result<Option<tonic::Streaming<wire::Chunk>>, EdgeError> {
+    let mut c = mail.clone();
+    let opened = c
+        .read_body(BodyRef {
+            user: user.to_owned(),
+            id: id.to_owned(),
+            body: body.to_vec(),
+        })
+        .await;
+    match opened {
+        Ok(s) => Ok(Some(s.into_inner())),
+        Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+        Err(s) => Err(EdgeError::mail_unavailable(s)),
+    }
+}
+
+/// The body data the mail service streams for one message, read in full; `None` when the
+/// message is gone.
+pub(crate) async fn read_body(
+    mail: &MailClient<Channel>,
+    user: &str,
+    id: &str,
+    body: &[wire::BodyRequest],
+) -> Result<Option<Vec<u8>>, EdgeError> {
+    let Some(mut stream) = open_body(mail, user, id, body).await? else {
+        return Ok(None);
+    };
+    let mut data = Vec::new();
+    loop {
+        match stream.message().await {
+            Ok(Some(chunk)) => {
+                if data.is_empty() {
+                    // The announced size, within reason (it comes over the network).
+                    let total = usize::try_from(chunk.total_size).unwrap_or(0);
+                    data.reserve(total.min(64 << 20));
+                }
+                data.extend_from_slice(&chunk.data);
+            }
+            Ok(None) => return Ok(Some(data)),
+            Err(s) if s.code() == tonic::Code::NotFound => return Ok(None),
+            Err(s) => return Err(EdgeError::mail_unavailable(s)),
+        }
+    }
+}
+
+/// Messages by id, with their bodies in full (no byte budget).
+pub(crate) async fn get_messages(
+    mail: &MailClient<Channel>,
+    user: &str,
+    ids: Vec<String>,
+    prefs: &[eas_protocol::body::BodyPreference],
+) -> Result<HashMap<String, wire::Message>, EdgeError> {
+    Ok(
+        fetch_messages(mail, user, ids, body_requests(prefs), 0, false)
+            .await?
+            .messages,
+    )
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use base64::Engine;
-use common::mail::{message, message_with_attachment, MailDevice};
+use common::mail::{large_message, message, message_with_attachment, MailDevice};
 use common::*;
 use eas_wbxml::tags::{
     air_sync as a, air_sync_base as ab, email as em, item_operations as io, search as se,
@@ -222,4 +222,167 @@ async fn a_malformed_itemoperations_gets_status_2() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text(&[io::STATUS]).as_deref(), Some("2"));
+}
+
+/// The parts of a multipart response (MS-ASCMD 2.2.1.10.1.1): count, offset/length pairs, parts.
+fn parts(raw: &[u8]) -> Vec<&[u8]> {
+    let int = |at: usize| u32::from_le_bytes(raw[at..at + 4].try_into().unwrap()) as usize;
+    let count = int(0);
+    let mut out = Vec::new();
+    let mut expected_offset = 4 + 8 * count;
+    for n in 0..count {
+        let (offset, len) = (int(4 + 8 * n), int(8 + 8 * n));
+        assert_eq!(offset, expected_offset, "parts follow each other");
+        out.push(&raw[offset..offset + len]);
+        expected_offset = offset + len;
+    }
+    assert_eq!(expected_offset, raw.len(), "nothing after the last part");
+    out
+}
+
+/// POSTs an ItemOperations request asking for a multipart answer, with the header or the
+/// base64 query's flag; returns the reply with `body` decoded from part 0.
+async fn post_multipart(d: &Device<'_>, req: &Element, base64_form: bool) -> Reply {
+    use eas_protocol::query::{encode_base64, RequestLine};
+    use eas_protocol::{Command, ProtocolVersion};
+    let url = if base64_form {
+        // MS-ASHTTP 2.2.1.1.1.1.3: the AcceptMultiPart flag of the Options parameter.
+        let mut line = RequestLine::new(Command::ItemOperations, &d.device_id, &d.device_type);
+        line.protocol_version = Some(match d.version.as_str() {
+            "16.1" => ProtocolVersion::V16_1,
+            _ => ProtocolVersion::V14_1,
+        });
+        line.policy_key = Some(d.policy_key.as_ref().unwrap().parse().unwrap());
+        line.locale = Some(0x0409);
+        line.params.accept_multipart = true;
+        let q = encode_base64(&line).unwrap();
+        format!("{}/Microsoft-Server-ActiveSync?{q}", d.server.base)
+    } else {
+        format!(
+            "{}/Microsoft-Server-ActiveSync?Cmd=ItemOperations&User={}&DeviceId={}&DeviceType={}",
+            d.server.base, d.login, d.device_id, d.device_type
+        )
+    };
+    let mut http = d
+        .server
+        .http
+        .post(url)
+        .header("Authorization", d.basic())
+        .header("User-Agent", "eas-test/1.0")
+        .header("Content-Type", "application/vnd.ms-sync.wbxml")
+        .body(eas_wbxml::encode(req));
+    if !base64_form {
+        http = http
+            .header("MS-ASProtocolVersion", &d.version)
+            .header("X-MS-PolicyKey", d.policy_key.as_deref().unwrap())
+            .header("MS-ASAcceptMultiPart", "T");
+    }
+    let resp = http.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let raw = resp.bytes().await.unwrap().to_vec();
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-type"], "application/vnd.ms-sync.multipart",
+        "MS-ASCMD 2.2.1.10.1"
+    );
+    assert_eq!(headers["content-length"], raw.len().to_string().as_str());
+    let wbxml = parts(&raw)[0].to_vec();
+    let reply = Reply {
+        status,
+        headers,
+        body: Some(eas_wbxml::decode(&wbxml).unwrap()),
+        raw: wbxml,
+    };
+    assert_xsd_valid("ItemOperations", &reply);
+    Reply { raw, ..reply }
+}
+
+fn fetch_item(collection_id: &str, server_id: &str) -> Element {
+    Element::new(io::ITEM_OPERATIONS).with(
+        Element::new(io::FETCH)
+            .with_text(io::STORE, "Mailbox")
+            .with_text(a::COLLECTION_ID, collection_id)
+            .with_text(a::SERVER_ID, server_id)
+            .with(
+                Element::new(io::OPTIONS)
+                    .with(Element::new(ab::BODY_PREFERENCE).with_text(ab::TYPE, "1")),
+            ),
+    )
+}
+
+#[tokio::test]
+async fn a_message_over_grpcs_4_mib_is_fetched_whole_inline_and_as_a_multipart_part() {
+    let s = TestServer::start_with_mail().await;
+    let size = 6 << 20;
+    let id = s.deliver(&large_message("huge fetch", size)).await;
+    let text = common::mail::body_text(size);
+    for v in ["14.1", "16.1"] {
+        let d = MailDevice::new(s.device(&format!("iobig{}", v.replace('.', "")), v)).await;
+        let inbox = d.folder(2);
+        let r = d
+            .device
+            .post("ItemOperations", Some(&fetch_item(&inbox, &id)))
+            .await;
+        assert_eq!(r.status, 200, "{v}");
+        let f = fetches(&r);
+        assert_eq!(f[0].child_text(io::STATUS).as_deref(), Some("1"), "{v}");
+        let data = find(f[0], ab::DATA).unwrap().text_content().unwrap();
+        assert!(data.starts_with(&text), "{v}: the whole body inline");
+        // Multipart, asked for by the header and by the base64 query's flag: the body's data is
+        // part 1, named by Part in the Body, and nothing of it is in the WBXML.
+        for base64_form in [false, true] {
+            let r = post_multipart(&d.device, &fetch_item(&inbox, &id), base64_form).await;
+            let f = fetches(&r);
+            assert_eq!(f[0].child_text(io::STATUS).as_deref(), Some("1"), "{v}");
+            let body = find(f[0], ab::BODY).unwrap();
+            assert!(body.child(ab::DATA).is_none(), "{v}");
+            assert_eq!(body.child_text(io::PART).as_deref(), Some("1"), "{v}");
+            let p = parts(&r.raw);
+            assert_eq!(p.len(), 2, "{v}");
+            assert!(p[1].starts_with(text.as_bytes()), "{v}");
+            assert_eq!(p[1].len(), data.len(), "{v}: the same data as inline");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_attachment_and_a_small_body_come_as_parts_of_a_multipart_response() {
+    let s = TestServer::start_with_mail().await;
+    let d = MailDevice::new(s.device("iomulti", "16.1")).await;
+    let size = 300_001;
+    let fr = attachment_reference(&s, &d, size).await;
+    let id = fr.split(':').next().unwrap().to_owned();
+    let mut req = fetch_attachment(&fr, None);
+    req.push(
+        fetch_item(&d.folder(2), &id)
+            .elements()
+            .next()
+            .unwrap()
+            .clone(),
+    );
+    let r = post_multipart(&d.device, &req, false).await;
+    let p = parts(&r.raw);
+    assert_eq!(p.len(), 3);
+    let f = fetches(&r);
+    // ItemOperationsResponse.xsd orders the answers by kind; each names its own part.
+    let part_of = |fetch: &Element| {
+        find(fetch, io::PART)
+            .and_then(|e| e.text_content())
+            .and_then(|t| t.parse::<usize>().ok())
+            .unwrap()
+    };
+    let attachment = f
+        .iter()
+        .find(|x| x.child(ab::FILE_REFERENCE).is_some())
+        .unwrap();
+    let message = f.iter().find(|x| x.child(a::SERVER_ID).is_some()).unwrap();
+    assert!(attachment
+        .child(io::PROPERTIES)
+        .unwrap()
+        .child(io::DATA)
+        .is_none());
+    assert_eq!(p[part_of(attachment)], expected(0..size).as_slice());
+    assert!(String::from_utf8_lossy(p[part_of(message)]).contains("see attached"));
+    assert_ne!(part_of(attachment), part_of(message));
 }

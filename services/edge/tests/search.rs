@@ -240,3 +240,74 @@ async fn a_gal_search_returns_users_of_the_domain_with_their_names() {
         );
     }
 }
+
+/// A mailbox search asking for whole plain-text bodies.
+fn mailbox_whole_bodies(text: &str, range: &str) -> Element {
+    use eas_wbxml::tags::air_sync_base as ab;
+    let and = Element::new(se::AND)
+        .with_text(a::CLASS, "Email")
+        .with_text(se::FREE_TEXT, text);
+    let options = Element::new(se::OPTIONS)
+        .with_text(se::RANGE, range)
+        .with(Element::new(ab::BODY_PREFERENCE).with_text(ab::TYPE, "1"));
+    Element::new(se::SEARCH).with(
+        Element::new(se::STORE)
+            .with_text(se::NAME, "Mailbox")
+            .with(Element::new(se::QUERY).with(and))
+            .with(options),
+    )
+}
+
+#[tokio::test]
+async fn a_search_page_of_large_messages_is_cut_at_the_byte_budget_and_the_next_ranges_have_the_rest(
+) {
+    use eas_wbxml::tags::air_sync_base as ab;
+    let s = TestServer::start_with_mail().await;
+    for n in 0..3 {
+        let body = format!("needle {n}\r\n{}", common::mail::body_text(5 << 20));
+        s.deliver(&message(&format!("large {n}"), &body)).await;
+    }
+    for v in ["14.1", "16.1"] {
+        let d = MailDevice::new(s.device(&format!("srchbig{}", v.replace('.', "")), v)).await;
+        // Whole bodies: 15 MiB for the three, over one response's budget. The phone asks for
+        // the next range until it has them all.
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            let start = seen.len();
+            let r = d
+                .device
+                .post(
+                    "Search",
+                    Some(&mailbox_whole_bodies("needle", &format!("{start}-9"))),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{v}");
+            let page = results(&r);
+            assert!(
+                !page.is_empty() && page.len() < 3,
+                "{v}: cut short, never empty"
+            );
+            assert_eq!(store(&r).child_text(se::TOTAL).as_deref(), Some("3"), "{v}");
+            assert_eq!(
+                store(&r).child_text(se::RANGE),
+                Some(format!("{start}-{}", start + page.len() - 1)),
+                "{v}: Range says what was sent"
+            );
+            for x in store(&r).children_of(se::RESULT) {
+                let data = x
+                    .child(se::PROPERTIES)
+                    .and_then(|p| p.child(ab::BODY))
+                    .and_then(|b| b.child_text(ab::DATA))
+                    .unwrap_or_default();
+                assert!(data.len() > 5 << 20, "{v}: whole bodies");
+            }
+            seen.extend(page.into_iter().map(|x| x.2));
+            if seen.len() >= 3 {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 3, "{v}: {seen:?}");
+    }
+}

@@ -1,11 +1,12 @@
 //! Sync with Wait and HeartbeatInterval (held until a change or the interval's end), their
-//! bounds (status 14 with Limit), the empty Sync request and Partial, at 14.1 and 16.1.
+//! bounds (status 14 with Limit), the empty Sync request and Partial, at 14.1 and 16.1; and
+//! windows of large messages, cut short at the response's byte budget with MoreAvailable.
 
 mod common;
 
 use std::time::Duration;
 
-use common::mail::{message, MailDevice};
+use common::mail::{large_message, message, MailDevice};
 use common::*;
 use eas_edge::config::PingConfig;
 use eas_edge::EdgeConfig;
@@ -333,5 +334,157 @@ async fn a_folder_created_while_a_sync_is_held_asks_for_a_folder_sync() {
                 .unwrap();
         });
         assert_eq!(reply.text(&[a::STATUS]).as_deref(), Some("12"), "{v}");
+    }
+}
+
+/// One collection of a one-collection Sync reply: its key, the Adds as (ServerId, bytes of body
+/// Data, Truncated), and MoreAvailable. Asserts status 1.
+fn window_of(r: &Reply) -> (String, Vec<(String, usize, bool)>, bool) {
+    use eas_wbxml::tags::air_sync_base as ab;
+    assert_eq!(r.status, 200);
+    let coll = r
+        .body
+        .as_ref()
+        .and_then(|b| b.child(a::COLLECTIONS))
+        .and_then(|c| c.child(a::COLLECTION))
+        .expect("collection in sync response");
+    assert_eq!(coll.child_text(a::STATUS).as_deref(), Some("1"));
+    let adds = coll
+        .child(a::COMMANDS)
+        .map(|cmds| {
+            cmds.children_of(a::ADD)
+                .map(|add| {
+                    let body = add
+                        .child(a::APPLICATION_DATA)
+                        .and_then(|d| d.child(ab::BODY))
+                        .expect("body");
+                    let data = body.child_text(ab::DATA).unwrap_or_default();
+                    (
+                        add.child_text(a::SERVER_ID).unwrap(),
+                        data.len(),
+                        body.child_text(ab::TRUNCATED).as_deref() == Some("1"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        coll.child_text(a::SYNC_KEY).unwrap(),
+        adds,
+        coll.child(a::MORE_AVAILABLE).is_some(),
+    )
+}
+
+/// Syncs from key 0 at `window` until MoreAvailable is gone; every answer's Adds.
+async fn drain(
+    d: &MailDevice<'_>,
+    inbox: &str,
+    window: u32,
+    truncation: Option<u32>,
+) -> Vec<Vec<(String, usize, bool)>> {
+    let (mut key, _, _) = window_of(&d.sync_window(inbox, "0", window, truncation).await);
+    let mut answers = Vec::new();
+    for _ in 0..40 {
+        let (next, adds, more) = window_of(&d.sync_window(inbox, &key, window, truncation).await);
+        answers.push(adds);
+        key = next;
+        if !more {
+            return answers;
+        }
+    }
+    panic!("sync never finished");
+}
+
+#[tokio::test]
+async fn a_window_of_messages_beyond_grpcs_4_mib_is_cut_at_the_byte_budget_and_every_item_arrives_once(
+) {
+    let s = server().await;
+    const MIB: usize = 1 << 20;
+    for n in 0..4 {
+        s.deliver(&large_message(&format!("big {n}"), 3 * MIB))
+            .await;
+    }
+    for v in VERSIONS {
+        let d = MailDevice::new(s.device(&format!("bigwin{}", v.replace('.', "")), v)).await;
+        let answers = drain(&d, &d.folder(2), 25, None).await;
+        // 12 MiB do not fit one response: the first is cut short with MoreAvailable.
+        assert!(answers.len() > 1, "{v}: {answers:?}");
+        assert!(answers[0].len() < 4 && !answers[0].is_empty(), "{v}");
+        let all: Vec<_> = answers.concat();
+        let mut ids: Vec<_> = all.iter().map(|x| x.0.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!((ids.len(), all.len()), (4, 4), "{v}: every item once");
+        for (_, len, truncated) in &all {
+            assert!(*len >= 3 * MIB && !truncated, "{v}: whole bodies");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_larger_than_the_budget_goes_alone_in_its_own_window_and_a_resend_gets_the_same_answer(
+) {
+    let s = server().await;
+    s.deliver(&message("small one", "first")).await;
+    let big = s.deliver(&large_message("huge", 9 << 20)).await;
+    s.deliver(&message("small two", "last")).await;
+    let v = "16.1";
+    let d = MailDevice::new(s.device("bigalone", v)).await;
+    let inbox = d.folder(2);
+    let (key, _, _) = window_of(&d.sync_window(&inbox, "0", 25, None).await);
+    let first = d.sync_window(&inbox, &key, 25, None).await;
+    let (key2, adds, more) = window_of(&first);
+    assert_eq!((adds.len(), more), (1, true), "the small one, then a cut");
+    // The phone lost that answer and sends the same key: the same answer.
+    let (again_key, again, again_more) = window_of(&d.sync_window(&inbox, &key, 25, None).await);
+    assert_eq!(
+        (again_key.as_str(), &again, again_more),
+        (key2.as_str(), &adds, more)
+    );
+    let (key3, adds, more) = window_of(&d.sync_window(&inbox, &key2, 25, None).await);
+    assert_eq!(adds.len(), 1);
+    assert_eq!(adds[0].0, big);
+    assert!(adds[0].1 >= 9 << 20 && more, "alone, whole, more to come");
+    let (_, adds, more) = window_of(&d.sync_window(&inbox, &key3, 25, None).await);
+    assert_eq!((adds.len(), more), (1, false));
+}
+
+#[tokio::test]
+async fn truncated_large_messages_fill_windows_of_1_25_and_100_as_window_size_says() {
+    let s = server().await;
+    for n in 0..3 {
+        s.deliver(&large_message(&format!("big {n}"), 5 << 20))
+            .await;
+    }
+    for n in 0..27 {
+        s.deliver(&message(&format!("small {n}"), "text")).await;
+    }
+    for (window, rounds) in [(1u32, 30usize), (25, 2), (100, 1)] {
+        let d = MailDevice::new(s.device(&format!("bigtrunc{window}"), "14.1")).await;
+        let answers = drain(&d, &d.folder(2), window, Some(1000)).await;
+        assert_eq!(answers.len(), rounds, "window {window}");
+        let all = answers.concat();
+        assert_eq!(all.len(), 30, "window {window}");
+        assert_eq!(
+            all.iter().filter(|(_, len, t)| *t && *len == 1000).count(),
+            3,
+            "window {window}: the large bodies are cut at TruncationSize"
+        );
+    }
+}
+
+#[tokio::test]
+async fn thirty_messages_of_200_kb_arrive_in_one_window() {
+    let s = server().await;
+    for n in 0..30 {
+        s.deliver(&large_message(&format!("mid {n}"), 200_000))
+            .await;
+    }
+    for v in VERSIONS {
+        let d = MailDevice::new(s.device(&format!("thirty{}", v.replace('.', "")), v)).await;
+        let answers = drain(&d, &d.folder(2), 100, None).await;
+        assert_eq!(answers.len(), 1, "{v}");
+        assert_eq!(answers[0].len(), 30, "{v}");
+        assert!(answers[0].iter().all(|(_, len, t)| *len >= 200_000 && !t));
     }
 }

@@ -5,7 +5,7 @@ mod select;
 
 pub use select::{select_body, truncate_utf8, AvailableBodies};
 
-use eas_wbxml::tags::air_sync_base as asb;
+use eas_wbxml::tags::{air_sync_base as asb, item_operations as io};
 use eas_wbxml::Element;
 
 use crate::error::{optional_bool, optional_number, required_number, ParseError};
@@ -113,6 +113,9 @@ pub struct Body {
     pub data: Option<String>,
     /// Plain-text preview (14.0 and later).
     pub preview: Option<String>,
+    /// In a multipart ItemOperations response, the part that holds the data, written as
+    /// `itemoperations:Part` in place of `Data` (MS-ASCMD 2.2.3.130, MS-ASAIRS 2.2.2.33).
+    pub part: Option<u32>,
 }
 
 impl Body {
@@ -126,7 +129,10 @@ impl Body {
                 self.estimated_data_size.to_string(),
             )
             .with_opt(self.truncated.then(|| Element::text(asb::TRUNCATED, "1")))
-            .with_opt(self.data.as_ref().map(|d| Element::text(asb::DATA, d)))
+            .with_opt(match self.part {
+                Some(n) => Some(Element::text(io::PART, n.to_string())),
+                None => self.data.as_ref().map(|d| Element::text(asb::DATA, d)),
+            })
             .with_opt(
                 self.preview
                     .as_ref()

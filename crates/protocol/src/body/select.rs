@@ -69,6 +69,7 @@ fn build(
         truncated: data.len() < full.len(),
         data: Some(data.to_string()),
         preview,
+        part: None,
     }
 }
 
@@ -118,6 +119,7 @@ pub fn select_body(prefs: &[BodyPreference], available: &AvailableBodies<'_>) ->
             truncated: true,
             data: None,
             preview: None,
+            part: None,
         });
     }
     let (body_type, full) = available.fallback()?;

@@ -38,6 +38,7 @@ pub(crate) fn sample_email() -> Email {
             truncated: true,
             data: Some("<p>héllo</p>".into()),
             preview: Some("héllo".into()),
+            part: None,
         }),
         attachments: vec![Attachment {
             display_name: Some("figures.xlsx".into()),

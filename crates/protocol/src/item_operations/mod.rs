@@ -1,7 +1,7 @@
 //! The ItemOperations command (MS-ASCMD 2.2.1.10): fetching items and attachments, emptying a
-//! folder, and (refused here) moving a conversation. MultiPart responses (MS-ASCMD 2.2.1.10.1.1,
-//! `MS-ASAcceptMultiPart`) are out of scope: data always comes inline; PHONE_FLOWS.md: AOSP asks
-//! for no multipart.
+//! folder, and (refused here) moving a conversation. For a multipart response (MS-ASCMD
+//! 2.2.1.10.1.1, `MS-ASAcceptMultiPart`) the response names each data part with `Part`
+//! ([`FetchData::Part`], `Body::part`); the edge writes the parts around the WBXML.
 
 mod request;
 mod response;

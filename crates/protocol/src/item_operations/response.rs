@@ -1,6 +1,7 @@
 //! The ItemOperations response (MS-ASCMD 2.2.1.10): a global status, then the answers grouped
 //! as ItemOperationsResponse.xsd orders them (every Move, every EmptyFolderContents, every
-//! Fetch). Only the inline form: MultiPart responses (MS-ASCMD 2.2.1.10.1.1) are not written.
+//! Fetch). Inline data, or in a multipart response (MS-ASCMD 2.2.1.10.1.1) the index of the part
+//! that carries it; the edge writes the parts.
 
 use base64::Engine;
 use eas_wbxml::tags::{air_sync as a, air_sync_base as asb, item_operations as io, search as s};
@@ -16,6 +17,9 @@ pub enum FetchData {
     Text(String),
     /// Raw bytes as WBXML opaque data.
     Opaque(Vec<u8>),
+    /// In a multipart response (MS-ASCMD 2.2.1.10.1), the index of the part that holds the
+    /// bytes, written as `Part` in place of `Data` (2.2.3.130).
+    Part(u32),
 }
 
 impl FetchData {
@@ -65,6 +69,7 @@ impl FetchProperties {
                     .with(match data {
                         FetchData::Text(t) => Element::text(io::DATA, t),
                         FetchData::Opaque(b) => Element::opaque(io::DATA, b.clone()),
+                        FetchData::Part(n) => Element::text(io::PART, n.to_string()),
                     });
             }
         }

@@ -16,6 +16,18 @@ pub fn message(subject: &str, body: &str) -> String {
     )
 }
 
+/// A plain-text message whose body is `size` bytes of ASCII lines (`body_text(size)`).
+pub fn large_message(subject: &str, size: usize) -> String {
+    message(subject, &body_text(size))
+}
+
+/// `size` bytes of text: lines of 78 letters and CRLF, the last one cut short.
+pub fn body_text(size: usize) -> String {
+    let line: String = (0..78).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let line = format!("{line}\r\n");
+    line.repeat(size / line.len() + 1)[..size].to_owned()
+}
+
 /// A message with one attachment of `size` bytes (`b'a' + i % 26`), base64 encoded.
 pub fn message_with_attachment(subject: &str, name: &str, size: usize) -> String {
     use base64::Engine;
@@ -101,6 +113,29 @@ impl<'a> MailDevice<'a> {
                 ),
             );
         }
+        let body = Element::new(a::SYNC).with(Element::new(a::COLLECTIONS).with(coll));
+        self.device.post("Sync", Some(&body)).await
+    }
+
+    /// One Sync of one collection with a WindowSize and a plain-text BodyPreference, truncated
+    /// at `truncation` bytes or (with `None`) whole.
+    pub async fn sync_window(
+        &self,
+        collection_id: &str,
+        key: &str,
+        window: u32,
+        truncation: Option<u32>,
+    ) -> Reply {
+        let mut pref = Element::new(ab::BODY_PREFERENCE).with_text(ab::TYPE, "1");
+        if let Some(t) = truncation {
+            pref.push_text(ab::TRUNCATION_SIZE, t.to_string());
+        }
+        let coll = Element::new(a::COLLECTION)
+            .with_text(a::SYNC_KEY, key)
+            .with_text(a::COLLECTION_ID, collection_id)
+            .with(Element::new(a::GET_CHANGES))
+            .with_text(a::WINDOW_SIZE, window.to_string())
+            .with(Element::new(a::OPTIONS).with(pref));
         let body = Element::new(a::SYNC).with(Element::new(a::COLLECTIONS).with(coll));
         self.device.post("Sync", Some(&body)).await
     }

@@ -13,7 +13,6 @@ use eas_device_state::MemoryStore;
 use eas_directory::{Argon2Cost, Directory, DirectoryOptions, NewUser};
 use eas_edge::folders::{FolderSource, ServiceFolders, StandardFolders};
 use eas_edge::{admin_router, eas_service, server, Edge, EdgeConfig};
-use eas_rpc::mail::mail_client::MailClient;
 use eas_wbxml::{tags, Element};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -93,7 +92,7 @@ impl TestServer {
                     .unwrap();
             let service = eas_mail::grpc::MailService::new(store.clone()).into_server();
             let channel = eas_rpc::in_process::channel(service).await.unwrap();
-            (Some(store), Some(MailClient::new(channel)), Some(bus))
+            (Some(store), Some(eas_rpc::mail_client(channel)), Some(bus))
         } else {
             (None, None, None)
         };

@@ -66,12 +66,17 @@ pub fn choose(raw: &[u8], prefs: &[wire::BodyRequest]) -> (Option<wire::Body>, B
             })
         })
         .collect();
-    let body = select_body(&prefs, &available).map(|b| wire::Body {
-        kind: to_kind(b.body_type) as i32,
-        data: b.data.unwrap_or_default().into_bytes(),
-        truncated: b.truncated,
-        estimated_size: u64::from(b.estimated_data_size),
-        preview: b.preview.unwrap_or_default(),
+    let body = select_body(&prefs, &available).map(|b| {
+        let data = b.data.unwrap_or_default().into_bytes();
+        wire::Body {
+            kind: to_kind(b.body_type) as i32,
+            data_size: data.len() as u64,
+            data,
+            truncated: b.truncated,
+            estimated_size: u64::from(b.estimated_data_size),
+            preview: b.preview.unwrap_or_default(),
+            data_streamed: false,
+        }
     });
     (body, to_kind(native))
 }

@@ -77,8 +77,18 @@ fn conversation_id(m: &MessageMeta) -> Vec<u8> {
     }
 }
 
+/// A message with its body chosen for `prefs` from the raw message.
 pub fn message(m: &MessageMeta, raw: &[u8], prefs: &[wire::BodyRequest]) -> wire::Message {
     let (body, native) = super::body::choose(raw, prefs);
+    wire::Message {
+        body,
+        native_body: native as i32,
+        ..metadata(m)
+    }
+}
+
+/// A message without its body (and its native body type unknown).
+pub fn metadata(m: &MessageMeta) -> wire::Message {
     wire::Message {
         id: m.id.to_string(),
         folder_id: m.folder_id.to_string(),
@@ -121,7 +131,7 @@ pub fn message(m: &MessageMeta, raw: &[u8], prefs: &[wire::BodyRequest]) -> wire
                 inline: a.inline,
             })
             .collect(),
-        body,
-        native_body: native as i32,
+        body: None,
+        native_body: wire::BodyKind::Unspecified as i32,
     }
 }

@@ -21,6 +21,13 @@ use crate::model::{Flag, FlagStatus, FolderId, MessageId};
 
 use convert::{folder, message, version};
 
+/// The largest body carried inside a GetMessages or Search reply; larger ones are streamed.
+pub const INLINE_BODY_MAX: u64 = 256 * 1024;
+/// The most body data one reply carries inline; bodies past it are streamed.
+pub const REPLY_INLINE_MAX: u64 = 2 * 1024 * 1024;
+/// The size of the chunks of a streamed body.
+const BODY_CHUNK: usize = 256 * 1024;
+
 /// The gRPC face of a [`MailStore`].
 #[derive(Clone)]
 pub struct MailService {
@@ -42,15 +49,26 @@ impl MailService {
         self
     }
 
-    /// Messages on the wire with their bodies chosen for `prefs` (each raw message read once).
+    /// Messages on the wire with their bodies chosen for `prefs` (each raw message read once),
+    /// in the order of `metas`, within `max_bytes` (0: no budget). The first message is always
+    /// rendered; the ids of those left out for the budget come back second. A body over
+    /// [`INLINE_BODY_MAX`], or one that would take the reply's inline data past
+    /// [`REPLY_INLINE_MAX`], is left out of the reply and marked `data_streamed` (ReadBody).
     async fn render(
         &self,
         user: &str,
         metas: &[crate::model::MessageMeta],
         prefs: &[wire::BodyRequest],
-    ) -> Result<Vec<wire::Message>, Status> {
+        max_bytes: u64,
+        metadata_only: bool,
+    ) -> Result<(Vec<wire::Message>, Vec<String>), Status> {
         let mut out = Vec::with_capacity(metas.len());
-        for m in metas {
+        let (mut used, mut inline) = (0u64, 0u64);
+        for (i, m) in metas.iter().enumerate() {
+            if metadata_only {
+                out.push(convert::metadata(m));
+                continue;
+            }
             let raw = self
                 .store
                 .raw(user, m.id)
@@ -59,16 +77,40 @@ impl MailService {
                 .read_to_end()
                 .await
                 .map_err(status)?;
-            out.push(message(m, &raw, prefs));
+            let mut msg = message(m, &raw, prefs);
+            drop(raw);
+            let mut streamed = 0u64;
+            if let Some(b) = msg.body.as_mut() {
+                let n = b.data.len() as u64;
+                b.data_size = n;
+                if n > INLINE_BODY_MAX || inline + n > REPLY_INLINE_MAX {
+                    b.data = Vec::new();
+                    b.data_streamed = true;
+                    streamed = n;
+                } else {
+                    inline += n;
+                }
+            }
+            let size = eas_rpc::prost::Message::encoded_len(&msg) as u64 + streamed;
+            if i > 0 && max_bytes > 0 && used + size > max_bytes {
+                let omitted = metas[i..].iter().map(|m| m.id.to_string()).collect();
+                return Ok((out, omitted));
+            }
+            used += size;
+            out.push(msg);
         }
-        Ok(out)
+        Ok((out, Vec::new()))
     }
 
     /// The tonic service, ready for a server or an in-process channel. Every call runs to its
     /// end even if the caller goes away (`eas_rpc::detached`), so no store transaction is cut
     /// in the middle.
     pub fn into_server(self) -> eas_rpc::detached::Detached<MailServer<MailService>> {
-        eas_rpc::detached::Detached(MailServer::new(self))
+        eas_rpc::detached::Detached(
+            MailServer::new(self)
+                .max_decoding_message_size(eas_rpc::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(eas_rpc::MAX_MESSAGE_BYTES),
+        )
     }
 }
 
@@ -104,6 +146,24 @@ fn message_id(s: &str) -> Result<MessageId, Status> {
 }
 
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<wire::Chunk, Status>> + Send + 'static>>;
+
+/// Streams bytes already in memory as chunks of [`BODY_CHUNK`]; the first carries the total.
+fn byte_chunks(data: Vec<u8>) -> ChunkStream {
+    let total = data.len() as u64;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        for (n, piece) in data.chunks(BODY_CHUNK).enumerate() {
+            let chunk = wire::Chunk {
+                data: piece.to_vec(),
+                total_size: if n == 0 { total } else { 0 },
+            };
+            if tx.send(Ok(chunk)).await.is_err() {
+                return;
+            }
+        }
+    });
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
 
 /// Streams a blob as chunks; the first carries the total size.
 fn chunks(reader: BlobReader) -> ChunkStream {
@@ -275,9 +335,35 @@ impl Mail for MailService {
     ) -> Result<Response<wire::MessageList>, Status> {
         let r = r.into_inner();
         let ids: Vec<MessageId> = r.ids.iter().filter_map(|i| i.parse().ok()).collect();
-        let metas = self.store.get(&r.user, &ids).await.map_err(status)?;
-        let out = self.render(&r.user, &metas, &r.body).await?;
-        Ok(Response::new(wire::MessageList { messages: out }))
+        let mut metas = self.store.get(&r.user, &ids).await.map_err(status)?;
+        // The budget takes messages in the caller's order.
+        let order: std::collections::HashMap<MessageId, usize> =
+            ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+        metas.sort_by_key(|m| order.get(&m.id).copied().unwrap_or(usize::MAX));
+        let (messages, omitted) = self
+            .render(&r.user, &metas, &r.body, r.max_bytes, r.metadata_only)
+            .await?;
+        Ok(Response::new(wire::MessageList { messages, omitted }))
+    }
+
+    type ReadBodyStream = ChunkStream;
+
+    async fn read_body(&self, r: Request<wire::BodyRef>) -> Result<Response<ChunkStream>, Status> {
+        let r = r.into_inner();
+        let raw = self
+            .store
+            .raw(&r.user, message_id(&r.id)?)
+            .await
+            .map_err(status)?
+            .read_to_end()
+            .await
+            .map_err(status)?;
+        let data = body::choose(&raw, &r.body)
+            .0
+            .map(|b| b.data)
+            .unwrap_or_default();
+        drop(raw);
+        Ok(Response::new(byte_chunks(data)))
     }
 
     type ReadRawStream = ChunkStream;
@@ -453,10 +539,13 @@ impl Mail for MailService {
             .search(&r.user, &r.text, folder, r.range_start..end)
             .await
             .map_err(status)?;
-        let messages = self.render(&r.user, &found.items, &r.body).await?;
+        let (messages, omitted) = self
+            .render(&r.user, &found.items, &r.body, r.max_bytes, false)
+            .await?;
         Ok(Response::new(wire::SearchReply {
             messages,
             total: found.total,
+            cut_short: !omitted.is_empty(),
         }))
     }
 }

@@ -6,6 +6,7 @@ mod blobs;
 mod changes;
 mod delivery;
 mod folders;
+mod grpc;
 mod search;
 mod smtp_sink;
 mod submit;
