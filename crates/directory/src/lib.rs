@@ -13,6 +13,7 @@ mod directory;
 mod error;
 mod model;
 mod names;
+mod oof;
 mod options;
 mod password;
 mod policy;
@@ -21,6 +22,6 @@ mod users;
 
 pub use directory::Directory;
 pub use error::{AuthError, DirectoryError, Entity};
-pub use model::{Domain, NewUser, Password, User, UserUpdate};
+pub use model::{Domain, NewUser, OofReply, OutOfOffice, Password, User, UserUpdate};
 pub use options::{Argon2Cost, DirectoryOptions};
 pub use policy::{ApprovalPolicy, UnknownApprovalPolicy};
