@@ -185,7 +185,7 @@ async fn out_of_office_is_answered_with_valid_statuses_stored_and_read_back() {
                 Element::new(st::OOF_MESSAGE)
                     .with(Element::new(st::APPLIES_TO_INTERNAL))
                     .with_text(st::ENABLED, "1")
-                    .with_text(st::REPLY_MESSAGE, &format!("Away {v} & back in January"))
+                    .with_text(st::REPLY_MESSAGE, format!("Away {v} & back in January"))
                     .with_text(st::BODY_TYPE, "Text"),
             )
             .with(
