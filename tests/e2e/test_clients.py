@@ -5,6 +5,7 @@ the raw libwbxml client), at 16.1 and 14.1."""
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 import uuid
 from email.message import EmailMessage
 
@@ -13,6 +14,7 @@ from pyactivesync import Client, FolderType, OofState
 import pyactivesync._http as pyas_http
 
 from conftest import DEMO_PASSWORDS
+import rawclient
 from rawclient import RawDevice
 
 USER = "jdoe@example.loc"
@@ -36,6 +38,31 @@ def raw_device(server, version, login=USER) -> RawDevice:
     d = RawDevice(server.eas_url, login, DEMO_PASSWORDS[login], "raw" + uuid.uuid4().hex[:10], version)
     d.provision()
     return d
+
+
+def send_change_wbxml(collection_id: str, key: str, server_id: str) -> bytes:
+    """A Sync Change carrying email2:Send, encoded here by hand (MS-ASWBXML code pages 0 and 22):
+    libwbxml and pyactivesync do not know the 16.0 Email2 elements."""
+    def s(text: str) -> bytes:
+        return b"\x03" + text.encode() + b"\x00"
+    return (b"\x03\x01\x6a\x00"                      # WBXML 1.3, UTF-8, no string table
+            b"\x45\x5c\x4f"                            # Sync, Collections, Collection
+            + b"\x4b" + s(key) + b"\x01"                # SyncKey
+            + b"\x52" + s(collection_id) + b"\x01"      # CollectionId
+            + b"\x13"                                    # GetChanges
+            + b"\x56\x48"                               # Commands, Change
+            + b"\x4d" + s(server_id) + b"\x01"          # ServerId
+            + b"\x5d\x00\x16\x17\x00\x00\x01"            # ApplicationData, page 22 Send, page 0, end
+            + b"\x01\x01\x01\x01\x01")                  # Change, Commands, Collection, Collections, Sync
+
+
+def post_wbxml(d: RawDevice, cmd: str, body: bytes) -> rawclient.Reply:
+    saved = rawclient.to_wbxml
+    rawclient.to_wbxml = lambda _xml: body
+    try:
+        return d.post(cmd, "<raw/>")
+    finally:
+        rawclient.to_wbxml = saved
 
 
 def folder_ids(reply) -> dict[int, str]:
@@ -162,7 +189,7 @@ def test_a_draft_is_changed_and_sent_with_sync_at_16_1(server):
     drafts = folder_ids(d.folder_sync("0"))[3]
     key = collection(d.post("Sync", sync_xml(drafts, "0"))).findtext("SyncKey")
     add = ("<Add><ClientId>d1</ClientId><ApplicationData>"
-           f"<E:To>{OTHER}</E:To><E2:Bcc>boss@example.loc</E2:Bcc><E:Subject>{subject}</E:Subject>"
+           f"<E:To>{OTHER}</E:To><E2:Bcc>{USER}</E2:Bcc><E:Subject>{subject}</E:Subject>"
            "<E:Importance>2</E:Importance>"
            "<B:Body><B:Type>1</B:Type><B:Data>first words</B:Data></B:Body>"
            "</ApplicationData></Add>")
@@ -184,11 +211,9 @@ def test_a_draft_is_changed_and_sent_with_sync_at_16_1(server):
     second_id = added[0][0]
     key = coll.findtext("SyncKey")
     # Send: the draft goes to the recipient from the user and leaves Drafts.
-    send = (f"<Change><ServerId>{second_id}</ServerId><ApplicationData><E2:Send/>"
-            "</ApplicationData></Change>")
-    coll = collection(d.post("Sync", sync_xml(drafts, key, send)))
+    coll = collection(post_wbxml(d, "Sync", send_change_wbxml(drafts, key, second_id)))
     assert coll.findtext("Status") == "1"
-    assert [x.findtext("ServerId") for x in coll.iter("Delete")] == [second_id]
+    assert [x.findtext("ServerId") for x in coll.iter("Delete")] == [second_id], ET.tostring(coll)
     with client(server, login=OTHER) as other:
         got = dict(inbox_subjects(other))
     assert f"{subject} v2" in got
