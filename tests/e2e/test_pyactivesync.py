@@ -107,12 +107,3 @@ def test_quarantined_device_gets_data_only_after_approval(server):
             assert any(f.type == FolderType.INBOX for f in c.list_folders())
     finally:
         server.admin("PATCH", "/admin/domains/example.loc", json={"approval": None})
-
-
-def test_out_of_office_is_reported_as_not_available(server, version):
-    with client(server) as c:
-        with pytest.raises(StatusError) as err:
-            c.get_oof()
-    # MS-ASCMD 2.2.3.177.15: per-setting status 7, denied by policy: the feature is off.
-    assert err.value.command == "Settings.Oof"
-    assert err.value.code == "7"

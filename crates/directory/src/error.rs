@@ -51,6 +51,8 @@ pub enum DirectoryError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("invalid out-of-office settings: {0}")]
+    InvalidOutOfOffice(&'static str),
 }
 
 impl DirectoryError {

@@ -107,3 +107,25 @@ mod tests {
         assert!(printed.contains("<redacted>"));
     }
 }
+
+/// A user's out-of-office settings (MS-ASCMD 2.2.3.119 Oof): stored and returned; the directory
+/// does not send automatic replies itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutOfOffice {
+    /// 0 disabled, 1 global, 2 time based (MS-ASCMD 2.2.3.124).
+    pub state: u8,
+    /// The time-based window in milliseconds since 1970-01-01 UTC: both or neither.
+    pub window: Option<(i64, i64)>,
+    pub internal: OofReply,
+    pub external_known: OofReply,
+    pub external_unknown: OofReply,
+}
+
+/// The reply for one audience: internal senders, known external senders, other senders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OofReply {
+    pub enabled: bool,
+    pub message: Option<String>,
+    /// `Text` or `HTML`, as the client set it.
+    pub body_type: Option<String>,
+}

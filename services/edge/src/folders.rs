@@ -3,8 +3,11 @@
 use async_trait::async_trait;
 use eas_protocol::folder_sync::Folder as FolderEntry;
 use eas_protocol::folder_type::FolderType;
+use eas_protocol::status::SyncStatus;
+use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::UserRequest;
+use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
 use tonic::transport::Channel;
 
 /// One folder as FolderSync reports it (MS-ASCMD 2.2.3.186 Type; ParentId "0" is the root).
@@ -65,7 +68,9 @@ impl FolderSource for StandardFolders {
 }
 
 /// Calendar and Contacts until their services exist: listed so that phones see the standard
-/// folders, answered with Sync status 5 until served.
+/// folders (Android and iOS expect both), and served as empty, read-only folders (see
+/// [`EmptyFolder`]) so that a Sync of them never answers "hierarchy changed" (status 12) for a
+/// folder FolderSync keeps listing, which would send a client into a FolderSync loop.
 const PLACEHOLDERS: [(&str, &str, FolderType); 2] = [
     ("calendar", "Calendar", FolderType::Calendar),
     ("contacts", "Contacts", FolderType::Contacts),
@@ -104,5 +109,57 @@ impl FolderSource for ServiceFolders {
             folder_type: *t as u8,
         }));
         Ok(out)
+    }
+}
+
+/// Whether `id` is a folder FolderSync lists but no data service serves yet (Calendar, Contacts).
+pub fn is_unserved(id: &str) -> bool {
+    PLACEHOLDERS.iter().any(|(p, _, _)| *p == id)
+}
+
+/// The change log of a listed folder whose class is not served: it never holds an item. A Sync
+/// of it goes through the sync engine like any folder (key 0 gets a key, later keys status 1 and
+/// nothing, resends and unknown keys as for mail), GetItemEstimate counts 0 and a held Ping or
+/// Sync is never woken by it.
+pub struct EmptyFolder;
+
+#[async_trait]
+impl ItemSource for EmptyFolder {
+    async fn changes_after(
+        &self,
+        _cursor: &Cursor,
+        _limit: usize,
+    ) -> Result<Vec<ItemVersion>, SourceError> {
+        Ok(Vec::new())
+    }
+
+    async fn current(&self, _ids: &[String]) -> Result<Vec<ItemVersion>, SourceError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The client's commands in a Sync of an unserved folder: nothing is stored and nothing is lost.
+/// An Add is refused with item status 6 (MS-ASCMD 2.2.3.177.17: the server cannot take the item;
+/// the client stops sending it and keeps its own copy), a Change or Fetch of an item the folder
+/// does not hold gets status 8 (object not found); a Delete of such an item has nothing to do.
+pub(crate) fn refuse_client_commands(coll: &SyncCollection, responses: &mut Vec<ItemResponse>) {
+    for cmd in &coll.commands {
+        match cmd {
+            ClientCommand::Add { client_id, .. } => responses.push(ItemResponse::Add {
+                client_id: client_id.clone(),
+                server_id: None,
+                status: SyncStatus::ConversionError,
+            }),
+            ClientCommand::Change { server_id, .. } => responses.push(ItemResponse::Change {
+                server_id: server_id.clone(),
+                status: SyncStatus::ObjectNotFound,
+            }),
+            ClientCommand::Fetch { server_id } => responses.push(ItemResponse::Fetch {
+                server_id: server_id.clone(),
+                status: SyncStatus::ObjectNotFound,
+                application_data: None,
+            }),
+            ClientCommand::Delete { .. } => {}
+        }
     }
 }

@@ -110,18 +110,23 @@ async fn estimate_one(
         tracing::info!(user, device_id = device, collection_id = id, sync_key = %coll.sync_key, "unknown sync key in getitemestimate");
         return Ok(failed(id, GetItemEstimateStatus::InvalidSyncKey));
     }
-    if !MAIL_TYPES.contains(&u32::from(folder.folder_type)) {
-        return Ok(failed(id, GetItemEstimateStatus::InvalidCollection));
-    }
-    let source = MailFolderSource {
+    let mail_source = MailFolderSource {
         client: mail.clone(),
         user: user.to_owned(),
         folder_id: id.to_owned(),
     };
+    // A listed folder no service serves (Calendar, Contacts) is empty: its estimate is 0.
+    let source: &dyn eas_sync::ItemSource = if crate::folders::is_unserved(id) {
+        &crate::folders::EmptyFolder
+    } else if MAIL_TYPES.contains(&u32::from(folder.folder_type)) {
+        &mail_source
+    } else {
+        return Ok(failed(id, GetItemEstimateStatus::InvalidCollection));
+    };
     let filter = coll
         .filter_type
         .and_then(|f| eas_sync::FilterType::from_code(f.code()));
-    match eas_sync::estimate(Some(&state), &source, filter, now()).await {
+    match eas_sync::estimate(Some(&state), source, filter, now()).await {
         Ok(n) => Ok(EstimateResponse::estimate(
             id,
             u32::try_from(n).unwrap_or(u32::MAX),

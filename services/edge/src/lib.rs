@@ -12,6 +12,7 @@ mod autodiscover;
 mod compose_mail;
 pub mod config;
 mod context;
+mod drafts;
 mod email;
 mod error;
 mod folder_create;

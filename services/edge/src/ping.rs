@@ -185,12 +185,15 @@ enum Synced {
 }
 
 impl Synced {
-    /// Whether the folder, its counter at `counter`, has something for the device. A folder
-    /// never synced has nothing to report yet; an unreadable state is reported, so that the
-    /// Sync that follows resets it (status 3).
+    /// Whether the folder, its counter at `counter`, has something for the device. A folder the
+    /// device never synced (or whose state is gone) is reported at once: the server reports
+    /// against the last SyncKey it gave (MS-ASCMD 3.1.5.8, "Monitoring Folders for New Items") and there is none, so the
+    /// device is told to Sync it (Ping status 2) rather than left waiting for a change that
+    /// would never be measured against anything. An unreadable state is reported too, so that
+    /// the Sync that follows resets it (status 3).
     fn behind(self, counter: u64) -> bool {
         match self {
-            Synced::Never => false,
+            Synced::Never => true,
             Synced::Unreadable => true,
             Synced::Through(modseq) => counter > modseq,
         }
@@ -222,13 +225,15 @@ async fn pending_folders(
     let mail_folders = list_folders(mail, user).await?;
     let mut out = Vec::new();
     for id in ids {
-        if !mail_folders.contains_key(id) {
+        // A listed folder no service serves (Calendar, Contacts) is empty: its counter stays 0.
+        let served = mail_folders.contains_key(id);
+        if !served && !crate::folders::is_unserved(id) {
             continue;
         }
         let synced = synced(edge, user, device, id).await?;
         // Only a folder the device synced needs its counter; `behind` decides the others alone.
         let counter = match synced {
-            Synced::Through(_) => {
+            Synced::Through(_) if served => {
                 let mut c = mail.clone();
                 c.changes_since(ChangesRequest {
                     user: user.to_owned(),
@@ -241,7 +246,7 @@ async fn pending_folders(
                 .into_inner()
                 .counter
             }
-            Synced::Never | Synced::Unreadable => 0,
+            Synced::Through(_) | Synced::Never | Synced::Unreadable => 0,
         };
         if synced.behind(counter) {
             out.push(id.clone());
@@ -256,12 +261,14 @@ mod tests {
     use super::Synced;
 
     #[test]
-    fn a_folder_is_reported_only_when_its_counter_passed_what_the_device_synced() {
+    fn a_folder_is_reported_when_its_counter_passed_what_the_device_synced_or_it_was_never_synced()
+    {
         assert!(Synced::Through(41).behind(42));
         assert!(!Synced::Through(42).behind(42));
         assert!(!Synced::Through(43).behind(42));
-        // Never synced: nothing to report yet, whatever the counter.
-        assert!(!Synced::Never.behind(u64::MAX));
+        // Never synced: reported whatever the counter, so that the device syncs it.
+        assert!(Synced::Never.behind(0));
+        assert!(Synced::Never.behind(u64::MAX));
         // Unreadable: reported, so that the next Sync resets it.
         assert!(Synced::Unreadable.behind(0));
     }

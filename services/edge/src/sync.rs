@@ -221,15 +221,20 @@ async fn sync_collection(
 ) -> Result<Outcome, EdgeError> {
     let id = coll.collection_id.clone();
     let (user, device) = (ctx.user.address.as_str(), ctx.line.device_id.as_str());
-    let Some(folder) = folders.get(&id) else {
+    // A folder FolderSync lists but no service serves (Calendar, Contacts) is an empty folder.
+    let folder = match folders.get(&id) {
+        Some(f) => Some(f),
+        None if crate::folders::is_unserved(&id) => None,
         // MS-ASCMD 2.2.3.177.17 status 12: the folder is gone; the client runs FolderSync.
-        return Ok(Outcome::Answer(SyncCollectionResponse::failed(
-            id,
-            None,
-            SyncStatus::FolderHierarchyChanged,
-        )));
+        None => {
+            return Ok(Outcome::Answer(SyncCollectionResponse::failed(
+                id,
+                None,
+                SyncStatus::FolderHierarchyChanged,
+            )))
+        }
     };
-    if !MAIL_TYPES.contains(&folder.folder_type) {
+    if let Some(folder) = folder.filter(|f| !MAIL_TYPES.contains(&f.folder_type)) {
         tracing::info!(user, device_id = device, collection_id = %id, folder_type = folder.folder_type, "sync of a class not served yet");
         return Ok(Outcome::Answer(SyncCollectionResponse::failed(
             id,
@@ -278,22 +283,31 @@ async fn sync_collection(
         .map(|o| o.body_preferences.clone())
         .unwrap_or_default();
     let mut responses = Vec::new();
-    if let Err(e) = client_commands(
-        ctx,
-        mail,
-        &source,
-        folders,
-        folder,
-        coll,
-        &prefs,
-        &mut session,
-        &mut responses,
-    )
-    .await
-    {
-        return Ok(Outcome::Answer(engine_failure(id, e)));
-    }
-    let mut plan = match session.plan(&source).await {
+    let source: &dyn eas_sync::ItemSource = match folder {
+        Some(folder) => {
+            if let Err(e) = client_commands(
+                ctx,
+                mail,
+                &source,
+                folders,
+                folder,
+                coll,
+                &prefs,
+                &mut session,
+                &mut responses,
+            )
+            .await
+            {
+                return Ok(Outcome::Answer(engine_failure(id, e)));
+            }
+            &source
+        }
+        None => {
+            crate::folders::refuse_client_commands(coll, &mut responses);
+            &crate::folders::EmptyFolder
+        }
+    };
+    let mut plan = match session.plan(source).await {
         Ok(p) => p,
         Err(e) => return Ok(Outcome::Answer(engine_failure(id, e))),
     };

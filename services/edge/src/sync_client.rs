@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use eas_protocol::email::EmailChange;
+use eas_protocol::email::{DraftFields, EmailChange};
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
 use eas_rpc::mail::mail_client::MailClient;
@@ -12,6 +12,7 @@ use eas_sync::{AddDecision, ChangeDecision, DeleteDecision, Session, SyncError};
 use tonic::transport::Channel;
 
 use crate::context::RequestCtx;
+use crate::drafts::takes_drafts;
 use crate::email::{email, wire_flag};
 use crate::mail_source::MailFolderSource;
 use crate::sync::{get_messages, DELETED_ITEMS};
@@ -63,13 +64,30 @@ pub(crate) async fn client_commands(
     };
     for cmd in &coll.commands {
         match cmd {
-            ClientCommand::Add { client_id, .. } => match session.client_add(client_id) {
+            ClientCommand::Add {
+                client_id,
+                application_data,
+                ..
+            } => match session.client_add(client_id) {
                 AddDecision::AlreadyCreated { server_id } => responses.push(ItemResponse::Add {
                     client_id: client_id.clone(),
                     server_id: Some(server_id),
                     status: SyncStatus::Success,
                 }),
-                // Phones do not create mail through Sync (drafts are a 16.x feature not served).
+                // MS-ASEMAIL 3.1.5.3: from 16.0 a client creates drafts in Drafts.
+                AddDecision::Create if takes_drafts(folder.folder_type, ctx.version) => {
+                    let added = crate::drafts::add(
+                        ctx,
+                        mail,
+                        &folder.id,
+                        client_id,
+                        application_data,
+                        session,
+                    )
+                    .await?;
+                    responses.push(added);
+                }
+                // Phones do not create mail through Sync elsewhere, nor drafts before 16.0.
                 AddDecision::Create => responses.push(ItemResponse::Add {
                     client_id: client_id.clone(),
                     server_id: None,
@@ -83,6 +101,29 @@ pub(crate) async fn client_commands(
             } => {
                 let decision = decisions.next().unwrap_or(ChangeDecision::NotFound);
                 match decision {
+                    // MS-ASEMAIL 3.1.5.3: from 16.0 a draft's fields change, or it is sent.
+                    ChangeDecision::Apply
+                        if takes_drafts(folder.folder_type, ctx.version) && {
+                            let fields = DraftFields::from_application_data(application_data);
+                            fields
+                                .as_ref()
+                                .map_or(true, crate::drafts::changes_draft_fields)
+                        } =>
+                    {
+                        let status = match DraftFields::from_application_data(application_data) {
+                            Ok(fields) => {
+                                crate::drafts::change(ctx, mail, &folder.id, server_id, &fields)
+                                    .await?
+                            }
+                            Err(_) => Some(SyncStatus::ConversionError),
+                        };
+                        if let Some(status) = status {
+                            responses.push(ItemResponse::Change {
+                                server_id: server_id.clone(),
+                                status,
+                            });
+                        }
+                    }
                     ChangeDecision::Apply => {
                         let Ok(ch) = EmailChange::from_application_data(application_data) else {
                             responses.push(ItemResponse::Change {

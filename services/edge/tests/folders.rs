@@ -242,3 +242,68 @@ async fn the_sync_state_of_a_deleted_folder_is_dropped_on_both_devices() {
     assert_eq!(changes(&b, &b_key).await, "1");
     assert!(state("dropb").await.is_none());
 }
+
+/// A Sync of Drafts carrying one command; returns the reply.
+async fn drafts_sync(d: &MailDevice<'_>, drafts: &str, key: &str, command: Element) -> Reply {
+    use eas_wbxml::tags::air_sync as a;
+    let coll = Element::new(a::COLLECTION)
+        .with_text(a::SYNC_KEY, key)
+        .with_text(a::COLLECTION_ID, drafts)
+        .with(Element::new(a::GET_CHANGES))
+        .with(Element::new(a::COMMANDS).with(command));
+    let body = Element::new(a::SYNC).with(Element::new(a::COLLECTIONS).with(coll));
+    d.device.post("Sync", Some(&body)).await
+}
+
+#[tokio::test]
+async fn a_draft_added_at_16_1_is_stored_and_synced_to_another_device_and_refused_below_16() {
+    use eas_wbxml::tags::{air_sync as a, air_sync_base as ab, email as e, email2 as e2};
+    let s = TestServer::start_with_mail().await;
+    let phone = MailDevice::new(s.device("draftphone", "16.1")).await;
+    let tablet = MailDevice::new(s.device("drafttablet", "16.1")).await;
+    let drafts = phone.folder(3);
+    let (key, _) = phone.sync_all(&drafts).await;
+    let draft = |client_id: &str, subject: &str, send: bool| {
+        let mut data = Element::new(a::APPLICATION_DATA)
+            .with_text(e::TO, USER)
+            .with_text(e::SUBJECT, subject)
+            .with(
+                Element::new(ab::BODY)
+                    .with_text(ab::TYPE, "1")
+                    .with_text(ab::DATA, "draft text"),
+            );
+        if send {
+            data.push(Element::new(e2::SEND));
+        }
+        Element::new(a::ADD)
+            .with_text(a::CLIENT_ID, client_id)
+            .with(data)
+    };
+    let r = drafts_sync(&phone, &drafts, &key, draft("c1", "kept as draft", false)).await;
+    let coll = |r: &Reply| {
+        r.body
+            .as_ref()
+            .unwrap()
+            .child(a::COLLECTIONS)
+            .unwrap()
+            .child(a::COLLECTION)
+            .unwrap()
+            .clone()
+    };
+    let c = coll(&r);
+    let add = c.child(a::RESPONSES).unwrap().child(a::ADD).unwrap();
+    assert_eq!(add.child_text(a::STATUS).as_deref(), Some("1"));
+    assert!(add.child_text(a::SERVER_ID).is_some());
+    // The tablet sees the draft.
+    let (_, ids) = tablet.sync_all(&drafts).await;
+    assert_eq!(ids.len(), 1);
+    // Sending (email2:Send) needs the mail service's submission, which this in-process
+    // service has not: tests/e2e/test_clients.py sends a draft through the real server.
+    // Below 16.0 a Sync Add of mail is refused as before (item status 6).
+    let old = MailDevice::new(s.device("draftold", "14.1")).await;
+    let (key, _) = old.sync_all(&drafts).await;
+    let r = drafts_sync(&old, &drafts, &key, draft("c3", "old", false)).await;
+    let c = coll(&r);
+    let add = c.child(a::RESPONSES).unwrap().child(a::ADD).unwrap();
+    assert_eq!(add.child_text(a::STATUS).as_deref(), Some("6"));
+}

@@ -124,15 +124,170 @@ async fn settings_stores_device_information_and_returns_user_information() {
     }
 }
 
+/// A Settings request with one Oof element.
+fn oof(inner: Element) -> Element {
+    Element::new(st::SETTINGS).with(Element::new(st::OOF).with(inner))
+}
+
+fn oof_get(body_type: &str) -> Element {
+    oof(Element::new(st::GET).with_text(st::BODY_TYPE, body_type))
+}
+
+/// The OofMessage elements of a Get answer: (audience tag name, enabled, message, body type).
+fn oof_messages(r: &Reply) -> Vec<(String, String, Option<String>, Option<String>)> {
+    let get = r
+        .body
+        .as_ref()
+        .unwrap()
+        .child(st::OOF)
+        .unwrap()
+        .child(st::GET)
+        .unwrap();
+    get.children_of(st::OOF_MESSAGE)
+        .map(|m| {
+            let audience = m
+                .elements()
+                .next()
+                .and_then(|e| e.tag.name())
+                .unwrap_or_default()
+                .to_owned();
+            (
+                audience,
+                m.child_text(st::ENABLED).unwrap_or_default(),
+                m.child_text(st::REPLY_MESSAGE),
+                m.child_text(st::BODY_TYPE),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
-async fn settings_out_of_office_is_answered_as_not_available() {
+async fn out_of_office_is_answered_with_valid_statuses_stored_and_read_back() {
     let s = TestServer::start().await;
-    let mut d = s.device("oof", "14.1");
+    for v in ["12.1", "14.1", "16.1"] {
+        let mut d = s.device(&format!("oof{}", v.replace('.', "")), v);
+        d.provision().await;
+        // MS-ASCMD 2.2.3.177.16: a Get answers 1 (never 7), disabled until set.
+        let r = d.post("Settings", Some(&oof_get("Text"))).await;
+        assert_eq!(r.text(&[st::STATUS]).as_deref(), Some("1"), "{v}");
+        assert_eq!(r.text(&[st::OOF, st::STATUS]).as_deref(), Some("1"), "{v}");
+        assert_eq!(
+            r.text(&[st::OOF, st::GET, st::OOF_STATE]).as_deref(),
+            Some("0"),
+            "{v}"
+        );
+        // A time-based Set with an HTML message for external senders.
+        let set = oof(Element::new(st::SET)
+            .with_text(st::OOF_STATE, "2")
+            .with_text(st::START_TIME, "2026-12-20T08:00:00.000Z")
+            .with_text(st::END_TIME, "2027-01-04T08:00:00.000Z")
+            .with(
+                Element::new(st::OOF_MESSAGE)
+                    .with(Element::new(st::APPLIES_TO_INTERNAL))
+                    .with_text(st::ENABLED, "1")
+                    .with_text(st::REPLY_MESSAGE, format!("Away {v} & back in January"))
+                    .with_text(st::BODY_TYPE, "Text"),
+            )
+            .with(
+                Element::new(st::OOF_MESSAGE)
+                    .with(Element::new(st::APPLIES_TO_EXTERNAL_UNKNOWN))
+                    .with_text(st::ENABLED, "1")
+                    .with_text(st::REPLY_MESSAGE, "<p>Away</p>")
+                    .with_text(st::BODY_TYPE, "HTML"),
+            ));
+        let r = d.post("Settings", Some(&set)).await;
+        assert_eq!(r.text(&[st::OOF, st::STATUS]).as_deref(), Some("1"), "{v}");
+        let r = d.post("Settings", Some(&oof_get("Text"))).await;
+        assert_eq!(
+            r.text(&[st::OOF, st::GET, st::OOF_STATE]).as_deref(),
+            Some("2"),
+            "{v}"
+        );
+        assert_eq!(
+            r.text(&[st::OOF, st::GET, st::START_TIME]).as_deref(),
+            Some("2026-12-20T08:00:00.000Z")
+        );
+        assert_eq!(
+            r.text(&[st::OOF, st::GET, st::END_TIME]).as_deref(),
+            Some("2027-01-04T08:00:00.000Z")
+        );
+        let text = |m: &str| Some(m.to_owned());
+        assert_eq!(
+            oof_messages(&r),
+            [
+                (
+                    "AppliesToInternal".into(),
+                    "1".into(),
+                    text(&format!("Away {v} & back in January")),
+                    text("Text")
+                ),
+                ("AppliesToExternalKnown".into(), "0".into(), None, None),
+                (
+                    "AppliesToExternalUnknown".into(),
+                    "1".into(),
+                    text("Away"),
+                    text("Text")
+                ),
+            ],
+            "{v}"
+        );
+        // In HTML the text message is escaped.
+        let r = d.post("Settings", Some(&oof_get("HTML"))).await;
+        let html = oof_messages(&r);
+        assert_eq!(
+            html[0].2,
+            text(&format!("Away {v} &amp; back in January")),
+            "{v}"
+        );
+        assert_eq!(html[2].2, text("<p>Away</p>"), "{v}");
+        // Refusals: StartTime without EndTime is 2 (R2272), an end before the start 6, and
+        // neither changes what is stored.
+        let half = oof(Element::new(st::SET)
+            .with_text(st::OOF_STATE, "2")
+            .with_text(st::START_TIME, "2026-12-20T08:00:00.000Z"));
+        let r = d.post("Settings", Some(&half)).await;
+        assert_eq!(r.text(&[st::OOF, st::STATUS]).as_deref(), Some("2"), "{v}");
+        let backwards = oof(Element::new(st::SET)
+            .with_text(st::OOF_STATE, "2")
+            .with_text(st::START_TIME, "2027-01-04T08:00:00.000Z")
+            .with_text(st::END_TIME, "2026-12-20T08:00:00.000Z"));
+        let r = d.post("Settings", Some(&backwards)).await;
+        assert_eq!(r.text(&[st::OOF, st::STATUS]).as_deref(), Some("6"), "{v}");
+        let r = d.post("Settings", Some(&oof_get("Text"))).await;
+        assert_eq!(
+            r.text(&[st::OOF, st::GET, st::OOF_STATE]).as_deref(),
+            Some("2"),
+            "{v}"
+        );
+        // A Get without BodyType is a protocol error (R824); a Set to 0 turns it off.
+        let r = d.post("Settings", Some(&oof(Element::new(st::GET)))).await;
+        assert_eq!(r.text(&[st::OOF, st::STATUS]).as_deref(), Some("2"), "{v}");
+        let off = oof(Element::new(st::SET).with_text(st::OOF_STATE, "0"));
+        let r = d.post("Settings", Some(&off)).await;
+        assert_eq!(r.text(&[st::OOF, st::STATUS]).as_deref(), Some("1"), "{v}");
+        let r = d.post("Settings", Some(&oof_get("Text"))).await;
+        assert_eq!(
+            r.text(&[st::OOF, st::GET, st::OOF_STATE]).as_deref(),
+            Some("0"),
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_device_password_set_is_refused_with_the_status_the_spec_gives_for_disabled_recovery() {
+    let s = TestServer::start().await;
+    let mut d = s.device("devpw", "14.1");
     d.provision().await;
-    let body = Element::new(st::SETTINGS)
-        .with(Element::new(st::OOF).with(Element::new(st::GET).with_text(st::BODY_TYPE, "Text")));
+    let body = Element::new(st::SETTINGS).with(
+        Element::new(st::DEVICE_PASSWORD)
+            .with(Element::new(st::SET).with_text(st::PASSWORD, "1234")),
+    );
     let r = d.post("Settings", Some(&body)).await;
     assert_eq!(r.text(&[st::STATUS]).as_deref(), Some("1"));
-    assert_eq!(r.text(&[st::OOF, st::STATUS]).as_deref(), Some("7"));
-    assert_xsd_valid("Settings", &r);
+    // MS-ASCMD 2.2.3.177.16: 7 is a DevicePassword Set status (recovery disabled).
+    assert_eq!(
+        r.text(&[st::DEVICE_PASSWORD, st::STATUS]).as_deref(),
+        Some("7")
+    );
 }

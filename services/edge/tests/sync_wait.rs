@@ -417,6 +417,149 @@ async fn a_window_of_messages_beyond_grpcs_4_mib_is_cut_at_the_byte_budget_and_e
         assert_eq!((ids.len(), all.len()), (4, 4), "{v}: every item once");
         for (_, len, truncated) in &all {
             assert!(*len >= 3 * MIB && !truncated, "{v}: whole bodies");
+
+/// A Ping of these folders with this heartbeat: (status, changed folders).
+async fn ping(d: &MailDevice<'_>, folders: &[&str], heartbeat: u32) -> (String, Vec<String>) {
+    use eas_protocol::ping::{PingFolder, PingRequest};
+    use eas_wbxml::tags::ping as p;
+    let req = PingRequest {
+        heartbeat_interval: Some(heartbeat),
+        folders: Some(
+            folders
+                .iter()
+                .map(|id| PingFolder {
+                    id: (*id).to_owned(),
+                    class: "Email".into(),
+                })
+                .collect(),
+        ),
+    };
+    let r = d.device.post("Ping", Some(&req.to_element())).await;
+    assert_eq!(r.status, 200);
+    let changed = r
+        .body
+        .as_ref()
+        .and_then(|b| b.child(p::FOLDERS))
+        .map(|f| {
+            f.children_of(p::FOLDER)
+                .filter_map(|x| x.text_content())
+                .collect()
+        })
+        .unwrap_or_default();
+    (r.text(&[p::STATUS]).unwrap_or_default(), changed)
+}
+
+/// The item statuses of the Responses/Add of the first collection.
+fn add_statuses(r: &Reply) -> Vec<String> {
+    r.body
+        .as_ref()
+        .and_then(|b| b.child(a::COLLECTIONS))
+        .and_then(|c| c.child(a::COLLECTION))
+        .and_then(|c| c.child(a::RESPONSES))
+        .map(|rs| {
+            rs.children_of(a::ADD)
+                .filter_map(|x| x.child_text(a::STATUS))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn listed_calendar_and_contacts_folders_sync_as_empty_folders_and_never_send_the_client_to_foldersync(
+) {
+    use eas_wbxml::tags::{contacts as c, folder_hierarchy as fh, get_item_estimate as g};
+    let s = server().await;
+    for v in VERSIONS {
+        let d = MailDevice::new(s.device(&format!("unserved{}", v.replace('.', "")), v)).await;
+        for (folder_type, class) in [(8u8, "Calendar"), (9, "Contacts")] {
+            let id = d.folder(folder_type);
+            // What a client that follows the spec does: Sync, Sync again, FolderSync, Sync.
+            let first = answered(
+                &d.device
+                    .post(
+                        "Sync",
+                        Some(&request(
+                            vec![Element::new(a::COLLECTION)
+                                .with_text(a::SYNC_KEY, "0")
+                                .with_text(a::COLLECTION_ID, &id)],
+                            &[],
+                        )),
+                    )
+                    .await,
+            );
+            assert_eq!(first.len(), 1, "{v} {class}");
+            assert_eq!(first[0].status, "1", "{v} {class}: key 0");
+            assert_ne!(first[0].key, "0");
+            let mut key = first[0].key.clone();
+            for step in ["second sync", "sync after foldersync"] {
+                let r = d
+                    .device
+                    .post("Sync", Some(&request(vec![collection(&id, &key)], &[])))
+                    .await;
+                let got = answered(&r);
+                assert_eq!(got.len(), 1, "{v} {class} {step}");
+                assert_eq!(got[0].status, "1", "{v} {class} {step}");
+                assert!(got[0].added.is_empty(), "{v} {class} {step}");
+                key = got[0].key.clone();
+                let fs = d.device.folder_sync(&d.folder_key).await;
+                assert_eq!(fs.text(&[fh::STATUS]).as_deref(), Some("1"), "{v}");
+                assert_eq!(
+                    fs.text(&[fh::CHANGES, fh::COUNT]).as_deref(),
+                    Some("0"),
+                    "{v}"
+                );
+            }
+            // GetItemEstimate counts nothing.
+            let est = Element::new(g::GET_ITEM_ESTIMATE).with(
+                Element::new(g::COLLECTIONS).with(
+                    Element::new(g::COLLECTION)
+                        .with_text(a::SYNC_KEY, &key)
+                        .with_text(g::COLLECTION_ID, &id)
+                        .with(Element::new(a::OPTIONS).with_text(a::CLASS, class)),
+                ),
+            );
+            let r = d.device.post("GetItemEstimate", Some(&est)).await;
+            assert_eq!(
+                r.text(&[g::RESPONSE, g::STATUS]).as_deref(),
+                Some("1"),
+                "{v} {class}"
+            );
+            assert_eq!(
+                r.text(&[g::RESPONSE, g::COLLECTION, g::ESTIMATE])
+                    .as_deref(),
+                Some("0"),
+                "{v} {class}"
+            );
+            // A client Add is refused item by item (status 6) and the folder stays empty.
+            let add = collection(&id, &key).with(
+                Element::new(a::COMMANDS).with(
+                    Element::new(a::ADD).with_text(a::CLIENT_ID, "c1").with(
+                        Element::new(a::APPLICATION_DATA)
+                            .with_text(c::FILE_AS, "Smith, Anna")
+                            .with_text(c::FIRST_NAME, "Anna"),
+                    ),
+                ),
+            );
+            let r = d.device.post("Sync", Some(&request(vec![add], &[]))).await;
+            let got = answered(&r);
+            assert_eq!(got[0].status, "1", "{v} {class}");
+            assert_eq!(add_statuses(&r), ["6"], "{v} {class}");
+            let r = d
+                .device
+                .post(
+                    "Sync",
+                    Some(&request(vec![collection(&id, &got[0].key)], &[])),
+                )
+                .await;
+            let got = answered(&r);
+            assert_eq!(got[0].status, "1", "{v} {class}");
+            assert!(got[0].added.is_empty());
+            // A Ping of the synced folder is never woken by it: the heartbeat ends it.
+            assert_eq!(
+                ping(&d, &[&id], 1).await,
+                ("1".to_owned(), vec![]),
+                "{v} {class}"
+            );
         }
     }
 }
@@ -486,5 +629,28 @@ async fn thirty_messages_of_200_kb_arrive_in_one_window() {
         assert_eq!(answers.len(), 1, "{v}");
         assert_eq!(answers[0].len(), 30, "{v}");
         assert!(answers[0].iter().all(|(_, len, t)| *len >= 200_000 && !t));
+    }
+}
+
+async fn a_ping_on_a_folder_the_device_never_synced_is_answered_at_once_so_that_it_syncs_it() {
+    let s = server().await;
+    for v in VERSIONS {
+        let d = MailDevice::new(s.device(&format!("pingnew{}", v.replace('.', "")), v)).await;
+        let (inbox, calendar) = (d.folder(2), d.folder(8));
+        // Neither folder has a sync state: both are reported, with a heartbeat far longer than
+        // the test, so an answer at all proves it was not held.
+        let (status, mut changed) = ping(&d, &[&inbox, &calendar], 120).await;
+        changed.sort();
+        let mut expected = vec![inbox.clone(), calendar.clone()];
+        expected.sort();
+        assert_eq!((status.as_str(), changed), ("2", expected), "{v}");
+        // Once synced, nothing waits and the Ping runs to its heartbeat.
+        d.sync_all(&inbox).await;
+        d.sync_all(&calendar).await;
+        assert_eq!(
+            ping(&d, &[&inbox, &calendar], 1).await,
+            ("1".to_owned(), vec![]),
+            "{v}"
+        );
     }
 }

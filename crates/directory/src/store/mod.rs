@@ -3,6 +3,7 @@
 
 mod postgres;
 mod sql;
+mod sql_oof;
 mod sql_users;
 mod sqlite;
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::DirectoryError;
-use crate::model::{Domain, User};
+use crate::model::{Domain, OutOfOffice, User};
 use crate::options::DirectoryOptions;
 use crate::policy::ApprovalPolicy;
 
@@ -61,9 +62,22 @@ pub(crate) struct SearchPatterns {
 
 /// Everything the directory asks of a database. Names passed in are already lowercase and
 /// checked; the implementations map constraint violations to `DirectoryError::Duplicate`.
-pub(crate) trait Store: DomainStore + UserStore {}
+pub(crate) trait Store: DomainStore + UserStore + OofStore {}
 
-impl<T: DomainStore + UserStore> Store for T {}
+impl<T: DomainStore + UserStore + OofStore> Store for T {}
+
+/// The per-user out-of-office settings half of [`Store`].
+#[async_trait]
+pub(crate) trait OofStore: Send + Sync + 'static {
+    /// `None` when the user never set any.
+    async fn out_of_office(&self, user_id: i64) -> Result<Option<OutOfOffice>, DirectoryError>;
+    /// Replaces the user's settings; false when there is no such user.
+    async fn put_out_of_office(
+        &self,
+        user_id: i64,
+        oof: &OutOfOffice,
+    ) -> Result<bool, DirectoryError>;
+}
 
 /// The domain half of [`Store`].
 #[async_trait]

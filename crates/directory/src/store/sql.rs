@@ -196,6 +196,7 @@ macro_rules! sql_store {
         }
 
         $crate::store::sql_users::sql_store_users!($store);
+        $crate::store::sql_oof::sql_store_oof!($store);
     };
 }
 pub(super) use sql_store;

@@ -6,5 +6,6 @@ mod approval;
 mod domains;
 mod gal;
 mod login;
+mod oof;
 mod storage;
 mod users;

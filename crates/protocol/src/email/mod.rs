@@ -5,11 +5,13 @@
 //! instead of the AirSyncBase elements, and asking for 2.5 data is an error.
 
 mod change;
+mod draft;
 mod flag;
 #[cfg(test)]
 mod tests;
 
 pub use change::EmailChange;
+pub use draft::{DraftBody, DraftFields};
 pub use flag::{Flag, FlagStatus};
 
 use eas_wbxml::tags::{air_sync as a, air_sync_base as asb, email as e, email2 as e2};
