@@ -1,5 +1,6 @@
-//! Accounts directory: domains, users with argon2id password hashes, aliases, the per-domain
-//! device-approval policy, login-name resolution and GAL search, over SQLite or PostgreSQL.
+//! Accounts directory: domains, users with argon2id password hashes, aliases, Out of Office
+//! settings per user, the per-domain device-approval policy, login-name resolution and GAL
+//! search, over SQLite or PostgreSQL.
 //!
 //! The edge authenticates every request with [`Directory::authenticate`]; the admin API and
 //! CLI call the create/update/delete operations. Passwords exist in clear only inside
