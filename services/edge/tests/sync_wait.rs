@@ -417,6 +417,77 @@ async fn a_window_of_messages_beyond_grpcs_4_mib_is_cut_at_the_byte_budget_and_e
         assert_eq!((ids.len(), all.len()), (4, 4), "{v}: every item once");
         for (_, len, truncated) in &all {
             assert!(*len >= 3 * MIB && !truncated, "{v}: whole bodies");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_larger_than_the_budget_goes_alone_in_its_own_window_and_a_resend_gets_the_same_answer(
+) {
+    let s = server().await;
+    s.deliver(&message("small one", "first")).await;
+    let big = s.deliver(&large_message("huge", 9 << 20)).await;
+    s.deliver(&message("small two", "last")).await;
+    let v = "16.1";
+    let d = MailDevice::new(s.device("bigalone", v)).await;
+    let inbox = d.folder(2);
+    let (key, _, _) = window_of(&d.sync_window(&inbox, "0", 25, None).await);
+    let first = d.sync_window(&inbox, &key, 25, None).await;
+    let (key2, adds, more) = window_of(&first);
+    assert_eq!((adds.len(), more), (1, true), "the small one, then a cut");
+    // The phone lost that answer and sends the same key: the same answer.
+    let (again_key, again, again_more) = window_of(&d.sync_window(&inbox, &key, 25, None).await);
+    assert_eq!(
+        (again_key.as_str(), &again, again_more),
+        (key2.as_str(), &adds, more)
+    );
+    let (key3, adds, more) = window_of(&d.sync_window(&inbox, &key2, 25, None).await);
+    assert_eq!(adds.len(), 1);
+    assert_eq!(adds[0].0, big);
+    assert!(adds[0].1 >= 9 << 20 && more, "alone, whole, more to come");
+    let (_, adds, more) = window_of(&d.sync_window(&inbox, &key3, 25, None).await);
+    assert_eq!((adds.len(), more), (1, false));
+}
+
+#[tokio::test]
+async fn truncated_large_messages_fill_windows_of_1_25_and_100_as_window_size_says() {
+    let s = server().await;
+    for n in 0..3 {
+        s.deliver(&large_message(&format!("big {n}"), 5 << 20))
+            .await;
+    }
+    for n in 0..27 {
+        s.deliver(&message(&format!("small {n}"), "text")).await;
+    }
+    for (window, rounds) in [(1u32, 30usize), (25, 2), (100, 1)] {
+        let d = MailDevice::new(s.device(&format!("bigtrunc{window}"), "14.1")).await;
+        let answers = drain(&d, &d.folder(2), window, Some(1000)).await;
+        assert_eq!(answers.len(), rounds, "window {window}");
+        let all = answers.concat();
+        assert_eq!(all.len(), 30, "window {window}");
+        assert_eq!(
+            all.iter().filter(|(_, len, t)| *t && *len == 1000).count(),
+            3,
+            "window {window}: the large bodies are cut at TruncationSize"
+        );
+    }
+}
+
+#[tokio::test]
+async fn thirty_messages_of_200_kb_arrive_in_one_window() {
+    let s = server().await;
+    for n in 0..30 {
+        s.deliver(&large_message(&format!("mid {n}"), 200_000))
+            .await;
+    }
+    for v in VERSIONS {
+        let d = MailDevice::new(s.device(&format!("thirty{}", v.replace('.', "")), v)).await;
+        let answers = drain(&d, &d.folder(2), 100, None).await;
+        assert_eq!(answers.len(), 1, "{v}");
+        assert_eq!(answers[0].len(), 30, "{v}");
+        assert!(answers[0].iter().all(|(_, len, t)| *len >= 200_000 && !t));
+    }
+}
 
 /// A Ping of these folders with this heartbeat: (status, changed folders).
 async fn ping(d: &MailDevice<'_>, folders: &[&str], heartbeat: u32) -> (String, Vec<String>) {
@@ -565,73 +636,6 @@ async fn listed_calendar_and_contacts_folders_sync_as_empty_folders_and_never_se
 }
 
 #[tokio::test]
-async fn a_message_larger_than_the_budget_goes_alone_in_its_own_window_and_a_resend_gets_the_same_answer(
-) {
-    let s = server().await;
-    s.deliver(&message("small one", "first")).await;
-    let big = s.deliver(&large_message("huge", 9 << 20)).await;
-    s.deliver(&message("small two", "last")).await;
-    let v = "16.1";
-    let d = MailDevice::new(s.device("bigalone", v)).await;
-    let inbox = d.folder(2);
-    let (key, _, _) = window_of(&d.sync_window(&inbox, "0", 25, None).await);
-    let first = d.sync_window(&inbox, &key, 25, None).await;
-    let (key2, adds, more) = window_of(&first);
-    assert_eq!((adds.len(), more), (1, true), "the small one, then a cut");
-    // The phone lost that answer and sends the same key: the same answer.
-    let (again_key, again, again_more) = window_of(&d.sync_window(&inbox, &key, 25, None).await);
-    assert_eq!(
-        (again_key.as_str(), &again, again_more),
-        (key2.as_str(), &adds, more)
-    );
-    let (key3, adds, more) = window_of(&d.sync_window(&inbox, &key2, 25, None).await);
-    assert_eq!(adds.len(), 1);
-    assert_eq!(adds[0].0, big);
-    assert!(adds[0].1 >= 9 << 20 && more, "alone, whole, more to come");
-    let (_, adds, more) = window_of(&d.sync_window(&inbox, &key3, 25, None).await);
-    assert_eq!((adds.len(), more), (1, false));
-}
-
-#[tokio::test]
-async fn truncated_large_messages_fill_windows_of_1_25_and_100_as_window_size_says() {
-    let s = server().await;
-    for n in 0..3 {
-        s.deliver(&large_message(&format!("big {n}"), 5 << 20))
-            .await;
-    }
-    for n in 0..27 {
-        s.deliver(&message(&format!("small {n}"), "text")).await;
-    }
-    for (window, rounds) in [(1u32, 30usize), (25, 2), (100, 1)] {
-        let d = MailDevice::new(s.device(&format!("bigtrunc{window}"), "14.1")).await;
-        let answers = drain(&d, &d.folder(2), window, Some(1000)).await;
-        assert_eq!(answers.len(), rounds, "window {window}");
-        let all = answers.concat();
-        assert_eq!(all.len(), 30, "window {window}");
-        assert_eq!(
-            all.iter().filter(|(_, len, t)| *t && *len == 1000).count(),
-            3,
-            "window {window}: the large bodies are cut at TruncationSize"
-        );
-    }
-}
-
-#[tokio::test]
-async fn thirty_messages_of_200_kb_arrive_in_one_window() {
-    let s = server().await;
-    for n in 0..30 {
-        s.deliver(&large_message(&format!("mid {n}"), 200_000))
-            .await;
-    }
-    for v in VERSIONS {
-        let d = MailDevice::new(s.device(&format!("thirty{}", v.replace('.', "")), v)).await;
-        let answers = drain(&d, &d.folder(2), 100, None).await;
-        assert_eq!(answers.len(), 1, "{v}");
-        assert_eq!(answers[0].len(), 30, "{v}");
-        assert!(answers[0].iter().all(|(_, len, t)| *len >= 200_000 && !t));
-    }
-}
-
 async fn a_ping_on_a_folder_the_device_never_synced_is_answered_at_once_so_that_it_syncs_it() {
     let s = server().await;
     for v in VERSIONS {
