@@ -133,3 +133,27 @@ def test_smart_reply_at_14_1_quotes_the_original(server, relay):
     missing = body.replace(f"<ItemId>{item}</ItemId>", "<ItemId>999999999</ItemId>")
     gone = dev.post("SmartReply", missing)
     assert gone.status == 200 and gone.text("Status") == "150", gone.raw
+
+
+def test_send_mail_of_40_mib_at_16_1_reaches_a_local_user_and_the_relay(server, relay, monkeypatch):
+    """A message far over gRPC's 4 MiB default and the 16 MiB reply limit, under the edge's 50 MiB
+    request limit: the edge hands it to the mail service in one request, which accepts it."""
+    monkeypatch.setattr(pyas_http, "_EAS_PROTOCOL_VERSION", "16.1")
+    _, recorder = relay
+    subject = f"big out {uuid.uuid4().hex[:8]}"
+    m = EmailMessage()
+    m["From"] = USER
+    m["To"] = f"{OTHER}, Carol <carol@outside.test>"
+    m["Subject"] = subject
+    m.set_content("The scans are attached.")
+    # 30 MiB of attachment: about 40 MiB of MIME once base64-encoded.
+    m.add_attachment(bytes(range(256)) * (30 * 4096), maintype="application",
+                     subtype="octet-stream", filename="scans.bin")
+    assert len(m.as_bytes()) > 40 * 1024 * 1024
+    with client(server) as c:
+        c.send_mail(m, save_in_sent_items=False)
+    _, rcpts, content = wait_for(recorder, subject, timeout=120)
+    assert rcpts == ["carol@outside.test"]
+    assert len(content) > 40 * 1024 * 1024
+    with client(server, OTHER) as c:
+        assert subject in subjects(c, FolderType.INBOX)

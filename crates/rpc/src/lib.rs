@@ -14,19 +14,31 @@ pub use prost;
 /// and took every call on it down (tests/in_process_load.rs in the mail service).
 pub const MAX_CALLS_IN_FLIGHT: usize = 1024;
 
-/// The largest gRPC message either end of a link sends or accepts (tonic's default is 4 MiB).
-/// A backstop only: message content never travels in one message of this size. Bodies beyond
-/// a few hundred KiB are streamed in chunks (`ReadRaw`, `ReadBody`, `ReadAttachment`) and
+/// The largest gRPC reply either end of a link sends or accepts (tonic's default is 4 MiB).
+/// A backstop only: message content never travels back in one message of this size. Bodies
+/// beyond a few hundred KiB are streamed in chunks (`ReadRaw`, `ReadBody`, `ReadAttachment`) and
 /// replies that list messages are cut at a byte budget, so a reply stays far below it.
 pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 
-/// A mail service client over `channel` with the message size limits of [`MAX_MESSAGE_BYTES`].
+/// The largest gRPC request the edge sends and a data service accepts. A request carries at
+/// most one thing a phone sent in one HTTP request (the MIME of a SendMail, SmartReply or
+/// SmartForward, a draft's MIME body), and the edge refuses phone requests over
+/// `edge.max_request_bytes` (50 MiB by default) with HTTP 413, so this leaves room for that
+/// and the request's other fields. `EdgeConfig::check` refuses a `max_request_bytes` above
+/// [`MAX_PHONE_CONTENT_BYTES`].
+pub const MAX_REQUEST_BYTES: usize = 72 << 20;
+
+/// The most phone content one request to a data service may carry (see [`MAX_REQUEST_BYTES`]).
+pub const MAX_PHONE_CONTENT_BYTES: usize = 64 << 20;
+
+/// A mail service client over `channel`: requests up to [`MAX_REQUEST_BYTES`], replies up to
+/// [`MAX_MESSAGE_BYTES`].
 pub fn mail_client(
     channel: tonic::transport::Channel,
 ) -> mail::mail_client::MailClient<tonic::transport::Channel> {
     mail::mail_client::MailClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_REQUEST_BYTES)
 }
 
 /// A gRPC server set up for the links between the edge and the data services. Those carry

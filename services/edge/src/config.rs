@@ -48,6 +48,14 @@ impl EdgeConfig {
     /// reports as unsupported. Every service that runs an edge calls it at start-up.
     pub fn check(&self) -> Result<(), String> {
         self.auth.check()?;
+        // A phone's request body travels to the mail service in one gRPC request (SendMail's
+        // MIME, a draft's MIME body); that link accepts at most this much of it.
+        if self.max_request_bytes > eas_rpc::MAX_PHONE_CONTENT_BYTES {
+            return Err(format!(
+                "edge.max_request_bytes must be at most {} (the largest message the mail service accepts from the edge)",
+                eas_rpc::MAX_PHONE_CONTENT_BYTES
+            ));
+        }
         let policy = &self.provisioning.policy;
         let problems = policy.problems();
         if !problems.is_empty() {
@@ -293,5 +301,15 @@ mod tests {
         };
         assert_eq!(c.limits().max_connections, 7);
         assert_eq!(c.admin_limits().max_connections, 3);
+    }
+
+    #[test]
+    fn a_request_limit_above_what_the_mail_service_accepts_is_refused() {
+        let mut c = EdgeConfig::default();
+        assert!(c.check().is_ok(), "the default fits");
+        c.max_request_bytes = eas_rpc::MAX_PHONE_CONTENT_BYTES;
+        assert!(c.check().is_ok());
+        c.max_request_bytes = eas_rpc::MAX_PHONE_CONTENT_BYTES + 1;
+        assert!(c.check().unwrap_err().contains("max_request_bytes"));
     }
 }

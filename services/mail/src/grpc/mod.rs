@@ -108,7 +108,7 @@ impl MailService {
     pub fn into_server(self) -> eas_rpc::detached::Detached<MailServer<MailService>> {
         eas_rpc::detached::Detached(
             MailServer::new(self)
-                .max_decoding_message_size(eas_rpc::MAX_MESSAGE_BYTES)
+                .max_decoding_message_size(eas_rpc::MAX_REQUEST_BYTES)
                 .max_encoding_message_size(eas_rpc::MAX_MESSAGE_BYTES),
         )
     }
