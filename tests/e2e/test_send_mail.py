@@ -38,7 +38,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def relay():
     recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    # The largest message the server sends (50 MiB), not aiosmtpd's default of 32 MiB.
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(),
+                            data_size_limit=64 * 1024 * 1024)
     controller.start()
     yield controller, recorder
     controller.stop()

@@ -11,6 +11,7 @@ use eas_edge::push::PushHub;
 use eas_edge::server::EdgeListeners;
 use eas_edge::Edge;
 use eas_event_bus::{EventBus, InProcessBus};
+use eas_mail::lmtp::LmtpConfig;
 use eas_mail::runtime::MailRuntime;
 use eas_mail::{MailOptions, MailStore};
 use tokio::sync::watch;
@@ -70,11 +71,18 @@ impl Application {
         )
         .await
         .context("opening the mail database")?;
-        let runtime = MailRuntime::build(
+        // DATA is spooled in the private data directory: on disk, not in a tmpfs /tmp, and
+        // readable by nobody else while a message is received.
+        let lmtp = LmtpConfig {
+            max_message_size: settings.max_message_bytes,
+            spool_dir: settings.data_dir.clone(),
+            ..LmtpConfig::default()
+        };
+        let runtime = MailRuntime::build_with(
             mail_store,
             directory.clone(),
             settings.lmtp_listen,
-            settings.max_message_bytes,
+            lmtp,
             settings.smtp_relay.clone(),
         )
         .await
