@@ -56,7 +56,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Ends the answer before the command naming `id`: that command and every later one are left
+    /// Ends the answer before the first command naming `id` (an answer can name an item twice: a
+    /// SoftDelete of the held version, then the Add of a newer one): that command and every later one are left
     /// for a later answer, which sends them. The answer says MoreAvailable (MS-ASCMD 2.2.3.116), and
     /// the cursor stops before the first command left out, so the next answer considers it again.
     /// For a response that would grow past a byte budget: MS-ASCMD 2.2.3.199 lets the server send

@@ -191,8 +191,12 @@ impl World {
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         if let Some(at) = plan.cut {
             if let Some(id) = planned.commands.get(at).map(|c| c.id().to_owned()) {
+                // An answer may name an item twice (a SoftDelete of the held version, then the
+                // Add of a newer one back inside the filter): the cut is before the first.
+                let first = planned.commands.iter().position(|c| c.id() == id);
                 planned.cut_at(&id);
-                prop_assert_eq!(planned.commands.len(), at);
+                prop_assert_eq!(Some(planned.commands.len()), first);
+                prop_assert!(planned.commands.len() <= at);
                 prop_assert!(planned.more_available);
             }
         }
