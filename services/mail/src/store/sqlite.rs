@@ -89,6 +89,7 @@ mod tests {
     use super::SqliteStore;
     use crate::error::MailError;
     use crate::mail_store::MailStore;
+    use crate::model::MessageId;
     use crate::options::MailOptions;
 
     const USER: &str = "jdoe@example.loc";
@@ -149,35 +150,14 @@ mod tests {
             .execute(&sqlite.pool)
             .await
             .unwrap();
-        let mut acknowledged = Vec::new();
-        let mut refused = 0;
-        for n in 0..40 {
-            match store.deliver(USER, None, &mail(n), 1).await {
-                Ok(change) => acknowledged.push((change.id, mail(n))),
-                Err(MailError::Database(_)) => refused += 1,
-                Err(other) => panic!("unexpected error {other}"),
-            }
-        }
+        let (mut acknowledged, refused) = deliver_until_refused(&store).await;
         assert!(!acknowledged.is_empty() && refused > 0, "{refused}");
         // Space is freed.
         sqlx::query("PRAGMA max_page_count = 1073741823")
             .execute(&sqlite.pool)
             .await
             .unwrap();
-        for n in 100..103 {
-            let change = store.deliver(USER, None, &mail(n), 2).await.unwrap();
-            acknowledged.push((change.id, mail(n)));
-        }
-        for (id, raw) in acknowledged {
-            let stored = store
-                .raw(USER, id)
-                .await
-                .unwrap()
-                .read_to_end()
-                .await
-                .unwrap();
-            assert_eq!(stored, raw);
-        }
+        deliver_again_and_read_back(&store, &mut acknowledged).await;
     }
 
     /// The real thing, run by hand as root: `mount -t tmpfs -o size=3m tmpfs DIR`, then
@@ -198,6 +178,15 @@ mod tests {
             vec![1u8; stats.saturating_sub(150 * 1024)],
         )
         .unwrap();
+        let (mut acknowledged, refused) = deliver_until_refused(&store).await;
+        assert!(refused > 0, "the disk never filled");
+        std::fs::remove_file(dir.join("filler")).unwrap();
+        deliver_again_and_read_back(&store, &mut acknowledged).await;
+    }
+
+    /// Delivers 40 messages while the disk may be full: the acknowledged ones, and how many
+    /// were refused with a database error (any other error fails the test).
+    async fn deliver_until_refused(store: &MailStore) -> (Vec<(MessageId, Vec<u8>)>, usize) {
         let mut acknowledged = Vec::new();
         let mut refused = 0;
         for n in 0..40 {
@@ -207,13 +196,20 @@ mod tests {
                 Err(other) => panic!("unexpected error {other}"),
             }
         }
-        assert!(refused > 0, "the disk never filled");
-        std::fs::remove_file(dir.join("filler")).unwrap();
+        (acknowledged, refused)
+    }
+
+    /// Once space is free: three more deliveries succeed, and every acknowledged message reads
+    /// back byte for byte.
+    async fn deliver_again_and_read_back(
+        store: &MailStore,
+        acknowledged: &mut Vec<(MessageId, Vec<u8>)>,
+    ) {
         for n in 100..103 {
             let change = store.deliver(USER, None, &mail(n), 2).await.unwrap();
             acknowledged.push((change.id, mail(n)));
         }
-        for (id, raw) in acknowledged {
+        for (id, raw) in acknowledged.drain(..) {
             let stored = store
                 .raw(USER, id)
                 .await
