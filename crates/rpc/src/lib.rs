@@ -1,10 +1,13 @@
 //! gRPC contracts between the edge and the data services, generated from `proto/`.
 //!
-//! [`detached`] keeps a call's handler running when its caller goes away. [`in_process`] connects a client to a server in the same process over an in-memory pipe, so
+//! [`error`] carries a data service's typed error across the boundary. [`detached`] keeps a call's handler running when its caller goes away. [`in_process`] connects a client to a server in the same process over an in-memory pipe, so
 //! the embedded server runs the very same client and server code as the cluster.
 
 pub mod detached;
+pub mod error;
 pub mod in_process;
+
+pub use error::{ServiceError, ServiceErrorCode};
 
 /// The protobuf runtime of the generated types (for `encoded_len` and the like).
 pub use prost;

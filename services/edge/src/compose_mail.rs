@@ -13,7 +13,6 @@ use eas_protocol::compose_mail::{ComposeKind, ComposeMailRequest};
 use eas_protocol::status::CommonStatus;
 use eas_protocol::version::ProtocolVersion;
 use eas_rpc::mail::{SmartKind, SubmitOutcome, SubmitRequest};
-use tonic::Code;
 
 use crate::context::{decode_body, RequestCtx};
 use crate::error::EdgeError;
@@ -74,12 +73,21 @@ pub async fn handle(
             replace_mime: req.replace_mime,
         })
         .await
-        .map_err(|s| match s.code() {
-            Code::InvalidArgument => refusal(modern, CommonStatus::InvalidMime),
-            Code::NotFound => refusal(modern, CommonStatus::ItemNotFound),
-            _ => {
-                tracing::warn!(user = %ctx.user.address, error = %s.message(), "mail submission failed");
-                refusal(modern, CommonStatus::ServerErrorRetryLater)
+        .map_err(|s| {
+            let e = eas_rpc::ServiceError::from_status(&s);
+            match submit_status(e.code) {
+                Some(status) => refusal(modern, status),
+                None => {
+                    tracing::warn!(user = %ctx.user.address, error = %e, "mail submission failed");
+                    refusal(
+                        modern,
+                        if e.code.is_transient() {
+                            CommonStatus::ServerErrorRetryLater
+                        } else {
+                            CommonStatus::ServerError
+                        },
+                    )
+                }
             }
         })?
         .into_inner();
@@ -97,6 +105,15 @@ pub async fn handle(
     };
     tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, status = status as u16, detail = %reply.detail, "mail submission refused");
     Err(refusal(modern, status))
+}
+
+/// The common status of a data service's refusal of a submission, where one fits.
+fn submit_status(code: eas_rpc::ServiceErrorCode) -> Option<CommonStatus> {
+    match code {
+        eas_rpc::ServiceErrorCode::InvalidArgument => Some(CommonStatus::InvalidMime),
+        eas_rpc::ServiceErrorCode::NotFound => Some(CommonStatus::ItemNotFound),
+        _ => None,
+    }
 }
 
 /// The error that tells the phone: a common status from 14.0, an HTTP status before.

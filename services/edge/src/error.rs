@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use eas_protocol::command::Command;
 use eas_protocol::status::CommonStatus;
 use eas_protocol::version::ProtocolVersion;
+use eas_rpc::ServiceError;
 use eas_wbxml::{Element, Tag};
 
 use crate::router::wbxml_response;
@@ -74,12 +75,27 @@ pub struct ErrorContext {
     pub root: Option<Tag>,
 }
 
-impl EdgeError {
-    /// The mail service could not answer (down, or the call failed in transport): 503.
-    pub fn mail_unavailable(s: tonic::Status) -> EdgeError {
-        EdgeError::Unavailable(format!("mail service: {}", s.message()))
+/// A data service's failure that no command status covers: an outage or a transient conflict
+/// is 503 with Retry-After (the phone retries later), anything else a server bug, 500, so that
+/// phones do not retry it for ever.
+impl From<ServiceError> for EdgeError {
+    fn from(e: ServiceError) -> Self {
+        if e.code.is_transient() {
+            EdgeError::Unavailable(e.to_string())
+        } else {
+            EdgeError::Internal(e.to_string())
+        }
     }
+}
 
+/// A failed call to a data service, decoded once (`eas_rpc::ServiceError::from_status`).
+impl From<tonic::Status> for EdgeError {
+    fn from(s: tonic::Status) -> Self {
+        EdgeError::from(ServiceError::from_status(&s))
+    }
+}
+
+impl EdgeError {
     /// The response for this error: an HTTP status, or for 14.0 and later where MS-ASCMD defines
     /// one, the command's response element with a common status code.
     pub fn into_eas_response(self, ctx: ErrorContext) -> Response {

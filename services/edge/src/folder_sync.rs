@@ -226,16 +226,17 @@ pub(crate) fn mail_refusal(
     ctx: &RequestCtx,
 ) -> Result<eas_protocol::status::FolderStatus, EdgeError> {
     use eas_protocol::status::FolderStatus;
-    use tonic::Code;
-    let status = match s.code() {
-        Code::AlreadyExists => FolderStatus::AlreadyExists,
-        Code::NotFound => not_found,
-        Code::FailedPrecondition => precondition,
-        Code::InvalidArgument => FolderStatus::BadRequest,
-        Code::Unavailable => return Err(EdgeError::mail_unavailable(s)),
+    use eas_rpc::ServiceErrorCode as C;
+    let e = eas_rpc::ServiceError::from_status(&s);
+    let status = match e.code {
+        C::AlreadyExists => FolderStatus::AlreadyExists,
+        C::NotFound => not_found,
+        C::SpecialFolder | C::FolderCycle | C::SameFolder => precondition,
+        C::InvalidArgument => FolderStatus::BadRequest,
+        C::Unavailable => return Err(e.into()),
         _ => FolderStatus::ServerError,
     };
-    tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, command, status = status.code(), error = %s.message(), "folder command refused");
+    tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, command, status = status.code(), error = %e, "folder command refused");
     Ok(status)
 }
 

@@ -14,9 +14,9 @@ use eas_protocol::item_operations::{
 use eas_protocol::status::ItemOperationsStatus as Status;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, AttachmentRef, EmptyFolderRequest, GetMessagesRequest};
+use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
 use tonic::transport::Channel;
-use tonic::Code;
 
 use crate::attachment_stream::{self, AttachmentData, ChunkSource, PartData};
 use crate::context::RequestCtx;
@@ -166,7 +166,7 @@ async fn fetch(
             metadata_only: false,
         })
         .await
-        .map_err(EdgeError::mail_unavailable)?
+        .map_err(EdgeError::from)?
         .into_inner();
     // Status 6: no such message (in that folder, when one is named).
     let found = list
@@ -244,15 +244,25 @@ async fn open_attachment(
     let mut rest = match opened {
         Ok(s) => s.into_inner(),
         // Status 15: the attachment or attachment ID is invalid.
-        Err(s) if matches!(s.code(), Code::NotFound | Code::InvalidArgument) => {
-            return Ok(Err(Status::InvalidAttachment))
+        Err(s) => {
+            let e = ServiceError::from_status(&s);
+            return match e.code {
+                ServiceErrorCode::NotFound | ServiceErrorCode::InvalidArgument => {
+                    Ok(Err(Status::InvalidAttachment))
+                }
+                _ => Err(e.into()),
+            };
         }
-        Err(s) => return Err(EdgeError::mail_unavailable(s)),
     };
     let first = match rest.message().await {
         Ok(c) => c,
-        Err(s) if s.code() == Code::NotFound => return Ok(Err(Status::InvalidAttachment)),
-        Err(s) => return Err(EdgeError::mail_unavailable(s)),
+        Err(s) => {
+            let e = ServiceError::from_status(&s);
+            return match e.code {
+                ServiceErrorCode::NotFound => Ok(Err(Status::InvalidAttachment)),
+                _ => Err(e.into()),
+            };
+        }
     };
     let total = first.as_ref().map_or(0, |c| c.total_size);
     let (skip, len, sent) = match range {
@@ -314,12 +324,15 @@ async fn empty_folder(
             include_subfolders: delete_sub_folders,
         })
         .await;
-    match done {
-        Ok(_) => Ok(Status::Success),
-        Err(s) if s.code() == Code::NotFound => Ok(Status::DocumentLibraryNotFound),
-        Err(s) if s.code() == Code::Unavailable => Err(EdgeError::mail_unavailable(s)),
-        Err(s) => {
-            tracing::warn!(user = %ctx.user.address, collection_id, error = %s.message(), "empty folder failed");
+    let Err(s) = done else {
+        return Ok(Status::Success);
+    };
+    let e = ServiceError::from_status(&s);
+    match e.code {
+        ServiceErrorCode::NotFound => Ok(Status::DocumentLibraryNotFound),
+        c if c.is_transient() => Err(e.into()),
+        _ => {
+            tracing::warn!(user = %ctx.user.address, collection_id, error = %e, "empty folder failed");
             Ok(Status::ServerError)
         }
     }

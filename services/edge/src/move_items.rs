@@ -11,9 +11,9 @@ use eas_protocol::move_items::{MoveItem, MoveItemsRequest, MoveItemsResponse, Mo
 use eas_protocol::status::{CommonStatus, MoveItemsStatus};
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, CurrentRequest, MoveRequest};
+use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
 use tonic::transport::Channel;
-use tonic::Code;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
@@ -119,19 +119,29 @@ async fn move_one(
     }
 }
 
-/// The item status for a failed mail service call; an outage fails the whole request (HTTP 503).
+/// The item status for a failed mail service call (MS-ASCMD 2.2.3.177.9); an outage fails the
+/// whole request (HTTP 503).
 fn status_of(s: tonic::Status) -> Result<MoveItemsStatus, EdgeError> {
-    match s.code() {
-        Code::NotFound | Code::InvalidArgument => Ok(MoveItemsStatus::InvalidSource),
-        Code::FailedPrecondition => Ok(MoveItemsStatus::SameSourceAndDestination),
-        // Status 7: a transient condition the client retries.
-        Code::Aborted | Code::ResourceExhausted | Code::DeadlineExceeded => {
-            Ok(MoveItemsStatus::Locked)
-        }
-        Code::Unavailable => Err(EdgeError::mail_unavailable(s)),
-        _ => {
-            tracing::warn!(error = %s.message(), "move failed");
+    let e = ServiceError::from_status(&s);
+    match move_status(e.code) {
+        Some(status) => Ok(status),
+        None if e.code == ServiceErrorCode::Unavailable => Err(e.into()),
+        None => {
+            tracing::warn!(error = %e, "move failed");
             Ok(MoveItemsStatus::CannotMove)
         }
+    }
+}
+
+/// The MoveItems status of a data service's error, where one fits.
+fn move_status(code: ServiceErrorCode) -> Option<MoveItemsStatus> {
+    match code {
+        ServiceErrorCode::NotFound | ServiceErrorCode::InvalidArgument => {
+            Some(MoveItemsStatus::InvalidSource)
+        }
+        ServiceErrorCode::SameFolder => Some(MoveItemsStatus::SameSourceAndDestination),
+        // Status 7: a transient condition the client retries.
+        ServiceErrorCode::Busy => Some(MoveItemsStatus::Locked),
+        _ => None,
     }
 }

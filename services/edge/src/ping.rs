@@ -242,7 +242,7 @@ async fn pending_folders(
                     limit: 0,
                 })
                 .await
-                .map_err(EdgeError::mail_unavailable)?
+                .map_err(EdgeError::from)?
                 .into_inner()
                 .counter
             }

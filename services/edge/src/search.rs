@@ -111,7 +111,7 @@ pub async fn handle(
                 max_bytes: SEARCH_RESPONSE_BUDGET,
             })
             .await
-            .map_err(EdgeError::mail_unavailable)?
+            .map_err(EdgeError::from)?
             .into_inner();
         total += reply.total;
         if reply.cut_short {

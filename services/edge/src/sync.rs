@@ -180,7 +180,7 @@ pub(crate) async fn list_folders(
             user: user.to_owned(),
         })
         .await
-        .map_err(EdgeError::mail_unavailable)?
+        .map_err(EdgeError::from)?
         .into_inner();
     Ok(list
         .folders
@@ -441,7 +441,7 @@ pub(crate) async fn fetch_messages(
             metadata_only,
         })
         .await
-        .map_err(EdgeError::mail_unavailable)?
+        .map_err(EdgeError::from)?
         .into_inner();
     let mut fetched = Fetched {
         omitted: list.omitted,
@@ -479,7 +479,7 @@ pub(crate) async fn open_body(
     match opened {
         Ok(s) => Ok(Some(s.into_inner())),
         Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
-        Err(s) => Err(EdgeError::mail_unavailable(s)),
+        Err(s) => Err(EdgeError::from(s)),
     }
 }
 
@@ -507,7 +507,7 @@ pub(crate) async fn read_body(
             }
             Ok(None) => return Ok(Some(data)),
             Err(s) if s.code() == tonic::Code::NotFound => return Ok(None),
-            Err(s) => return Err(EdgeError::mail_unavailable(s)),
+            Err(s) => return Err(EdgeError::from(s)),
         }
     }
 }

@@ -50,3 +50,109 @@ pub enum MailError {
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }
+
+impl From<MailError> for eas_rpc::ServiceError {
+    fn from(e: MailError) -> Self {
+        use eas_rpc::ServiceErrorCode as C;
+        use MailError::*;
+        let code = match &e {
+            MailboxNotFound(_)
+            | FolderNotFound(_)
+            | MessageNotFound(_)
+            | AttachmentNotFound { .. } => C::NotFound,
+            FolderExists(_) => C::AlreadyExists,
+            SpecialFolder(_) => C::SpecialFolder,
+            FolderCycle(_) => C::FolderCycle,
+            SameFolder(_) => C::SameFolder,
+            InvalidFolderName | InvalidId(_) | InvalidAddress(_) | Unparseable => {
+                C::InvalidArgument
+            }
+            // The spool lives on the local disk: a read failure is the disk's, and passes.
+            Spool(_) => C::Unavailable,
+            Database(db) => database_code(db),
+            InvalidSchema(_) | UnsupportedUrl | Corrupt(_) | Migration(_) => C::Internal,
+        };
+        eas_rpc::ServiceError::new(code, e.to_string())
+    }
+}
+
+/// Whether a database failure passes by itself (the server is unreachable or out of
+/// resources, a lock or a serialization conflict) or is a bug to report (HTTP 500).
+fn database_code(e: &sqlx::Error) -> eas_rpc::ServiceErrorCode {
+    use eas_rpc::ServiceErrorCode as C;
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => C::Unavailable,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // PostgreSQL SQLSTATEs are five characters: 40001 serialization failure, 40P01
+            // deadlock, 55P03 lock not available; class 08 connection, 53 insufficient
+            // resources (53100 disk full), 57P0x the server shutting down.
+            Some(c) if c.len() == 5 => match c {
+                "40001" | "40P01" | "55P03" => C::Busy,
+                _ if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P0") => {
+                    C::Unavailable
+                }
+                _ => C::Internal,
+            },
+            // SQLite result codes (at most four digits, extended ones carry the primary code
+            // in their low byte): SQLITE_BUSY 5, SQLITE_LOCKED 6; SQLITE_NOMEM 7, SQLITE_IOERR
+            // 10, SQLITE_FULL 13, SQLITE_CANTOPEN 14.
+            Some(c) => match sqlite_primary(c) {
+                Some(5 | 6) => C::Busy,
+                Some(7 | 10 | 13 | 14) => C::Unavailable,
+                _ => C::Internal,
+            },
+            None => C::Internal,
+        },
+        _ => C::Internal,
+    }
+}
+
+/// The primary SQLite result code of an extended one (the low byte), when `code` is numeric.
+fn sqlite_primary(code: &str) -> Option<u32> {
+    code.parse::<u32>().ok().map(|c| c & 0xff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eas_rpc::ServiceErrorCode as C;
+
+    #[test]
+    fn caller_errors_keep_their_kind() {
+        let cases = [
+            (MailError::FolderNotFound("7".into()), C::NotFound),
+            (MailError::FolderExists("x".into()), C::AlreadyExists),
+            (MailError::SpecialFolder("1".into()), C::SpecialFolder),
+            (MailError::FolderCycle("2".into()), C::FolderCycle),
+            (MailError::SameFolder("3".into()), C::SameFolder),
+            (MailError::InvalidId("z".into()), C::InvalidArgument),
+        ];
+        for (e, want) in cases {
+            assert_eq!(eas_rpc::ServiceError::from(e).code, want);
+        }
+    }
+
+    #[test]
+    fn a_bug_is_internal_and_an_outage_unavailable() {
+        let corrupt = eas_rpc::ServiceError::from(MailError::Corrupt("folder type 99".into()));
+        assert_eq!(corrupt.code, C::Internal);
+        let decode = MailError::Database(sqlx::Error::ColumnNotFound("x".into()));
+        assert_eq!(eas_rpc::ServiceError::from(decode).code, C::Internal);
+        let pool = MailError::Database(sqlx::Error::PoolTimedOut);
+        assert_eq!(eas_rpc::ServiceError::from(pool).code, C::Unavailable);
+        let io = MailError::Database(sqlx::Error::Io(std::io::Error::other("reset")));
+        assert_eq!(eas_rpc::ServiceError::from(io).code, C::Unavailable);
+    }
+
+    #[test]
+    fn sqlite_extended_codes_reduce_to_their_primary_code() {
+        // SQLITE_BUSY_SNAPSHOT (517) is SQLITE_BUSY; SQLITE_IOERR_WRITE (778) is SQLITE_IOERR.
+        assert_eq!(sqlite_primary("517"), Some(5));
+        assert_eq!(sqlite_primary("778"), Some(10));
+        assert_eq!(sqlite_primary("13"), Some(13));
+    }
+}

@@ -11,6 +11,7 @@ use std::pin::Pin;
 
 use eas_rpc::mail::mail_server::{Mail, MailServer};
 use eas_rpc::mail::{self as wire};
+use eas_rpc::{ServiceError, ServiceErrorCode};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
@@ -114,25 +115,19 @@ impl MailService {
     }
 }
 
-/// Maps a store error to the gRPC code the edge acts on.
+/// A store error as the status the edge decodes (`eas_rpc::ServiceError`): what the caller
+/// did wrong with its own code, an outage as `Unavailable` (the phone retries later), anything
+/// else as `Internal`, logged here once with its cause.
 pub fn status(e: MailError) -> Status {
-    use MailError::*;
-    match &e {
-        MailboxNotFound(_) | FolderNotFound(_) | MessageNotFound(_) | AttachmentNotFound { .. } => {
-            Status::not_found(e.to_string())
+    let err = ServiceError::from(e);
+    match err.code {
+        ServiceErrorCode::Internal => tracing::error!(error = %err.message, "mail store failure"),
+        ServiceErrorCode::Unavailable | ServiceErrorCode::Busy => {
+            tracing::warn!(error = %err.message, "mail store unavailable")
         }
-        FolderExists(_) => Status::already_exists(e.to_string()),
-        SpecialFolder(_) | FolderCycle(_) | SameFolder(_) => {
-            Status::failed_precondition(e.to_string())
-        }
-        InvalidFolderName | InvalidId(_) | InvalidAddress(_) | Unparseable => {
-            Status::invalid_argument(e.to_string())
-        }
-        _ => {
-            tracing::error!(error = %e, "mail store failure");
-            Status::unavailable(e.to_string())
-        }
+        _ => {}
     }
+    err.into_status()
 }
 
 fn folder_id(s: &str) -> Result<FolderId, Status> {
