@@ -248,9 +248,9 @@ def test_every_command_has_its_response_element_in_the_vendored_schemas():
 
 
 def test_the_libwbxml_names_agree_with_the_codec_tests_table():
-    """crates/wbxml/tests/common/aliases.rs holds the same facts for the codec's libwbxml tests."""
+    """crates/wbxml/tests/wbxml/common/aliases.rs holds the same facts for the codec's libwbxml tests."""
     validator = load_validator()
-    rust = (REPO / "crates/wbxml/tests/common/aliases.rs").read_text(encoding="utf-8")
+    rust = (REPO / "crates/wbxml/tests/wbxml/common/aliases.rs").read_text(encoding="utf-8")
     tags_part, rest = rust.split("pub const NAMESPACE_ALIASES", 1)
     namespaces_part = rest.split("pub const UNKNOWN_TO_LIBWBXML", 1)[0]
     triple = re.compile(r'\(\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)",?\s*\)')

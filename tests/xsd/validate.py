@@ -17,7 +17,7 @@ What the script bridges between the documents and the XSDs:
   copy of the whole set in a temporary directory: one schema per namespace that includes every
   file of that namespace, and in every file an `xs:import` of each namespace it refers to.
 - libwbxml 0.11 names some tags and the GAL namespace differently from MS-ASWBXML (LIBWBXML_*
-  below; crates/wbxml/tests/common/aliases.rs lists the same facts and a test keeps the two
+  below; crates/wbxml/tests/wbxml/common/aliases.rs lists the same facts and a test keeps the two
   equal). Decoded WBXML is renamed to the MS-ASWBXML names; XML files are taken as they are.
 - The whole set declares many global elements, so the root element is checked to be the
   command's response element (ROOTS) before the content is validated.

@@ -1,7 +1,7 @@
 //! GetItemEstimate, MoveItems, ItemOperations, SendMail/SmartReply/SmartForward and Search
 //! responses, encoded to WBXML and validated by `tests/xsd/validate.py`.
 
-mod xsd;
+use crate::xsd;
 
 use eas_protocol::status::{GetItemEstimateStatus, MoveItemsStatus};
 

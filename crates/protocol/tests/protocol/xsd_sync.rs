@@ -1,6 +1,6 @@
 //! Sync responses carrying Email data, encoded to WBXML and validated by `tests/xsd/validate.py`.
 
-mod xsd;
+use crate::xsd;
 
 use eas_protocol::body::{
     select_body, Attachment, AttachmentMethod, AvailableBodies, BodyPreference, BodyType,

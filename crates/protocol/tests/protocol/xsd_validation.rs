@@ -1,7 +1,7 @@
 //! Every response type, encoded to WBXML, validated against Microsoft's XSDs by
 //! `tests/xsd/validate.py`.
 
-mod xsd;
+use crate::xsd;
 
 use eas_protocol::provision::{
     PolicyResponse, PolicySettings, ProvisionResponse, POLICY_TYPE_WBXML,

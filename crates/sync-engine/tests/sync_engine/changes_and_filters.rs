@@ -1,6 +1,6 @@
 //! Rules 2, 4, 6 and 7: Add, Change, Delete and SoftDelete, FilterType windows, GetChanges, estimates.
 
-mod common;
+use crate::common;
 
 use common::*;
 use eas_sync::{estimate, FilterType, MemoryFolder, SyncOptions};

@@ -1,6 +1,6 @@
 //! Rules 3 and 5: client Add, Change and Delete, conflicts, and resent client Adds.
 
-mod common;
+use crate::common;
 
 use common::*;
 use eas_sync::{

@@ -1,6 +1,6 @@
 //! Rules 1 to 3: key "0", the current key with WindowSize and MoreAvailable, resends and unknown keys.
 
-mod common;
+use crate::common;
 
 use common::*;
 use eas_sync::{MemoryFolder, RequestKey, Session, SessionKind, SyncError, SyncKey};

@@ -1,6 +1,6 @@
 //! The stored state: it round-trips, corrupt bytes are a typed error, and 10,000 held items stay small.
 
-mod common;
+use crate::common;
 
 use common::*;
 use eas_sync::{CollectionState, MemoryFolder, StateError, SyncError};

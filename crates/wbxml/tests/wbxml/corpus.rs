@@ -1,7 +1,7 @@
 //! The corpus of EAS documents: coverage of MS-ASCMD, byte-identical re-encoding, XML round trip
 //! and XSD validation of every response.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

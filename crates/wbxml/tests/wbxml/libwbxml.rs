@@ -6,7 +6,7 @@
 //! are left out of the comparison (and listed in the test output), as are three newer tags it
 //! lacks (`common/aliases.rs`).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! The admin API: token, users, domains, aliases, and what account changes do to logins.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

@@ -1,6 +1,6 @@
 //! Autodiscover (POX): the server URL for the user's own address, errors otherwise.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,6 +1,6 @@
 //! FolderCreate, FolderUpdate and FolderDelete of mail folders, and the FolderSync key they carry.
 
-mod common;
+use crate::common;
 
 use common::mail::{folders, MailDevice};
 use common::*;

@@ -1,6 +1,6 @@
 //! GetItemEstimate over the mail service: counts, unprimed state, bad keys and bad folders.
 
-mod common;
+use crate::common;
 
 use common::mail::{message, MailDevice};
 use common::*;

@@ -1,6 +1,6 @@
 //! FolderSync keys and Settings: standard folders, resent requests, bad keys, user information.
 
-mod common;
+use crate::common;
 
 use common::*;
 use eas_wbxml::tags::{folder_hierarchy as fh, settings as st};

@@ -1,6 +1,6 @@
 //! MS-ASHTTP behaviour of the edge: OPTIONS, query forms, authentication, versions, limits.
 
-mod common;
+use crate::common;
 
 use common::*;
 use eas_protocol::query::{encode_base64, RequestLine};

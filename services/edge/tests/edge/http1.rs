@@ -2,7 +2,7 @@
 //! request bodies, `Expect: 100-continue`, refused framing, HTTP/1.0, and a client that hangs
 //! up during a held Ping (RFC 9112; MS-ASHTTP 2.2.1).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

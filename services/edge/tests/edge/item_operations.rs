@@ -1,6 +1,6 @@
 //! ItemOperations on the mailbox: whole messages, streamed attachments with ranges, emptying folders.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::mail::{large_message, message, message_with_attachment, MailDevice};

@@ -1,6 +1,6 @@
 //! MoveItems over the mail service: success with the destination's ServerId, and each failure status.
 
-mod common;
+use crate::common;
 
 use common::mail::{message, MailDevice};
 use common::*;

@@ -1,6 +1,6 @@
 //! MS-ASPROV behaviour: the two phases, policy-key checks per version, approval, block and wipe.
 
-mod common;
+use crate::common;
 
 use common::*;
 use eas_wbxml::tags::{folder_hierarchy as fh, provision as p, settings as st};

@@ -1,6 +1,6 @@
 //! Search of the mailbox through the mail service and of the GAL through the directory.
 
-mod common;
+use crate::common;
 
 use common::mail::{message, MailDevice};
 use common::*;

@@ -2,7 +2,7 @@
 //! bounds (status 14 with Limit), the empty Sync request and Partial, at 14.1 and 16.1; and
 //! windows of large messages, cut short at the response's byte budget with MoreAvailable.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

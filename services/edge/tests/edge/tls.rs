@@ -1,6 +1,6 @@
 //! TLS termination in the server: a phone that insists on HTTPS reaches the same endpoint.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
