@@ -28,6 +28,7 @@ mod options;
 mod ping;
 mod provision;
 pub mod push;
+mod resolve_recipients;
 mod router;
 mod search;
 pub mod server;

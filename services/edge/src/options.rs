@@ -19,7 +19,13 @@ pub const SUPPORTED_VERSIONS: [ProtocolVersion; 6] = [
 ];
 
 /// The commands that work without any data service. Nothing is listed before its handler exists.
-const ALWAYS_SERVED: [Command; 3] = [Command::FolderSync, Command::Provision, Command::Settings];
+/// ResolveRecipients reads the directory only.
+const ALWAYS_SERVED: [Command; 4] = [
+    Command::FolderSync,
+    Command::Provision,
+    Command::Settings,
+    Command::ResolveRecipients,
+];
 
 /// The commands that need the mail service.
 const MAIL_COMMANDS: [Command; 11] = [

@@ -31,7 +31,8 @@ use crate::folders::FolderSource;
 use crate::throttle::LoginThrottle;
 use crate::{
     autodiscover, folder_create, folder_delete, folder_sync, folder_update, get_item_estimate,
-    item_operations, move_items, options, ping, provision, search, settings, sync,
+    item_operations, move_items, options, ping, provision, resolve_recipients, search, settings,
+    sync,
 };
 use eas_http1::{ResponseFuture, Service};
 
@@ -345,6 +346,7 @@ fn handler(edge: &Arc<Edge>, mut ctx: Box<RequestCtx>, input: Input) -> HandlerF
         Command::FolderDelete => with_ctx!(folder_delete::handle),
         Command::ItemOperations => with_ctx!(item_operations::handle),
         Command::Search => with_ctx!(search::handle),
+        Command::ResolveRecipients => with_ctx!(resolve_recipients::handle),
         ref other => {
             let e = EdgeError::UnsupportedCommand(other.name().to_owned());
             Box::pin(std::future::ready(Err(e)))

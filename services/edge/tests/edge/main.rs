@@ -14,6 +14,7 @@ mod http1;
 mod item_operations;
 mod move_items;
 mod provisioning;
+mod resolve_recipients;
 mod search;
 mod sync_wait;
 mod tls;

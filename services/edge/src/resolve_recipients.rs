@@ -1,0 +1,225 @@
+//! ResolveRecipients (MS-ASCMD 2.2.1.15): each name the phone typed resolved against the
+//! directory of the user's domain (recipient Type 1, GAL): an address or alias of a user
+//! resolves to that user; otherwise the name is matched like a GAL search (a word of the
+//! display name, the address or an alias starting with it). One match is status 1, several are
+//! suggestions (2, or 3 when `MaxAmbiguousRecipients` cut the list), none is 4.
+//!
+//! What the directory does not hold yet is answered as the spec says for "none": no S/MIME
+//! certificates are stored (Certificates status 7), no photos (Picture status 173), and
+//! free/busy cannot be read until the calendar service exists (Availability status 163).
+
+use axum::response::Response;
+use eas_protocol::resolve_recipients::{
+    Availability, CertificateRetrieval, Certificates, Picture, Recipient, RecipientType,
+    ResolveRecipientsRequest, ResolveRecipientsResponse, ResolveResponse, ResolveStatus,
+};
+use eas_protocol::version::ProtocolVersion;
+use eas_wbxml::Element;
+
+use crate::context::RequestCtx;
+use crate::error::EdgeError;
+use crate::router::{wbxml_response, Edge};
+
+/// Suggestions per ambiguous name when the phone does not say (MS-ASCMD 2.2.3.90 leaves it to
+/// the server).
+const DEFAULT_SUGGESTIONS: u32 = 20;
+/// Directory entries looked at per name to count `RecipientCount`.
+const MATCH_LIMIT: u32 = 1000;
+
+/// MS-ASCMD 2.2.3.177.11, as a child of ResolveRecipients.
+const STATUS_SUCCESS: u8 = 1;
+const STATUS_PROTOCOL_ERROR: u8 = 5;
+const STATUS_SERVER_ERROR: u8 = 6;
+
+fn respond(resp: &ResolveRecipientsResponse) -> Response {
+    wbxml_response(&resp.to_element())
+}
+
+pub async fn handle(
+    edge: &Edge,
+    ctx: &mut RequestCtx,
+    doc: Option<Element>,
+) -> Result<Response, EdgeError> {
+    let req = match doc.as_ref().map(ResolveRecipientsRequest::from_element) {
+        Some(Ok(r)) => r,
+        other => {
+            let error = other.and_then(Result::err).map(|e| e.to_string());
+            tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, error = ?error, "bad resolverecipients request");
+            return Ok(respond(&ResolveRecipientsResponse::status_only(
+                STATUS_PROTOCOL_ERROR,
+            )));
+        }
+    };
+    let version = ctx.version;
+    let options = Extras {
+        certificates: req.certificates != CertificateRetrieval::None,
+        // Free/busy from 14.0 (R6085), pictures from 14.1 (R7265).
+        availability: req.availability.is_some() && version >= ProtocolVersion::V14_0,
+        picture: req.picture.is_some() && version >= ProtocolVersion::V14_1,
+    };
+    let max_suggestions = req.max_ambiguous.unwrap_or(DEFAULT_SUGGESTIONS);
+    let mut responses = Vec::with_capacity(req.to.len());
+    for to in &req.to {
+        let matches = match resolve(edge, &ctx.user.domain, to).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(user = %ctx.user.address, error = %e, "recipient resolution failed");
+                return Ok(respond(&ResolveRecipientsResponse::status_only(
+                    STATUS_SERVER_ERROR,
+                )));
+            }
+        };
+        responses.push(answer(to, &matches, max_suggestions, &options));
+    }
+    tracing::debug!(user = %ctx.user.address, names = responses.len(), "recipients resolved");
+    Ok(respond(&ResolveRecipientsResponse {
+        status: STATUS_SUCCESS,
+        responses,
+    }))
+}
+
+/// Which optional parts each recipient carries.
+struct Extras {
+    certificates: bool,
+    availability: bool,
+    picture: bool,
+}
+
+/// The directory users a typed name stands for: the one user of an address or alias, or the
+/// users a GAL search finds, in the user's own domain only.
+async fn resolve(
+    edge: &Edge,
+    domain: &str,
+    to: &str,
+) -> Result<Vec<eas_directory::User>, eas_directory::DirectoryError> {
+    let name = address_in(to);
+    if name.contains('@') {
+        return match edge.directory.get_user(name).await {
+            Ok(u) if u.domain == domain && !u.disabled => Ok(vec![u]),
+            Ok(_) => Ok(Vec::new()),
+            Err(eas_directory::DirectoryError::NotFound { .. })
+            | Err(eas_directory::DirectoryError::InvalidAddress(_)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        };
+    }
+    edge.directory.search_users(domain, name, MATCH_LIMIT).await
+}
+
+/// The address inside `Name <address>`, else the text itself, trimmed.
+fn address_in(to: &str) -> &str {
+    let to = to.trim();
+    match (to.rfind('<'), to.rfind('>')) {
+        (Some(open), Some(close)) if open < close => to[open + 1..close].trim(),
+        _ => to,
+    }
+}
+
+/// The `Response` for one name (MS-ASCMD 2.2.3.140.5).
+fn answer(
+    to: &str,
+    matches: &[eas_directory::User],
+    max_suggestions: u32,
+    extras: &Extras,
+) -> ResolveResponse {
+    let total = u32::try_from(matches.len()).unwrap_or(u32::MAX);
+    let (status, shown) = match total {
+        0 => (ResolveStatus::NotResolved, 0),
+        1 => (ResolveStatus::Resolved, 1),
+        n if n <= max_suggestions => (ResolveStatus::Ambiguous, n),
+        _ => (ResolveStatus::AmbiguousPartial, max_suggestions),
+    };
+    let resolved = status == ResolveStatus::Resolved;
+    let recipients = matches
+        .iter()
+        .take(shown as usize)
+        .map(|u| Recipient {
+            kind: RecipientType::Gal,
+            display_name: display_name(u),
+            email_address: u.address.clone(),
+            availability: extras.availability.then_some(Availability::NotAvailable),
+            // Certificates go with a resolved recipient only (R4279, R4284, R4287).
+            certificates: (extras.certificates && resolved).then_some(Certificates::None),
+            picture: extras.picture.then_some(Picture::NoPhoto),
+        })
+        .collect();
+    ResolveResponse {
+        to: to.to_owned(),
+        status,
+        recipient_count: (total > 0).then_some(total),
+        recipients,
+    }
+}
+
+fn display_name(u: &eas_directory::User) -> String {
+    match u.display_name.trim() {
+        "" => u.address.clone(),
+        n => n.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, address: &str) -> eas_directory::User {
+        let (local, domain) = address.split_once('@').unwrap_or((address, ""));
+        eas_directory::User {
+            id: 1,
+            address: address.into(),
+            local_part: local.into(),
+            domain: domain.into(),
+            display_name: name.into(),
+            disabled: false,
+            aliases: Vec::new(),
+        }
+    }
+
+    const NONE: Extras = Extras {
+        certificates: true,
+        availability: false,
+        picture: false,
+    };
+
+    #[test]
+    fn the_address_inside_angle_brackets_is_the_one_resolved() {
+        assert_eq!(
+            address_in(" John Doe <jdoe@example.loc> "),
+            "jdoe@example.loc"
+        );
+        assert_eq!(address_in("jdoe"), "jdoe");
+        assert_eq!(address_in("a > b <"), "a > b <");
+    }
+
+    #[test]
+    fn one_match_resolves_several_are_suggestions_and_none_is_unresolved() {
+        let a = user("Ann Smith", "asmith@example.loc");
+        let b = user("Andy Jones", "ajones@example.loc");
+        let c = user("Anna Lee", "alee@example.loc");
+        let one = answer("ann", std::slice::from_ref(&a), 20, &NONE);
+        assert_eq!(one.status, ResolveStatus::Resolved);
+        assert_eq!(one.recipient_count, Some(1));
+        assert_eq!(one.recipients[0].certificates, Some(Certificates::None));
+
+        let all = [a.clone(), b.clone(), c.clone()];
+        let two = answer("an", &all, 20, &NONE);
+        assert_eq!(two.status, ResolveStatus::Ambiguous);
+        assert_eq!(two.recipients.len(), 3);
+        assert!(two.recipients.iter().all(|r| r.certificates.is_none()));
+
+        let cut = answer("an", &all, 2, &NONE);
+        assert_eq!(cut.status, ResolveStatus::AmbiguousPartial);
+        assert_eq!(cut.recipients.len(), 2);
+        assert_eq!(cut.recipient_count, Some(3));
+
+        let none = answer("zz", &[], 20, &NONE);
+        assert_eq!(none.status, ResolveStatus::NotResolved);
+        assert_eq!(none.recipient_count, None);
+        assert!(none.recipients.is_empty());
+    }
+
+    #[test]
+    fn a_blank_display_name_shows_the_address() {
+        let r = answer("x", &[user(" ", "x@example.loc")], 20, &NONE);
+        assert_eq!(r.recipients[0].display_name, "x@example.loc");
+    }
+}
