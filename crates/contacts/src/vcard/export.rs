@@ -129,9 +129,9 @@ pub fn export_one(contact: &Contact, version: VCardVersion) -> String {
         c: contact,
         v4: version == VCardVersion::V4,
         props: Vec::new(),
-        next_item: 1,
+        used_groups: BTreeSet::new(),
     };
-    w.next_item = w.first_free_item();
+    w.used_groups = w.groups_in_use();
     w.names();
     w.organisation();
     w.simple_fields();
@@ -159,7 +159,8 @@ struct Writer<'a> {
     c: &'a Contact,
     v4: bool,
     props: Vec<Property>,
-    next_item: u32,
+    /// The groups the contact's properties use, lower case, and those given out since.
+    used_groups: BTreeSet<String>,
 }
 
 impl Writer<'_> {
@@ -209,20 +210,26 @@ impl Writer<'_> {
         self.props.push(p);
     }
 
-    /// The lowest `itemN` group no property of the contact uses.
-    fn first_free_item(&self) -> u32 {
-        let used: BTreeSet<String> = self
-            .c
+    /// The groups of the properties the contact came with.
+    fn groups_in_use(&self) -> BTreeSet<String> {
+        self.c
             .vcard
             .origins
             .values()
             .filter_map(|o| o.group.clone())
             .chain(self.c.vcard.extra.iter().filter_map(|p| p.group.clone()))
             .map(|g| g.to_ascii_lowercase())
-            .collect();
-        (1..)
-            .find(|n| !used.contains(&format!("item{n}")))
-            .unwrap_or(1)
+            .collect()
+    }
+
+    /// The lowest `itemN` group not used yet.
+    fn fresh_group(&mut self) -> String {
+        let n = (1..)
+            .find(|n| !self.used_groups.contains(&format!("item{n}")))
+            .unwrap_or(1);
+        let group = format!("item{n}");
+        self.used_groups.insert(group.clone());
+        group
     }
 
     /// Apple's labelled form: `itemN.NAME:value` and `itemN.X-ABLabel:label`.
@@ -490,8 +497,7 @@ impl Writer<'_> {
 
     /// [`Writer::apple_labelled`] with a value already in vCard form.
     fn apple_labelled_raw(&mut self, name: &str, value: &str, label: &str) {
-        let group = Some(format!("item{}", self.next_item));
-        self.next_item += 1;
+        let group = Some(self.fresh_group());
         self.props
             .push(Property::raw(name, value).with_group(group.clone()));
         self.props.push(apple_label(label, group));
