@@ -9,7 +9,7 @@ use super::import::{
 };
 use super::syntax::{escape, Param, Property};
 use super::{Origin, VCardVersion};
-use crate::contact::{Contact, Field, Picture};
+use crate::contact::{bare_address, Contact, Field, Picture};
 use crate::date::ContactDate;
 
 /// The three addresses of the Contact class.
@@ -70,11 +70,6 @@ pub(crate) fn address_fields(kind: AddressKind) -> [Field; 5] {
         .iter()
         .find(|a| a.kind == kind)
         .map_or(ADDRESSES[2].fields, |a| a.fields)
-}
-
-/// The address whose street field this is.
-pub(crate) fn address_of_street(field: Field) -> Option<&'static Address> {
-    ADDRESSES.iter().find(|a| a.fields[0] == field)
 }
 
 /// The address this field belongs to.
@@ -334,7 +329,8 @@ impl Writer<'_> {
                     self.typed(&["INTERNET"])
                 };
                 let fallback = Property::raw("EMAIL", "").with_params(params);
-                self.field_property(field, escape(v), fallback);
+                // A phone may send `"Jane" <jane@example.com>`; a vCard holds the address.
+                self.field_property(field, escape(&bare_address(v)), fallback);
             }
         }
     }

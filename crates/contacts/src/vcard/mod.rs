@@ -117,8 +117,7 @@ impl VCardMeta {
     /// Drops what was remembered about a field whose value went away. An address keeps its
     /// details until all its fields are gone ([`VCardMeta::prune`]).
     pub fn forget(&mut self, field: Field) {
-        if export::address_of_street(field).is_none() && export::address_containing(field).is_some()
-        {
+        if export::address_containing(field).is_some() {
             return;
         }
         self.origins.remove(&field);

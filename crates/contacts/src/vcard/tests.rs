@@ -366,6 +366,17 @@ fn photos_convert_between_versions_and_data_uris_keep_their_comma() {
 #[test]
 fn labels_follow_their_property_and_stale_address_labels_go() {
     let mut c = first(FULL_3);
+    // A cleared street keeps the rest of its address, post office box included.
+    let mut d = first(FULL_3);
+    d.clear(Field::BusinessAddressStreet);
+    let v4 = export_one(&d, VCardVersion::V4);
+    assert!(
+        v4.contains("item3.ADR;TYPE=WORK:PO Box 9;Suite 5;;Boston;MA;02110;USA"),
+        "{v4}"
+    );
+    // An address a phone sends as `"Name" <address>` is written as the address.
+    d.email1_address = Some("\"Jane Doe\" <jane.doe@acme.example>".into());
+    assert!(export_one(&d, VCardVersion::V4).contains(":jane.doe@acme.example\r\n"));
     // The e-mail its label belongs to is gone: the label is not written.
     c.clear(Field::Email3Address);
     let v3 = export_one(&c, VCardVersion::V3);
