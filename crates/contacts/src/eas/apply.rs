@@ -20,10 +20,25 @@ pub enum EmptyPicture {
     Delete,
 }
 
+/// What leaving a field out means for a client that sent no `Supported` list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WithoutSupported {
+    /// MS-ASCMD 2.2.3.179 (R5906, R5912): nothing is ghosted, an omitted field is deleted. A
+    /// client without `Supported` must send the whole contact; one that does not know a field
+    /// (PIM_FACTS 6.17) wipes it.
+    #[default]
+    DeleteOmitted,
+    /// Z-Push's default (`UNSET_UNDEFINED_PROPERTIES` false): everything is ghosted. Nothing a
+    /// client does not know is wiped, but a field the user cleared on such a phone comes back
+    /// unless the phone sends it empty. For devices known to send partial changes.
+    KeepOmitted,
+}
+
 /// Choices the caller makes per device.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ApplyOptions {
     pub empty_picture: EmptyPicture,
+    pub without_supported: WithoutSupported,
     /// The `TruncationSize` the notes were last sent to this device with, if any. A phone that
     /// sends back exactly the truncated text did not edit the notes (MS-ASCNTC 3.1.5.4): the
     /// whole notes are kept.
@@ -52,8 +67,8 @@ pub fn create(change: &ContactChange) -> Contact {
 ///   birthday a phone sends back in its own time-of-day form stays on its day (date.rs);
 /// - sent empty: deleted (an empty `Picture`: see [`EmptyPicture`]);
 /// - not sent, and ghosted (MS-ASCMD 2.2.3.179, R5911): kept. With no `Supported` nothing is
-///   ghosted (R5906); with a list, what it does not name is (R5907, R5908); an empty list
-///   ghosts everything (R5909);
+///   ghosted (R5906; [`WithoutSupported`] can say otherwise); with a list, what it does not name
+///   is (R5907, R5908); an empty list ghosts everything (R5909);
 /// - not sent and not ghosted: deleted (R5912), except the notes, which a change without `Body`
 ///   never deletes (MS-ASCNTC 3.1.5.4, R461), and a picture over the size limit, which the
 ///   phone never received ([`super::render_with`] leaves it out).
@@ -70,7 +85,7 @@ pub fn apply_with(
     for field in Field::ALL.iter().copied() {
         match change.get(field) {
             None => {
-                if omission_deletes(field, stored, supported) {
+                if omission_deletes(field, stored, supported, options.without_supported) {
                     out.clear(field);
                 }
             }
@@ -100,11 +115,19 @@ pub fn apply_with(
 }
 
 /// Whether leaving `field` out of a change deletes it.
-fn omission_deletes(field: Field, stored: &Contact, supported: Option<&SupportedSet>) -> bool {
+fn omission_deletes(
+    field: Field,
+    stored: &Contact,
+    supported: Option<&SupportedSet>,
+    without: WithoutSupported,
+) -> bool {
     if field == Field::Body {
         return false;
     }
-    let ghosted = supported.is_some_and(|s| !s.contains(field));
+    let ghosted = match supported {
+        Some(s) => !s.contains(field),
+        None => without == WithoutSupported::KeepOmitted,
+    };
     if ghosted {
         return false;
     }

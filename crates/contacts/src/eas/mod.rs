@@ -12,7 +12,7 @@ mod apply;
 mod parse;
 mod render;
 
-pub use apply::{apply, apply_with, create, ApplyOptions, EmptyPicture};
+pub use apply::{apply, apply_with, create, ApplyOptions, EmptyPicture, WithoutSupported};
 pub use parse::{parse, ContactChange, Incoming, ParseError};
 pub use render::{render, render_with, RenderOptions};
 

@@ -292,6 +292,29 @@ fn without_supported_an_omitted_field_is_deleted_but_the_notes_stay() {
 }
 
 #[test]
+fn without_supported_a_caller_may_keep_what_is_left_out() {
+    let stored = full();
+    let opts = ApplyOptions {
+        without_supported: WithoutSupported::KeepOmitted,
+        ..ApplyOptions::default()
+    };
+    let after = apply_with(&stored, &mobile_only("+1 555 0199"), None, &opts);
+    let mut expected = stored.clone();
+    expected.mobile_phone_number = Some("+1 555 0199".into());
+    assert_eq!(after, expected);
+    // An empty element still clears.
+    let clear = parse(&[Element::new(c::SPOUSE)], V14_1).expect("parses");
+    assert_eq!(apply_with(&stored, &clear, None, &opts).spouse, None);
+    // A Supported list rules over the option.
+    let only_mobile: FieldSet = [Field::MobilePhoneNumber, Field::Spouse]
+        .into_iter()
+        .collect();
+    let after = apply_with(&stored, &mobile_only("+1"), Some(&only_mobile), &opts);
+    assert_eq!(after.spouse, None);
+    assert_eq!(after.first_name, stored.first_name);
+}
+
+#[test]
 fn with_supported_a_ghosted_field_left_out_is_kept() {
     let stored = full();
     let supported: FieldSet = [Field::MobilePhoneNumber, Field::Email1Address]
