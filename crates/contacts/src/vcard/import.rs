@@ -139,7 +139,9 @@ pub(super) fn inline_binary(p: &Property) -> Option<Vec<u8>> {
         return Picture::from_base64(&p.value).map(|pic| pic.0);
     }
     let v = p.value.trim();
-    if v.len() > 5 && v[..5].eq_ignore_ascii_case("data:") {
+    if v.get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
+    {
         let (head, data) = v.split_once(',')?;
         let head = head.strip_suffix('\\').unwrap_or(head);
         if head.to_ascii_lowercase().ends_with(";base64") {
@@ -156,7 +158,7 @@ pub(super) fn vcard_date(p: &Property) -> Option<ContactDate> {
     let v = v.trim();
     if let Some(rest) = v.strip_prefix("--") {
         let digits: String = rest.chars().filter(|c| *c != '-').collect();
-        if digits.len() != 4 {
+        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let month = digits[..2].parse().ok()?;
@@ -586,6 +588,10 @@ impl Builder {
         }
         let mut origin = Origin::of(&p);
         origin.hidden = comps;
+        // Keep all seven components, so the post office box survives a short ADR.
+        if origin.hidden.len() < 7 {
+            origin.hidden.resize(7, String::new());
+        }
         self.c.vcard.origins.insert(fields[0], origin);
         None
     }

@@ -1,5 +1,7 @@
 //! The vCard mapping, property by property, on the fixture files and on small cards.
 
+use proptest::prelude::*;
+
 use super::*;
 use crate::contact::{Contact, Field, Notes, Picture};
 use crate::date::ContactDate;
@@ -437,5 +439,53 @@ fn several_contacts_export_one_after_the_other() {
     let back = import(&text).expect("imports");
     for (a, b) in all.iter().zip(&back) {
         assert_eq!(crate::differing_fields(a, b), Default::default());
+    }
+}
+
+#[test]
+fn a_short_address_keeps_its_post_office_box() {
+    let c = one(&card(&["ADR;TYPE=WORK:PO Box 9;;Main St"]));
+    assert_eq!(c.business_address_street.as_deref(), Some("Main St"));
+    let v4 = export_one(&c, VCardVersion::V4);
+    assert!(
+        v4.contains("\r\nADR;TYPE=WORK:PO Box 9;;Main St;;;;\r\n"),
+        "{v4}"
+    );
+}
+
+/// Pieces of vCard text, valid and broken, for the parser to chew on.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("BEGIN:VCARD\r\n".to_string()),
+        Just("END:VCARD\r\n".to_string()),
+        Just("VERSION:2.1\r\n".to_string()),
+        Just("N;ENCODING=QUOTED-PRINTABLE:=C3=\r\n".to_string()),
+        Just("PHOTO:data:é\r\n".to_string()),
+        Just("BDAY:--1é1\r\n".to_string()),
+        Just(" folded\r\n".to_string()),
+        Just("ADR;TYPE=\"a,b\":;;x\r\n".to_string()),
+        Just("item1.X-ABLabel:_$!<Spouse>!$_\r\n".to_string()),
+        Just("item1.X-ABRELATEDNAMES:x\r\n".to_string()),
+        "[A-Z;=:,\\\\é\"^ -]{0,30}\r\n",
+    ]
+}
+
+proptest! {
+    #[test]
+    fn any_text_imports_or_is_refused_without_panicking(parts in prop::collection::vec(fragment(), 0..20)) {
+        let text: String = parts.concat();
+        if let Ok(contacts) = import(&text) {
+            for c in contacts {
+                for v in [VCardVersion::V3, VCardVersion::V4] {
+                    let out = export_one(&c, v);
+                    // What the crate writes, it reads back with the same EAS fields.
+                    let back = import(&out).map(|mut all| all.remove(0));
+                    prop_assert!(back.is_ok(), "{out}");
+                    let back = back.unwrap_or_default();
+                    let diff = crate::differing_fields(&c, &back);
+                    prop_assert!(diff.keys().all(|f| *f == Field::FileAs), "{diff:?}\n{out}");
+                }
+            }
+        }
     }
 }
