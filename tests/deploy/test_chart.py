@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import shutil
 
 import jsonschema
 import kubernetes_validate
@@ -102,6 +103,30 @@ def test_a_misspelt_field_fails_validation():
     schema = json.loads((pathlib.Path(__file__).parent / "schemas" / "httproute.json").read_text())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_the_install_notes_render_and_name_the_routes_timeout(values, tmp_path):
+    # `helm template` leaves NOTES.txt out and `helm install --dry-run` needs a cluster: render
+    # it as a template of a copy of the chart.
+    chart = tmp_path / "eas"
+    shutil.copytree(CHART, chart)
+    notes = (chart / "templates" / "NOTES.txt").read_text()
+    (chart / "templates" / "NOTES.txt").unlink()
+    (chart / "templates" / "_notes.tpl").write_text(
+        '{{- define "eas.notesForTest" -}}\n' + notes + "\n{{- end -}}\n")
+    (chart / "templates" / "notes.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: |\n"
+        '{{ include "eas.notesForTest" . | indent 4 }}\n')
+    out = helm("template", "eas", str(chart), "-f", str(values), "--show-only",
+               "templates/notes.yaml").stdout
+    text = yaml.safe_load(out)["data"]["notes"]
+    v = values_of(values)
+    timeout = v["edge"]["ping"]["maxHeartbeatSeconds"] + v["routes"]["timeoutMarginSeconds"]
+    assert f"{timeout}s" in text
+    assert v["publicUrl"] in text
+    if v["edge"]["autoscaling"]["enabled"] and v["mode"] == "cluster":
+        assert "(autoscaled)" in text
 
 
 def test_values_outside_the_schema_are_refused():

@@ -414,3 +414,12 @@ checksum/config: {{ .config | sha256sum }}
 {{ toYaml . }}
 {{- end }}
 {{- end -}}
+
+{{/* Replicas of a component for NOTES.txt: a number, or the autoscaler's range. */}}
+{{- define "eas.notesReplicas" -}}
+{{- if and .autoscaling .autoscaling.enabled -}}
+{{ .autoscaling.minReplicas }} to {{ .autoscaling.maxReplicas }} (autoscaled)
+{{- else -}}
+{{ .replicas }}
+{{- end -}}
+{{- end -}}
