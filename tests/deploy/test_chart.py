@@ -482,3 +482,16 @@ def test_the_all_in_one_server_keeps_its_data_on_a_volume_and_runs_alone():
     assert env["EAS_DATA_DIR"]["value"].startswith(mounts["data"] + "/")
     assert env["EAS_DEMO"]["value"] == "false"
     assert not objects(docs, "HorizontalPodAutoscaler")
+
+
+@pytest.mark.parametrize("mode", ["cluster", "all-in-one"])
+def test_log_format_reaches_every_service(mode):
+    docs = render(set_named(mode), ("logFormat=json",))
+    prefix = {"eas-edge": "EAS_EDGE_", "eas-mail": "EAS_MAIL_", "eas-push": "EAS_PUSH_",
+              "eas-server": "EAS_"}
+    for name, pod in pod_templates(docs):
+        (c,) = pod["containers"]
+        env = container_env(docs, c)
+        assert env[prefix[binary(c)] + "LOG_FORMAT"]["value"] == "json", name
+    for _, pod in pod_templates(render(set_named(mode))):
+        assert not any(k.endswith("LOG_FORMAT") for k in container_env(render(set_named(mode)), pod["containers"][0]))
