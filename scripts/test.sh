@@ -2,9 +2,9 @@
 # Runs the whole test suite on a fresh machine: installs what the tests need (Debian packages,
 # a Python virtualenv, the tansu Kafka-protocol broker), makes sure PostgreSQL, Redis and the
 # broker are up, then runs formatting and lint checks, every Rust test (unit, property,
-# integration, every storage backend, the Kafka bus) and the end-to-end suite that drives the
-# real `eas-server` binary and the loopback cluster (deploy/local/cluster.sh) with independent
-# EAS clients.
+# integration, every storage backend, the Kafka bus), the deployment checks (image, Helm chart)
+# and the end-to-end suite that drives the real `eas-server` binary and the loopback cluster
+# (deploy/local/cluster.sh) with independent EAS clients.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +26,12 @@ export PATH="$EAS_VENV/bin:$PATH"
 step "xsd validator"
 # The check every response test relies on, against valid and broken documents first.
 "$EAS_PYTHON" -m pytest -q tests/xsd
+
+step "deployment checks"
+# The Dockerfile and compose files (hadolint, parsed), the Helm chart (helm lint, rendered value
+# sets validated against the Kubernetes schemas, the rendered objects checked) and the values
+# docs/deploy.md and helm/README.md name: offline, without Docker or a cluster.
+"$EAS_PYTHON" -m pytest -q tests/deploy
 
 step "services"
 scripts/services.sh postgres redis kafka

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import pathlib
 import signal
+import subprocess
 import time
 import uuid
 
@@ -13,6 +15,7 @@ import requests
 
 import test_ping
 from cluster import Cluster
+from conftest import _binary
 from test_mail_sync import client, inbox, message, sync_all
 from test_ping import synced
 
@@ -297,3 +300,34 @@ def test_bad_logins_spread_over_both_edges_are_counted_once_in_redis():
             assert status == 503 and retry and int(retry) >= 1, (edge.name, status, retry)
     finally:
         cl.stop()
+
+
+def test_eas_mail_migrate_only_creates_both_schemas_and_exits():
+    # The Helm chart's pre-install/pre-upgrade Job: migrations without Kafka or listeners, twice
+    # (an upgrade with nothing new), and a failure when the database cannot be reached.
+    mail = str(pathlib.Path(_binary()).parent / "eas-mail")
+    db = f"eas_migrate_{uuid.uuid4().hex[:8]}"
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tA"]
+    subprocess.run([*psql, "-c", f'CREATE DATABASE "{db}"'], check=True, capture_output=True)
+    url = f"postgres://postgres@127.0.0.1:5432/{db}"
+    env = {"PATH": "/usr/bin:/bin", "EAS_MAIL_DATABASE_URL": url, "EAS_MAIL_DIRECTORY_URL": url,
+           "EAS_MAIL_KAFKA__BROKERS": "127.0.0.1:1"}
+    try:
+        for _ in range(2):
+            run = subprocess.run([mail, "--migrate-only"], env=env, capture_output=True, text=True,
+                                 timeout=60)
+            assert run.returncode == 0, run.stderr
+            assert "migrated: mail and directory databases" in run.stdout
+        tables = subprocess.run(
+            [*psql, "-d", db, "-c",
+             "SELECT table_schema, count(*) FROM information_schema.tables "
+             "WHERE table_schema IN ('mail', 'directory') GROUP BY 1 ORDER BY 1"],
+            check=True, capture_output=True, text=True).stdout.split()
+        assert [t.split("|")[0] for t in tables] == ["directory", "mail"]
+        env["EAS_MAIL_DATABASE_URL"] = env["EAS_MAIL_DIRECTORY_URL"] = "postgres://postgres@127.0.0.1:1/x"
+        run = subprocess.run([mail, "--migrate-only"], env=env, capture_output=True, text=True,
+                             timeout=60)
+        assert run.returncode != 0 and "migrat" in run.stderr
+    finally:
+        subprocess.run([*psql, "-c", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'],
+                       capture_output=True)

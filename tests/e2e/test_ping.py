@@ -6,6 +6,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from conftest import start_server, stop_server
 from test_mail_sync import client, inbox, message, sync_all
@@ -88,9 +89,16 @@ def test_a_second_ping_from_the_same_device_ends_the_first(push_server):
             assert second.result(timeout=30).status == "2"
 
 
-def test_sigterm_answers_held_pings_with_status_1_and_the_server_exits():
-    s = start_server({"EAS_EDGE__PING__MIN_HEARTBEAT_SECONDS": "1"})
+@pytest.mark.parametrize("delay", [0, 2])
+def test_sigterm_answers_held_pings_with_status_1_and_the_server_exits(delay):
+    # With edge.drain.delay_seconds (a rolling restart behind a load balancer) the server turns
+    # unready (/readyz 503) at once and answers held Pings after the delay; the real binary and
+    # a real signal.
+    s = start_server({"EAS_EDGE__PING__MIN_HEARTBEAT_SECONDS": "1",
+                      "EAS_EDGE__DRAIN__DELAY_SECONDS": str(delay)})
+    readyz = s.admin_url.rsplit("/admin", 1)[0] + "/readyz"
     try:
+        assert requests.get(readyz, timeout=5).status_code == 200
         with client(s) as c:
             folder = inbox(c)
             synced(c, folder)
@@ -99,7 +107,15 @@ def test_sigterm_answers_held_pings_with_status_1_and_the_server_exits():
                 time.sleep(0.5)
                 assert not held.done()
                 s.proc.terminate()
+                signalled = time.monotonic()
+                if delay:
+                    while requests.get(readyz, timeout=5).status_code != 503:
+                        assert time.monotonic() < signalled + 1.5, "/readyz still answers 200"
+                        time.sleep(0.05)
+                    assert not held.done(), "held Pings wait for the delay"
                 assert held.result(timeout=30).status == "1"
+                waited = time.monotonic() - signalled
+                assert delay - 0.2 <= waited < delay + 4, waited
         assert s.proc.wait(timeout=30) == 0
     finally:
         stop_server(s)

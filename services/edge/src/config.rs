@@ -23,6 +23,7 @@ pub struct EdgeConfig {
     pub auth: AuthConfig,
     pub ping: PingConfig,
     pub http: HttpConfig,
+    pub drain: DrainConfig,
     /// The bearer token of the admin API; without one the admin API refuses every request.
     pub admin_token: Option<String>,
 }
@@ -38,6 +39,7 @@ impl Default for EdgeConfig {
             auth: AuthConfig::default(),
             ping: PingConfig::default(),
             http: HttpConfig::default(),
+            drain: DrainConfig::default(),
             admin_token: None,
         }
     }
@@ -189,6 +191,33 @@ impl Default for PingConfig {
             min_heartbeat_seconds: 60,
             max_heartbeat_seconds: 3540,
             max_folders: 300,
+        }
+    }
+}
+
+/// What the edge does on SIGTERM (a rolling restart, a scale-down): `/readyz` answers 503 at
+/// once and everything else is served as before for `delay_seconds`, long enough for the load
+/// balancer to stop sending new connections here; then the listeners close, idle keep-alive
+/// connections are closed, every held Ping is answered with status 1 and every held Sync as its
+/// heartbeat ending would answer it, so that the phones reconnect through the load balancer to
+/// another replica. Requests still running get `timeout_seconds` more, then the process exits.
+/// Kubernetes' `terminationGracePeriodSeconds` must exceed the sum of the two (plus any
+/// `preStop` sleep).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct DrainConfig {
+    /// Seconds between SIGTERM and the answering of held requests; 0 answers them at once (the
+    /// default: without a load balancer there is nothing to wait for).
+    pub delay_seconds: u64,
+    /// Seconds that requests still running after the held ones were answered may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for DrainConfig {
+    fn default() -> Self {
+        DrainConfig {
+            delay_seconds: 0,
+            timeout_seconds: 20,
         }
     }
 }

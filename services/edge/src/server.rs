@@ -3,7 +3,11 @@
 //! other.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -67,15 +71,20 @@ impl EdgeListeners {
         Ok(())
     }
 
-    /// Serves the EAS and admin routers until `stop` resolves. Held Pings are answered first
-    /// (status 1, so phones move to another replica during a rolling restart), then in-flight
-    /// requests finish.
+    /// Serves the EAS and admin routers until `stop` resolves, then drains
+    /// ([`crate::config::DrainConfig`]): `/readyz` on the admin listener answers 503 at once,
+    /// everything else is served as before for `edge.drain.delay_seconds`; then the listeners
+    /// close, idle connections close, held Pings are answered (status 1) and held Syncs as their
+    /// heartbeat ending would, every response carrying `Connection: close`, so that phones move
+    /// to another replica during a rolling restart; requests still running get
+    /// `edge.drain.timeout_seconds` more before this returns.
     pub async fn serve_until(
         self,
         edge: Arc<crate::Edge>,
         stop: impl std::future::Future<Output = ()>,
     ) {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let draining = Arc::new(AtomicBool::new(false));
         let limits = edge.config.http.limits();
         let admin_limits = edge.config.http.admin_limits();
         tracing::info!(
@@ -84,26 +93,65 @@ impl EdgeListeners {
             open_file_limit = eas_http1::open_file_limit(),
             "connection caps"
         );
-        let eas = tokio::spawn(serve_with(
+        let mut eas = tokio::spawn(serve_with(
             self.eas,
             crate::eas_service(edge.clone()),
             self.tls,
             limits,
             stop_rx.clone(),
         ));
-        let admin = tokio::spawn(serve_with(
+        let admin_app = crate::admin_router(edge.clone()).merge(readiness(draining.clone()));
+        let mut admin = tokio::spawn(serve_with(
             self.admin,
-            crate::admin_router(edge.clone()).into(),
+            admin_app.into(),
             None,
             admin_limits,
             stop_rx,
         ));
         stop.await;
-        tracing::info!("shutting down");
+        let drain = &edge.config.drain;
+        draining.store(true, Ordering::SeqCst);
+        tracing::info!(
+            delay_seconds = drain.delay_seconds,
+            held = edge.push().map_or(0, |hub| hub.held()),
+            "shutting down: not ready; held requests are answered after the delay"
+        );
+        tokio::time::sleep(Duration::from_secs(drain.delay_seconds)).await;
+        // Stop first, so that the answers below close their connections.
+        let _ = stop_tx.send(true);
         if let Some(hub) = edge.push() {
+            tracing::info!(held = hub.held(), "answering held requests");
             hub.shutdown();
         }
-        let _ = stop_tx.send(true);
-        let _ = tokio::join!(eas, admin);
+        let finished = tokio::time::timeout(Duration::from_secs(drain.timeout_seconds), async {
+            let _ = tokio::join!(&mut eas, &mut admin);
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!(
+                timeout_seconds = drain.timeout_seconds,
+                "requests still running at the end of the drain; they are cut off"
+            );
+            eas.abort();
+            admin.abort();
+        }
     }
+}
+
+/// `GET /readyz` for the admin listener: 200 `ready` until shutdown starts, then 503, so that
+/// Kubernetes takes the replica out of its Service while it drains.
+fn readiness(draining: Arc<AtomicBool>) -> axum::Router {
+    axum::Router::new().route(
+        "/readyz",
+        axum::routing::get(move || {
+            let draining = draining.load(Ordering::SeqCst);
+            async move {
+                if draining {
+                    (StatusCode::SERVICE_UNAVAILABLE, "not ready: shutting down")
+                } else {
+                    (StatusCode::OK, "ready")
+                }
+            }
+        }),
+    )
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 use eas_directory::{Directory, DirectoryOptions};
 use eas_event_bus::kafka::{KafkaBus, KafkaConfig};
-use eas_event_bus::{DetachedBus, EventBus};
+use eas_event_bus::{DetachedBus, EventBus, InProcessBus};
 use eas_mail::runtime::MailRuntime;
 use eas_mail::submit::relay::RelayConfig;
 use eas_mail::{MailOptions, MailStore};
@@ -81,16 +81,56 @@ struct Cli {
     /// Configuration file (TOML); `EAS_MAIL_`-prefixed environment variables override it.
     #[arg(long, short, env = "EAS_MAIL_CONFIG")]
     config: Option<PathBuf>,
+    /// Apply the migrations of the mail and the directory databases, then exit (a deployment's
+    /// migration step, such as the Helm chart's hook Job). The service applies them at start
+    /// too; this only makes a failing migration stop a rollout before any replica is replaced.
+    #[arg(long)]
+    migrate_only: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let migrate_only = cli.migrate_only;
     eas_service_kit::run_service(
         cli.config.as_deref(),
         "EAS_MAIL_",
         |s: &Settings| &s.log,
-        run,
+        move |settings| async move {
+            if migrate_only {
+                migrate(settings).await
+            } else {
+                run(settings).await
+            }
+        },
     )
+}
+
+/// Opens both databases, which applies their pending migrations (embedded in the binary at
+/// compile time), and closes them. Needs neither Kafka nor any listener.
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    Directory::connect(
+        &settings.directory_url,
+        DirectoryOptions {
+            postgres_schema: settings.directory_schema.clone(),
+            max_connections: 1,
+            ..DirectoryOptions::default()
+        },
+    )
+    .await
+    .context("migrating the directory database")?;
+    MailStore::connect(
+        &settings.database_url,
+        MailOptions {
+            postgres_schema: settings.database_schema.clone(),
+            max_connections: 1,
+            ..MailOptions::default()
+        },
+        Arc::new(InProcessBus::new()),
+    )
+    .await
+    .context("migrating the mail database")?;
+    eas_service_kit::announce(format_args!("migrated: mail and directory databases"));
+    Ok(())
 }
 
 async fn run(settings: Settings) -> anyhow::Result<()> {

@@ -10,15 +10,7 @@ use eas_wbxml::tags::folder_hierarchy as fh;
 #[tokio::test]
 async fn options_without_query_or_credentials_lists_versions_and_served_commands() {
     let s = TestServer::start().await;
-    let r = s
-        .http
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/Microsoft-Server-ActiveSync", s.base),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = s.options().await;
     assert_eq!(r.status(), 200);
     let versions = r.headers()["ms-asprotocolversions"].to_str().unwrap();
     assert_eq!(versions, "12.0,12.1,14.0,14.1,16.0,16.1");

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::mail::MailDevice;
 use common::*;
+use eas_edge::config::DrainConfig;
 use eas_edge::EdgeConfig;
 use eas_protocol::ping::{PingFolder, PingRequest};
 use eas_wbxml::tags::folder_hierarchy as fh;
@@ -367,6 +368,40 @@ async fn an_authenticated_request_whose_body_never_arrives_gets_408() {
     assert_eq!(r.status, 408);
     assert_eq!(r.header("connection"), Some("close"));
     assert!(c.closed().await);
+}
+
+/// SIGTERM with a request whose body never arrives (its handler would wait for
+/// `body_read_timeout_seconds`, 60 s): the edge exits `edge.drain.timeout_seconds` after the
+/// held requests were answered, not when that request ends.
+#[tokio::test]
+async fn a_request_still_running_at_the_end_of_the_drain_does_not_keep_the_edge_up() {
+    let mut config = test_config();
+    config.drain = DrainConfig {
+        delay_seconds: 0,
+        timeout_seconds: 1,
+    };
+    let (s, sigterm, served) = TestServer::start_served(config).await;
+    let mut device = s.device("stuck1", "14.1");
+    device.provision().await;
+    let mut c = Conn::open(&s).await;
+    c.send(post_head(&device, "FolderSync", "Content-Length: 100\r\n").as_bytes())
+        .await;
+    c.send(b"\x03\x01").await;
+    // Time for the request to reach its handler, which then waits for the rest of the body.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = std::time::Instant::now();
+    sigterm.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), served)
+        .await
+        .expect("the drain is bounded")
+        .unwrap();
+    let took = signalled.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "the running request gets its second: {took:?}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(c.closed().await, "its connection is closed");
 }
 
 #[tokio::test]

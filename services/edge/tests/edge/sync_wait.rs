@@ -4,11 +4,11 @@
 
 use crate::common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::mail::{large_message, message, MailDevice};
 use common::*;
-use eas_edge::config::PingConfig;
+use eas_edge::config::{DrainConfig, PingConfig};
 use eas_edge::EdgeConfig;
 use eas_wbxml::tags::{air_sync as a, email as e};
 use eas_wbxml::{Element, Tag};
@@ -657,4 +657,83 @@ async fn a_ping_on_a_folder_the_device_never_synced_is_answered_at_once_so_that_
             "{v}"
         );
     }
+}
+
+/// SIGTERM (`edge.drain`, a rolling restart behind a load balancer): `/readyz` answers 503 at
+/// once while everything else is served as before; after the delay the held Ping answers
+/// status 1 (MS-ASCMD 2.2.3.177.11) and the held Sync as its heartbeat ending would (an empty
+/// response), each on a connection that then closes, so that the phones
+/// reconnect to another replica; then the edge is done.
+#[tokio::test]
+async fn sigterm_makes_the_edge_unready_then_answers_held_pings_and_syncs_after_the_delay() {
+    let delay = Duration::from_secs(2);
+    let (s, sigterm, served) = TestServer::start_served(EdgeConfig {
+        ping: PingConfig {
+            min_heartbeat_seconds: 1,
+            max_heartbeat_seconds: 600,
+            max_folders: 2,
+        },
+        drain: DrainConfig {
+            delay_seconds: delay.as_secs(),
+            timeout_seconds: 5,
+        },
+        ..test_config()
+    })
+    .await;
+    let readyz = || async {
+        let r = s.http.get(format!("{}/readyz", s.admin)).send().await;
+        r.map(|r| r.status().as_u16()).unwrap_or(0)
+    };
+    assert_eq!(readyz().await, 200);
+    let (pinger, ping_inbox, _) = synced(&s, "drainping", "14.1").await;
+    let (syncer, sync_inbox, key) = synced(&s, "drainsync", "16.1").await;
+    let ping_body = eas_protocol::ping::PingRequest {
+        heartbeat_interval: Some(300),
+        folders: Some(vec![eas_protocol::ping::PingFolder {
+            id: ping_inbox.clone(),
+            class: "Email".into(),
+        }]),
+    }
+    .to_element();
+    let sync_body = request(
+        vec![collection(&sync_inbox, &key)],
+        &[(a::HEARTBEAT_INTERVAL, "300")],
+    );
+    let (ping_reply, sync_reply, signalled) = tokio::join!(
+        pinger.device.post("Ping", Some(&ping_body)),
+        syncer.device.post("Sync", Some(&sync_body)),
+        async {
+            until_held(&s, 2).await;
+            let signalled = Instant::now();
+            sigterm.send(()).unwrap();
+            let mut polls = 0;
+            while readyz().await != 503 {
+                polls += 1;
+                assert!(polls < 100, "/readyz still answers 200");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            // Not ready, but still serving: a new request is answered, the held ones wait.
+            assert_eq!(s.options().await.status().as_u16(), 200);
+            assert_eq!(s.edge.push().map(|hub| hub.held()), Some(2));
+            assert!(signalled.elapsed() < delay);
+            signalled
+        }
+    );
+    let waited = signalled.elapsed();
+    assert!(waited >= delay, "answered after the delay: {waited:?}");
+    assert!(waited < delay + Duration::from_secs(2), "{waited:?}");
+    let ping_status = ping_reply.text(&[eas_wbxml::tags::ping::STATUS]);
+    assert_eq!(ping_status.as_deref(), Some("1"));
+    assert!(is_empty_response(&sync_reply), "a held Sync ends empty");
+    for reply in [&ping_reply, &sync_reply] {
+        assert_eq!(
+            reply.headers.get("connection").map(|v| v.as_bytes()),
+            Some(&b"close"[..])
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(5), served)
+        .await
+        .expect("the edge is done after the drain")
+        .unwrap();
+    assert_eq!(readyz().await, 0, "the admin listener is closed");
 }

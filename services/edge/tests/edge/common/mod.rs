@@ -61,7 +61,30 @@ impl TestServer {
         Self::start_inner(config, true).await
     }
 
-    async fn start_inner(mut config: EdgeConfig, with_mail: bool) -> TestServer {
+    /// The edge with an in-process mail service, served as the binaries serve it
+    /// (`EdgeListeners::serve_until`, with its drain): sending on the returned channel plays
+    /// SIGTERM; the handle ends when the edge has drained.
+    pub async fn start_served(
+        config: EdgeConfig,
+    ) -> (
+        TestServer,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (sigterm, signal) = tokio::sync::oneshot::channel();
+        let (server, served) = Self::start_serving(config, true, Some(signal)).await;
+        (server, sigterm, served.expect("served until the signal"))
+    }
+
+    async fn start_inner(config: EdgeConfig, with_mail: bool) -> TestServer {
+        Self::start_serving(config, with_mail, None).await.0
+    }
+
+    async fn start_serving(
+        mut config: EdgeConfig,
+        with_mail: bool,
+        sigterm: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) -> (TestServer, Option<tokio::task::JoinHandle<()>>) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("dir.db").display());
         let options = DirectoryOptions {
@@ -112,23 +135,41 @@ impl TestServer {
             edge.attach_push(eas_edge::push::PushHub::start(bus));
         }
         let (stop, rx) = watch::channel(false);
-        // Served with the configuration's limits, as `EdgeListeners::serve_until` does.
-        tokio::spawn(server::serve_with(
-            eas,
-            eas_service(edge.clone()),
-            None,
-            edge.config.http.limits(),
-            rx.clone(),
-        ));
         let admin_base = format!("http://{}", admin.local_addr().unwrap());
-        tokio::spawn(server::serve_with(
-            admin,
-            admin_router(edge.clone()).into(),
-            None,
-            edge.config.http.admin_limits(),
-            rx,
-        ));
-        TestServer {
+        let served = match sigterm {
+            Some(signal) => {
+                let listeners = server::EdgeListeners {
+                    eas,
+                    admin,
+                    tls: None,
+                };
+                Some(tokio::spawn(listeners.serve_until(
+                    edge.clone(),
+                    async move {
+                        let _ = signal.await;
+                    },
+                )))
+            }
+            None => {
+                // Served with the configuration's limits, as `EdgeListeners::serve_until` does.
+                tokio::spawn(server::serve_with(
+                    eas,
+                    eas_service(edge.clone()),
+                    None,
+                    edge.config.http.limits(),
+                    rx.clone(),
+                ));
+                tokio::spawn(server::serve_with(
+                    admin,
+                    admin_router(edge.clone()).into(),
+                    None,
+                    edge.config.http.admin_limits(),
+                    rx,
+                ));
+                None
+            }
+        };
+        let server = TestServer {
             base,
             admin: admin_base,
             edge,
@@ -136,7 +177,8 @@ impl TestServer {
             mail: store,
             _stop: stop,
             _dir: dir,
-        }
+        };
+        (server, served)
     }
 
     /// Delivers a raw RFC 5322 message into the default user's Inbox; returns the message id.
@@ -152,6 +194,18 @@ impl TestServer {
             .await
             .unwrap();
         change.id.to_string()
+    }
+
+    /// An OPTIONS request to the EAS endpoint, without query or credentials.
+    pub async fn options(&self) -> reqwest::Response {
+        self.http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/Microsoft-Server-ActiveSync", self.base),
+            )
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A client for one device of the default user at a protocol version.

@@ -1,0 +1,497 @@
+"""The Helm chart helm/eas, checked offline: `helm lint --strict`, every value set of
+helm/eas/ci rendered and validated against the Kubernetes schemas (kubernetes-validate, strict)
+and the add-on kinds' schemas in schemas/, then what the rendered objects must say: probes,
+hardened security contexts, the long-request timeouts, the edge's drain and grace period, every
+service's settings wired to real settings of its binary, and no credential outside a Secret."""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import shutil
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from conftest import (CHART, INSTALL_HINT, REPO, VALUE_SETS, helm, named, objects, render,
+                      settings_env, values_of)
+
+# Kubernetes versions the rendered objects are validated against: the oldest with the preStop
+# sleep action the chart can render (beta, on by default) and the newest the validator knows.
+K8S_VERSIONS = ["1.30.0", "1.37.0"]
+CRD_SCHEMAS = {
+    "HTTPRoute": "httproute.json",
+    "ServiceMonitor": "servicemonitor.json",
+    "KafkaTopic": "kafkatopic.json",
+}
+IDS = [v.name.removesuffix("-values.yaml") for v in VALUE_SETS]
+BINARY_OF = {"edge": "eas-edge", "mail": "eas-mail", "push": "eas-push", "server": "eas-server",
+             "migrate": "eas-mail"}
+
+
+def set_named(name: str) -> pathlib.Path:
+    return CHART / "ci" / f"{name}-values.yaml"
+
+
+def seconds(duration: str) -> float:
+    """A Gateway API duration (GEP-2257: `1h30m`, `3660s`, `500ms`) in seconds."""
+    assert re.fullmatch(r"([0-9]{1,5}(h|m|s|ms)){1,4}", duration), duration
+    unit = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(int(n) * unit[u] for n, u in re.findall(r"([0-9]+)(ms|h|m|s)", duration))
+
+
+def pod_templates(docs) -> list[dict]:
+    """(name, pod spec) of every Deployment and Job."""
+    return [(d["metadata"]["name"], d["spec"]["template"]["spec"])
+            for d in docs if d["kind"] in ("Deployment", "Job")]
+
+
+def container_env(docs, container: dict) -> dict[str, dict]:
+    """Every variable a container gets: its ConfigMaps' keys, then its env entries."""
+    env: dict[str, dict] = {}
+    for source in container.get("envFrom", []):
+        ref = source.get("configMapRef")
+        if ref:
+            cm = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == ref["name"])
+            env.update({k: {"value": v} for k, v in cm["data"].items()})
+    for e in container.get("env", []):
+        env[e["name"]] = e
+    return env
+
+
+def binary(container: dict) -> str:
+    return pathlib.PurePosixPath(container["command"][0]).name
+
+
+# --- lint, render, validate -------------------------------------------------------------------
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_helm_lint_strict_passes(values):
+    run = helm("lint", "--strict", str(CHART), "-f", str(values))
+    assert "1 chart(s) linted, 0 chart(s) failed" in run.stdout
+
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_every_rendered_object_is_valid_for_kubernetes(values):
+    docs = render(values)
+    assert docs
+    for doc in docs:
+        kind = doc["kind"]
+        if kind in CRD_SCHEMAS:
+            schema = json.loads((pathlib.Path(__file__).parent / "schemas" / CRD_SCHEMAS[kind]).read_text())
+            jsonschema.validate(doc, schema)
+            continue
+        for version in K8S_VERSIONS:
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+            except kubernetes_validate.ValidationError as e:
+                pytest.fail(f"{kind} {doc['metadata']['name']} against {version}: {e.message}")
+
+
+def test_a_misspelt_field_fails_validation():
+    # The validation above can fail: a field Kubernetes does not know is refused (strict).
+    deployment = named(render(set_named("cluster")), "Deployment", "-edge")
+    broken = json.loads(json.dumps(deployment))
+    broken["spec"]["template"]["spec"]["terminationGracePeriod"] = 30
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, K8S_VERSIONS[0], strict=True)
+    route = named(render(set_named("httproute")), "HTTPRoute", "-activesync")
+    broken = json.loads(json.dumps(route))
+    broken["spec"]["rules"][0]["timeouts"]["request"] = "61 minutes"
+    schema = json.loads((pathlib.Path(__file__).parent / "schemas" / "httproute.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_the_install_notes_render_and_name_the_routes_timeout(values, tmp_path):
+    # `helm template` leaves NOTES.txt out and `helm install --dry-run` needs a cluster: render
+    # it as a template of a copy of the chart.
+    chart = tmp_path / "eas"
+    shutil.copytree(CHART, chart)
+    notes = (chart / "templates" / "NOTES.txt").read_text()
+    (chart / "templates" / "NOTES.txt").unlink()
+    (chart / "templates" / "_notes.tpl").write_text(
+        '{{- define "eas.notesForTest" -}}\n' + notes + "\n{{- end -}}\n")
+    (chart / "templates" / "notes.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: |\n"
+        '{{ include "eas.notesForTest" . | indent 4 }}\n')
+    out = helm("template", "eas", str(chart), "-f", str(values), "--show-only",
+               "templates/notes.yaml").stdout
+    text = yaml.safe_load(out)["data"]["notes"]
+    v = values_of(values)
+    timeout = v["edge"]["ping"]["maxHeartbeatSeconds"] + v["routes"]["timeoutMarginSeconds"]
+    assert f"{timeout}s" in text
+    assert v["publicUrl"] in text
+    if v["edge"]["autoscaling"]["enabled"] and v["mode"] == "cluster":
+        assert "(autoscaled)" in text
+
+
+def test_values_outside_the_schema_are_refused():
+    for bad in ["edge.replicass=3", "mode=single", "edge.ping.maxHeartbeatSeconds=4000",
+                "image.digest=latest"]:
+        run = helm("template", "eas", str(CHART), "-f", str(set_named("cluster")), "--set", bad,
+                   check=False)
+        assert run.returncode != 0, bad
+
+
+def test_object_counts_per_value_set_are_the_ones_helm_readme_gives():
+    readme = (REPO / "helm" / "README.md").read_text()
+    table = dict(re.findall(r"^\| `ci/([\w-]+)-values\.yaml` \| (\d+) \|", readme, re.M))
+    assert sorted(table) == sorted(IDS)
+    for name in IDS:
+        assert len(render(set_named(name))) == int(table[name]), name
+
+
+# --- what the objects say ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_every_pod_is_hardened(values):
+    for name, pod in pod_templates(render(values)):
+        assert pod["automountServiceAccountToken"] is False, name
+        psc = pod["securityContext"]
+        assert psc["runAsNonRoot"] is True and psc["runAsUser"] != 0, name
+        assert psc["seccompProfile"]["type"] == "RuntimeDefault", name
+        tmp = [v for v in pod["volumes"] if v["name"] == "tmp"]
+        assert tmp and "emptyDir" in tmp[0], f"{name}: /tmp is an emptyDir"
+        for c in pod["containers"]:
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True, name
+            assert sc["allowPrivilegeEscalation"] is False, name
+            assert sc["capabilities"]["drop"] == ["ALL"] and "add" not in sc["capabilities"], name
+            assert sc["runAsNonRoot"] is True, name
+            mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+            assert mounts.get("/tmp") == "tmp", f"{name}: the LMTP spool and any temporary file"
+    assert not objects(render(values), "Secret"), "credentials come from existing Secrets only"
+
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_every_service_has_probes_on_its_health_port(values):
+    for name, pod in pod_templates(render(values)):
+        if name.endswith("-migrations"):
+            continue
+        (c,) = pod["containers"]
+        ports = {p["name"] for p in c["ports"]}
+        for probe, path in [("startupProbe", "/healthz"), ("livenessProbe", "/healthz"),
+                            ("readinessProbe", "/readyz")]:
+            get = c[probe]["httpGet"]
+            assert get["path"] == path, f"{name} {probe}"
+            assert get["port"] in ports & {"admin", "health"}, f"{name} {probe} on {get['port']}"
+        # A readiness check of mail and push takes up to 5 s (eas_service_kit::health).
+        assert c["readinessProbe"]["timeoutSeconds"] > 5, name
+
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_every_service_gets_its_settings_and_only_real_ones(values):
+    docs = render(values)
+    v = values_of(values)
+    required = {
+        "eas-edge": ["LISTEN", "ADMIN_LISTEN", "EDGE_ID", "DIRECTORY_URL", "DIRECTORY_SCHEMA",
+                     "REDIS_URL", "REDIS_PREFIX", "MAIL_URL", "EDGE__PUBLIC_URL",
+                     "EDGE__PING__MAX_HEARTBEAT_SECONDS", "EDGE__DRAIN__DELAY_SECONDS",
+                     "EDGE__DRAIN__TIMEOUT_SECONDS", "EDGE__ADMIN_TOKEN"],
+        "eas-mail": ["GRPC_LISTEN", "LMTP_LISTEN", "HEALTH_LISTEN", "DATABASE_URL",
+                     "DATABASE_SCHEMA", "DIRECTORY_URL", "DIRECTORY_SCHEMA", "KAFKA__BROKERS",
+                     "KAFKA__TOPIC", "MAX_MESSAGE_BYTES"],
+        "eas-push": ["HEALTH_LISTEN", "REDIS_URL", "REDIS_PREFIX", "KAFKA__BROKERS",
+                     "KAFKA__TOPIC", "KAFKA__GROUP_ID"],
+        "eas-server": ["LISTEN", "ADMIN_LISTEN", "LMTP_LISTEN", "DATA_DIR", "DEMO",
+                       "EDGE__PUBLIC_URL", "EDGE__ADMIN_TOKEN", "EDGE__DRAIN__DELAY_SECONDS"],
+    }
+    prefix = {"eas-edge": "EAS_EDGE_", "eas-mail": "EAS_MAIL_", "eas-push": "EAS_PUSH_",
+              "eas-server": "EAS_"}
+    # Variables that are not settings of the binary: PostgreSQL's password (read by sqlx), the
+    # pieces the Redis URL is made of, the OpenTelemetry ones, the admin CLI's token.
+    other = re.compile(r"^(PGPASSWORD|EAS_REDIS_PASSWORD|EAS_POD_NAME|EAS_POD_NAMESPACE|OTEL_\w+)$")
+    seen = set()
+    for name, pod in pod_templates(docs):
+        (c,) = pod["containers"]
+        b = binary(c)
+        seen.add(b)
+        env = container_env(docs, c)
+        known = settings_env(b)
+        for var in env:
+            if b == "eas-server" and var == "EAS_ADMIN_TOKEN":
+                continue  # read by `eas-server admin` (the CLI), not by the server
+            assert var in known or other.match(var), f"{name}: {var} is no setting of {b}"
+        if name.endswith("-migrations"):
+            assert c["command"] == ["/usr/local/bin/eas-mail", "--migrate-only"]
+            assert {"EAS_MAIL_DATABASE_URL", "EAS_MAIL_DIRECTORY_URL"} <= set(env)
+            continue
+        for key in required[b]:
+            if key.endswith("ADMIN_TOKEN") and not v["adminToken"]["existingSecret"]:
+                continue
+            assert prefix[b] + key in env, f"{name}: {prefix[b]}{key} is not set"
+    assert seen == ({"eas-server"} if v["mode"] == "allInOne" else {"eas-edge", "eas-mail", "eas-push"})
+    if v["mode"] != "cluster":
+        return
+    edge = container_env(docs, named(docs, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0])
+    mail = container_env(docs, named(docs, "Deployment", "-mail")["spec"]["template"]["spec"]["containers"][0])
+    push = container_env(docs, named(docs, "Deployment", "-push")["spec"]["template"]["spec"]["containers"][0])
+    # The edges call the mail Service's gRPC port.
+    svc = named(docs, "Service", "-mail")
+    grpc = next(p for p in svc["spec"]["ports"] if p["name"] == "grpc")
+    assert edge["EAS_EDGE_MAIL_URL"]["value"] == f"http://{svc['metadata']['name']}:{grpc['port']}"
+    # One Redis prefix and one topic for every component; every edge names itself by its pod.
+    assert edge["EAS_EDGE_REDIS_PREFIX"]["value"] == push["EAS_PUSH_REDIS_PREFIX"]["value"]
+    for key in ["BROKERS", "TOPIC", "PARTITIONS", "REPLICATION_FACTOR"]:
+        assert mail[f"EAS_MAIL_KAFKA__{key}"]["value"] == push[f"EAS_PUSH_KAFKA__{key}"]["value"], key
+    assert edge["EAS_EDGE_EDGE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert edge["EAS_EDGE_DIRECTORY_SCHEMA"]["value"] == mail["EAS_MAIL_DIRECTORY_SCHEMA"]["value"]
+
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_credentials_come_only_from_the_named_secrets(values):
+    docs = render(values)
+    v = values_of(values)
+    secrets = {v["postgresql"]["existingSecret"], v["redis"]["existingSecret"],
+               v["adminToken"]["existingSecret"]} - {""}
+    for cm in objects(docs, "ConfigMap"):
+        for key, value in cm["data"].items():
+            assert not re.search(r"(PASSWORD|TOKEN|SECRET)$", key), f"{cm['metadata']['name']}: {key}"
+            assert not re.search(r"://[^/@]*:[^/@]*@", value), f"{key} holds a password: {value}"
+    for _, pod in pod_templates(docs):
+        for c in pod["containers"]:
+            for e in c.get("env", []):
+                if re.search(r"(PASSWORD|TOKEN|SECRET)$", e["name"]):
+                    ref = e["valueFrom"]["secretKeyRef"]
+                    assert ref["name"] in secrets, e
+                if "value" in e:
+                    assert not re.search(r"://[^/@]*:[^$/@][^/@]*@", e["value"]), e
+                    ref_url = e["name"].endswith("_URL") and "valueFrom" in e
+                    assert not ref_url
+                elif "secretKeyRef" in e["valueFrom"]:
+                    assert e["valueFrom"]["secretKeyRef"]["name"] in secrets, e
+
+
+def test_a_secret_url_is_read_from_the_secret_and_a_password_from_its_key():
+    docs = render(set_named("ingress"))
+    edge = named(docs, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in edge["env"]}
+    assert env["EAS_EDGE_DIRECTORY_URL"]["valueFrom"]["secretKeyRef"] == {"name": "eas-postgres", "key": "url"}
+    assert env["EAS_EDGE_REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": "eas-redis", "key": "url"}
+    assert "PGPASSWORD" not in env
+    docs = render(set_named("httproute"))
+    push = named(docs, "Deployment", "-push")["spec"]["template"]["spec"]["containers"][0]
+    env = [e["name"] for e in push["env"]]
+    # Kubernetes expands $(VAR) only from variables listed before it.
+    assert env.index("EAS_REDIS_PASSWORD") < env.index("EAS_PUSH_REDIS_URL")
+    url = next(e["value"] for e in push["env"] if e["name"] == "EAS_PUSH_REDIS_URL")
+    assert url == "redis://eas:$(EAS_REDIS_PASSWORD)@redis.databases.svc:6379/0"
+
+
+# --- long-held requests and the drain ------------------------------------------------------------
+
+def test_the_activesync_route_outlasts_the_longest_heartbeat_and_autodiscover_is_apart():
+    values = set_named("httproute")
+    v = values_of(values)
+    docs = render(values)
+    longest = v["edge"]["ping"]["maxHeartbeatSeconds"]
+    active = named(docs, "HTTPRoute", "-activesync")
+    auto = named(docs, "HTTPRoute", "-autodiscover")
+    (rule,) = active["spec"]["rules"]
+    assert [m["path"]["value"] for m in rule["matches"]] == ["/Microsoft-Server-ActiveSync"]
+    assert seconds(rule["timeouts"]["request"]) > longest
+    assert seconds(rule["timeouts"]["backendRequest"]) > longest
+    assert active["spec"]["parentRefs"] == v["httpRoute"]["parentRefs"]
+    (rule,) = auto["spec"]["rules"]
+    assert {m["path"]["value"].lower() for m in rule["matches"]} == {"/autodiscover"}
+    assert seconds(rule["timeouts"]["request"]) < 120
+    assert "autodiscover.example.org" in auto["spec"]["hostnames"]
+    for route in (active, auto):
+        (backend,) = route["spec"]["rules"][0]["backendRefs"]
+        svc = named(docs, "Service", "-edge")
+        assert (backend["name"], backend["port"]) == (svc["metadata"]["name"], svc["spec"]["ports"][0]["port"])
+    # A longer heartbeat moves the timeout with it.
+    docs = render(values, ("edge.ping.maxHeartbeatSeconds=3000", "routes.timeoutMarginSeconds=60"))
+    rule = named(docs, "HTTPRoute", "-activesync")["spec"]["rules"][0]
+    assert seconds(rule["timeouts"]["request"]) == 3060
+
+
+def test_the_activesync_ingress_has_nginx_timeouts_and_body_size_and_autodiscover_has_not():
+    values = set_named("ingress")
+    v = values_of(values)
+    docs = render(values)
+    active = named(docs, "Ingress", "-activesync")
+    auto = named(docs, "Ingress", "-autodiscover")
+    a = active["metadata"]["annotations"]
+    for key in ["proxy-read-timeout", "proxy-send-timeout"]:
+        assert int(a[f"nginx.ingress.kubernetes.io/{key}"]) > v["edge"]["ping"]["maxHeartbeatSeconds"]
+    size = a["nginx.ingress.kubernetes.io/proxy-body-size"]
+    assert size.endswith("k") and int(size[:-1]) * 1024 >= v["edge"]["maxRequestBytes"]
+    assert a["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    assert not any("timeout" in k or "body-size" in k for k in auto["metadata"].get("annotations", {}))
+    paths = [p["path"] for r in active["spec"]["rules"] for p in r["http"]["paths"]]
+    assert set(paths) == {"/Microsoft-Server-ActiveSync"}
+    hosts = [r["host"] for r in auto["spec"]["rules"]]
+    assert "autodiscover.example.org" in hosts
+    assert active["spec"]["tls"] == v["ingress"]["tls"]
+
+
+@pytest.mark.parametrize("sets", [(), ("edge.preStopSleepSeconds=7", "edge.drain.delaySeconds=3",
+                                       "edge.drain.timeoutSeconds=40")])
+@pytest.mark.parametrize("mode", ["cluster", "all-in-one"])
+def test_the_grace_period_covers_the_preStop_sleep_and_the_edges_drain(mode, sets):
+    values = set_named(mode)
+    docs = render(values, sets)
+    v = values_of(values)
+    for s in sets:
+        key, value = s.split("=")
+        v["edge"][key.split(".")[1]] = v["edge"].get(key.split(".")[1])
+        node = v
+        *path, last = key.split(".")
+        for p in path:
+            node = node[p]
+        node[last] = int(value)
+    e = v["edge"]
+    deployment = named(docs, "Deployment", "-edge" if mode == "cluster" else "-server")
+    pod = deployment["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    env = container_env(docs, c)
+    prefix = "EAS_EDGE_EDGE__" if mode == "cluster" else "EAS_EDGE__"
+    assert env[prefix + "DRAIN__DELAY_SECONDS"]["value"] == str(e["drain"]["delaySeconds"])
+    assert env[prefix + "DRAIN__TIMEOUT_SECONDS"]["value"] == str(e["drain"]["timeoutSeconds"])
+    sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+    assert sleep == e["preStopSleepSeconds"]
+    assert pod["terminationGracePeriodSeconds"] > sleep + e["drain"]["delaySeconds"] + e["drain"]["timeoutSeconds"]
+    if mode == "cluster":
+        # A new edge is ready before an old one drains; an HPA scales edges down slowly.
+        assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_autoscalers_and_disruption_budgets():
+    docs = render(set_named("httproute"))
+    hpas = {h["spec"]["scaleTargetRef"]["name"].rsplit("-", 1)[1]: h for h in objects(docs, "HorizontalPodAutoscaler")}
+    assert set(hpas) == {"edge", "push"}
+    scale_down = hpas["edge"]["spec"]["behavior"]["scaleDown"]
+    assert scale_down["stabilizationWindowSeconds"] >= 300
+    assert hpas["push"]["spec"]["maxReplicas"] <= values_of(set_named("httproute"))["kafka"]["partitions"]
+    for d in objects(docs, "Deployment"):
+        name = d["metadata"]["name"]
+        if name.endswith(("-edge", "-push")):
+            assert "replicas" not in d["spec"], f"{name}: the autoscaler owns the replica count"
+    pdbs = {p["metadata"]["name"].rsplit("-", 1)[1] for p in objects(docs, "PodDisruptionBudget")}
+    assert pdbs == {"edge", "mail", "push"}
+    # More push replicas than partitions would leave replicas without work: refused.
+    run = helm("template", "eas", str(CHART), "-f", str(set_named("cluster")),
+               "--set", "push.replicas=13", check=False)
+    assert run.returncode != 0 and "kafka.partitions" in run.stderr
+
+
+def test_the_migration_job_runs_before_install_and_upgrade():
+    docs = render(set_named("cluster"))
+    (job,) = objects(docs, "Job")
+    hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
+    assert set(hooks) == {"pre-install", "pre-upgrade"}
+    # At pre-install nothing of the release exists yet: no ConfigMap, no ServiceAccount.
+    pod = job["spec"]["template"]["spec"]
+    assert "serviceAccountName" not in pod
+    assert not pod["containers"][0].get("envFrom")
+    assert not objects(render(set_named("all-in-one")), "Job"), "eas-server migrates its SQLite itself"
+
+
+def test_a_cluster_without_its_backends_is_refused_with_a_message():
+    for missing, message in [("postgresql.host=", "postgresql.host"), ("redis.host=", "redis.host"),
+                             ("kafka.brokers=", "kafka.brokers")]:
+        run = helm("template", "eas", str(CHART), "-f", str(set_named("cluster")), "--set", missing,
+                   check=False)
+        assert run.returncode != 0 and message in run.stderr, missing
+
+
+def test_network_policies_let_only_the_edges_call_mail_and_only_the_mta_deliver():
+    docs = render(set_named("httproute"))
+    v = values_of(set_named("httproute"))
+    mail = named(docs, "NetworkPolicy", "-mail")
+    rules = {r["ports"][0]["port"]: r.get("from") for r in mail["spec"]["ingress"]}
+    assert rules["grpc"] == [{"podSelector": {"matchLabels": {
+        "app.kubernetes.io/name": "eas", "app.kubernetes.io/instance": "eas",
+        "app.kubernetes.io/component": "edge"}}}]
+    assert rules["lmtp"] == v["networkPolicy"]["lmtpFrom"]
+    edge = named(docs, "NetworkPolicy", "-edge")
+    rules = {r["ports"][0]["port"]: r.get("from") for r in edge["spec"]["ingress"]}
+    assert rules["http"] == v["networkPolicy"]["webFrom"]
+    assert v["networkPolicy"]["adminFrom"][0] in rules["admin"]
+
+
+def test_the_service_monitor_scrapes_every_components_health_port():
+    docs = render(set_named("httproute"))
+    (sm,) = objects(docs, "ServiceMonitor")
+    ports = {e["port"] for e in sm["spec"]["endpoints"]}
+    selected = [s for s in objects(docs, "Service")
+                if all(s["metadata"]["labels"].get(k) == val for k, val in sm["spec"]["selector"]["matchLabels"].items())]
+    assert {s["metadata"]["name"].split("eas-", 1)[1] for s in selected} == {"edge-admin", "mail", "push"}
+    for s in selected:
+        assert {p["name"] for p in s["spec"]["ports"]} & ports, s["metadata"]["name"]
+
+
+def test_otlp_variables_are_the_standard_ones_and_absent_without_an_endpoint():
+    docs = render(set_named("httproute"))
+    for name, pod in pod_templates(docs):
+        if name.endswith("-migrations"):
+            continue
+        env = {e["name"]: e for e in pod["containers"][0]["env"]}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == "http://otel-collector.monitoring.svc:4317"
+        assert env["OTEL_SERVICE_NAME"]["value"] == binary(pod["containers"][0])
+        attrs = env["OTEL_RESOURCE_ATTRIBUTES"]["value"]
+        assert "k8s.pod.name=$(EAS_POD_NAME)" in attrs and "deployment.environment=production" in attrs
+        names = list(env)
+        assert names.index("EAS_POD_NAME") < names.index("OTEL_RESOURCE_ATTRIBUTES")
+    for _, pod in pod_templates(render(set_named("cluster"))):
+        assert not any(e["name"].startswith("OTEL_") for e in pod["containers"][0].get("env", []))
+
+
+def test_the_strimzi_topic_matches_what_the_services_use():
+    docs = render(set_named("httproute"))
+    v = values_of(set_named("httproute"))
+    (topic,) = objects(docs, "KafkaTopic")
+    assert topic["spec"]["topicName"] == v["kafka"]["topic"]
+    assert topic["spec"]["partitions"] == v["kafka"]["partitions"]
+    assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "eas-kafka"
+    assert topic["metadata"]["namespace"] == "kafka"
+    assert topic["spec"]["config"]["retention.ms"] == 86400000
+
+
+def test_edge_settings_reach_the_edge_as_its_own_keys():
+    docs = render(set_named("httproute"))
+    env = container_env(docs, named(docs, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0])
+    assert env["EAS_EDGE_EDGE__AUTH__TRUSTED_PROXIES"]["value"] == '["10.0.0.0/8"]'
+    assert env["EAS_EDGE_EDGE__PROVISIONING__POLICY__MIN_PASSWORD_LENGTH"]["value"] == "6"
+    assert env["EAS_EDGE_EDGE__DEVICE_APPROVAL"]["value"] == "require_approval"
+    assert env["EAS_EDGE_DEFAULT_DOMAIN"]["value"] == "example.org"
+    # Large numbers stay integers (Helm reads values as floats).
+    assert env["EAS_EDGE_EDGE__MAX_REQUEST_BYTES"]["value"] == "52428800"
+    # The chart's own values cannot be overridden behind its back.
+    run = helm("template", "eas", str(CHART), "-f", str(set_named("cluster")), "--set",
+               "edge.config.ping.max_heartbeat_seconds=100", check=False)
+    assert run.returncode != 0 and "edge.ping" in run.stderr
+
+
+def test_the_all_in_one_server_keeps_its_data_on_a_volume_and_runs_alone():
+    docs = render(set_named("all-in-one"))
+    (d,) = objects(docs, "Deployment")
+    assert d["spec"]["replicas"] == 1 and d["spec"]["strategy"]["type"] == "Recreate"
+    pod = d["spec"]["template"]["spec"]
+    (pvc,) = objects(docs, "PersistentVolumeClaim")
+    data = next(v for v in pod["volumes"] if v["name"] == "data")
+    assert data["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    env = container_env(docs, pod["containers"][0])
+    # The server makes its data directory private (0700): a directory below the volume's root.
+    assert env["EAS_DATA_DIR"]["value"].startswith(mounts["data"] + "/")
+    assert env["EAS_DEMO"]["value"] == "false"
+    assert not objects(docs, "HorizontalPodAutoscaler")
+
+
+@pytest.mark.parametrize("mode", ["cluster", "all-in-one"])
+def test_log_format_reaches_every_service(mode):
+    docs = render(set_named(mode), ("logFormat=json",))
+    prefix = {"eas-edge": "EAS_EDGE_", "eas-mail": "EAS_MAIL_", "eas-push": "EAS_PUSH_",
+              "eas-server": "EAS_"}
+    for name, pod in pod_templates(docs):
+        (c,) = pod["containers"]
+        env = container_env(docs, c)
+        assert env[prefix[binary(c)] + "LOG_FORMAT"]["value"] == "json", name
+    for _, pod in pod_templates(render(set_named(mode))):
+        assert not any(k.endswith("LOG_FORMAT") for k in container_env(render(set_named(mode)), pod["containers"][0]))
