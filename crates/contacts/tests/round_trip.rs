@@ -4,7 +4,7 @@
 //! `Supported` list, with everything ghosted) → apply → vCard 3.0 and 4.0 → `Contact`, compared
 //! field by field; and the rendered data validated against Microsoft's Sync response schema.
 
-#[path = "../../protocol/tests/xsd/mod.rs"]
+#[path = "../../protocol/tests/protocol/xsd/mod.rs"]
 mod xsd;
 
 use eas_contacts_model::eas::{self, apply, parse, render};
