@@ -11,7 +11,7 @@ use eas_sync::conformance::{self, Capabilities, Dates, Failure, Subject, Written
 use eas_sync::ItemSource;
 use tonic::transport::Channel;
 
-use crate::harness::{backend_tests, test_options, text_mail};
+use crate::harness::{backend_tests, test_options, text_mail, user_folder};
 
 /// The Inbox of a fresh mailbox, with a folder of its own to move messages out to and in from.
 struct MailInbox {
@@ -25,15 +25,7 @@ struct MailInbox {
 impl MailInbox {
     async fn new(store: &MailStore, client: CollectionsClient<Channel>, user: String) -> MailInbox {
         store.ensure_mailbox(&user).await.unwrap();
-        let inbox = store
-            .hierarchy(&user)
-            .await
-            .unwrap()
-            .folders
-            .iter()
-            .find(|f| f.folder_type == FolderType::Inbox)
-            .unwrap()
-            .id;
+        let inbox = user_folder(store, &user, FolderType::Inbox).await;
         let other = store
             .create_folder(&user, None, "Elsewhere")
             .await
