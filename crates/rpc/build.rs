@@ -9,9 +9,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")?;
     let root = std::path::Path::new(&manifest_dir).join("../../proto");
     let files = [root.join("eas/mail/v1/mail.proto")];
-    for f in &files {
+    let shared = [root.join("eas/collections/v1/collections.proto")];
+    for f in files.iter().chain(&shared) {
         println!("cargo:rerun-if-changed={}", f.display());
     }
-    tonic_prost_build::configure().compile_protos(&files, &[root])?;
+    // The services' own protos import the messages of the collection contract every data
+    // service serves, and refer to `crate::collections` for them. That contract is generated
+    // last: the first run also writes its package's file (with the services alone), and this
+    // one replaces it whole.
+    tonic_prost_build::configure()
+        .extern_path(".eas.collections.v1", "crate::collections")
+        .compile_protos(&files, std::slice::from_ref(&root))?;
+    tonic_prost_build::configure().compile_protos(&shared, &[root])?;
     Ok(())
 }

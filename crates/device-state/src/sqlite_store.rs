@@ -35,30 +35,12 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-/// Creates `path` readable and writable by its owner only (0600) when it does not exist yet.
-/// SQLite gives the `-wal` and `-shm` files it creates beside a database the database file's
-/// permissions, so they are private too.
-fn create_private(path: &Path) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
 impl SqliteStore {
     /// Opens (creating it when missing) the database file at `path` and brings its schema up to
     /// date. At most `max_connections` connections are opened (readers run in parallel in WAL
     /// mode; writers take turns).
     pub async fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
-        create_private(path)
+        eas_store_kit::create_private_file(path)
             .map_err(|e| unavailable(format!("creating {}: {e}", path.display())))?;
         let connect = SqliteConnectOptions::new()
             .filename(path)

@@ -7,6 +7,7 @@ use tokio_stream::StreamExt as _;
 use tonic::body::Body;
 use tonic::codegen::http::{Request, Response};
 use tonic::server::NamedService;
+use tonic::service::Routes;
 use tonic::transport::{Channel, Endpoint};
 use tower::Service;
 
@@ -21,11 +22,17 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
+    routes_channel(Routes::new(service)).await
+}
+
+/// Starts the services of `routes` (a data service's own API and its `Collections`, say) on one
+/// in-memory transport and returns a channel connected to them.
+pub async fn routes_channel(routes: Routes) -> Result<Channel, tonic::transport::Error> {
     let (tx, rx) = tokio::sync::mpsc::channel::<tokio::io::DuplexStream>(16);
     tokio::spawn(async move {
         let incoming = tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, std::io::Error>);
         let _ = crate::server_builder()
-            .add_service(service)
+            .add_routes(routes)
             .serve_with_incoming(incoming)
             .await;
     });

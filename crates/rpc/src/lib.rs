@@ -6,6 +6,9 @@
 pub mod detached;
 pub mod error;
 pub mod in_process;
+pub mod remote_folder;
+
+pub use remote_folder::RemoteFolder;
 
 pub use error::{ServiceError, ServiceErrorCode};
 
@@ -44,6 +47,16 @@ pub fn mail_client(
         .max_encoding_message_size(MAX_REQUEST_BYTES)
 }
 
+/// A client of a data service's collection contract over `channel`, with the same limits as
+/// [`mail_client`].
+pub fn collections_client(
+    channel: tonic::transport::Channel,
+) -> collections::collections_client::CollectionsClient<tonic::transport::Channel> {
+    collections::collections_client::CollectionsClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_REQUEST_BYTES)
+}
+
 /// A gRPC server set up for the links between the edge and the data services. Those carry
 /// thousands of concurrent calls (one per held Ping check), and the edge cancels a call whenever
 /// a phone hangs up; h2's flood protection (a GOAWAY after 20 streams reset before they were
@@ -58,4 +71,14 @@ pub fn server_builder() -> tonic::transport::Server {
 /// The mail service (`proto/eas/mail/v1/mail.proto`).
 pub mod mail {
     tonic::include_proto!("eas.mail.v1");
+
+    /// The shared messages the mail service's own calls answer with.
+    pub use crate::collections::{Folder, ItemVersion};
+}
+
+/// The collection contract every data service serves next to its own API: folders and change
+/// logs (`proto/eas/collections/v1/collections.proto`). [`RemoteFolder`] reads one folder of it
+/// as the sync engine's `ItemSource`.
+pub mod collections {
+    tonic::include_proto!("eas.collections.v1");
 }

@@ -40,6 +40,8 @@
 //! ```
 
 mod codec;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod error;
 mod filter;
 mod item;

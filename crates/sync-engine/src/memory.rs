@@ -84,6 +84,22 @@ impl MemoryFolder {
         Some(v)
     }
 
+    /// Deletes every live item in one write (a folder emptied at once): one counter value, and
+    /// every tombstone at it, so they tie on `modseq` and are ordered by id. `None`, and the
+    /// counter unchanged, when nothing was live.
+    pub fn delete_all(&self) -> Option<u64> {
+        let mut inner = self.lock();
+        if inner.items.values().all(|v| v.deleted) {
+            return None;
+        }
+        inner.counter += 1;
+        let modseq = inner.counter;
+        for v in inner.items.values_mut().filter(|v| !v.deleted) {
+            *v = ItemVersion::tombstone(v.id.clone(), modseq);
+        }
+        Some(modseq)
+    }
+
     /// Moves a live item to another folder: for this folder, the same as a delete.
     pub fn move_out(&self, id: &str) -> Option<ItemVersion> {
         self.delete(id)

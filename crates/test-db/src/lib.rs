@@ -1,5 +1,44 @@
 //! Test support for the storage suites that run on both backends: a fresh SQLite file or a
-//! fresh PostgreSQL database per test, removed when the value is dropped (even after a panic).
+//! fresh PostgreSQL database per test, removed when the value is dropped (even after a panic),
+//! and [`backend_tests!`], which runs each test of a suite on both.
+
+/// Runs each `async fn name(db: &TestDb) { .. }` once on SQLite and once on PostgreSQL, as the
+/// tests `name::on_sqlite` and `name::on_postgres` (on a two-thread runtime: the stores are
+/// used from several tasks). The first argument is the suite's database type, with
+/// `async fn sqlite() -> Self` and `async fn postgres() -> Self` (usually a wrapper of
+/// [`TestDb`] that knows how to open the suite's store); inside the tests it is named `TestDb`.
+/// A suite usually wraps it in a macro of its own that passes its type:
+///
+/// ```ignore
+/// macro_rules! backend_tests {
+///     ($($tests:tt)*) => { eas_test_db::backend_tests!(crate::harness::TestDb; $($tests)*); };
+/// }
+/// ```
+#[macro_export]
+macro_rules! backend_tests {
+    ($db_type:ty; $(async fn $name:ident($db:ident: &TestDb) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                type TestDb = $db_type;
+
+                async fn run($db: &TestDb) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_sqlite() {
+                    run(&TestDb::sqlite().await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() {
+                    run(&TestDb::postgres().await).await;
+                }
+            }
+        )*
+    };
+}
 
 /// Base URL of the PostgreSQL server the suites create their throwaway databases on
 /// (`EAS_TEST_POSTGRES_URL`, default the machine's server on 127.0.0.1:5432).

@@ -87,10 +87,9 @@ impl Application {
         )
         .await
         .with_context(|| format!("binding lmtp on {}", settings.lmtp_listen))?;
-        let channel = eas_rpc::in_process::channel(runtime.service.clone().into_server())
+        let channel = eas_rpc::in_process::routes_channel(runtime.service.clone().into_routes())
             .await
             .context("starting the in-process mail service")?;
-        let mail = eas_rpc::mail_client(channel);
         let (devices, device_db): (Arc<dyn DeviceStore>, _) = match settings.device_store {
             DeviceStoreKind::Sqlite => {
                 let path = settings.device_database_path();
@@ -108,8 +107,10 @@ impl Application {
             settings.edge.clone(),
             directory,
             devices,
-            Arc::new(ServiceFolders { mail: mail.clone() }),
-            Some(mail),
+            Arc::new(ServiceFolders {
+                collections: eas_rpc::collections_client(channel.clone()),
+            }),
+            Some(channel),
         );
         edge.attach_push(PushHub::start(bus));
         Ok(Application {

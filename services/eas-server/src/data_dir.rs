@@ -58,18 +58,7 @@ fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
 /// that SQLite opens it instead of creating it with the process's umask (SQLite then gives its
 /// `-wal` and `-shm` files the same permissions).
 pub fn create_private_file(path: &Path) -> anyhow::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
-    }
+    eas_store_kit::create_private_file(path).with_context(|| format!("creating {}", path.display()))
 }
 
 #[cfg(all(test, unix))]

@@ -1,14 +1,19 @@
 //! Where the folder hierarchy comes from: the data services own their folders, the edge lists them.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use eas_protocol::folder_sync::Folder as FolderEntry;
 use eas_protocol::folder_type::FolderType;
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
-use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::UserRequest;
+use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::collections::{self as wire, ListFoldersRequest};
 use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
 use tonic::transport::Channel;
+
+use crate::error::EdgeError;
+use crate::router::Edge;
 
 /// One folder as FolderSync reports it (MS-ASCMD 2.2.3.186 Type; ParentId "0" is the root).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -76,24 +81,19 @@ const PLACEHOLDERS: [(&str, &str, FolderType); 2] = [
     ("contacts", "Contacts", FolderType::Contacts),
 ];
 
-/// The user's mail folders from the mail service, plus the Calendar and Contacts placeholders.
+/// The user's mail folders from the mail service's collection contract, plus the Calendar and
+/// Contacts placeholders.
 pub struct ServiceFolders {
-    pub mail: MailClient<Channel>,
+    pub collections: CollectionsClient<Channel>,
 }
 
 #[async_trait]
 impl FolderSource for ServiceFolders {
     async fn folders(&self, user: &str) -> Result<Vec<Folder>, String> {
-        let mut client = self.mail.clone();
-        let list = client
-            .list_folders(UserRequest {
-                user: user.to_owned(),
-            })
+        let list = list(&self.collections, user)
             .await
-            .map_err(|s| format!("mail service: {}", s.message()))?
-            .into_inner();
+            .map_err(|s| format!("mail service: {}", s.message()))?;
         let mut out: Vec<Folder> = list
-            .folders
             .into_iter()
             .map(|f| Folder {
                 server_id: f.id,
@@ -110,6 +110,38 @@ impl FolderSource for ServiceFolders {
         }));
         Ok(out)
     }
+}
+
+/// The folders of `user` in the service behind `client` (Collections.ListFolders).
+async fn list(
+    client: &CollectionsClient<Channel>,
+    user: &str,
+) -> Result<Vec<wire::Folder>, tonic::Status> {
+    let mut client = client.clone();
+    let reply = client
+        .list_folders(ListFoldersRequest {
+            user: user.to_owned(),
+        })
+        .await?;
+    Ok(reply.into_inner().folders)
+}
+
+/// The mail service's collection contract; present whenever the edge serves mail.
+pub(crate) fn collections(edge: &Edge) -> Result<CollectionsClient<Channel>, EdgeError> {
+    edge.collections
+        .clone()
+        .ok_or_else(|| EdgeError::Internal("no mail service collections client".into()))
+}
+
+/// The user's mail folders by id, for the commands that work on mail items.
+pub(crate) async fn list_folders(
+    edge: &Edge,
+    user: &str,
+) -> Result<HashMap<String, wire::Folder>, EdgeError> {
+    let folders = list(&collections(edge)?, user)
+        .await
+        .map_err(EdgeError::from)?;
+    Ok(folders.into_iter().map(|f| (f.id.clone(), f)).collect())
 }
 
 /// Whether `id` is a folder FolderSync lists but no data service serves yet (Calendar, Contacts).

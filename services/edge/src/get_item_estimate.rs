@@ -8,13 +8,14 @@ use eas_protocol::get_item_estimate::{
     EstimateCollection, EstimateResponse, GetItemEstimateRequest, GetItemEstimateResponse,
 };
 use eas_protocol::status::{CommonStatus, GetItemEstimateStatus};
+use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::RemoteFolder;
 use eas_sync::{CollectionState, RequestKey, SourceError, SyncError};
 use eas_wbxml::Element;
 
 use crate::context::{now, RequestCtx};
 use crate::error::EdgeError;
 use crate::folders::Folder;
-use crate::mail_source::MailFolderSource;
 use crate::router::{wbxml_response, Edge};
 use crate::sync::state_name;
 
@@ -26,7 +27,7 @@ pub async fn handle(
     ctx: &mut RequestCtx,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let Some(mail) = edge.mail.clone() else {
+    let Some(collections) = edge.collections.clone() else {
         return Err(EdgeError::UnsupportedCommand("GetItemEstimate".into()));
     };
     let req = match doc.as_ref().map(GetItemEstimateRequest::from_element) {
@@ -52,7 +53,7 @@ pub async fn handle(
     let mut responses = Vec::with_capacity(req.collections.len());
     for coll in &req.collections {
         let folder = folders.iter().find(|f| f.server_id == coll.collection_id);
-        let r = estimate_one(edge, ctx, &mail, folder, coll).await?;
+        let r = estimate_one(edge, ctx, &collections, folder, coll).await?;
         responses.push(r);
     }
     Ok(wbxml_response(
@@ -71,7 +72,7 @@ fn failed(collection_id: &str, status: GetItemEstimateStatus) -> EstimateRespons
 async fn estimate_one(
     edge: &Edge,
     ctx: &RequestCtx,
-    mail: &eas_rpc::mail::mail_client::MailClient<tonic::transport::Channel>,
+    collections: &CollectionsClient<tonic::transport::Channel>,
     folder: Option<&Folder>,
     coll: &EstimateCollection,
 ) -> Result<EstimateResponse, EdgeError> {
@@ -110,11 +111,7 @@ async fn estimate_one(
         tracing::info!(user, device_id = device, collection_id = id, sync_key = %coll.sync_key, "unknown sync key in getitemestimate");
         return Ok(failed(id, GetItemEstimateStatus::InvalidSyncKey));
     }
-    let mail_source = MailFolderSource {
-        client: mail.clone(),
-        user: user.to_owned(),
-        folder_id: id.to_owned(),
-    };
+    let mail_source = RemoteFolder::new(collections.clone(), user, id);
     // A listed folder no service serves (Calendar, Contacts) is empty: its estimate is 0.
     let source: &dyn eas_sync::ItemSource = if crate::folders::is_unserved(id) {
         &crate::folders::EmptyFolder

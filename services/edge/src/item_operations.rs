@@ -22,8 +22,8 @@ use crate::attachment_stream::{self, AttachmentData, ChunkSource, PartData};
 use crate::context::RequestCtx;
 use crate::email::{body_requests, into_email};
 use crate::error::EdgeError;
+use crate::folders::list_folders;
 use crate::router::{wbxml_response, Edge};
-use crate::sync::list_folders;
 
 pub async fn handle(
     edge: &Edge,
@@ -58,7 +58,7 @@ pub async fn handle(
                 delete_sub_folders,
             } => {
                 if folders.is_none() {
-                    folders = Some(list_folders(&mail, &ctx.user.address).await?);
+                    folders = Some(list_folders(edge, &ctx.user.address).await?);
                 }
                 let known = folders
                     .as_ref()

@@ -22,7 +22,6 @@ mod folder_update;
 pub mod folders;
 mod get_item_estimate;
 mod item_operations;
-pub mod mail_source;
 mod move_items;
 mod options;
 mod ping;

@@ -142,13 +142,15 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
         .tcp_nodelay(true)
         .connect_lazy();
-    let mail = eas_rpc::mail_client(channel);
+    let folders = ServiceFolders {
+        collections: eas_rpc::collections_client(channel.clone()),
+    };
     let edge = Edge::new(
         settings.edge.clone(),
         directory,
         Arc::new(devices),
-        Arc::new(ServiceFolders { mail: mail.clone() }),
-        Some(mail),
+        Arc::new(folders),
+        Some(channel),
     );
     // Login limits shared by every replica (docs/login-throttling.md).
     let limits = eas_device_state::connect_redis(&settings.redis_url, timeout)

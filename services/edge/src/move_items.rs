@@ -9,16 +9,18 @@ use std::collections::{HashMap, HashSet};
 use axum::response::Response;
 use eas_protocol::move_items::{MoveItem, MoveItemsRequest, MoveItemsResponse, MoveResponse};
 use eas_protocol::status::{CommonStatus, MoveItemsStatus};
+use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::collections::{self as wire, CurrentRequest};
 use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{self as wire, CurrentRequest, MoveRequest};
+use eas_rpc::mail::MoveRequest;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
 use tonic::transport::Channel;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
+use crate::folders::list_folders;
 use crate::router::{wbxml_response, Edge};
-use crate::sync::list_folders;
 
 pub async fn handle(
     edge: &Edge,
@@ -42,7 +44,8 @@ pub async fn handle(
         }
     };
     let user = ctx.user.address.as_str();
-    let folders = list_folders(&mail, user).await?;
+    let folders = list_folders(edge, user).await?;
+    let collections = crate::folders::collections(edge)?;
     let mut moved = HashSet::new();
     let mut responses = Vec::with_capacity(req.moves.len());
     for mv in &req.moves {
@@ -50,7 +53,7 @@ pub async fn handle(
             // MS-ASCMD 2.2.3.177.9 status 5: an item cannot be moved to two places at once.
             (MoveItemsStatus::CannotMove, None)
         } else {
-            move_one(&mail, user, &folders, mv).await?
+            move_one(&mail, &collections, user, &folders, mv).await?
         };
         if status == MoveItemsStatus::Success {
             moved.insert(mv.src_msg_id.as_str());
@@ -70,6 +73,7 @@ pub async fn handle(
 /// One move and its status (MS-ASCMD 2.2.3.177.9); only an unreachable mail service is an error.
 async fn move_one(
     mail: &MailClient<Channel>,
+    collections: &CollectionsClient<Channel>,
     user: &str,
     folders: &HashMap<String, wire::Folder>,
     mv: &MoveItem,
@@ -87,8 +91,8 @@ async fn move_one(
         return Ok((MoveItemsStatus::SameSourceAndDestination, None));
     }
     // Status 1 also when the item is no longer (or never was) in the source folder.
-    let mut c = mail.clone();
-    let current = c
+    let current = collections
+        .clone()
         .current_versions(CurrentRequest {
             user: user.to_owned(),
             folder_id: mv.src_fld_id.clone(),
@@ -106,7 +110,8 @@ async fn move_one(
     if !present {
         return Ok((MoveItemsStatus::InvalidSource, None));
     }
-    let reply = c
+    let reply = mail
+        .clone()
         .move_message(MoveRequest {
             user: user.to_owned(),
             id: mv.src_msg_id.clone(),

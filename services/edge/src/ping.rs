@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::response::Response;
 use eas_protocol::ping::{PingFolder, PingRequest, PingResponse};
 use eas_protocol::status::PingStatus;
-use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::ChangesRequest;
+use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::collections::ChangesRequest;
 use eas_sync::CollectionState;
 use eas_wbxml::Element;
 use serde::{Deserialize, Serialize};
@@ -16,9 +16,10 @@ use tonic::transport::Channel;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
+use crate::folders::list_folders;
 use crate::push::Wake;
 use crate::router::{wbxml_response, Edge};
-use crate::sync::{list_folders, state_name};
+use crate::sync::state_name;
 
 /// Name of the cached Ping parameters in the device store.
 const STATE_NAME: &str = "ping";
@@ -43,7 +44,7 @@ pub async fn handle(
     ctx: Box<RequestCtx>,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let (Some(mail), Some(hub)) = (edge.mail.as_ref(), edge.push()) else {
+    let (Some(collections), Some(hub)) = (edge.collections.as_ref(), edge.push()) else {
         return Err(EdgeError::UnsupportedCommand("Ping".into()));
     };
     let req = match doc.as_ref().map(PingRequest::from_element) {
@@ -131,7 +132,7 @@ pub async fn handle(
     loop {
         let pending = Box::pin(pending_folders(
             edge,
-            mail,
+            collections,
             &user,
             &device,
             registration.folders(),
@@ -217,12 +218,12 @@ async fn synced(edge: &Edge, user: &str, device: &str, folder: &str) -> Result<S
 /// The watched mail folders whose counter moved past what the device's last Sync considered.
 async fn pending_folders(
     edge: &Edge,
-    mail: &MailClient<Channel>,
+    collections: &CollectionsClient<Channel>,
     user: &str,
     device: &str,
     ids: &HashSet<String>,
 ) -> Result<Vec<String>, EdgeError> {
-    let mail_folders = list_folders(mail, user).await?;
+    let mail_folders = list_folders(edge, user).await?;
     let mut out = Vec::new();
     for id in ids {
         // A listed folder no service serves (Calendar, Contacts) is empty: its counter stays 0.
@@ -234,7 +235,7 @@ async fn pending_folders(
         // Only a folder the device synced needs its counter; `behind` decides the others alone.
         let counter = match synced {
             Synced::Through(_) if served => {
-                let mut c = mail.clone();
+                let mut c = collections.clone();
                 c.changes_since(ChangesRequest {
                     user: user.to_owned(),
                     folder_id: id.clone(),

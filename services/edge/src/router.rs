@@ -17,6 +17,7 @@ use eas_protocol::command::Command;
 use eas_protocol::compose_mail::ComposeKind;
 use eas_protocol::query::parse_request_line;
 use eas_protocol::version::ProtocolVersion;
+use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_wbxml::Element;
 use http_body::Body as _;
@@ -47,6 +48,9 @@ pub struct Edge {
     pub folders: Arc<dyn FolderSource>,
     /// The mail service; without it mail commands are not served.
     pub mail: Option<MailClient<Channel>>,
+    /// The mail service's folders and change logs (the collection contract it serves on the
+    /// same channel); present exactly when `mail` is.
+    pub collections: Option<CollectionsClient<Channel>>,
     /// Held Pings of this edge; without it Ping is not served.
     pub(crate) push_hub: std::sync::OnceLock<Arc<crate::push::PushHub>>,
     pub(crate) auth: AuthCache,
@@ -54,12 +58,14 @@ pub struct Edge {
 }
 
 impl Edge {
+    /// `mail` is the channel to the mail service, which serves its own API and the collection
+    /// contract on it; without one, mail commands are not served.
     pub fn new(
         config: EdgeConfig,
         directory: Directory,
         devices: Arc<dyn DeviceStore>,
         folders: Arc<dyn FolderSource>,
-        mail: Option<MailClient<Channel>>,
+        mail: Option<Channel>,
     ) -> Arc<Edge> {
         let a = &config.auth;
         let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
@@ -69,7 +75,8 @@ impl Edge {
             directory,
             devices,
             folders,
-            mail,
+            mail: mail.clone().map(eas_rpc::mail_client),
+            collections: mail.map(eas_rpc::collections_client),
             push_hub: std::sync::OnceLock::new(),
             auth,
             throttle,

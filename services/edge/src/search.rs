@@ -15,9 +15,9 @@ use crate::context::RequestCtx;
 use crate::email::{body_requests, into_email};
 use crate::error::EdgeError;
 use crate::folder_sync::subtree;
+use crate::folders::list_folders;
 use crate::folders::Folder;
 use crate::router::{wbxml_response, Edge};
-use crate::sync::list_folders;
 
 /// The most results one response carries (MS-ASCMD 2.2.3.143.2: the server may return fewer).
 const MAX_RESULTS: u32 = 100;
@@ -79,7 +79,7 @@ pub async fn handle(
         // Status 2: a mailbox search needs FreeText, and only mail is searched here.
         return Ok(store_status(SearchStatus::InvalidRequest));
     }
-    let folders = list_folders(&mail, &ctx.user.address).await?;
+    let folders = list_folders(edge, &ctx.user.address).await?;
     let scope = match &terms.collection_id {
         None => vec![String::new()],
         // Status 11: a folder the server does not know; the device's hierarchy is out of date.

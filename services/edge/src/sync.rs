@@ -13,6 +13,7 @@ use eas_protocol::sync::{
 };
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, BodyRef, GetMessagesRequest};
+use eas_rpc::RemoteFolder;
 use eas_sync::{CollectionState, Session, SessionKind, SyncError};
 use eas_wbxml::Element;
 use tonic::transport::Channel;
@@ -20,7 +21,7 @@ use tonic::transport::Channel;
 use crate::context::{now, RequestCtx};
 use crate::email::{body_requests, change, into_email};
 use crate::error::EdgeError;
-use crate::mail_source::MailFolderSource;
+use crate::folders::list_folders;
 use crate::router::{wbxml_response, Edge};
 use crate::sync_client::client_commands;
 use crate::sync_wait::Held;
@@ -77,7 +78,7 @@ pub async fn handle(
     if from_body {
         crate::sync_cache::store(edge, &user, &device, &req).await?;
     }
-    let folders = list_folders(&mail, &user).await?;
+    let folders = list_folders(edge, &user).await?;
     // A request with client changes is answered at once: the client needs its new keys.
     let holdable = req.collections.iter().all(|c| c.commands.is_empty());
     let held = match (interval, edge.push()) {
@@ -170,25 +171,6 @@ fn status_only(status: SyncStatus) -> Response {
     wbxml_response(&SyncResponse::status_only(status).to_element())
 }
 
-pub(crate) async fn list_folders(
-    mail: &MailClient<Channel>,
-    user: &str,
-) -> Result<HashMap<String, wire::Folder>, EdgeError> {
-    let mut c = mail.clone();
-    let list = c
-        .list_folders(wire::UserRequest {
-            user: user.to_owned(),
-        })
-        .await
-        .map_err(EdgeError::from)?
-        .into_inner();
-    Ok(list
-        .folders
-        .into_iter()
-        .map(|f| (f.id.clone(), f))
-        .collect())
-}
-
 fn engine_options(coll: &SyncCollection, global_window: Option<u32>) -> eas_sync::SyncOptions {
     let options = coll.options.first();
     eas_sync::SyncOptions {
@@ -272,11 +254,7 @@ async fn sync_collection(
     if mode == (Mode::Hold { recheck: true }) && session.kind() != SessionKind::Current {
         return Ok(Outcome::Moved);
     }
-    let source = MailFolderSource {
-        client: mail.clone(),
-        user: user.to_owned(),
-        folder_id: id.clone(),
-    };
+    let source = RemoteFolder::new(crate::folders::collections(edge)?, user, id.clone());
     let prefs = coll
         .options
         .first()

@@ -8,29 +8,21 @@ use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, MessageRef, MoveRequest, SetFlagRequest, SetReadRequest};
+use eas_rpc::RemoteFolder;
 use eas_sync::{AddDecision, ChangeDecision, DeleteDecision, Session, SyncError};
 use tonic::transport::Channel;
 
 use crate::context::RequestCtx;
 use crate::drafts::takes_drafts;
 use crate::email::{email, wire_flag};
-use crate::mail_source::MailFolderSource;
 use crate::sync::{get_messages, DELETED_ITEMS};
-
-fn from_wire(v: wire::ItemVersion) -> eas_sync::ItemVersion {
-    if v.deleted {
-        eas_sync::ItemVersion::tombstone(v.id, v.modseq)
-    } else {
-        eas_sync::ItemVersion::live(v.id, v.modseq, (v.date != 0).then_some(v.date))
-    }
-}
 
 /// Applies the client's Add, Change, Delete and Fetch commands (MS-ASCMD 2.2.3.24).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn client_commands(
     ctx: &RequestCtx,
     mail: &MailClient<Channel>,
-    source: &MailFolderSource,
+    source: &RemoteFolder,
     folders: &HashMap<String, wire::Folder>,
     folder: &wire::Folder,
     coll: &SyncCollection,
@@ -158,7 +150,7 @@ pub(crate) async fn client_commands(
                             last = Some(v);
                         }
                         if let Some(v) = last {
-                            session.record_client_change(&from_wire(v));
+                            session.record_client_change(&eas_sync::ItemVersion::from(v));
                         }
                     }
                     ChangeDecision::AlreadyApplied => {}

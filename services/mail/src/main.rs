@@ -197,7 +197,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let mut grpc_stop = stop_rx;
     let server = tokio::spawn(
         eas_rpc::server_builder()
-            .add_service(service.into_server())
+            .add_routes(service.into_routes())
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(grpc),
                 async move {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use eas_event_bus::InProcessBus;
 use eas_mail::grpc::MailService;
 use eas_mail::{MailOptions, MailStore};
-use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{ChangesRequest, UserRequest};
+use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::collections::{ChangesRequest, ListFoldersRequest};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_concurrent_calls_all_succeed() {
@@ -19,10 +19,10 @@ async fn twenty_thousand_concurrent_calls_all_succeed() {
     for u in &users {
         store.ensure_mailbox(u).await.unwrap();
     }
-    let channel = eas_rpc::in_process::channel(MailService::new(store).into_server())
+    let channel = eas_rpc::in_process::routes_channel(MailService::new(store).into_routes())
         .await
         .unwrap();
-    let client = MailClient::new(channel);
+    let client = CollectionsClient::new(channel);
     let mut tasks = tokio::task::JoinSet::new();
     // Without a limit on the calls in flight, about 9,000 at once broke the HTTP/2 connection
     // (broken pipe) and failed every call on it.
@@ -31,7 +31,7 @@ async fn twenty_thousand_concurrent_calls_all_succeed() {
         let user = users[i % users.len()].clone();
         tasks.spawn(async move {
             let folders = c
-                .list_folders(UserRequest { user: user.clone() })
+                .list_folders(ListFoldersRequest { user: user.clone() })
                 .await?
                 .into_inner();
             let inbox = folders

@@ -1,24 +1,20 @@
 //! The storage seam of the directory: one trait, implemented for PostgreSQL (cluster) and SQLite
-//! (embedded) from the same SQL.
+//! (embedded) from the same SQL, on the pools of `eas_store_kit`.
 
-mod postgres;
 mod sql;
 mod sql_oof;
 mod sql_users;
-mod sqlite;
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use eas_store_kit::{Migrations, OpenError, Opened, PoolOptions};
 
 use crate::error::DirectoryError;
 use crate::model::{Domain, OutOfOffice, User};
 use crate::options::DirectoryOptions;
 use crate::policy::ApprovalPolicy;
-
-pub(crate) use postgres::PgStore;
-pub(crate) use sqlite::SqliteStore;
 
 /// A user together with the stored hash, for authentication only.
 pub(crate) struct UserRecord {
@@ -133,16 +129,35 @@ pub(crate) trait UserStore: Send + Sync + 'static {
     ) -> Result<Vec<User>, DirectoryError>;
 }
 
+eas_store_kit::sql_store!(crate::store::sql::sql_store);
+
+static MIGRATIONS: Migrations = Migrations {
+    sqlite: &sqlx::migrate!("./migrations/sqlite"),
+    postgres: &sqlx::migrate!("./migrations/postgres"),
+};
+
 /// Opens the store named by the URL scheme and brings its schema up to date.
 pub(crate) async fn open(
     url: &str,
     options: &DirectoryOptions,
 ) -> Result<Arc<dyn Store>, DirectoryError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url, options).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::open(url, options).await?))
-    } else {
-        Err(DirectoryError::UnsupportedUrl)
+    let pool = PoolOptions {
+        max_connections: options.max_connections,
+        postgres_schema: options.postgres_schema.as_deref(),
+    };
+    Ok(match eas_store_kit::open(url, &pool, &MIGRATIONS).await? {
+        Opened::Sqlite(store) => Arc::new(store),
+        Opened::Postgres(store) => Arc::new(store),
+    })
+}
+
+impl From<OpenError> for DirectoryError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::UnsupportedUrl => DirectoryError::UnsupportedUrl,
+            OpenError::InvalidSchema(name) => DirectoryError::InvalidSchema(name),
+            OpenError::Database(e) => DirectoryError::Database(e),
+            OpenError::Migration(e) => DirectoryError::Migration(e),
+        }
     }
 }

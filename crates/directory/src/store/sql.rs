@@ -90,9 +90,10 @@ pub(super) fn duplicate_or_database(e: sqlx::Error, entity: Entity, name: &str) 
     }
 }
 
-/// Implements `Store` for `$store { pool: Pool<$db> }` with the SQL above.
+/// Implements `Store` for `$store { pool: Pool<$db> }` with the SQL above, for
+/// `eas_store_kit::sql_store!`. `$byte_order` is not used: no cursor compares text here.
 macro_rules! sql_store {
-    ($store:ident, $db:ty) => {
+    ($store:ty, $db:ty, $byte_order:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::DomainStore for $store {
             async fn insert_domain(

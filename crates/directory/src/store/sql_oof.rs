@@ -52,7 +52,7 @@ pub(super) fn oof_from_row(row: OofRow) -> Result<OutOfOffice, DirectoryError> {
 
 /// Implements `OofStore` for `$store { pool: Pool<_> }`.
 macro_rules! sql_store_oof {
-    ($store:ident) => {
+    ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::OofStore for $store {
             async fn out_of_office(

@@ -2,7 +2,7 @@
 
 /// Implements `UserStore` for `$store { pool: Pool<_> }`.
 macro_rules! sql_store_users {
-    ($store:ident) => {
+    ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::UserStore for $store {
             async fn ping(&self) -> Result<(), $crate::error::DirectoryError> {

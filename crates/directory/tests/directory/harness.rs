@@ -52,29 +52,11 @@ pub async fn user(dir: &Directory, address: &str, name: &str, password: &str) ->
     .expect("create user")
 }
 
-/// Runs each `async fn name(db: &TestDb)` once on SQLite and once on PostgreSQL, as
-/// `name::on_sqlite` and `name::on_postgres`.
+/// Runs each `async fn name(db: &TestDb)` once on SQLite and once on PostgreSQL
+/// (`eas_test_db::backend_tests!` with this suite's [`TestDb`]).
 macro_rules! backend_tests {
-    ($(async fn $name:ident($db:ident: &TestDb) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                use $crate::harness::TestDb;
-
-                async fn run($db: &TestDb) $body
-
-                #[tokio::test]
-                async fn on_sqlite() {
-                    run(&TestDb::sqlite().await).await;
-                }
-
-                #[tokio::test]
-                async fn on_postgres() {
-                    run(&TestDb::postgres().await).await;
-                }
-            }
-        )*
+    ($($tests:tt)*) => {
+        eas_test_db::backend_tests!($crate::harness::TestDb; $($tests)*);
     };
 }
 pub(crate) use backend_tests;

@@ -1,5 +1,6 @@
 //! Store records to wire messages: folders, versions, and messages with their chosen body.
 
+use eas_rpc::collections::DataClass;
 use eas_rpc::mail::{self as wire};
 use sha2::{Digest, Sha256};
 
@@ -13,6 +14,7 @@ pub fn folder(f: &Folder) -> wire::Folder {
             .map_or_else(|| "0".to_owned(), |p| p.to_string()),
         display_name: f.name.clone(),
         folder_type: u32::try_from(f.folder_type.code()).unwrap_or(1),
+        data_class: DataClass::Email.into(),
     }
 }
 
@@ -22,6 +24,7 @@ pub fn version(v: &ItemVersion) -> wire::ItemVersion {
         modseq: v.modseq,
         deleted: v.deleted,
         date: v.date,
+        complete: false,
     }
 }
 
@@ -32,6 +35,7 @@ pub fn changed(c: &ItemChange) -> wire::ItemVersion {
         modseq: c.modseq,
         deleted: false,
         date: 0,
+        complete: false,
     }
 }
 
@@ -41,6 +45,7 @@ pub fn tombstone(c: &ItemChange) -> wire::ItemVersion {
         modseq: c.modseq,
         deleted: true,
         date: 0,
+        complete: false,
     }
 }
 

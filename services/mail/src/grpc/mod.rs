@@ -1,14 +1,17 @@
-//! The mail service's gRPC API (`proto/eas/mail/v1/mail.proto`) over [`MailStore`].
+//! The mail service's gRPC API (`proto/eas/mail/v1/mail.proto`) over [`MailStore`], served
+//! with its side of the collection contract ([`collections`]) on one router.
 //!
 //! Ids cross the wire as decimal strings; errors map to gRPC codes in [`status`]; message
 //! bodies are chosen and cut per the caller's preferences in [`body`].
 
 mod body;
+mod collections;
 mod convert;
 mod submit;
 
 use std::pin::Pin;
 
+use eas_rpc::collections::collections_server::CollectionsServer;
 use eas_rpc::mail::mail_server::{Mail, MailServer};
 use eas_rpc::mail::{self as wire};
 use eas_rpc::{ServiceError, ServiceErrorCode};
@@ -20,7 +23,7 @@ use crate::error::MailError;
 use crate::mail_store::MailStore;
 use crate::model::{Flag, FlagStatus, FolderId, MessageId};
 
-use convert::{folder, message, version};
+use convert::{folder, message};
 
 /// The largest body carried inside a GetMessages or Search reply; larger ones are streamed.
 pub const INLINE_BODY_MAX: u64 = 256 * 1024;
@@ -103,15 +106,19 @@ impl MailService {
         Ok((out, Vec::new()))
     }
 
-    /// The tonic service, ready for a server or an in-process channel. Every call runs to its
-    /// end even if the caller goes away (`eas_rpc::detached`), so no store transaction is cut
-    /// in the middle.
-    pub fn into_server(self) -> eas_rpc::detached::Detached<MailServer<MailService>> {
-        eas_rpc::detached::Detached(
-            MailServer::new(self)
-                .max_decoding_message_size(eas_rpc::MAX_REQUEST_BYTES)
-                .max_encoding_message_size(eas_rpc::MAX_MESSAGE_BYTES),
-        )
+    /// The tonic services, `Mail` and `Collections` on one router, ready for a server or an
+    /// in-process channel (`eas_rpc::in_process::routes_channel`). Every call runs to its end
+    /// even if the caller goes away (`eas_rpc::detached`), so no store transaction is cut in
+    /// the middle.
+    pub fn into_routes(self) -> tonic::service::Routes {
+        let collections = CollectionsServer::new(self.clone())
+            .max_decoding_message_size(eas_rpc::MAX_REQUEST_BYTES)
+            .max_encoding_message_size(eas_rpc::MAX_MESSAGE_BYTES);
+        let mail = MailServer::new(self)
+            .max_decoding_message_size(eas_rpc::MAX_REQUEST_BYTES)
+            .max_encoding_message_size(eas_rpc::MAX_MESSAGE_BYTES);
+        tonic::service::Routes::new(eas_rpc::detached::Detached(mail))
+            .add_service(eas_rpc::detached::Detached(collections))
     }
 }
 
@@ -210,20 +217,6 @@ impl Mail for MailService {
         Ok(Response::new(wire::Empty {}))
     }
 
-    async fn list_folders(
-        &self,
-        r: Request<wire::UserRequest>,
-    ) -> Result<Response<wire::FolderList>, Status> {
-        let user = r.into_inner().user;
-        // The first look at a mailbox creates it, so a new user's phone sees the standard folders.
-        self.store.ensure_mailbox(&user).await.map_err(status)?;
-        let h = self.store.hierarchy(&user).await.map_err(status)?;
-        Ok(Response::new(wire::FolderList {
-            folders: h.folders.iter().map(folder).collect(),
-            hierarchy_counter: h.counter,
-        }))
-    }
-
     async fn create_folder(
         &self,
         r: Request<wire::CreateFolderRequest>,
@@ -270,58 +263,6 @@ impl Mail for MailService {
             .await
             .map_err(status)?;
         Ok(Response::new(wire::Empty {}))
-    }
-
-    async fn changes_since(
-        &self,
-        r: Request<wire::ChangesRequest>,
-    ) -> Result<Response<wire::ChangesReply>, Status> {
-        let r = r.into_inner();
-        let folder = folder_id(&r.folder_id)?;
-        let state = self
-            .store
-            .folder_state(&r.user, folder)
-            .await
-            .map_err(status)?;
-        let after = r.after.unwrap_or_default();
-        let items = if r.limit == 0 {
-            Vec::new()
-        } else {
-            self.store
-                .changes_since(&r.user, folder, (after.modseq, &after.id), r.limit)
-                .await
-                .map_err(status)?
-        };
-        Ok(Response::new(wire::ChangesReply {
-            items: items.iter().map(version).collect(),
-            counter: state.counter,
-            purged_through: state.purged_through,
-        }))
-    }
-
-    async fn current_versions(
-        &self,
-        r: Request<wire::CurrentRequest>,
-    ) -> Result<Response<wire::ChangesReply>, Status> {
-        let r = r.into_inner();
-        let folder = folder_id(&r.folder_id)?;
-        // Ids that are not message ids cannot be in the folder.
-        let ids: Vec<MessageId> = r.ids.iter().filter_map(|i| i.parse().ok()).collect();
-        let items = self
-            .store
-            .versions(&r.user, folder, &ids)
-            .await
-            .map_err(status)?;
-        let state = self
-            .store
-            .folder_state(&r.user, folder)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(wire::ChangesReply {
-            items: items.iter().map(version).collect(),
-            counter: state.counter,
-            purged_through: state.purged_through,
-        }))
     }
 
     async fn get_messages(

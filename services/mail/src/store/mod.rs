@@ -1,18 +1,19 @@
 //! The storage seam of the mail service: one trait, implemented for PostgreSQL (cluster) and
-//! SQLite (embedded) from the same SQL.
+//! SQLite (embedded) from the same SQL, on the pools of `eas_store_kit`.
 
-mod postgres;
+#[cfg(test)]
+mod full_disk;
 mod sql;
 mod sql_blobs;
 mod sql_folders;
 mod sql_queue;
 mod sql_read;
 mod sql_write;
-mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use eas_store_kit::{Migrations, OpenError, Opened, PoolOptions};
 
 use crate::error::MailError;
 use crate::model::{
@@ -21,9 +22,6 @@ use crate::model::{
 };
 use crate::options::MailOptions;
 use crate::parse::NewMessage;
-
-pub(crate) use postgres::PgStore;
-pub(crate) use sqlite::SqliteStore;
 
 /// Where a stored blob is and how to read it.
 #[derive(Debug, Clone, Copy)]
@@ -216,13 +214,38 @@ pub(crate) trait QueueStore: Send + Sync + 'static {
     async fn queued(&self) -> Result<Vec<crate::outbound::Outbound>, MailError>;
 }
 
+eas_store_kit::sql_store!(crate::store::sql::sql_store);
+
+pub(crate) static MIGRATIONS: Migrations = Migrations {
+    sqlite: &sqlx::migrate!("./migrations/sqlite"),
+    postgres: &sqlx::migrate!("./migrations/postgres"),
+};
+
+/// The pool settings of `options`.
+pub(crate) fn pool_options(options: &MailOptions) -> PoolOptions<'_> {
+    PoolOptions {
+        max_connections: options.max_connections,
+        postgres_schema: options.postgres_schema.as_deref(),
+    }
+}
+
 /// Opens the store named by the URL scheme and brings its schema up to date.
 pub(crate) async fn open(url: &str, options: &MailOptions) -> Result<Arc<dyn Store>, MailError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url, options).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::open(url, options).await?))
-    } else {
-        Err(MailError::UnsupportedUrl)
+    Ok(
+        match eas_store_kit::open(url, &pool_options(options), &MIGRATIONS).await? {
+            Opened::Sqlite(store) => Arc::new(store),
+            Opened::Postgres(store) => Arc::new(store),
+        },
+    )
+}
+
+impl From<OpenError> for MailError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::UnsupportedUrl => MailError::UnsupportedUrl,
+            OpenError::InvalidSchema(name) => MailError::InvalidSchema(name),
+            OpenError::Database(e) => MailError::Database(e),
+            OpenError::Migration(e) => MailError::Migration(e),
+        }
     }
 }

@@ -160,13 +160,13 @@ pub(super) fn unique_or(e: sqlx::Error, duplicate: impl FnOnce() -> MailError) -
     }
 }
 
-/// Implements `Store` for `$store { pool: Pool<$db> }` (with a `write_tx` method); `$id_text`
-/// is the SQL that turns `id` into text ordered byte-wise.
+/// Implements `Store` for `$store { pool: Pool<$db> }` (with a `write_tx` method), for
+/// `eas_store_kit::sql_store!`; `$byte_order` makes a text expression compare byte-wise.
 macro_rules! sql_store {
-    ($store:ident, $db:ty, $id_text:literal) => {
+    ($store:ty, $db:ty, $byte_order:literal) => {
         $crate::store::sql::sql_helpers!($store, $db);
         $crate::store::sql_folders::sql_folders!($store, $db);
-        $crate::store::sql_read::sql_read!($store, $db, $id_text);
+        $crate::store::sql_read::sql_read!($store, $db, $byte_order);
         $crate::store::sql_write::sql_write!($store, $db);
         $crate::store::sql_blobs::sql_blobs!($store, $db);
         $crate::store::sql_queue::sql_queue!($store, $db);
@@ -176,7 +176,7 @@ pub(crate) use sql_store;
 
 /// Helpers used inside transactions by every part of the store.
 macro_rules! sql_helpers {
-    ($store:ident, $db:ty) => {
+    ($store:ty, $db:ty) => {
         type Tx<'a> = sqlx::Transaction<'a, $db>;
         type Row = <$db as sqlx::Database>::Row;
 

@@ -2,7 +2,7 @@
 
 /// Implements `BlobStore` for `$store`, and `put_blob` for the writes.
 macro_rules! sql_blobs {
-    ($store:ident, $db:ty) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::BlobStore for $store {
             async fn raw_blob(

@@ -2,7 +2,7 @@
 
 /// Implements `FolderStore` for `$store`.
 macro_rules! sql_folders {
-    ($store:ident, $db:ty) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::FolderStore for $store {
             async fn ensure_mailbox(&self, user: &str) -> Result<bool, $crate::error::MailError> {

@@ -3,7 +3,7 @@
 
 /// Implements `QueueStore` for `$store`.
 macro_rules! sql_queue {
-    ($store:ident, $db:ty) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::QueueStore for $store {
             async fn enqueue(

@@ -2,7 +2,7 @@
 
 /// Implements `ReadStore` for `$store`.
 macro_rules! sql_read {
-    ($store:ident, $db:ty, $id_text:literal) => {
+    ($store:ty, $db:ty, $byte_order:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::ReadStore for $store {
             async fn ping(&self) -> Result<(), $crate::error::MailError> {
@@ -19,13 +19,15 @@ macro_rules! sql_read {
             ) -> Result<Vec<$crate::model::ItemVersion>, $crate::error::MailError> {
                 let mut tx = self.pool.begin().await?;
                 owned_folder(&mut tx, user, folder).await?;
-                // Ordered by (modseq, id as text): the order of the sync engine's cursor.
+                // Ordered by (modseq, id as text in byte order): the order of the sync
+                // engine's cursor.
                 let rows = sqlx::query_as::<_, (i64, i64, bool, i64)>(concat!(
                     "SELECT id, modseq, deleted, received_at FROM messages ",
                     "WHERE folder_id = $1 AND (modseq > $2 OR (modseq = $2 AND ",
-                    $id_text,
-                    " > $3)) ORDER BY modseq, ",
-                    $id_text,
+                    "CAST(id AS TEXT)",
+                    $byte_order,
+                    " > $3)) ORDER BY modseq, CAST(id AS TEXT)",
+                    $byte_order,
                     " LIMIT $4"
                 ))
                 .bind(folder.0)

@@ -3,7 +3,7 @@
 
 /// Implements `WriteStore` for `$store`.
 macro_rules! sql_write {
-    ($store:ident, $db:ty) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::WriteStore for $store {
             async fn deliver(

@@ -23,9 +23,10 @@ async fn store(db: &TestDb) -> MailStore {
 
 /// A client with tonic's default limits (4 MiB per message): what the service sends must fit.
 async fn client(store: &MailStore) -> MailClient<Channel> {
-    let channel = eas_rpc::in_process::channel(MailService::new(store.clone()).into_server())
-        .await
-        .unwrap();
+    let channel =
+        eas_rpc::in_process::routes_channel(MailService::new(store.clone()).into_routes())
+            .await
+            .unwrap();
     MailClient::new(channel)
 }
 

@@ -60,37 +60,24 @@ impl TestDb {
     }
 }
 
-/// Runs each `async fn name(db: &TestDb)` once on SQLite and once on PostgreSQL, as
-/// `name::on_sqlite` and `name::on_postgres`.
+/// Runs each `async fn name(db: &TestDb)` once on SQLite and once on PostgreSQL
+/// (`eas_test_db::backend_tests!` with this suite's [`TestDb`]).
 macro_rules! backend_tests {
-    ($(async fn $name:ident($db:ident: &TestDb) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                use $crate::harness::TestDb;
-
-                async fn run($db: &TestDb) $body
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() {
-                    run(&TestDb::sqlite().await).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() {
-                    run(&TestDb::postgres().await).await;
-                }
-            }
-        )*
+    ($($tests:tt)*) => {
+        eas_test_db::backend_tests!($crate::harness::TestDb; $($tests)*);
     };
 }
 pub(crate) use backend_tests;
 
 /// The id of the user's folder of `kind` (the first one).
 pub async fn folder(store: &MailStore, kind: FolderType) -> FolderId {
+    user_folder(store, USER, kind).await
+}
+
+/// The id of `user`'s folder of `kind` (the first one).
+pub async fn user_folder(store: &MailStore, user: &str, kind: FolderType) -> FolderId {
     store
-        .hierarchy(USER)
+        .hierarchy(user)
         .await
         .expect("hierarchy")
         .folders

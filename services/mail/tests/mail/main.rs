@@ -4,6 +4,7 @@ mod harness;
 
 mod blobs;
 mod changes;
+mod conformance;
 mod delivery;
 mod folders;
 mod grpc;

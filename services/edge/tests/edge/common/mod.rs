@@ -113,14 +113,16 @@ impl TestServer {
                 eas_mail::MailStore::connect(&url, eas_mail::MailOptions::default(), bus.clone())
                     .await
                     .unwrap();
-            let service = eas_mail::grpc::MailService::new(store.clone()).into_server();
-            let channel = eas_rpc::in_process::channel(service).await.unwrap();
-            (Some(store), Some(eas_rpc::mail_client(channel)), Some(bus))
+            let service = eas_mail::grpc::MailService::new(store.clone()).into_routes();
+            let channel = eas_rpc::in_process::routes_channel(service).await.unwrap();
+            (Some(store), Some(channel), Some(bus))
         } else {
             (None, None, None)
         };
         let folders: Arc<dyn FolderSource> = match &client {
-            Some(c) => Arc::new(ServiceFolders { mail: c.clone() }),
+            Some(c) => Arc::new(ServiceFolders {
+                collections: eas_rpc::collections_client(c.clone()),
+            }),
             None => Arc::new(StandardFolders),
         };
         let edge = Edge::new(
