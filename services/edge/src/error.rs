@@ -72,6 +72,8 @@ pub struct ErrorContext {
     pub version: Option<ProtocolVersion>,
     /// The response root element of the command, when the command is known.
     pub root: Option<Tag>,
+    /// The command's label for the request metrics (`Unknown` until the request line is read).
+    pub command: &'static str,
 }
 
 impl EdgeError {

@@ -23,6 +23,7 @@ pub mod folders;
 mod get_item_estimate;
 mod item_operations;
 pub mod mail_source;
+pub mod metrics;
 mod move_items;
 mod options;
 mod ping;
