@@ -40,7 +40,9 @@ impl RouterStats {
     /// (docs/observability.md); call it once.
     pub fn register_metrics(self: &Arc<Self>) {
         use eas_service_kit::metrics::{register_counter_fn, register_gauge_fn};
-        let counters: [(&'static str, &'static str, fn(&RouterStats) -> &AtomicU64); 5] = [
+        /// A counter's name, help text and field.
+        type Counted = (&'static str, &'static str, fn(&RouterStats) -> &AtomicU64);
+        let counters: [Counted; 5] = [
             ("eas_push_events", "Change events read from Kafka", |s| {
                 &s.events
             }),
