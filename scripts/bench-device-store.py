@@ -9,6 +9,7 @@ the median, p90 and p99 round trip per store. The client is the same for both, s
 is the server's."""
 from __future__ import annotations
 
+import os
 import pathlib
 import statistics
 import sys
@@ -22,9 +23,18 @@ from conftest import DEMO_PASSWORDS, start_server, stop_server  # noqa: E402
 from pyactivesync import Client, EmailChange, FolderType  # noqa: E402
 
 USER = "jdoe@example.loc"
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def run(store: str, rounds: int, messages: int) -> list[float]:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/PID/stat)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def run(store: str, rounds: int, messages: int) -> tuple[list[float], float]:
+    """The round trip of each Sync, and the server's CPU seconds per Sync (scripts/bench-metrics.py
+    uses it too)."""
     server = start_server({"EAS_DEVICE_STORE": store, "EAS_LOG": "warn"})
     try:
         for i in range(messages):
@@ -46,12 +56,14 @@ def run(store: str, rounds: int, messages: int) -> list[float]:
                 if not r.more_available:
                     break
             times = []
+            cpu_before = cpu_seconds(server.proc.pid)
             for i in range(rounds):
                 started = time.perf_counter()
                 r = c.apply_email_changes(inbox, key, [EmailChange(server_id=ids[i % len(ids)], read=i % 2 == 0)])
                 times.append(time.perf_counter() - started)
                 key = r.sync_key
-        return times
+            cpu = (cpu_seconds(server.proc.pid) - cpu_before) / rounds
+        return times, cpu
     finally:
         stop_server(server)
 
@@ -60,7 +72,7 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     messages = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     for store in ("memory", "sqlite"):
-        t = sorted(run(store, rounds, messages))
+        t = sorted(run(store, rounds, messages)[0])
         q = lambda p: 1000 * t[min(len(t) - 1, int(p * len(t)))]  # noqa: E731
         print(f"{store:<7} {rounds} Syncs with a change, {messages} messages held: "
               f"median {1000 * statistics.median(t):.2f} ms, p90 {q(0.9):.2f} ms, p99 {q(0.99):.2f} ms")

@@ -25,7 +25,7 @@
 #
 # After start, $EAS_CLUSTER_DIR/cluster.env holds EDGE_<X>_URL and ADMIN_<X>_URL for each edge
 # (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, ADMIN_TOKEN, the pid of
-# every process and MAIL_HEALTH_URL / PUSH_HEALTH_URL (their /healthz and /readyz probes).
+# every process and MAIL_HEALTH_URL / PUSH_HEALTH_URL (their /healthz, /readyz and /metrics).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

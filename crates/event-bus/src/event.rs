@@ -51,7 +51,8 @@ impl FromStr for DataClass {
 /// One committed change to one folder of one user.
 ///
 /// The JSON form is the wire form on Kafka:
-/// `{"user":"a@b.c","class":"mail","folder_id":"7","counter":42,"hierarchy_changed":false}`.
+/// `{"user":"a@b.c","class":"mail","folder_id":"7","counter":42,"hierarchy_changed":false}`,
+/// with `"produced_ms":…` when the producer stamped it ([`ChangeEvent::stamped`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEvent {
     /// The user's canonical (lowercase) address.
@@ -65,6 +66,10 @@ pub struct ChangeEvent {
     pub counter: u64,
     /// True when the folder list itself changed (FolderSync has work to do).
     pub hierarchy_changed: bool,
+    /// When the data service produced the event, in unix milliseconds: the edge measures the
+    /// wake-up delay of a held Ping from it (docs/observability.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub produced_ms: Option<u64>,
 }
 
 impl ChangeEvent {
@@ -81,6 +86,7 @@ impl ChangeEvent {
             folder_id: folder_id.into(),
             counter,
             hierarchy_changed: false,
+            produced_ms: None,
         }
     }
 
@@ -94,6 +100,17 @@ impl ChangeEvent {
         ChangeEvent {
             hierarchy_changed: true,
             ..ChangeEvent::items(user, class, folder_id, counter)
+        }
+    }
+
+    /// The event stamped with the current time as its production time.
+    pub fn stamped(self) -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        ChangeEvent {
+            produced_ms: Some(now),
+            ..self
         }
     }
 

@@ -122,6 +122,23 @@ fn the_json_form_names_every_field_and_round_trips() {
 }
 
 #[test]
+fn a_stamped_event_carries_its_production_time_on_the_wire() {
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let event = mail("a@example.loc", "7", 3).stamped();
+    let produced = event.produced_ms.unwrap();
+    assert!(produced >= before && produced < before + 60_000);
+    let value: serde_json::Value = serde_json::from_slice(&event.to_json().unwrap()).unwrap();
+    assert_eq!(value["produced_ms"], produced);
+    assert_eq!(
+        ChangeEvent::from_json(&event.to_json().unwrap()).unwrap(),
+        event
+    );
+}
+
+#[test]
 fn data_class_names_parse_and_unknown_ones_are_refused() {
     for class in [DataClass::Mail, DataClass::Calendar, DataClass::Contacts] {
         assert_eq!(class.as_str().parse::<DataClass>().unwrap(), class);

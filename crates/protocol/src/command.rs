@@ -69,6 +69,15 @@ impl Command {
     /// The command's name as written in `Cmd=` and in `MS-ASProtocolCommands`.
     pub fn name(&self) -> &str {
         match self {
+            Command::Unknown(name) => name,
+            known => known.label(),
+        }
+    }
+
+    /// The name of a known command, `Unknown` for any other: a value from a fixed set, for
+    /// counting requests by command (metrics) whatever names clients send.
+    pub fn label(&self) -> &'static str {
+        match self {
             Command::Autodiscover => "Autodiscover",
             Command::Find => "Find",
             Command::FolderCreate => "FolderCreate",
@@ -91,7 +100,7 @@ impl Command {
             Command::SmartReply => "SmartReply",
             Command::Sync => "Sync",
             Command::ValidateCert => "ValidateCert",
-            Command::Unknown(name) => name,
+            Command::Unknown(_) => "Unknown",
         }
     }
 
@@ -197,6 +206,16 @@ mod tests {
         assert_eq!(c, Command::Unknown("Frobnicate".into()));
         assert!(!c.is_known());
         assert_eq!(c.to_string(), "Frobnicate");
+        // Counted under one label, whatever the client sent.
+        assert_eq!(c.label(), "Unknown");
+        assert_eq!(Command::from_code(200).label(), "Unknown");
+    }
+
+    #[test]
+    fn a_known_commands_label_is_its_name() {
+        for c in ALL {
+            assert_eq!(c.label(), c.name());
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`eas-mail`, `eas-push`), for Kubernetes `httpGet` probes: `GET /healthz` answers 200 while
 //! the process serves at all; `GET /readyz` runs the service's own check (its database, Redis,
 //! Kafka) and answers 200, or 503 with the reason so that an operator sees what is missing.
+//! `GET /metrics` serves the process's Prometheus metrics ([`crate::metrics`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,7 +47,7 @@ pub async fn spawn_health(
     Ok(())
 }
 
-/// Serves `/healthz` and `/readyz` on `listener` until `shutdown` resolves.
+/// Serves `/healthz`, `/readyz` and `/metrics` on `listener` until `shutdown` resolves.
 pub async fn serve_health(
     listener: tokio::net::TcpListener,
     ready: ReadyCheck,
@@ -55,6 +56,7 @@ pub async fn serve_health(
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::handler))
         .with_state(ready);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -143,6 +145,10 @@ mod tests {
         );
         assert_eq!(get(addr, "/healthz").await.0, 200);
         assert_eq!(get(addr, "/nothing").await.0, 404);
+        crate::metrics::register_gauge_fn("kit_test_health_probe", "Probe test", || 4);
+        let (status, body) = get(addr, "/metrics").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("\nkit_test_health_probe 4\n"), "{body}");
 
         mode.store(2, Ordering::SeqCst);
         let (status, body) = get(addr, "/readyz").await;

@@ -1,8 +1,13 @@
 //! What every service binary shares: layered configuration, logging to stderr, the shutdown
-//! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal) and the HTTP health probes.
+//! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal), the HTTP health probes and the
+//! Prometheus metrics.
 
 pub mod health;
+pub mod log_format;
 pub mod log_writer;
+pub mod metrics;
+
+pub use log_format::LogFormat;
 
 use std::path::Path;
 
@@ -29,12 +34,12 @@ where
     Ok(fig.extract()?)
 }
 
-/// The `main` of a service: loads its settings (see [`load_config`]), logs with the filter that
-/// `log` picks from them, and runs `serve` on a multi-threaded runtime.
+/// The `main` of a service: loads its settings (see [`load_config`]), logs with the filter and
+/// format that `log` picks from them, and runs `serve` on a multi-threaded runtime.
 pub fn run_service<T, Fut>(
     file: Option<&Path>,
     prefix: &str,
-    log: fn(&T) -> &str,
+    log: fn(&T) -> (&str, LogFormat),
     serve: impl FnOnce(T) -> Fut,
 ) -> anyhow::Result<()>
 where
@@ -42,27 +47,28 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let settings: T = load_config(file, prefix)?;
-    init_tracing(log(&settings));
+    let (filter, format) = log(&settings);
+    init_tracing(filter, format);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(serve(settings))
 }
 
-/// Logs to stderr with `filter` (for example `info` or `eas_edge=debug,info`); `RUST_LOG` wins
-/// when set. Calling it twice is harmless.
+/// Logs to stderr with `filter` (for example `info` or `eas_edge=debug,info`; `RUST_LOG` wins
+/// when set), as text or JSON lines. Calling it twice is harmless.
 ///
 /// A log line that cannot be written (stderr on a full disk, a closed pipe) is dropped and
-/// counted ([`log_writer::dropped_writes`]); it never fails or panics the request that logged it.
-/// The subscriber's own report of a failed write is off: it would go to the same stderr with
-/// `eprintln!`, which panics when stderr cannot be written.
-pub fn init_tracing(filter: &str) {
+/// counted ([`log_writer::dropped_writes`]); it never fails or panics the request that logged it
+/// (see [`log_format::stderr_layer`]).
+pub fn init_tracing(filter: &str, format: LogFormat) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(log_writer::Lossy::stderr())
-        .log_internal_errors(false)
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(log_format::stderr_layer(format))
         .try_init();
 }
 
@@ -191,7 +197,7 @@ mod tests {
         if std::env::var_os(CHILD).is_none() {
             return; // only meaningful in the child of the test above
         }
-        init_tracing("info");
+        init_tracing("info", LogFormat::Text);
         let before = log_writer::dropped_writes();
         for i in 0..3 {
             tracing::info!(i, "a line nobody can write");

@@ -31,6 +31,8 @@ pub struct Settings {
     pub smtp_relay: Option<eas_mail::submit::relay::RelayConfig>,
     /// `tracing` filter, e.g. `info` or `eas_edge=debug,info`.
     pub log: String,
+    /// `text` or `json` (one object per line, for a log collector).
+    pub log_format: eas_service_kit::LogFormat,
     /// Serve TLS directly (for use without an ingress) when both files are set.
     pub tls: TlsSettings,
     /// Create the demo domain and users when the directory is empty.
@@ -68,6 +70,7 @@ impl Default for Settings {
             max_message_bytes: 50 * 1024 * 1024,
             smtp_relay: None,
             log: "info".into(),
+            log_format: eas_service_kit::LogFormat::Text,
             tls: TlsSettings::default(),
             demo: true,
             default_domain: None,

@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => {
-            eas_service_kit::init_tracing(&settings.log);
+            eas_service_kit::init_tracing(&settings.log, settings.log_format);
             runtime.block_on(async {
                 let app = app::Application::build(settings).await?;
                 app.run_until_stopped().await

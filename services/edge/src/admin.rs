@@ -1,7 +1,7 @@
 //! The admin HTTP API (JSON, bearer token): domains, users, aliases and devices.
 //!
 //! It listens on its own address, apart from the phone-facing port, so that an ingress can keep it
-//! private. Every change to an account forgets cached logins so that a new password or a disabled
+//! private. `/healthz` (liveness) and `/metrics` (Prometheus) answer there without the token. Every change to an account forgets cached logins so that a new password or a disabled
 //! account takes effect at once on this replica.
 
 use std::sync::Arc;
@@ -84,6 +84,7 @@ pub fn router(edge: Arc<Edge>) -> Router {
         .route("/admin/devices/{user}/{device_id}/wipe", post(wipe))
         .route_layer(middleware::from_fn_with_state(edge.clone(), require_token))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(eas_service_kit::metrics::handler))
         .with_state(edge)
 }
 

@@ -35,6 +35,7 @@ pub async fn handle(edge: &Arc<Edge>, ip: IpAddr, headers: &HeaderMap, body: Bod
     let no_ctx = ErrorContext {
         version: None,
         root: None,
+        command: "Autodiscover",
     };
     let creds = match headers
         .get(header::AUTHORIZATION)

@@ -57,6 +57,7 @@ pub async fn login(
     };
     let throttled = |account: &str, refusal: Refusal| {
         tracing::warn!(account, %client, retry_after = refusal.retry_after, "login throttled");
+        crate::metrics::login_throttled();
         EdgeError::Throttled {
             retry_after: refusal.retry_after,
         }
@@ -71,6 +72,7 @@ pub async fn login(
         Ok(target) => target,
         Err(AuthError::Directory(e)) => return Err(EdgeError::Unavailable(e.to_string())),
         Err(e) => {
+            crate::metrics::login_failed(&e);
             edge.throttle
                 .count_malformed(client)
                 .await
@@ -115,6 +117,7 @@ pub async fn login(
             Ok(user)
         }
         Err(AuthError::Disabled) => {
+            crate::metrics::login_failed(&AuthError::Disabled);
             edge.throttle.refund(attempt).await;
             tracing::info!(account, "login of a disabled account");
             Err(EdgeError::AccountDisabled)
@@ -124,6 +127,7 @@ pub async fn login(
             Err(EdgeError::Unavailable(e.to_string()))
         }
         Err(e) => {
+            crate::metrics::login_failed(&e);
             let good_history = attempt.had_good_history();
             edge.throttle.failed(attempt);
             tracing::info!(

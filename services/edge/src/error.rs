@@ -73,6 +73,8 @@ pub struct ErrorContext {
     pub version: Option<ProtocolVersion>,
     /// The response root element of the command, when the command is known.
     pub root: Option<Tag>,
+    /// The command's label for the request metrics (`Unknown` until the request line is read).
+    pub command: &'static str,
 }
 
 /// A data service's failure that no command status covers: an outage or a transient conflict

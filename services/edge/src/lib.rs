@@ -22,6 +22,7 @@ mod folder_update;
 pub mod folders;
 mod get_item_estimate;
 mod item_operations;
+pub mod metrics;
 mod move_items;
 mod options;
 mod ping;

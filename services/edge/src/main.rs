@@ -17,6 +17,7 @@ use eas_edge::server::{EdgeListeners, TlsSettings};
 use eas_edge::{Edge, EdgeConfig, SharedLimits};
 use eas_push::feed::{self, FeedConfig};
 use eas_push::RedisPingRegistry;
+use eas_service_kit::LogFormat;
 use serde::{Deserialize, Serialize};
 
 /// jemalloc: held Pings are many small, long-lived allocations; it keeps them compact. Its
@@ -52,6 +53,8 @@ struct Settings {
     mail_url: String,
     /// `tracing` filter.
     log: String,
+    /// `text` or `json` (one object per line, for a log collector).
+    log_format: LogFormat,
     /// Serve TLS directly (without an ingress) when both files are set.
     tls: TlsSettings,
     #[serde(skip_serializing)]
@@ -72,6 +75,7 @@ impl Default for Settings {
             redis_timeout_ms: 2000,
             mail_url: "http://127.0.0.1:50051".into(),
             log: "info".into(),
+            log_format: LogFormat::Text,
             tls: TlsSettings::default(),
             edge: EdgeConfig::default(),
         }
@@ -95,7 +99,7 @@ fn main() -> anyhow::Result<()> {
     eas_service_kit::run_service(
         cli.config.as_deref(),
         "EAS_EDGE_",
-        |s: &Settings| &s.log,
+        |s: &Settings| (&s.log, s.log_format),
         run,
     )
 }

@@ -111,6 +111,7 @@ pub async fn handle(
     // Sub-futures are boxed in statements of their own, so the held state stays small.
     let hold = Box::pin(hub.hold(&user, &device, ids, ttl));
     let mut registration = hold.await?;
+    let _held = crate::metrics::Held::ping();
     let known = edge
         .folders
         .folders(&user)
@@ -158,6 +159,7 @@ pub async fn handle(
                 // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
                 tracing::debug!(%user, %device, counter = change.counter, behind, "woken ping checked");
                 if behind {
+                    crate::metrics::woken("Ping", change.produced_ms);
                     return Ok(respond(PingResponse::changes(vec![change.folder])));
                 }
                 registration.rearm();

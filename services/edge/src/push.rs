@@ -39,6 +39,8 @@ pub enum Wake {
 pub struct FolderChange {
     pub folder: String,
     pub counter: u64,
+    /// When the data service produced the event (unix milliseconds), for the wake-up delay.
+    pub produced_ms: Option<u64>,
 }
 
 struct Waiter {
@@ -305,6 +307,7 @@ impl PushHub {
             let wake = Wake::Changed(Box::new(FolderChange {
                 folder: ev.folder_id.clone(),
                 counter: ev.counter,
+                produced_ms: ev.produced_ms,
             }));
             let woken = self.wake_where(&ev.user, wake, |w| w.folders.contains(&ev.folder_id));
             // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
@@ -353,6 +356,7 @@ mod tests {
         Wake::Changed(Box::new(FolderChange {
             folder: folder.into(),
             counter,
+            produced_ms: None,
         }))
     }
 

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request};
@@ -29,6 +29,7 @@ use crate::config::EdgeConfig;
 use crate::context::{self, RequestCtx};
 use crate::error::{response_root, EdgeError, ErrorContext};
 use crate::folders::FolderSource;
+use crate::metrics;
 use crate::throttle::LoginThrottle;
 use crate::{
     autodiscover, folder_create, folder_delete, folder_sync, folder_update, get_item_estimate,
@@ -70,6 +71,7 @@ impl Edge {
         let a = &config.auth;
         let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
         let throttle = LoginThrottle::new(a);
+        metrics::register_all();
         Arc::new(Edge {
             config,
             directory,
@@ -135,13 +137,20 @@ fn route(edge: Arc<Edge>, req: Request) -> ResponseFuture {
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
     let post = req.method() == Method::POST;
+    let started = Instant::now();
     match endpoint(req.uri().path()) {
-        Endpoint::Eas if req.method() == Method::OPTIONS => ready(options::handle(&edge)),
+        Endpoint::Eas if req.method() == Method::OPTIONS => {
+            let r = options::handle(&edge);
+            metrics::request("Options", started, &r);
+            ready(r)
+        }
         Endpoint::Eas if post => eas_post(edge, ip, req),
         Endpoint::Eas => ready(method_not_allowed("OPTIONS, POST")),
         Endpoint::Autodiscover if post => Box::pin(async move {
             let (parts, body) = req.into_parts();
-            autodiscover::handle(&edge, ip, &parts.headers, body).await
+            let r = autodiscover::handle(&edge, ip, &parts.headers, body).await;
+            metrics::request("Autodiscover", started, &r);
+            r
         }),
         Endpoint::Autodiscover => ready(method_not_allowed("POST")),
         Endpoint::Health => ready((StatusCode::OK, "ok").into_response()),
@@ -161,13 +170,16 @@ fn method_not_allowed(allow: &'static str) -> Response {
     r
 }
 
-/// A WBXML response body.
+/// A WBXML response body. Its top-level status, if any, goes to the request's count.
 pub fn wbxml_response(root: &Element) -> Response {
     let mut r = (StatusCode::OK, eas_wbxml::encode(root)).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(WBXML_CONTENT_TYPE),
     );
+    if let Some(status) = metrics::top_status(root) {
+        r.extensions_mut().insert(status);
+    }
     r
 }
 
@@ -251,6 +263,7 @@ async fn prepare(
     let mut ectx = ErrorContext {
         version: None,
         root: None,
+        command: "Unknown",
     };
     let result = async {
         let (parts, body) = req.into_parts();
@@ -263,6 +276,7 @@ async fn prepare(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("t"));
         ectx.root = response_root(&line.command);
+        ectx.command = line.command.label();
         let version = request_version(headers, line.protocol_version)?;
         if !options::SUPPORTED_VERSIONS.contains(&version) {
             return Err(EdgeError::UnsupportedVersion(version.as_str().to_owned()));
@@ -300,6 +314,7 @@ async fn prepare(
 fn eas_post(edge: Arc<Edge>, ip: IpAddr, req: Request) -> ResponseFuture {
     let prepared = Box::pin(prepare(edge.clone(), ip, req));
     Box::pin(async move {
+        let started = Instant::now();
         let (ectx, prepared) = prepared.await;
         let result = match prepared {
             Ok((ctx, input)) => {
@@ -308,13 +323,15 @@ fn eas_post(edge: Arc<Edge>, ip: IpAddr, req: Request) -> ResponseFuture {
             }
             Err(e) => Err(e),
         };
-        match result {
+        let response = match result {
             Ok(r) => r,
             Err(e) => {
                 log_error(&e);
                 e.into_eas_response(ectx)
             }
-        }
+        };
+        metrics::request(ectx.command, started, &response);
+        response
     })
 }
 

@@ -370,6 +370,7 @@ async fn sync_collection(
     edge.devices
         .put_state(user, device, &name, committed.state.encode())
         .await?;
+    crate::metrics::sync_items_sent("Email", &commands);
     let mut resp = SyncCollectionResponse::new(id, committed.key.to_string());
     resp.class = coll.class.clone();
     resp.more_available = committed.more_available;

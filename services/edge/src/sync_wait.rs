@@ -94,8 +94,11 @@ pub(crate) async fn hold(
     // In the cluster the shared registry routes the user's events here (docs/push.md).
     let ttl = interval + Duration::from_secs(60);
     let mut registration = hub.hold(user, device, ids, ttl).await?;
+    let _held = crate::metrics::Held::sync();
     let deadline = tokio::time::Instant::now() + interval;
     let mut mode = Mode::Hold { recheck: false };
+    // When the last wake-up's event was produced, for the wake-up delay.
+    let mut woken_by: Option<u64> = None;
     loop {
         let outcomes = sync_pass(edge, ctx, mail, folders, req, mode).await?;
         let moved = outcomes.iter().any(|o| matches!(o, Outcome::Moved));
@@ -104,6 +107,7 @@ pub(crate) async fn hold(
             .filter_map(Outcome::into_answer)
             .collect();
         if !answers.is_empty() {
+            crate::metrics::woken("Sync", woken_by);
             return Ok(Held::Answer(answers));
         }
         if moved {
@@ -117,7 +121,14 @@ pub(crate) async fn hold(
         match wake {
             // The next pass looks at every collection; a counter alone cannot say which of
             // them has something within the device's filter.
-            Wake::Check | Wake::Changed(_) => registration.rearm(),
+            Wake::Changed(change) => {
+                woken_by = change.produced_ms;
+                registration.rearm();
+            }
+            Wake::Check => {
+                woken_by = None;
+                registration.rearm();
+            }
             Wake::Hierarchy => return Ok(Held::Hierarchy),
             // A newer Sync or Ping of this device answers from now on; this one ends empty,
             // which leaves every key as the device holds it.

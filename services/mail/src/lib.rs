@@ -18,6 +18,7 @@ mod store;
 
 pub mod grpc;
 pub mod lmtp;
+pub mod metrics;
 pub mod runtime;
 pub mod submit;
 

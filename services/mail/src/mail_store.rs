@@ -160,12 +160,12 @@ impl MailStore {
 
     pub(crate) async fn hierarchy_changed(&self, user: &str, folder: FolderId, counter: u64) {
         let event = ChangeEvent::hierarchy(user, DataClass::Mail, folder.to_string(), counter);
-        self.publish(event).await;
+        self.publish(event.stamped()).await;
     }
 
     pub(crate) async fn items_changed(&self, user: &str, folder: FolderId, counter: u64) {
         let event = ChangeEvent::items(user, DataClass::Mail, folder.to_string(), counter);
-        self.publish(event).await;
+        self.publish(event.stamped()).await;
     }
 
     /// After commit; a failure only delays a wake-up, since the counter already moved.

@@ -15,6 +15,7 @@ use eas_mail::runtime::MailRuntime;
 use eas_mail::submit::relay::RelayConfig;
 use eas_mail::{MailOptions, MailStore};
 use eas_service_kit::health::{spawn_health, ReadyCheck};
+use eas_service_kit::LogFormat;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -54,6 +55,8 @@ struct Settings {
     health_listen: Option<SocketAddr>,
     /// `tracing` filter.
     log: String,
+    /// `text` or `json` (one object per line, for a log collector).
+    log_format: LogFormat,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             kafka: KafkaConfig::default(),
             health_listen: None,
             log: "info".into(),
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -94,7 +98,7 @@ fn main() -> anyhow::Result<()> {
     eas_service_kit::run_service(
         cli.config.as_deref(),
         "EAS_MAIL_",
-        |s: &Settings| &s.log,
+        |s: &Settings| (&s.log, s.log_format),
         move |settings| async move {
             if migrate_only {
                 migrate(settings).await

@@ -97,7 +97,8 @@ impl MailStore {
         self.store.remove(id).await
     }
 
-    pub(crate) async fn next_outbound_due(&self) -> Result<Option<i64>, MailError> {
+    /// How many messages wait, and when the earliest is due.
+    pub(crate) async fn next_outbound_due(&self) -> Result<(u64, Option<i64>), MailError> {
         self.store.next_due().await
     }
 }

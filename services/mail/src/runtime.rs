@@ -64,6 +64,7 @@ impl MailRuntime {
         lmtp: LmtpConfig,
         relay: Option<RelayConfig>,
     ) -> std::io::Result<MailRuntime> {
+        crate::metrics::register_all();
         let recipients: Arc<dyn RecipientResolver> = Arc::new(DirectoryRecipients(directory));
         let (relay, relay_handle) = match relay {
             Some(config) => {

@@ -14,6 +14,7 @@ use eas_event_bus::EventBus;
 use eas_push::router::{self, RouterStats};
 use eas_push::RedisPingRegistry;
 use eas_service_kit::health::{spawn_health, ReadyCheck};
+use eas_service_kit::LogFormat;
 use serde::{Deserialize, Serialize};
 
 /// Everything `eas-push` reads at start-up (TOML file, then `EAS_PUSH_*` variables).
@@ -32,7 +33,10 @@ struct Settings {
     /// Where `/healthz` and `/readyz` are served for Kubernetes probes (readiness: Redis answers
     /// and the topic has a leader for every partition); none when unset.
     health_listen: Option<SocketAddr>,
+    /// `tracing` filter.
     log: String,
+    /// `text` or `json` (one object per line, for a log collector).
+    log_format: LogFormat,
 }
 
 impl Default for Settings {
@@ -48,6 +52,7 @@ impl Default for Settings {
             stats_interval_seconds: 60,
             health_listen: None,
             log: "info".into(),
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -69,7 +74,7 @@ fn main() -> anyhow::Result<()> {
     eas_service_kit::run_service(
         cli.config.as_deref(),
         "EAS_PUSH_",
-        |s: &Settings| &s.log,
+        |s: &Settings| (&s.log, s.log_format),
         run,
     )
 }
@@ -89,6 +94,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             .context("connecting to kafka")?,
     );
     let stats = Arc::new(RouterStats::default());
+    stats.register_metrics();
     spawn_health(
         settings.health_listen,
         ready_check(registry.clone(), kafka.clone(), stats.clone()),

@@ -35,6 +35,51 @@ pub struct RouterStats {
     pub joined: AtomicBool,
 }
 
+impl RouterStats {
+    /// Exposes the counters as Prometheus metrics in the process's registry
+    /// (docs/observability.md); call it once.
+    pub fn register_metrics(self: &Arc<Self>) {
+        use eas_service_kit::metrics::{register_counter_fn, register_gauge_fn};
+        /// A counter's name, help text and field.
+        type Counted = (&'static str, &'static str, fn(&RouterStats) -> &AtomicU64);
+        let counters: [Counted; 5] = [
+            ("eas_push_events", "Change events read from Kafka", |s| {
+                &s.events
+            }),
+            (
+                "eas_push_wakes",
+                "Wake messages published to edge replicas' Redis channels",
+                |s| &s.wakes,
+            ),
+            (
+                "eas_push_events_idle",
+                "Change events whose user held no Ping or Sync on any edge",
+                |s| &s.idle,
+            ),
+            (
+                "eas_push_route_failures",
+                "Change events that could not be routed (Redis unreachable)",
+                |s| &s.failed,
+            ),
+            (
+                "eas_push_rechecks",
+                "Recheck broadcasts to every edge after change events may have been lost",
+                |s| &s.rechecks,
+            ),
+        ];
+        for (name, help, field) in counters {
+            let stats = self.clone();
+            register_counter_fn(name, help, move || field(&stats).load(Ordering::Relaxed));
+        }
+        let stats = self.clone();
+        register_gauge_fn(
+            "eas_push_group_member",
+            "1 while this replica is a member of the Kafka consumer group, else 0",
+            move || i64::from(stats.joined.load(Ordering::Acquire)),
+        );
+    }
+}
+
 /// Pause between attempts to join the consumer group.
 const JOIN_RETRY: Duration = Duration::from_secs(1);
 

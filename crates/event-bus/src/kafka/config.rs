@@ -44,6 +44,9 @@ pub struct KafkaConfig {
     /// those partitions wait that long. A member that shuts down cleanly leaves at once. The
     /// broker bounds it (Apache Kafka: 6 s to 30 min by default).
     pub session_timeout_ms: u32,
+    /// How often a consumer refreshes its consumer lag metrics from librdkafka's statistics
+    /// (`statistics.interval.ms`); 0 turns them off.
+    pub statistics_interval_ms: u32,
 }
 
 impl Default for KafkaConfig {
@@ -60,6 +63,7 @@ impl Default for KafkaConfig {
             timeout_ms: 10_000,
             buffer: 4096,
             session_timeout_ms: 10_000,
+            statistics_interval_ms: 10_000,
         }
     }
 }
@@ -115,7 +119,11 @@ impl KafkaConfig {
             )
             .set("fetch.wait.max.ms", self.fetch_wait_max_ms.to_string())
             .set("session.timeout.ms", self.session_timeout_ms.to_string())
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            .set(
+                "statistics.interval.ms",
+                self.statistics_interval_ms.to_string(),
+            );
         c
     }
 

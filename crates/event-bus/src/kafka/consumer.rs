@@ -14,9 +14,11 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::Message;
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot};
 
+use super::metrics::LagReport;
 use super::{transport, KafkaConfig};
 use crate::bus::{BusError, EventFilter, Subscription};
 use crate::event::ChangeEvent;
@@ -46,6 +48,7 @@ pub(crate) async fn subscribe(
         assigned_once: AtomicBool::new(false),
         missed: AtomicBool::new(false),
         ready: Mutex::new(Some(ready_tx)),
+        lag: LagReport::default(),
     };
     let consumer: BaseConsumer<GroupContext> = config
         .consumer()
@@ -184,9 +187,16 @@ struct GroupContext {
     /// assignment, or a start offset that could not be pinned.
     missed: AtomicBool,
     ready: Mutex<Option<oneshot::Sender<()>>>,
+    /// This member's consumer lag metrics, from librdkafka's statistics.
+    lag: LagReport,
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    /// Every `statistics.interval.ms` (`kafka.statistics_interval_ms`), during a poll.
+    fn stats(&self, statistics: Statistics) {
+        self.lag.update(&statistics);
+    }
+}
 
 impl ConsumerContext for GroupContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

@@ -10,6 +10,7 @@
 
 mod config;
 mod consumer;
+mod metrics;
 mod topic;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -75,6 +76,7 @@ impl KafkaBus {
     /// publishes fail with `Transport` until a broker answers. [`KafkaBus::connect`] is the
     /// usual start.
     pub fn new(config: KafkaConfig) -> Result<KafkaBus, BusError> {
+        metrics::register_all();
         let producer: FutureProducer = config
             .producer()
             .create()
@@ -157,6 +159,29 @@ impl EventBus for KafkaBus {
     /// Produces the event's JSON to the topic with the user as key; returns once the broker
     /// acknowledged it.
     async fn publish(&self, event: ChangeEvent) -> Result<(), BusError> {
+        let result = self.produce(&event).await;
+        match result {
+            Ok(()) => metrics::published(),
+            Err(_) => metrics::publish_failed(),
+        }
+        result
+    }
+
+    /// Joins the group `group_id` as a new member; see the module documentation.
+    async fn subscribe(&self, filter: EventFilter) -> Result<Subscription, BusError> {
+        consumer::subscribe(
+            &self.inner.config,
+            filter,
+            self.inner.closed.clone(),
+            &self.inner.members,
+        )
+        .await
+    }
+}
+
+impl KafkaBus {
+    /// [`EventBus::publish`] without the counting.
+    async fn produce(&self, event: &ChangeEvent) -> Result<(), BusError> {
         let payload = event
             .to_json()
             .map_err(|e| BusError::Transport(format!("encoding the change event: {e}")))?;
@@ -190,17 +215,6 @@ impl EventBus for KafkaBus {
                 wait.as_millis()
             ))),
         }
-    }
-
-    /// Joins the group `group_id` as a new member; see the module documentation.
-    async fn subscribe(&self, filter: EventFilter) -> Result<Subscription, BusError> {
-        consumer::subscribe(
-            &self.inner.config,
-            filter,
-            self.inner.closed.clone(),
-            &self.inner.members,
-        )
-        .await
     }
 }
 

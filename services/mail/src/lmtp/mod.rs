@@ -140,6 +140,7 @@ impl LmtpServer {
 /// the connection with 421 and close it; the MTA retries later.
 async fn shed(mut stream: TcpStream, peer: SocketAddr, host: String) {
     tracing::info!(%peer, "lmtp connection refused: too many connections");
+    crate::metrics::refused(crate::metrics::Refusal::TooManySessions, 1);
     let reply = format!("421 4.3.2 {host} too many connections, try again later\r\n");
     let _ = tokio::time::timeout(SHED_WRITE_TIMEOUT, async {
         stream.write_all(reply.as_bytes()).await?;

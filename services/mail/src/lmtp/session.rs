@@ -13,6 +13,7 @@ use super::walk::{self, Walked};
 use super::{LmtpConfig, RecipientResolver};
 use crate::error::MailError;
 use crate::mail_store::MailStore;
+use crate::metrics::{self, Refusal};
 
 /// What every connection of one listener shares.
 pub(super) struct Shared {
@@ -103,6 +104,7 @@ where
                         "503 5.5.1 nested MAIL command".into()
                     } else if size.is_some_and(|s| s > config.max_message_size as u64) {
                         // RFC 1870 section 6.
+                        metrics::refused(Refusal::TooLarge, 1);
                         "552 5.3.4 message size exceeds fixed maximum message size".into()
                     } else {
                         tx.started = true;
@@ -119,6 +121,7 @@ where
                         match Spool::create(&config.spool_dir).await {
                             Err(error) => {
                                 tracing::warn!(%peer, %error, "lmtp spool not created");
+                                metrics::refused(Refusal::NotSpooled, tx.recipients.len());
                                 tx = Transaction::default();
                                 "451 4.3.0 cannot accept data now, try again later".into()
                             }
@@ -175,6 +178,7 @@ async fn rcpt(shared: &Shared, tx: &mut Transaction, peer: SocketAddr, to: Strin
         return "503 5.5.1 need MAIL command".into();
     }
     if tx.recipients.len() >= shared.config.max_recipients {
+        metrics::refused(Refusal::TooManyRecipients, 1);
         return "452 4.5.3 too many recipients".into();
     }
     match shared.resolver.resolve(&to).await {
@@ -184,10 +188,12 @@ async fn rcpt(shared: &Shared, tx: &mut Transaction, peer: SocketAddr, to: Strin
         }
         Ok(None) => {
             tracing::info!(%peer, recipient = %to, "lmtp recipient unknown");
+            metrics::refused(Refusal::UnknownRecipient, 1);
             format!("550 5.1.1 <{to}> unknown recipient")
         }
         Err(error) => {
             tracing::warn!(%peer, recipient = %to, %error, "lmtp recipient lookup failed");
+            metrics::refused(Refusal::LookupFailed, 1);
             "451 4.3.0 temporary recipient lookup failure".into()
         }
     }
@@ -204,16 +210,20 @@ async fn data_replies<W: AsyncWrite + Unpin>(
     spool: Spool,
     output: &mut W,
 ) -> std::io::Result<()> {
-    let failure: Option<&str> = match body {
+    let failure: Option<(&str, Refusal)> = match body {
         Body::Complete => None,
         Body::TooLarge => {
             tracing::info!(%peer, recipients = recipients.len(), "lmtp message too large");
             // RFC 5321 section 4.5.3.1.10 and RFC 1870 section 6.
-            Some("552 5.3.4 message too big for system")
+            Some(("552 5.3.4 message too big for system", Refusal::TooLarge))
         }
-        Body::SpoolFailed | Body::Closed => Some("451 4.3.0 message not spooled, try again later"),
+        Body::SpoolFailed | Body::Closed => Some((
+            "451 4.3.0 message not spooled, try again later",
+            Refusal::NotSpooled,
+        )),
     };
-    if let Some(reply) = failure {
+    if let Some((reply, why)) = failure {
+        metrics::refused(why, recipients.len());
         for _ in recipients {
             output.write_all(reply.as_bytes()).await?;
             output.write_all(b"\r\n").await?;
@@ -224,6 +234,7 @@ async fn data_replies<W: AsyncWrite + Unpin>(
         Ok(file) => file,
         Err(error) => {
             tracing::warn!(%peer, %error, "lmtp spool not flushed");
+            metrics::refused(Refusal::NotSpooled, recipients.len());
             for _ in recipients {
                 output
                     .write_all(b"451 4.3.0 message not spooled, try again later\r\n")
@@ -271,6 +282,11 @@ async fn data_replies<W: AsyncWrite + Unpin>(
                 outcome
             }
         };
+        match outcome {
+            Outcome::Delivered => metrics::delivered(),
+            Outcome::Unparseable => metrics::refused(Refusal::Unparseable, 1),
+            Outcome::Failed => metrics::refused(Refusal::DeliveryFailed, 1),
+        }
         let reply = match outcome {
             Outcome::Delivered => format!("250 2.1.5 <{to}> delivered\r\n"),
             Outcome::Unparseable => format!("554 5.6.0 <{to}> message cannot be parsed\r\n"),

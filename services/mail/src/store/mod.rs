@@ -208,8 +208,8 @@ pub(crate) trait QueueStore: Send + Sync + 'static {
     ) -> Result<(), MailError>;
     /// Drops a row once the relay accepted it or refused it for good.
     async fn remove(&self, id: i64) -> Result<(), MailError>;
-    /// The earliest next attempt of any row.
-    async fn next_due(&self) -> Result<Option<i64>, MailError>;
+    /// How many rows there are, and the earliest next attempt of any row.
+    async fn next_due(&self) -> Result<(u64, Option<i64>), MailError>;
     /// Every row, oldest first.
     async fn queued(&self) -> Result<Vec<crate::outbound::Outbound>, MailError>;
 }

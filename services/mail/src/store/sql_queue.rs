@@ -101,12 +101,13 @@ macro_rules! sql_queue {
                 Ok(())
             }
 
-            async fn next_due(&self) -> Result<Option<i64>, $crate::error::MailError> {
-                Ok(
-                    sqlx::query_scalar::<_, Option<i64>>("SELECT MIN(next_attempt) FROM outbound")
-                        .fetch_one(&self.pool)
-                        .await?,
+            async fn next_due(&self) -> Result<(u64, Option<i64>), $crate::error::MailError> {
+                let (rows, due) = sqlx::query_as::<_, (i64, Option<i64>)>(
+                    "SELECT COUNT(*), MIN(next_attempt) FROM outbound",
                 )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((u64::try_from(rows).unwrap_or(0), due))
             }
 
             async fn queued(

@@ -110,9 +110,15 @@ impl RelayWorker {
             if let Err(error) = self.run_due(now).await {
                 tracing::warn!(%error, "outbound queue round failed");
             }
-            let wait = match self.store.next_outbound_due().await {
-                Ok(Some(due)) => Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0)),
-                Ok(None) => idle,
+            let next = self.store.next_outbound_due().await;
+            if let Ok((depth, _)) = next {
+                crate::metrics::queue_depth(depth);
+            }
+            let wait = match next {
+                Ok((_, Some(due))) => {
+                    Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0))
+                }
+                Ok((_, None)) => idle,
                 Err(_) => Duration::from_millis(self.config.retry_initial_ms),
             };
             tokio::select! {
@@ -134,6 +140,7 @@ impl RelayWorker {
         for row in rows {
             match self.send(&row).await {
                 Outcome::Sent => {
+                    crate::metrics::relay_attempt("sent");
                     tracing::info!(
                         outbound = row.id,
                         attempts = row.attempts + 1,
@@ -149,6 +156,7 @@ impl RelayWorker {
                             .await?;
                         continue;
                     }
+                    crate::metrics::relay_attempt("retry");
                     let wait = self.config.backoff(row.attempts);
                     let next =
                         now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
@@ -178,6 +186,7 @@ impl RelayWorker {
 
     /// The relay will never take it: the sender finds a note in the Inbox and the row goes.
     async fn give_up(&self, row: &Outbound, error: &str) -> Result<(), crate::MailError> {
+        crate::metrics::relay_attempt("bounced");
         tracing::warn!(outbound = row.id, user = %row.sender, %error, "message refused by the relay, bouncing");
         match super::bounce::note(row, error) {
             Ok(note) => {
