@@ -102,6 +102,50 @@ def test_the_two_pings_of_one_device_on_two_edges_end_cleanly(cluster):
     assert result.status == "2" and result.changed_folder_ids == [folder]
 
 
+def test_the_services_metrics_move_with_a_delivery_that_wakes_a_ping(cluster):
+    """Each process's `/metrics` (the services' health listener, the edge's admin listener)
+    counts its part of one wake-up: LMTP and Kafka in the mail service, the push service's
+    routing and consumer lag, the edge's held Ping and wake-up delay (docs/observability.md)."""
+    from test_metrics import delta, scrape_url, value
+
+    urls = {
+        "mail": cluster.env["MAIL_HEALTH_URL"] + "/metrics",
+        "push": cluster.env["PUSH_HEALTH_URL"] + "/metrics",
+        "edge": cluster.edge("a").admin_url.rsplit("/admin", 1)[0] + "/metrics",
+    }
+    with client(cluster.edge("a")) as c:
+        folder = inbox(c)
+        synced(c, folder)
+        before = {name: scrape_url(url) for name, url in urls.items()}
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            held = hold_ping(pool, c, folder)
+            assert value(scrape_url(urls["edge"]), "eas_held_pings") >= 1
+            assert cluster.deliver("a@outside.test", [USER], message("metrics wake")) == {}
+            assert held.result(timeout=60).status == "2"
+    after = {name: scrape_url(url) for name, url in urls.items()}
+    mail = (before["mail"], after["mail"])
+    assert delta(*mail, "eas_lmtp_deliveries_total") == 1
+    assert delta(*mail, "eas_kafka_events_published_total") >= 1
+    assert value(after["mail"], "eas_kafka_publish_failures_total") == 0
+    push = (before["push"], after["push"])
+    assert delta(*push, "eas_push_events_total") >= 1
+    assert delta(*push, "eas_push_wakes_total") >= 1
+    assert value(after["push"], "eas_push_group_member") == 1
+    edge = (before["edge"], after["edge"])
+    assert delta(*edge, "eas_push_wakeup_delay_seconds_count", command="Ping") == 1
+    assert delta(*edge, "eas_requests_total", command="Ping", http_status=200, eas_status=2) == 1
+    # The consumer lag comes from librdkafka's statistics, every 10 s by default: each
+    # partition of the test's topic that this replica owns, caught up.
+    deadline = time.time() + 25
+    lags = {}
+    while time.time() < deadline and not lags:
+        lags = {dict(labels)["partition"]: v for (name, labels), v in scrape_url(urls["push"]).items()
+                if name == "eas_kafka_consumer_lag" and dict(labels).get("topic") == cluster.script_env["EAS_CLUSTER_TOPIC"]}
+        time.sleep(0.5)
+    assert lags, "no consumer lag was reported"
+    assert all(v >= 0 for v in lags.values()), lags
+
+
 def test_killing_edge_a_mid_ping_loses_nothing_when_the_phone_retries_on_b():
     cl = Cluster(edge_env=EDGE_ENV)
     try:
@@ -172,50 +216,6 @@ def test_the_mail_and_push_services_answer_health_and_readiness_probes(cluster):
         assert probe(cluster, service, "/healthz") == (200, "ok")
         assert probe(cluster, service, "/readyz") == (200, "ready")
         assert probe(cluster, service, "/nothing")[0] == 404
-
-
-def test_the_services_metrics_move_with_a_delivery_that_wakes_a_ping(cluster):
-    """Each process's `/metrics` (the services' health listener, the edge's admin listener)
-    counts its part of one wake-up: LMTP and Kafka in the mail service, the push service's
-    routing and consumer lag, the edge's held Ping and wake-up delay (docs/observability.md)."""
-    from test_metrics import delta, scrape_url, value
-
-    urls = {
-        "mail": cluster.env["MAIL_HEALTH_URL"] + "/metrics",
-        "push": cluster.env["PUSH_HEALTH_URL"] + "/metrics",
-        "edge": cluster.edge("a").admin_url.rsplit("/admin", 1)[0] + "/metrics",
-    }
-    with client(cluster.edge("a")) as c:
-        folder = inbox(c)
-        synced(c, folder)
-        before = {name: scrape_url(url) for name, url in urls.items()}
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            held = hold_ping(pool, c, folder)
-            assert value(scrape_url(urls["edge"]), "eas_held_pings") >= 1
-            assert cluster.deliver("a@outside.test", [USER], message("metrics wake")) == {}
-            assert held.result(timeout=60).status == "2"
-    after = {name: scrape_url(url) for name, url in urls.items()}
-    mail = (before["mail"], after["mail"])
-    assert delta(*mail, "eas_lmtp_deliveries_total") == 1
-    assert delta(*mail, "eas_kafka_events_published_total") >= 1
-    assert value(after["mail"], "eas_kafka_publish_failures_total") == 0
-    push = (before["push"], after["push"])
-    assert delta(*push, "eas_push_events_total") >= 1
-    assert delta(*push, "eas_push_wakes_total") >= 1
-    assert value(after["push"], "eas_push_group_member") == 1
-    edge = (before["edge"], after["edge"])
-    assert delta(*edge, "eas_push_wakeup_delay_seconds_count", command="Ping") == 1
-    assert delta(*edge, "eas_requests_total", command="Ping", http_status=200, eas_status=2) == 1
-    # The consumer lag comes from librdkafka's statistics, every 10 s by default: each
-    # partition of the test's topic that this replica owns, caught up.
-    deadline = time.time() + 25
-    lags = {}
-    while time.time() < deadline and not lags:
-        lags = {dict(labels)["partition"]: v for (name, labels), v in scrape_url(urls["push"]).items()
-                if name == "eas_kafka_consumer_lag" and dict(labels).get("topic") == cluster.script_env["EAS_CLUSTER_TOPIC"]}
-        time.sleep(0.5)
-    assert lags, "no consumer lag was reported"
-    assert all(v >= 0 for v in lags.values()), lags
 
 
 def test_with_kafka_down_held_pings_still_end_and_sync_gets_the_mail():
