@@ -53,6 +53,9 @@ pub struct Plan {
     cursor: Option<Cursor>,
     /// For each command that came from the change log, the cursor just before its version.
     positions: HashMap<String, Cursor>,
+    /// The items named by a command from before the change log (a forced conflict version, a
+    /// purged delete, an aged-out soft delete); those commands come first in `commands`.
+    early: HashSet<String>,
 }
 
 impl Plan {
@@ -68,7 +71,14 @@ impl Plan {
         };
         // A command from before the change log (a conflict, a purged delete, an aged-out soft
         // delete) is worked out again from the held items; the cursor then stays where it was.
-        self.cursor = self.positions.get(id).cloned();
+        // Those commands come first, so the first one left out tells which kind it is: an item
+        // named by both kinds is cut at its early command, and the cursor must not jump to the
+        // position of its change-log command, past the change-log commands left out before it.
+        self.cursor = if self.early.contains(id) {
+            None
+        } else {
+            self.positions.get(id).cloned()
+        };
         self.commands.truncate(at);
         self.more_available = true;
     }
@@ -98,6 +108,10 @@ struct Planner<'a> {
     own: HashMap<&'a str, u64>,
     /// The cursor before each change-log command (see [`Plan::cut_at`]).
     positions: HashMap<String, Cursor>,
+    /// Items of the commands pushed before the change log was read (see [`Plan::cut_at`]).
+    early: HashSet<String>,
+    /// Whether the change log is being read (commands pushed now are not early).
+    in_log: bool,
 }
 
 impl<'a> Planner<'a> {
@@ -143,6 +157,9 @@ impl<'a> Planner<'a> {
             ServerCommand::Delete(_) | ServerCommand::SoftDelete(_) => None,
         };
         self.pending.insert(cmd.id().to_owned(), effect);
+        if !self.in_log {
+            self.early.insert(cmd.id().to_owned());
+        }
         self.commands.push(cmd);
         true
     }
@@ -153,6 +170,7 @@ impl<'a> Planner<'a> {
             more_available,
             cursor,
             positions: self.positions,
+            early: self.early,
         }
     }
 }
@@ -185,6 +203,8 @@ async fn compute<S: ItemSource + ?Sized>(
             .chain(client.changes.iter().map(|(id, s)| (id.as_str(), s.modseq)))
             .collect(),
         positions: HashMap::new(),
+        early: HashSet::new(),
+        in_log: false,
     };
     for v in forced {
         if let Some(cmd) = p.decide(v) {
@@ -222,6 +242,7 @@ async fn compute<S: ItemSource + ?Sized>(
             }
         }
     }
+    p.in_log = true;
     let mut cursor = state.cursor.clone();
     let mut considered = 0usize;
     loop {
@@ -263,6 +284,7 @@ impl Session {
                 more_available: false,
                 cursor: None,
                 positions: HashMap::new(),
+                early: HashSet::new(),
             });
         }
         compute(
