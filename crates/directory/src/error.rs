@@ -53,6 +53,16 @@ pub enum DirectoryError {
     Hashing(String),
     #[error("invalid out-of-office settings: {0}")]
     InvalidOutOfOffice(&'static str),
+    /// A GAL field (`first_name`, `title`, ...) with a value the directory does not keep.
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("photo too large: {size} bytes, at most {max} allowed")]
+    PhotoTooLarge { size: usize, max: usize },
+    #[error("not a JPEG or PNG image")]
+    NotAnImage,
 }
 
 impl DirectoryError {

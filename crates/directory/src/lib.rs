@@ -1,6 +1,6 @@
-//! Accounts directory: domains, users with argon2id password hashes, aliases, Out of Office
-//! settings per user, the per-domain device-approval policy, login-name resolution and GAL
-//! search, over SQLite or PostgreSQL.
+//! Accounts directory: domains, users with argon2id password hashes, aliases, GAL fields and
+//! photos, Out of Office settings per user, the per-domain device-approval policy, login-name
+//! resolution and GAL search, over SQLite or PostgreSQL.
 //!
 //! The edge authenticates every request with [`Directory::authenticate`]; the admin API and
 //! CLI call the create/update/delete operations. Passwords exist in clear only inside
@@ -12,6 +12,7 @@
 mod auth;
 mod directory;
 mod error;
+mod gal;
 mod model;
 mod names;
 mod oof;
@@ -24,6 +25,10 @@ mod users;
 pub use auth::LoginTarget;
 pub use directory::Directory;
 pub use error::{AuthError, DirectoryError, Entity};
-pub use model::{Domain, NewUser, OofReply, OutOfOffice, Password, User, UserUpdate};
+pub use gal::{image_type, MAX_PHOTO_BYTES};
+pub use model::{
+    display_name_or, Domain, GalFields, GalFieldsUpdate, NewUser, OofReply, OutOfOffice, Password,
+    Photo, PhotoInfo, User, UserUpdate,
+};
 pub use options::{Argon2Cost, DirectoryOptions};
 pub use policy::{ApprovalPolicy, UnknownApprovalPolicy};

@@ -28,6 +28,157 @@ pub struct User {
     pub disabled: bool,
     /// Other addresses the user logs in and receives mail under, lowercase and sorted.
     pub aliases: Vec<String>,
+    /// What the global address list shows beyond name and address.
+    #[serde(default)]
+    pub gal: GalFields,
+    /// The user's photo, when one is set (the bytes come from `Directory::photo`).
+    #[serde(default)]
+    pub photo: Option<PhotoInfo>,
+}
+
+impl User {
+    /// The name phones show: the display name, or the address when it is blank.
+    pub fn shown_name(&self) -> &str {
+        display_name_or(&self.display_name, &self.address)
+    }
+
+    /// First and last name for the GAL: the stored ones, else taken from a display name of two
+    /// or more words (the first word, and the rest).
+    pub fn first_and_last_name(&self) -> (Option<&str>, Option<&str>) {
+        let derived = self
+            .display_name
+            .trim()
+            .split_once(char::is_whitespace)
+            .map(|(first, last)| (first, last.trim()))
+            .filter(|(_, last)| !last.is_empty());
+        (
+            self.gal.first_name.as_deref().or(derived.map(|d| d.0)),
+            self.gal.last_name.as_deref().or(derived.map(|d| d.1)),
+        )
+    }
+}
+
+/// The trimmed display name, or `fallback` when it is blank: phones show this name in lists, GAL
+/// results and resolved recipients, where an empty one looks like a bug. The one place that rule
+/// lives: the directory stores a blank name as the local part, the edge shows the address.
+pub fn display_name_or<'a>(display_name: &'a str, fallback: &'a str) -> &'a str {
+    match display_name.trim() {
+        "" => fallback,
+        name => name,
+    }
+}
+
+/// A user's global address list fields (the GAL namespace of MS-ASCMD 2.2.3.139.3 Properties):
+/// each trimmed, never blank, at most [`GalFields::MAX_CHARS`] characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GalFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Job title.
+    pub title: Option<String>,
+    pub company: Option<String>,
+    /// Office location.
+    pub office: Option<String>,
+    /// Business phone (gal:Phone).
+    pub phone: Option<String>,
+    pub home_phone: Option<String>,
+    pub mobile_phone: Option<String>,
+}
+
+impl GalFields {
+    /// Longest value of one field, in characters.
+    pub const MAX_CHARS: usize = 256;
+
+    /// The fields by name, in the order of the GAL properties.
+    pub(crate) fn named_mut(&mut self) -> [(&'static str, &mut Option<String>); 8] {
+        [
+            ("first_name", &mut self.first_name),
+            ("last_name", &mut self.last_name),
+            ("title", &mut self.title),
+            ("company", &mut self.company),
+            ("office", &mut self.office),
+            ("phone", &mut self.phone),
+            ("home_phone", &mut self.home_phone),
+            ("mobile_phone", &mut self.mobile_phone),
+        ]
+    }
+}
+
+/// A partial change to a user's [`GalFields`]: an absent field stays as it is, `null` (or a
+/// blank string) clears it, a string sets it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GalFieldsUpdate {
+    #[serde(deserialize_with = "present")]
+    pub first_name: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub last_name: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub title: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub company: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub office: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub phone: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub home_phone: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub mobile_phone: Option<Option<String>>,
+}
+
+impl GalFieldsUpdate {
+    /// `fields` with this update applied.
+    pub fn apply(self, mut fields: GalFields) -> GalFields {
+        let changes = [
+            self.first_name,
+            self.last_name,
+            self.title,
+            self.company,
+            self.office,
+            self.phone,
+            self.home_phone,
+            self.mobile_phone,
+        ];
+        for ((_, field), change) in fields.named_mut().into_iter().zip(changes) {
+            if let Some(value) = change {
+                *field = value;
+            }
+        }
+        fields
+    }
+}
+
+/// A field that is present in the JSON, `null` included: `Some(None)` for `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// What the directory tells about a stored photo without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoInfo {
+    /// `image/jpeg` or `image/png`, from the bytes themselves.
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// A user's photo.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Photo {
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+impl fmt::Debug for Photo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Photo")
+            .field("content_type", &self.content_type)
+            .field("size", &self.data.len())
+            .finish()
+    }
 }
 
 /// A password in clear, on its way to be hashed or verified. Its `Debug` output is redacted, and
@@ -105,6 +256,67 @@ mod tests {
         let printed = format!("{new_user:?} {update:?} {:?}", new_user.password);
         assert!(!printed.contains("secret"), "{printed}");
         assert!(printed.contains("<redacted>"));
+    }
+
+    fn user(display_name: &str, gal: GalFields) -> User {
+        User {
+            id: 1,
+            address: "jdoe@example.loc".into(),
+            local_part: "jdoe".into(),
+            domain: "example.loc".into(),
+            display_name: display_name.into(),
+            disabled: false,
+            aliases: Vec::new(),
+            gal,
+            photo: None,
+        }
+    }
+
+    #[test]
+    fn first_and_last_name_come_from_the_fields_else_from_a_two_word_display_name() {
+        let derived = user(" Jan  van Dijk ", GalFields::default());
+        assert_eq!(
+            derived.first_and_last_name(),
+            (Some("Jan"), Some("van Dijk"))
+        );
+        assert_eq!(
+            user("Cher", GalFields::default()).first_and_last_name(),
+            (None, None)
+        );
+        let stored = user(
+            "Jan van Dijk",
+            GalFields {
+                last_name: Some("Dijk".into()),
+                ..GalFields::default()
+            },
+        );
+        assert_eq!(stored.first_and_last_name(), (Some("Jan"), Some("Dijk")));
+    }
+
+    #[test]
+    fn a_blank_display_name_shows_the_fallback() {
+        assert_eq!(
+            user("  ", GalFields::default()).shown_name(),
+            "jdoe@example.loc"
+        );
+        assert_eq!(user(" John ", GalFields::default()).shown_name(), "John");
+        assert_eq!(display_name_or("\t ", "jdoe"), "jdoe");
+    }
+
+    #[test]
+    fn an_update_sets_clears_and_leaves_fields() {
+        let update: GalFieldsUpdate =
+            serde_json::from_str(r#"{"title": "CFO", "office": null}"#).expect("parses");
+        let before = GalFields {
+            office: Some("B 2.14".into()),
+            company: Some("Example".into()),
+            ..GalFields::default()
+        };
+        let after = update.apply(before);
+        assert_eq!(after.title.as_deref(), Some("CFO"));
+        assert_eq!(after.office, None);
+        assert_eq!(after.company.as_deref(), Some("Example"));
+        assert!(serde_json::from_str::<GalFieldsUpdate>(r#"{"titel": "x"}"#).is_err());
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::directory::Directory;
 use crate::error::{DirectoryError, Entity};
-use crate::model::{NewUser, User, UserUpdate};
+use crate::model::{display_name_or, NewUser, User, UserUpdate};
 use crate::names::{normalize_domain, parse_address};
 use crate::password;
 use crate::store::{NewUserRow, SearchPatterns, UserChanges};
@@ -21,7 +21,7 @@ impl Directory {
         let password_hash = password::hash(new.password, self.options.argon2).await?;
         let row = NewUserRow {
             domain_id: domain.id,
-            display_name: display_name_or(&new.display_name, &local_part),
+            display_name: display_name_or(&new.display_name, &local_part).to_owned(),
             local_part,
             address: address.clone(),
             password_hash,
@@ -70,7 +70,7 @@ impl Directory {
         let changes = UserChanges {
             display_name: update
                 .display_name
-                .map(|name| display_name_or(&name, &user.local_part)),
+                .map(|name| display_name_or(&name, &user.local_part).to_owned()),
             password_hash,
             disabled: update.disabled,
         };
@@ -121,8 +121,10 @@ impl Directory {
         Ok(())
     }
 
-    /// GAL search: enabled users of `domain` whose display name has a word starting with
-    /// `query`, or whose address or alias starts with it; case-insensitive, by display name.
+    /// GAL search: enabled users of `domain` whose display name, first name or last name has a
+    /// word starting with `query`, or whose address or alias starts with it (the alias of the
+    /// GAL is the local part, so a local part prefix matches too); case-insensitive, by display
+    /// name.
     pub async fn search_users(
         &self,
         domain: &str,
@@ -142,7 +144,7 @@ impl Directory {
         self.store.search_users(&domain, &patterns, limit).await
     }
 
-    async fn primary_user(&self, address: &str) -> Result<User, DirectoryError> {
+    pub(crate) async fn primary_user(&self, address: &str) -> Result<User, DirectoryError> {
         let (_, _, address) = parse_address(address)?;
         match self.store.user_by_address(&address).await? {
             Some(record) if record.user.address == address => Ok(record.user),
@@ -150,21 +152,12 @@ impl Directory {
         }
     }
 
-    async fn user_by_id(&self, id: i64, address: &str) -> Result<User, DirectoryError> {
+    pub(crate) async fn user_by_id(&self, id: i64, address: &str) -> Result<User, DirectoryError> {
         match self.store.user_by_id(id).await? {
             Some(record) => Ok(record.user),
             // Deleted by someone else between our write and this read.
             None => Err(DirectoryError::not_found(Entity::User, address)),
         }
-    }
-}
-
-/// The trimmed display name, or the local part when it is blank: phones show this name in
-/// lists and GAL results, where an empty one looks like a bug.
-fn display_name_or(display_name: &str, local_part: &str) -> String {
-    match display_name.trim() {
-        "" => local_part.to_owned(),
-        name => name.to_owned(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! (embedded) from the same SQL, on the pools of `eas_store_kit`.
 
 mod sql;
+mod sql_gal;
 mod sql_oof;
 mod sql_users;
 
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use eas_store_kit::{Migrations, OpenError, Opened, PoolOptions};
 
 use crate::error::DirectoryError;
-use crate::model::{Domain, OutOfOffice, User};
+use crate::model::{Domain, GalFields, OutOfOffice, Photo, User};
 use crate::options::DirectoryOptions;
 use crate::policy::ApprovalPolicy;
 
@@ -50,17 +51,30 @@ pub(crate) struct UserChanges {
 
 /// A GAL query, already lowercased and turned into LIKE patterns.
 pub(crate) struct SearchPatterns {
-    /// `query%`: start of the display name or of an address.
+    /// `query%`: start of the display name, of the first or last name, or of an address.
     pub prefix: String,
-    /// `% query%`: start of a later word of the display name.
+    /// `% query%`: start of a later word of the display name or of the first and last names.
     pub word: String,
 }
 
 /// Everything the directory asks of a database. Names passed in are already lowercase and
 /// checked; the implementations map constraint violations to `DirectoryError::Duplicate`.
-pub(crate) trait Store: DomainStore + UserStore + OofStore {}
+pub(crate) trait Store: DomainStore + UserStore + OofStore + GalStore {}
 
-impl<T: DomainStore + UserStore + OofStore> Store for T {}
+impl<T: DomainStore + UserStore + OofStore + GalStore> Store for T {}
+
+/// The GAL fields and photos half of [`Store`].
+#[async_trait]
+pub(crate) trait GalStore: Send + Sync + 'static {
+    /// Replaces every GAL field of the user (already checked).
+    async fn update_gal(&self, id: i64, fields: &GalFields) -> Result<(), DirectoryError>;
+    /// Sets or replaces the user's photo (already checked); false when there is no such user.
+    async fn put_photo(&self, user_id: i64, photo: &Photo) -> Result<bool, DirectoryError>;
+    /// False when the user had no photo.
+    async fn delete_photo(&self, user_id: i64) -> Result<bool, DirectoryError>;
+    /// The photos of those of these users that have one (at least one id).
+    async fn photos(&self, user_ids: &[i64]) -> Result<Vec<(i64, Photo)>, DirectoryError>;
+}
 
 /// The per-user out-of-office settings half of [`Store`].
 #[async_trait]

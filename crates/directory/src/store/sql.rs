@@ -8,27 +8,42 @@ use crate::model::{Domain, User};
 use crate::policy::ApprovalPolicy;
 use crate::store::UserRecord;
 
-/// id, address, local_part, domain, display_name, disabled, password_hash, alias (or NULL).
-pub(super) type UserRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    bool,
-    String,
-    Option<String>,
-);
+/// One row of [`select_users!`]: a user, its domain, one of its aliases (or NULL), its GAL
+/// fields and what is known of its photo.
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: i64,
+    address: String,
+    local_part: String,
+    domain: String,
+    display_name: String,
+    disabled: bool,
+    password_hash: String,
+    alias: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    title: Option<String>,
+    company: Option<String>,
+    office: Option<String>,
+    phone: Option<String>,
+    home_phone: Option<String>,
+    mobile_phone: Option<String>,
+    photo_type: Option<String>,
+    photo_size: Option<i64>,
+}
 
-/// Selects users joined with their domain and one row per alias; `$where` filters `u`, `$order`
-/// must end with `u.id` so that the rows of one user are adjacent.
+/// Selects users joined with their domain, their photo's type and size, and one row per alias;
+/// `$where` filters `u`, `$order` must end with `u.id` so that the rows of one user are adjacent.
 macro_rules! select_users {
     ($where:literal, $order:literal) => {
         concat!(
-            "SELECT u.id, u.address, u.local_part, d.name, u.display_name, u.disabled, ",
-            "u.password_hash, a.address ",
+            "SELECT u.id, u.address, u.local_part, d.name AS domain, u.display_name, u.disabled, ",
+            "u.password_hash, a.address AS alias, u.first_name, u.last_name, u.title, ",
+            "u.company, u.office, u.phone, u.home_phone, u.mobile_phone, ",
+            "p.content_type AS photo_type, p.size AS photo_size ",
             "FROM users u JOIN domains d ON d.id = u.domain_id ",
             "LEFT JOIN addresses a ON a.user_id = u.id AND NOT a.is_primary ",
+            "LEFT JOIN user_photos p ON p.user_id = u.id ",
             "WHERE ",
             $where,
             " ORDER BY ",
@@ -43,23 +58,41 @@ pub(super) const DOMAIN_COLUMNS: &str = "id, name, approval";
 /// Folds the one-row-per-alias result into users, keeping the query's order of users.
 pub(super) fn group_users(rows: Vec<UserRow>) -> Vec<UserRecord> {
     let mut records: Vec<UserRecord> = Vec::new();
-    for (id, address, local_part, domain, display_name, disabled, password_hash, alias) in rows {
-        let same_user = records.last().is_some_and(|last| last.user.id == id);
+    for row in rows {
+        let same_user = records.last().is_some_and(|last| last.user.id == row.id);
         if !same_user {
+            let photo = row
+                .photo_type
+                .zip(row.photo_size)
+                .map(|(content_type, size)| crate::model::PhotoInfo {
+                    content_type,
+                    size: u64::try_from(size).unwrap_or_default(),
+                });
             records.push(UserRecord {
                 user: User {
-                    id,
-                    address,
-                    local_part,
-                    domain,
-                    display_name,
-                    disabled,
+                    id: row.id,
+                    address: row.address,
+                    local_part: row.local_part,
+                    domain: row.domain,
+                    display_name: row.display_name,
+                    disabled: row.disabled,
                     aliases: Vec::new(),
+                    gal: crate::model::GalFields {
+                        first_name: row.first_name,
+                        last_name: row.last_name,
+                        title: row.title,
+                        company: row.company,
+                        office: row.office,
+                        phone: row.phone,
+                        home_phone: row.home_phone,
+                        mobile_phone: row.mobile_phone,
+                    },
+                    photo,
                 },
-                password_hash,
+                password_hash: row.password_hash,
             });
         }
-        if let (Some(alias), Some(last)) = (alias, records.last_mut()) {
+        if let (Some(alias), Some(last)) = (row.alias, records.last_mut()) {
             last.user.aliases.push(alias);
         }
     }
@@ -78,6 +111,15 @@ pub(super) fn domain_from_row(
         .transpose()
         .map_err(|e| DirectoryError::Database(sqlx::Error::Decode(Box::new(e))))?;
     Ok(Domain { id, name, approval })
+}
+
+/// The lowercase first and last name, space-separated, that GAL search matches word starts in.
+pub(super) fn names_folded(fields: &crate::model::GalFields) -> String {
+    let names: Vec<&str> = [&fields.first_name, &fields.last_name]
+        .into_iter()
+        .filter_map(|n| n.as_deref())
+        .collect();
+    names.join(" ").to_lowercase()
 }
 
 /// Turns a unique-constraint violation into `Duplicate`, and any other error into `Database`.
@@ -198,6 +240,7 @@ macro_rules! sql_store {
 
         $crate::store::sql_users::sql_store_users!($store);
         $crate::store::sql_oof::sql_store_oof!($store);
+        $crate::store::sql_gal::sql_store_gal!($store);
     };
 }
 pub(super) use sql_store;

@@ -194,6 +194,8 @@ macro_rules! sql_store_users {
                      WHERE sd.name = $1 AND NOT s.disabled AND ( \
                      s.display_name_folded LIKE $2 ESCAPE '\\' \
                      OR s.display_name_folded LIKE $3 ESCAPE '\\' \
+                     OR s.names_folded LIKE $2 ESCAPE '\\' \
+                     OR s.names_folded LIKE $3 ESCAPE '\\' \
                      OR EXISTS (SELECT 1 FROM addresses sa WHERE sa.user_id = s.id \
                                 AND sa.address LIKE $2 ESCAPE '\\')) \
                      ORDER BY s.display_name_folded, s.id LIMIT $4)",

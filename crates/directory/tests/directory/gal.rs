@@ -1,6 +1,8 @@
-//! GAL search over display names and addresses.
+//! GAL search over display names, first and last names and addresses; GAL fields and photos.
 
-use eas_directory::{Directory, UserUpdate};
+use eas_directory::{
+    Directory, DirectoryError, GalFields, GalFieldsUpdate, UserUpdate, MAX_PHOTO_BYTES,
+};
 
 use crate::harness::{backend_tests, test_options, user, TestDb};
 
@@ -69,4 +71,138 @@ backend_tests! {
         assert_eq!(names(found.clone()), ["Bob Johnson", "John Doe"]);
         assert_eq!(found[0].aliases, ["bob@example.loc", "bobby@example.loc"]);
     }
+
+    async fn gal_fields_are_set_updated_cleared_and_read_back_with_the_user(db: &TestDb) {
+        let dir = staff(db).await;
+        let fields = GalFields {
+            title: Some(" Head of Finance ".into()),
+            company: Some("Example Ltd".into()),
+            office: Some("B 2.14".into()),
+            phone: Some("+1 555 0100".into()),
+            home_phone: Some("+1 555 0101".into()),
+            mobile_phone: Some("+1 555 0102".into()),
+            first_name: Some("Annabel".into()),
+            last_name: Some("Smith-Jones".into()),
+        };
+        let set = dir.set_gal_fields("asmith@example.loc", fields).await.unwrap();
+        assert_eq!(set.gal.title.as_deref(), Some("Head of Finance"));
+        assert_eq!(set.first_and_last_name(), (Some("Annabel"), Some("Smith-Jones")));
+        let update: GalFieldsUpdate =
+            serde_json::from_str(r#"{"office": null, "title": "CFO", "phone": "  "}"#).unwrap();
+        dir.update_gal_fields("asmith@example.loc", update).await.unwrap();
+        let read = dir.get_user("asmith@example.loc").await.unwrap();
+        assert_eq!(read.gal.title.as_deref(), Some("CFO"));
+        assert_eq!(read.gal.office, None);
+        assert_eq!(read.gal.phone, None);
+        assert_eq!(read.gal.company.as_deref(), Some("Example Ltd"));
+        assert_eq!(read.gal.mobile_phone.as_deref(), Some("+1 555 0102"));
+        // Replacing with nothing clears everything; the names come from the display name again.
+        dir.set_gal_fields("asmith@example.loc", GalFields::default()).await.unwrap();
+        let read = dir.get_user("asmith@example.loc").await.unwrap();
+        assert_eq!(read.gal, GalFields::default());
+        assert_eq!(read.first_and_last_name(), (Some("Anna"), Some("Smith")));
+    }
+
+    async fn bad_gal_fields_and_unknown_users_are_refused(db: &TestDb) {
+        let dir = staff(db).await;
+        let long = GalFields { title: Some("x".repeat(300)), ..GalFields::default() };
+        let err = dir.set_gal_fields("asmith@example.loc", long).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::InvalidField { field: "title", .. }), "{err}");
+        let err = dir
+            .set_gal_fields("nobody@example.loc", GalFields::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+        // An alias names no one to change, as with update_user.
+        dir.add_alias("asmith@example.loc", "anna@example.loc").await.unwrap();
+        let err = dir
+            .update_gal_fields("anna@example.loc", GalFieldsUpdate::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+    }
+
+    async fn a_query_matches_the_start_of_a_stored_first_or_last_name(db: &TestDb) {
+        let dir = staff(db).await;
+        let fields = GalFields {
+            first_name: Some("Robert".into()),
+            last_name: Some("Johnson Miller".into()),
+            ..GalFields::default()
+        };
+        dir.set_gal_fields("bjohnson@example.loc", fields).await.unwrap();
+        for query in ["rob", "ROBERT", "mil", "johnson m"] {
+            assert_eq!(
+                names(dir.search_users("example.loc", query, 10).await.unwrap()),
+                ["Bob Johnson"],
+                "{query}"
+            );
+        }
+        assert!(dir.search_users("example.loc", "bert", 10).await.unwrap().is_empty());
+        assert!(dir.search_users("example.loc", "ller", 10).await.unwrap().is_empty());
+    }
+
+    async fn a_photo_is_stored_sniffed_listed_and_removed(db: &TestDb) {
+        let dir = staff(db).await;
+        let jpeg = jpeg(2000);
+        let info = dir.set_photo("asmith@example.loc", jpeg.clone()).await.unwrap();
+        assert_eq!((info.content_type.as_str(), info.size), ("image/jpeg", 2000));
+        let user = dir.get_user("asmith@example.loc").await.unwrap();
+        assert_eq!(user.photo, Some(info));
+        // Found by an alias too, and in the search results with its size.
+        dir.add_alias("asmith@example.loc", "anna@example.loc").await.unwrap();
+        let photo = dir.photo("anna@example.loc").await.unwrap().expect("a photo");
+        assert_eq!((photo.content_type.as_str(), photo.data), ("image/jpeg", jpeg));
+        let found = dir.search_users("example.loc", "anna", 10).await.unwrap();
+        assert_eq!(found[0].photo.as_ref().map(|p| p.size), Some(2000));
+        // Replaced by a PNG.
+        let png = png(300);
+        let info = dir.set_photo("asmith@example.loc", png.clone()).await.unwrap();
+        assert_eq!((info.content_type.as_str(), info.size), ("image/png", 300));
+        let ids = [found[0].id, dir.get_user("jdoe@example.loc").await.unwrap().id];
+        let photos = dir.photos(&ids).await.unwrap();
+        assert_eq!(photos.len(), 1);
+        assert_eq!(photos[&found[0].id].data, png);
+        assert!(dir.delete_photo("asmith@example.loc").await.unwrap());
+        assert!(!dir.delete_photo("asmith@example.loc").await.unwrap());
+        assert!(dir.photo("asmith@example.loc").await.unwrap().is_none());
+        assert!(dir.get_user("asmith@example.loc").await.unwrap().photo.is_none());
+    }
+
+    async fn photos_that_are_too_large_or_no_image_are_refused(db: &TestDb) {
+        let dir = staff(db).await;
+        let err = dir
+            .set_photo("asmith@example.loc", jpeg(MAX_PHOTO_BYTES + 1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DirectoryError::PhotoTooLarge { .. }), "{err}");
+        dir.set_photo("asmith@example.loc", jpeg(MAX_PHOTO_BYTES)).await.unwrap();
+        for not_image in [&b"GIF89a...."[..], b"", b"<svg xmlns='x'/>"] {
+            let err = dir.set_photo("asmith@example.loc", not_image.to_vec()).await.unwrap_err();
+            assert!(matches!(err, DirectoryError::NotAnImage), "{err}");
+        }
+        let err = dir.set_photo("nobody@example.loc", png(100)).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+    }
+
+    async fn deleting_a_user_deletes_the_photo(db: &TestDb) {
+        let dir = staff(db).await;
+        dir.set_photo("zed@example.loc", png(64)).await.unwrap();
+        let zed = dir.get_user("zed@example.loc").await.unwrap().id;
+        dir.delete_user("zed@example.loc").await.unwrap();
+        assert!(dir.photos(&[zed]).await.unwrap().is_empty());
+    }
+}
+
+/// `len` bytes that start like a JPEG.
+fn jpeg(len: usize) -> Vec<u8> {
+    let mut data = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    data.resize(len, 0x42);
+    data
+}
+
+/// `len` bytes that start like a PNG.
+fn png(len: usize) -> Vec<u8> {
+    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
+    data.resize(len, 0x17);
+    data
 }
