@@ -7,7 +7,7 @@
 //!   [`folder_update`], [`folder_delete`], [`settings`], [`ping`], and the plain-XML
 //!   [`autodiscover`]. Requests come from an [`eas_wbxml::Element`] with `from_element`
 //!   (errors are [`ParseError`]); responses go to one with `to_element`.
-//! - Item commands: [`sync`], [`get_item_estimate`], [`move_items`], [`item_operations`], [`compose_mail`], [`search`], [`resolve_recipients`], with the Email class in [`email`], the AirSyncBase body and
+//! - Item commands: [`sync`], [`get_item_estimate`], [`move_items`], [`item_operations`], [`compose_mail`], [`search`], [`resolve_recipients`] (contact photos of both in [`picture`]), with the Email class in [`email`], the AirSyncBase body and
 //!   attachment elements and the body choice in [`body`], and MS-ASDTYPE dates in [`datetime`].
 
 pub mod autodiscover;
@@ -25,6 +25,7 @@ pub mod folder_update;
 pub mod get_item_estimate;
 pub mod item_operations;
 pub mod move_items;
+pub mod picture;
 pub mod ping;
 pub mod provision;
 pub mod query;

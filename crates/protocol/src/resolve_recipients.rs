@@ -5,10 +5,10 @@
 use eas_wbxml::tags::resolve_recipients as r;
 use eas_wbxml::Element;
 
-use base64::Engine;
-
 use crate::datetime::EasDateTime;
 use crate::error::{expect_root, optional_number, ParseError};
+use crate::picture::PictureTags;
+pub use crate::picture::{Picture, PictureRequest};
 
 /// MS-ASCMD 2.2.3.172.2: at most 1000 `To` elements in a request.
 pub const MAX_TO: usize = 1000;
@@ -32,13 +32,6 @@ pub enum CertificateRetrieval {
 pub struct AvailabilityRequest {
     pub start: i64,
     pub end: i64,
-}
-
-/// The picture options (MS-ASCMD 2.2.3.129.1): `MaxSize` in bytes, `MaxPictures` in count.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PictureRequest {
-    pub max_size: Option<u32>,
-    pub max_pictures: Option<u32>,
 }
 
 /// A ResolveRecipients request.
@@ -110,12 +103,7 @@ impl ResolveRecipientsRequest {
             }
             req.availability = Some(AvailabilityRequest { start, end });
         }
-        if let Some(p) = opts.child(r::PICTURE) {
-            req.picture = Some(PictureRequest {
-                max_size: optional_number(p, r::MAX_SIZE)?,
-                max_pictures: optional_number(p, r::MAX_PICTURES)?,
-            });
-        }
+        req.picture = PictureRequest::read(opts, PictureTags::RESOLVE_RECIPIENTS)?;
         Ok(req)
     }
 
@@ -154,14 +142,7 @@ impl ResolveRecipientsRequest {
             );
         }
         if let Some(p) = self.picture {
-            let mut el = Element::new(r::PICTURE);
-            if let Some(n) = p.max_size {
-                el.push_text(r::MAX_SIZE, n.to_string());
-            }
-            if let Some(n) = p.max_pictures {
-                el.push_text(r::MAX_PICTURES, n.to_string());
-            }
-            opts.push(el);
+            opts.push(p.to_element(PictureTags::RESOLVE_RECIPIENTS));
         }
         if opts.elements().next().is_none() {
             return root;
@@ -213,30 +194,6 @@ pub enum Certificates {
     },
     /// Status 7: the recipient has no valid S/MIME certificate.
     None,
-}
-
-/// The picture answer (MS-ASCMD 2.2.3.129.1; statuses 1, 173, 174, 175).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Picture {
-    /// Status 1 with the photo's bytes (sent base64 encoded).
-    Data(Vec<u8>),
-    /// 173: the recipient has no photo.
-    NoPhoto,
-    /// 174: the photo is larger than `MaxSize`.
-    TooLarge,
-    /// 175: `MaxPictures` photos were already returned.
-    LimitReached,
-}
-
-impl Picture {
-    fn status(&self) -> u16 {
-        match self {
-            Picture::Data(_) => 1,
-            Picture::NoPhoto => 173,
-            Picture::TooLarge => 174,
-            Picture::LimitReached => 175,
-        }
-    }
 }
 
 /// One suggestion or match.
@@ -293,14 +250,7 @@ impl Recipient {
             el.push(e);
         }
         if let Some(p) = &self.picture {
-            let mut e = Element::new(r::PICTURE).with_text(r::STATUS, p.status().to_string());
-            if let Picture::Data(bytes) = p {
-                e.push_text(
-                    r::DATA,
-                    base64::engine::general_purpose::STANDARD.encode(bytes),
-                );
-            }
-            el.push(e);
+            el.push(p.to_element(PictureTags::RESOLVE_RECIPIENTS));
         }
         el
     }

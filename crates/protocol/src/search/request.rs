@@ -6,6 +6,7 @@ use eas_wbxml::{Element, Tag};
 use crate::body::{body_preferences, BodyPreference};
 use crate::error::{expect_root, optional_bool, required_id, text_or_opaque, ParseError};
 use crate::item_operations::ByteRange;
+use crate::picture::{PictureRequest, PictureTags};
 use crate::sync::{mime_support, MimeSupport};
 
 /// Nested And/Or deeper than this is refused rather than walked.
@@ -129,6 +130,8 @@ pub struct SearchOptions {
     pub body_preferences: Vec<BodyPreference>,
     pub body_part_preference: Option<BodyPreference>,
     pub rights_management_support: Option<bool>,
+    /// GAL contact photos wanted (MS-ASCMD 2.2.3.135.3, protocol 14.1 and later).
+    pub picture: Option<PictureRequest>,
 }
 
 /// A Search request. Only the first `Store` is read (MS-ASCMD allows one).
@@ -192,5 +195,6 @@ fn read_options(o: Option<&Element>) -> Result<SearchOptions, ParseError> {
             .map(BodyPreference::from_element)
             .transpose()?,
         rights_management_support: optional_bool(o, rm::RIGHTS_MANAGEMENT_SUPPORT)?,
+        picture: PictureRequest::read(o, PictureTags::SEARCH)?,
     })
 }

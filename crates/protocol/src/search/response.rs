@@ -5,6 +5,8 @@ use eas_wbxml::tags::{air_sync as a, gal as g, search as s};
 use eas_wbxml::Element;
 
 use super::request::SearchRange;
+use crate::error::ParseError;
+use crate::picture::{Picture, PictureTags};
 use crate::status::SearchStatus;
 
 /// One `Result`. A result with nothing in it writes the empty `<Result/>`.
@@ -94,7 +96,8 @@ impl SearchResponse {
     }
 }
 
-/// A global address list entry (MS-ASCMD 2.2.3.139.3, GAL namespace).
+/// A global address list entry (MS-ASCMD 2.2.3.139.3, GAL namespace; gal:Picture from 14.1,
+/// MS-ASCMD 2.2.3.135.3).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GalEntry {
     pub display_name: Option<String>,
@@ -108,6 +111,8 @@ pub struct GalEntry {
     pub home_phone: Option<String>,
     pub mobile_phone: Option<String>,
     pub email_address: Option<String>,
+    /// Set only when the phone asked for photos (Options/Picture).
+    pub picture: Option<Picture>,
 }
 
 impl GalEntry {
@@ -133,6 +138,38 @@ impl GalEntry {
                 .filter(|v| !v.is_empty())
                 .map(|v| Element::text(tag, v))
         })
+        .chain(
+            self.picture
+                .as_ref()
+                .map(|p| p.to_element(PictureTags::SEARCH)),
+        )
         .collect()
+    }
+
+    /// Reads the `Properties` of a GAL result, as a client does; unknown elements are skipped.
+    pub fn from_properties(properties: &Element) -> Result<GalEntry, ParseError> {
+        let mut entry = GalEntry::default();
+        for el in properties.elements() {
+            let field = match el.tag {
+                t if t == g::DISPLAY_NAME => &mut entry.display_name,
+                t if t == g::PHONE => &mut entry.phone,
+                t if t == g::OFFICE => &mut entry.office,
+                t if t == g::TITLE => &mut entry.title,
+                t if t == g::COMPANY => &mut entry.company,
+                t if t == g::ALIAS => &mut entry.alias,
+                t if t == g::FIRST_NAME => &mut entry.first_name,
+                t if t == g::LAST_NAME => &mut entry.last_name,
+                t if t == g::HOME_PHONE => &mut entry.home_phone,
+                t if t == g::MOBILE_PHONE => &mut entry.mobile_phone,
+                t if t == g::EMAIL_ADDRESS => &mut entry.email_address,
+                t if t == g::PICTURE => {
+                    entry.picture = Some(Picture::from_element(el, PictureTags::SEARCH)?);
+                    continue;
+                }
+                _ => continue,
+            };
+            *field = el.text_content();
+        }
+        Ok(entry)
     }
 }

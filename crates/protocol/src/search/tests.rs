@@ -6,6 +6,7 @@ use eas_wbxml::{decode, encode, Element};
 use super::*;
 use crate::body::BodyType;
 use crate::error::ParseError;
+use crate::picture::{Picture, PictureRequest};
 use crate::status::SearchStatus;
 
 fn parse(tree: &Element) -> Result<SearchRequest, ParseError> {
@@ -150,4 +151,80 @@ fn a_response_writes_store_status_results_range_and_total_in_order() {
     );
     let bare = SearchResponse::status_only(SearchStatus::ServerError).to_element();
     assert_eq!(bare, Element::new(s::SEARCH).with_text(s::STATUS, "3"));
+}
+
+#[test]
+fn a_gal_search_reads_the_picture_options() {
+    let query = Element::text(s::QUERY, "ann");
+    let options = Element::new(s::OPTIONS).with_text(s::RANGE, "0-9").with(
+        Element::new(s::PICTURE)
+            .with_text(s::MAX_SIZE, "20480")
+            .with_text(s::MAX_PICTURES, "2"),
+    );
+    let req = parse(&store("GAL", query.clone(), Some(options))).expect("parses");
+    assert_eq!(
+        req.options.picture,
+        Some(PictureRequest {
+            max_size: Some(20480),
+            max_pictures: Some(2)
+        })
+    );
+    let empty = Element::new(s::OPTIONS).with(Element::new(s::PICTURE));
+    let req = parse(&store("GAL", query.clone(), Some(empty))).expect("parses");
+    assert_eq!(req.options.picture, Some(PictureRequest::default()));
+    let bad =
+        Element::new(s::OPTIONS).with(Element::new(s::PICTURE).with_text(s::MAX_PICTURES, "many"));
+    assert_eq!(
+        parse(&store("GAL", query, Some(bad))),
+        Err(ParseError::bad_value(s::MAX_PICTURES, "many"))
+    );
+}
+
+#[test]
+fn a_gal_entry_with_every_field_and_a_picture_round_trips() {
+    let entry = GalEntry {
+        display_name: Some("Anna Smith".into()),
+        phone: Some("+1 555 0100".into()),
+        office: Some("B 2.14".into()),
+        title: Some("CFO".into()),
+        company: Some("Example Ltd".into()),
+        alias: Some("asmith".into()),
+        first_name: Some("Anna".into()),
+        last_name: Some("Smith".into()),
+        home_phone: Some("+1 555 0101".into()),
+        mobile_phone: Some("+1 555 0102".into()),
+        email_address: Some("asmith@example.loc".into()),
+        picture: Some(Picture::Data(vec![0xFF, 0xD8, 0xFF, 0xE0])),
+    };
+    let result = SearchResult::gal(&entry).to_element();
+    let wire = decode(&encode(&result)).expect("decodes");
+    let props = wire.child(s::PROPERTIES).expect("properties");
+    let names: Vec<_> = props.elements().filter_map(|p| p.tag.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "DisplayName",
+            "Phone",
+            "Office",
+            "Title",
+            "Company",
+            "Alias",
+            "FirstName",
+            "LastName",
+            "HomePhone",
+            "MobilePhone",
+            "EmailAddress",
+            "Picture"
+        ]
+    );
+    assert_eq!(GalEntry::from_properties(props), Ok(entry));
+    let no_photo = GalEntry {
+        picture: Some(Picture::TooLarge),
+        ..GalEntry::default()
+    };
+    let el = SearchResult::gal(&no_photo).to_element();
+    let props = el.child(s::PROPERTIES).expect("properties");
+    let picture = props.child(g::PICTURE).expect("picture");
+    assert_eq!(picture.child_text(g::STATUS).as_deref(), Some("174"));
+    assert!(picture.child(g::DATA).is_none());
 }
