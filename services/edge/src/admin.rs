@@ -1,4 +1,5 @@
-//! The admin HTTP API (JSON, bearer token): domains, users, aliases and devices.
+//! The admin HTTP API (JSON, bearer token): domains, users with their GAL fields and photo,
+//! aliases and devices.
 //!
 //! It listens on its own address, apart from the phone-facing port, so that an ingress can keep it
 //! private. `/healthz` (liveness) and `/metrics` (Prometheus) answer there without the token. Every change to an account forgets cached logins so that a new password or a disabled
@@ -6,15 +7,21 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use eas_device_state::{ApprovalState, DeviceRecord, WipeState};
-use eas_directory::{ApprovalPolicy, DirectoryError, NewUser, UserUpdate};
+use eas_directory::{
+    ApprovalPolicy, DirectoryError, GalFields, GalFieldsUpdate, NewUser, UserUpdate,
+    MAX_PHOTO_BYTES,
+};
 use eas_protocol::version::ProtocolVersion;
+use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -40,7 +47,10 @@ impl From<DirectoryError> for ApiError {
             }
             DirectoryError::InvalidAddress(_)
             | DirectoryError::InvalidDomain(_)
-            | DirectoryError::InvalidPassword(_) => StatusCode::BAD_REQUEST,
+            | DirectoryError::InvalidPassword(_)
+            | DirectoryError::InvalidField { .. } => StatusCode::BAD_REQUEST,
+            DirectoryError::PhotoTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            DirectoryError::NotAnImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => {
                 tracing::error!(error = %e, "admin api directory failure");
                 StatusCode::SERVICE_UNAVAILABLE
@@ -71,6 +81,16 @@ pub fn router(edge: Arc<Edge>) -> Router {
         .route(
             "/admin/users/{address}",
             get(get_user).patch(update_user).delete(delete_user),
+        )
+        .route(
+            "/admin/users/{address}/directory",
+            get(get_gal_fields)
+                .put(put_gal_fields)
+                .patch(patch_gal_fields),
+        )
+        .route(
+            "/admin/users/{address}/photo",
+            get(get_photo).put(put_photo).delete(delete_photo),
         )
         .route("/admin/users/{address}/aliases", post(add_alias))
         .route("/admin/aliases/{alias}", delete(remove_alias))
@@ -223,6 +243,120 @@ async fn delete_user(
     edge.directory.delete_user(&address).await?;
     edge.forget_logins();
     tracing::info!(user = %address, "user deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A JSON body, or 400 with serde's message (an unknown field, a number for a string, bad
+/// syntax) rather than axum's 422, so that every invalid input is a 400; 415 without the JSON
+/// content type.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    match body {
+        Ok(Json(value)) => Ok(value),
+        Err(JsonRejection::MissingJsonContentType(e)) => {
+            Err(ApiError(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.body_text()))
+        }
+        Err(e) => Err(ApiError(StatusCode::BAD_REQUEST, e.body_text())),
+    }
+}
+
+async fn get_gal_fields(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(edge.directory.get_user(&address).await?.gal).into_response())
+}
+
+/// Replaces every GAL field; one left out or `null` is cleared.
+async fn put_gal_fields(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    body: Result<Json<GalFields>, JsonRejection>,
+) -> ApiResult<Response> {
+    let fields = json_body(body)?;
+    let u = edge.directory.set_gal_fields(&address, fields).await?;
+    Ok(Json(u.gal).into_response())
+}
+
+/// Changes the GAL fields given; `null` or a blank string clears one.
+async fn patch_gal_fields(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    body: Result<Json<GalFieldsUpdate>, JsonRejection>,
+) -> ApiResult<Response> {
+    let update = json_body(body)?;
+    let u = edge.directory.update_gal_fields(&address, update).await?;
+    Ok(Json(u.gal).into_response())
+}
+
+async fn get_photo(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+) -> ApiResult<Response> {
+    match edge.directory.photo(&address).await? {
+        Some(photo) => {
+            Ok(([(header::CONTENT_TYPE, photo.content_type)], photo.data).into_response())
+        }
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no photo for {address}"),
+        )),
+    }
+}
+
+/// Sets the photo from the raw body: a JPEG or PNG image (told by its bytes) of at most
+/// [`MAX_PHOTO_BYTES`]. The Content-Type, when given, must be `image/jpeg`, `image/png` or
+/// `application/octet-stream`.
+async fn put_photo(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or_default().to_ascii_lowercase());
+    let media_type = declared
+        .as_deref()
+        .map(|t| t.split(';').next().unwrap_or_default().trim());
+    if !matches!(
+        media_type,
+        None | Some("image/jpeg" | "image/png" | "application/octet-stream")
+    ) {
+        return Err(ApiError(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a photo is image/jpeg or image/png".into(),
+        ));
+    }
+    let data = match http_body_util::Limited::new(body, MAX_PHOTO_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("photo too large: at most {MAX_PHOTO_BYTES} bytes allowed"),
+            ))
+        }
+        Err(e) => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("reading the photo failed: {e}"),
+            ))
+        }
+    };
+    let info = edge.directory.set_photo(&address, data).await?;
+    Ok(Json(info).into_response())
+}
+
+async fn delete_photo(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+) -> ApiResult<Response> {
+    edge.directory.delete_photo(&address).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -152,6 +152,8 @@ mod tests {
             display_name: String::new(),
             disabled: false,
             aliases: Vec::new(),
+            gal: Default::default(),
+            photo: None,
         }
     }
 

@@ -25,6 +25,7 @@ mod item_operations;
 pub mod metrics;
 mod move_items;
 mod options;
+mod pictures;
 mod ping;
 mod provision;
 pub mod push;

@@ -4,8 +4,9 @@
 //! display name, the address or an alias starting with it). One match is status 1, several are
 //! suggestions (2, or 3 when `MaxAmbiguousRecipients` cut the list), none is 4.
 //!
-//! What the directory does not hold yet is answered as the spec says for "none": no S/MIME
-//! certificates are stored (Certificates status 7), no photos (Picture status 173), and
+//! Pictures (14.1 and later) are the directory's photos under MaxSize and MaxPictures, the
+//! latter counted per name (`crate::pictures`). What the directory does not hold yet is answered
+//! as the spec says for "none": no S/MIME certificates are stored (Certificates status 7), and
 //! free/busy cannot be read until the calendar service exists (Availability status 163).
 
 use axum::response::Response;
@@ -18,6 +19,7 @@ use eas_wbxml::Element;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
+use crate::pictures::{pictures, PictureBudget};
 use crate::router::{wbxml_response, Edge};
 
 /// Suggestions per ambiguous name when the phone does not say (MS-ASCMD 2.2.3.90 leaves it to
@@ -53,10 +55,14 @@ pub async fn handle(
     let version = ctx.version;
     let options = Extras {
         certificates: req.certificates != CertificateRetrieval::None,
-        // Free/busy from 14.0 (R6085), pictures from 14.1 (R7265).
+        // Free/busy from 14.0 (R6085).
         availability: req.availability.is_some() && version >= ProtocolVersion::V14_0,
-        picture: req.picture.is_some() && version >= ProtocolVersion::V14_1,
     };
+    // Pictures from 14.1 (R6969).
+    let mut photos = req
+        .picture
+        .filter(|_| version >= ProtocolVersion::V14_1)
+        .map(PictureBudget::new);
     let max_suggestions = req.max_ambiguous.unwrap_or(DEFAULT_SUGGESTIONS);
     let mut responses = Vec::with_capacity(req.to.len());
     for to in &req.to {
@@ -69,7 +75,30 @@ pub async fn handle(
                 )));
             }
         };
-        responses.push(answer(to, &matches, max_suggestions, &options));
+        let (status, shown) = outcome(&matches, max_suggestions);
+        let pictures = match photos.as_mut() {
+            Some(budget) => {
+                budget.next_query();
+                match pictures(&edge.directory, &shown, budget).await {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tracing::warn!(user = %ctx.user.address, error = %e, "recipient photos failed");
+                        return Ok(respond(&ResolveRecipientsResponse::status_only(
+                            STATUS_SERVER_ERROR,
+                        )));
+                    }
+                }
+            }
+            None => None,
+        };
+        responses.push(answer(
+            to,
+            status,
+            matches.len(),
+            &shown,
+            &options,
+            pictures,
+        ));
     }
     tracing::debug!(user = %ctx.user.address, names = responses.len(), "recipients resolved");
     Ok(respond(&ResolveRecipientsResponse {
@@ -78,11 +107,10 @@ pub async fn handle(
     }))
 }
 
-/// Which optional parts each recipient carries.
+/// Which optional parts each recipient carries (pictures are passed on their own).
 struct Extras {
     certificates: bool,
     availability: bool,
-    picture: bool,
 }
 
 /// The directory users a typed name stands for: the one user of an address or alias, or the
@@ -114,32 +142,44 @@ fn address_in(to: &str) -> &str {
     }
 }
 
-/// The `Response` for one name (MS-ASCMD 2.2.3.140.5).
-fn answer(
-    to: &str,
+/// How a name resolved, and the matches listed (MS-ASCMD 2.2.3.177.11): one match is status 1,
+/// several are suggestions (2), cut to `max_suggestions` (3), none is 4.
+fn outcome(
     matches: &[eas_directory::User],
     max_suggestions: u32,
-    extras: &Extras,
-) -> ResolveResponse {
-    let total = u32::try_from(matches.len()).unwrap_or(u32::MAX);
-    let (status, shown) = match total {
+) -> (ResolveStatus, Vec<&eas_directory::User>) {
+    let (status, shown) = match matches.len() {
         0 => (ResolveStatus::NotResolved, 0),
         1 => (ResolveStatus::Resolved, 1),
-        n if n <= max_suggestions => (ResolveStatus::Ambiguous, n),
-        _ => (ResolveStatus::AmbiguousPartial, max_suggestions),
+        n if n <= max_suggestions as usize => (ResolveStatus::Ambiguous, n),
+        _ => (ResolveStatus::AmbiguousPartial, max_suggestions as usize),
     };
+    (status, matches.iter().take(shown).collect())
+}
+
+/// The `Response` for one name (MS-ASCMD 2.2.3.140.5); `pictures`, when the phone asked for
+/// them, has one answer per shown recipient.
+fn answer(
+    to: &str,
+    status: ResolveStatus,
+    total: usize,
+    shown: &[&eas_directory::User],
+    extras: &Extras,
+    pictures: Option<Vec<Picture>>,
+) -> ResolveResponse {
+    let total = u32::try_from(total).unwrap_or(u32::MAX);
     let resolved = status == ResolveStatus::Resolved;
-    let recipients = matches
+    let mut pictures = pictures.into_iter().flatten();
+    let recipients = shown
         .iter()
-        .take(shown as usize)
         .map(|u| Recipient {
             kind: RecipientType::Gal,
-            display_name: display_name(u),
+            display_name: u.shown_name().to_owned(),
             email_address: u.address.clone(),
             availability: extras.availability.then_some(Availability::NotAvailable),
             // Certificates go with a resolved recipient only (R4279, R4284, R4287).
             certificates: (extras.certificates && resolved).then_some(Certificates::None),
-            picture: extras.picture.then_some(Picture::NoPhoto),
+            picture: pictures.next(),
         })
         .collect();
     ResolveResponse {
@@ -147,13 +187,6 @@ fn answer(
         status,
         recipient_count: (total > 0).then_some(total),
         recipients,
-    }
-}
-
-fn display_name(u: &eas_directory::User) -> String {
-    match u.display_name.trim() {
-        "" => u.address.clone(),
-        n => n.to_owned(),
     }
 }
 
@@ -171,14 +204,20 @@ mod tests {
             display_name: name.into(),
             disabled: false,
             aliases: Vec::new(),
+            gal: eas_directory::GalFields::default(),
+            photo: None,
         }
     }
 
     const NONE: Extras = Extras {
         certificates: true,
         availability: false,
-        picture: false,
     };
+
+    fn resolve_names(to: &str, matches: &[eas_directory::User], max: u32) -> ResolveResponse {
+        let (status, shown) = outcome(matches, max);
+        answer(to, status, matches.len(), &shown, &NONE, None)
+    }
 
     #[test]
     fn the_address_inside_angle_brackets_is_the_one_resolved() {
@@ -195,23 +234,24 @@ mod tests {
         let a = user("Ann Smith", "asmith@example.loc");
         let b = user("Andy Jones", "ajones@example.loc");
         let c = user("Anna Lee", "alee@example.loc");
-        let one = answer("ann", std::slice::from_ref(&a), 20, &NONE);
+        let one = resolve_names("ann", std::slice::from_ref(&a), 20);
         assert_eq!(one.status, ResolveStatus::Resolved);
         assert_eq!(one.recipient_count, Some(1));
         assert_eq!(one.recipients[0].certificates, Some(Certificates::None));
+        assert_eq!(one.recipients[0].picture, None);
 
         let all = [a.clone(), b.clone(), c.clone()];
-        let two = answer("an", &all, 20, &NONE);
+        let two = resolve_names("an", &all, 20);
         assert_eq!(two.status, ResolveStatus::Ambiguous);
         assert_eq!(two.recipients.len(), 3);
         assert!(two.recipients.iter().all(|r| r.certificates.is_none()));
 
-        let cut = answer("an", &all, 2, &NONE);
+        let cut = resolve_names("an", &all, 2);
         assert_eq!(cut.status, ResolveStatus::AmbiguousPartial);
         assert_eq!(cut.recipients.len(), 2);
         assert_eq!(cut.recipient_count, Some(3));
 
-        let none = answer("zz", &[], 20, &NONE);
+        let none = resolve_names("zz", &[], 20);
         assert_eq!(none.status, ResolveStatus::NotResolved);
         assert_eq!(none.recipient_count, None);
         assert!(none.recipients.is_empty());
@@ -219,7 +259,20 @@ mod tests {
 
     #[test]
     fn a_blank_display_name_shows_the_address() {
-        let r = answer("x", &[user(" ", "x@example.loc")], 20, &NONE);
+        let r = resolve_names("x", &[user(" ", "x@example.loc")], 20);
         assert_eq!(r.recipients[0].display_name, "x@example.loc");
+    }
+
+    #[test]
+    fn pictures_go_to_the_shown_recipients_in_order() {
+        let all = [
+            user("Ann Smith", "asmith@example.loc"),
+            user("Andy Jones", "ajones@example.loc"),
+        ];
+        let (status, shown) = outcome(&all, 20);
+        let pictures = vec![Picture::Data(vec![1]), Picture::NoPhoto];
+        let r = answer("an", status, 2, &shown, &NONE, Some(pictures));
+        assert_eq!(r.recipients[0].picture, Some(Picture::Data(vec![1])));
+        assert_eq!(r.recipients[1].picture, Some(Picture::NoPhoto));
     }
 }

@@ -8,6 +8,7 @@ use eas_protocol::search::{
     GalEntry, SearchQuery, SearchRange, SearchRequest, SearchResponse, SearchResult, StoreResult,
 };
 use eas_protocol::status::SearchStatus;
+use eas_protocol::version::ProtocolVersion;
 use eas_rpc::mail::{self as wire, SearchRequest as WireSearch};
 use eas_wbxml::Element;
 
@@ -17,6 +18,7 @@ use crate::error::EdgeError;
 use crate::folder_sync::subtree;
 use crate::folders::list_folders;
 use crate::folders::Folder;
+use crate::pictures::{pictures, PictureBudget};
 use crate::router::{wbxml_response, Edge};
 
 /// The most results one response carries (MS-ASCMD 2.2.3.143.2: the server may return fewer).
@@ -252,7 +254,10 @@ impl Terms {
     }
 }
 
-/// GAL search (MS-ASCMD 2.2.3.139.3): users of the user's own domain.
+/// GAL search (MS-ASCMD 2.2.1.16, Store Name GAL): users of the user's own domain whose display
+/// name, first or last name has a word starting with the query, or whose address or alias
+/// starts with it; the page the Range asks for, the Total of all matches, and from 14.1 the
+/// photos the Picture option asks for (MS-ASCMD 2.2.3.135.3, R6973).
 async fn gal(
     edge: &Edge,
     ctx: &RequestCtx,
@@ -265,11 +270,7 @@ async fn gal(
     if text.trim().is_empty() {
         return Ok(store_status(SearchStatus::InvalidRequest));
     }
-    let users = match edge
-        .directory
-        .search_users(&ctx.user.domain, &text, GAL_LIMIT)
-        .await
-    {
+    let users = match gal_matches(edge, ctx, &text).await {
         Ok(u) => u,
         Err(e) => {
             tracing::warn!(user = %ctx.user.address, error = %e, "gal search failed");
@@ -278,11 +279,33 @@ async fn gal(
         }
     };
     let total = u32::try_from(users.len()).unwrap_or(u32::MAX);
-    let results: Vec<SearchResult> = users
+    let page: Vec<&eas_directory::User> = users
         .iter()
         .skip(range.start as usize)
         .take((range.end - range.start + 1) as usize)
-        .map(|u| SearchResult::gal(&gal_entry(u)))
+        .collect();
+    let wanted = req
+        .options
+        .picture
+        .filter(|_| ctx.version >= ProtocolVersion::V14_1);
+    let pictures = match wanted {
+        Some(p) => match pictures(&edge.directory, &page, &mut PictureBudget::new(p)).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(user = %ctx.user.address, error = %e, "gal photos failed");
+                return Ok(respond(SearchStatus::ServerError, None));
+            }
+        },
+        None => Vec::new(),
+    };
+    let mut pictures = pictures.into_iter();
+    let results: Vec<SearchResult> = page
+        .iter()
+        .map(|u| {
+            let mut entry = gal_entry(u);
+            entry.picture = pictures.next();
+            SearchResult::gal(&entry)
+        })
         .collect();
     let status = if results.is_empty() && range.start > 0 && range.start >= total {
         SearchStatus::EndOfRetrievableRange
@@ -293,6 +316,7 @@ async fn gal(
         start: range.start,
         end: range.start + results.len() as u32 - 1,
     });
+    tracing::debug!(user = %ctx.user.address, device_id = %ctx.line.device_id, total, sent = results.len(), photos = wanted.is_some(), "gal search");
     Ok(respond(
         SearchStatus::Success,
         Some(StoreResult {
@@ -304,23 +328,34 @@ async fn gal(
     ))
 }
 
-/// A directory user as a GAL entry; first and last name only from a two-part display name.
+/// Everything a GAL query matches, in result order (by display name): the directory of the
+/// user's domain. Entries from other address books (the user's own contacts) join this list.
+async fn gal_matches(
+    edge: &Edge,
+    ctx: &RequestCtx,
+    text: &str,
+) -> Result<Vec<eas_directory::User>, eas_directory::DirectoryError> {
+    edge.directory
+        .search_users(&ctx.user.domain, text, GAL_LIMIT)
+        .await
+}
+
+/// A directory user as a GAL entry with every field the directory holds (MS-ASCMD 2.2.3.139.3);
+/// the alias is the local part of the address.
 fn gal_entry(u: &eas_directory::User) -> GalEntry {
-    let name = u.display_name.trim();
-    let (first, last) = match name.split_once(char::is_whitespace) {
-        Some((f, l)) if !l.trim().is_empty() => (Some(f.to_owned()), Some(l.trim().to_owned())),
-        _ => (None, None),
-    };
+    let (first, last) = u.first_and_last_name();
     GalEntry {
-        display_name: Some(if name.is_empty() {
-            u.address.clone()
-        } else {
-            name.to_owned()
-        }),
-        email_address: Some(u.address.clone()),
+        display_name: Some(u.shown_name().to_owned()),
+        phone: u.gal.phone.clone(),
+        office: u.gal.office.clone(),
+        title: u.gal.title.clone(),
+        company: u.gal.company.clone(),
         alias: Some(u.local_part.clone()),
-        first_name: first,
-        last_name: last,
-        ..GalEntry::default()
+        first_name: first.map(str::to_owned),
+        last_name: last.map(str::to_owned),
+        home_phone: u.gal.home_phone.clone(),
+        mobile_phone: u.gal.mobile_phone.clone(),
+        email_address: Some(u.address.clone()),
+        picture: None,
     }
 }

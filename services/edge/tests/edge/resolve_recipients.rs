@@ -3,6 +3,7 @@
 //! certificate, picture and availability parts by protocol version, and a malformed request.
 
 use eas_directory::NewUser;
+use eas_protocol::picture::{Picture, PictureTags};
 use eas_wbxml::tags::resolve_recipients as r;
 use eas_wbxml::Element;
 
@@ -182,6 +183,101 @@ async fn certificates_pictures_and_availability_follow_the_protocol_version() {
         let pic = rc.child(r::PICTURE).and_then(|p| p.child_text(r::STATUS));
         assert_eq!(pic.as_deref(), picture.then_some("173"), "{v}");
     }
+}
+
+/// `len` bytes that start like a PNG.
+fn png(len: usize) -> Vec<u8> {
+    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
+    data.resize(len, 0x5A);
+    data
+}
+
+/// (EmailAddress, Picture) of each recipient of a response.
+fn pictures(resp: &Element) -> Vec<(String, Option<Picture>)> {
+    resp.children_of(r::RECIPIENT)
+        .map(|rc| {
+            let picture = rc
+                .child(r::PICTURE)
+                .map(|p| Picture::from_element(p, PictureTags::RESOLVE_RECIPIENTS).unwrap());
+            (rc.child_text(r::EMAIL_ADDRESS).unwrap_or_default(), picture)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn directory_photos_are_sent_under_max_size_and_max_pictures_per_name() {
+    let s = TestServer::start().await;
+    add_user(&s, "asmith@example.loc", "Anna Smith").await;
+    add_user(&s, "ajones@example.loc", "Andy Jones").await;
+    add_user(&s, "alee@example.loc", "Anne Lee").await;
+    add_user(&s, "aray@example.loc", "Annie Ray").await;
+    let anna = png(4000);
+    let dir = &s.edge.directory;
+    dir.set_photo("asmith@example.loc", anna.clone())
+        .await
+        .unwrap();
+    dir.set_photo("ajones@example.loc", png(50_000))
+        .await
+        .unwrap();
+    dir.set_photo("aray@example.loc", png(100)).await.unwrap();
+    let options = Element::new(r::OPTIONS)
+        .with_text(r::MAX_AMBIGUOUS_RECIPIENTS, "10")
+        .with(
+            Element::new(r::PICTURE)
+                .with_text(r::MAX_SIZE, "10000")
+                .with_text(r::MAX_PICTURES, "1"),
+        );
+    for v in ["14.1", "16.1"] {
+        let mut d = s.device(&format!("rp{}", v.replace('.', "")), v);
+        d.provision().await;
+        let reply = d
+            .post(
+                "ResolveRecipients",
+                Some(&request(
+                    &["asmith@example.loc", "an"],
+                    Some(options.clone()),
+                )),
+            )
+            .await;
+        let rs = responses(&reply);
+        assert_eq!(
+            pictures(&rs[0]),
+            [(
+                "asmith@example.loc".to_owned(),
+                Some(Picture::Data(anna.clone()))
+            )],
+            "{v}"
+        );
+        // MaxPictures counts per name: Anna's photo goes out again for "an". Andy's is over
+        // MaxSize (174), Anne has none (173), Annie's comes after the limit (175).
+        let statuses: Vec<_> = pictures(&rs[1])
+            .into_iter()
+            .map(|(address, p)| (address, p.map(|p| p.status())))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("ajones@example.loc".to_owned(), Some(174)),
+                ("asmith@example.loc".to_owned(), Some(1)),
+                ("alee@example.loc".to_owned(), Some(173)),
+                ("aray@example.loc".to_owned(), Some(175)),
+            ],
+            "{v}"
+        );
+    }
+    // Without the Picture option, no Picture.
+    let mut d = s.device("rpnone", "16.1");
+    d.provision().await;
+    let reply = d
+        .post(
+            "ResolveRecipients",
+            Some(&request(&["asmith@example.loc"], None)),
+        )
+        .await;
+    assert_eq!(
+        pictures(&responses(&reply)[0]),
+        [("asmith@example.loc".to_owned(), None)]
+    );
 }
 
 #[tokio::test]

@@ -2,9 +2,12 @@
 
 use crate::common;
 
+use base64::Engine;
 use common::mail::{message, MailDevice};
 use common::*;
-use eas_directory::NewUser;
+use eas_directory::{GalFields, NewUser};
+use eas_protocol::picture::Picture;
+use eas_protocol::search::GalEntry;
 use eas_wbxml::tags::{air_sync as a, email as em, gal as g, item_operations as io, search as se};
 use eas_wbxml::Element;
 
@@ -33,6 +36,59 @@ fn gal(text: &str, range: &str) -> Element {
             .with_text(se::QUERY, text)
             .with(Element::new(se::OPTIONS).with_text(se::RANGE, range)),
     )
+}
+
+/// A GAL search asking for photos.
+fn gal_pictures(
+    text: &str,
+    range: &str,
+    max_size: Option<u32>,
+    max_pictures: Option<u32>,
+) -> Element {
+    let mut picture = Element::new(se::PICTURE);
+    if let Some(n) = max_size {
+        picture.push_text(se::MAX_SIZE, n.to_string());
+    }
+    if let Some(n) = max_pictures {
+        picture.push_text(se::MAX_PICTURES, n.to_string());
+    }
+    Element::new(se::SEARCH).with(
+        Element::new(se::STORE)
+            .with_text(se::NAME, "GAL")
+            .with_text(se::QUERY, text)
+            .with(
+                Element::new(se::OPTIONS)
+                    .with_text(se::RANGE, range)
+                    .with(picture),
+            ),
+    )
+}
+
+/// The GAL entries of a search reply, as a client reads them.
+fn gal_entries(r: &Reply) -> Vec<GalEntry> {
+    store(r)
+        .children_of(se::RESULT)
+        .map(|x| GalEntry::from_properties(x.child(se::PROPERTIES).unwrap()).unwrap())
+        .collect()
+}
+
+/// `len` bytes that start like a JPEG.
+pub fn jpeg(len: usize, fill: u8) -> Vec<u8> {
+    let mut data = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    data.resize(len, fill);
+    data
+}
+
+async fn add_user(s: &TestServer, address: &str, name: &str) {
+    s.edge
+        .directory
+        .create_user(NewUser {
+            address: address.into(),
+            display_name: name.into(),
+            password: "a long enough password".into(),
+        })
+        .await
+        .unwrap();
 }
 
 fn store(r: &Reply) -> &Element {
@@ -309,5 +365,196 @@ async fn a_search_page_of_large_messages_is_cut_at_the_byte_budget_and_the_next_
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 3, "{v}: {seen:?}");
+    }
+}
+
+/// Four users starting with "an", by display name: Andy Jones (no photo), Anna Smith (a small
+/// photo and every GAL field), Anne Lee (a photo of 50000 bytes), Annie Ray (a small photo).
+async fn staff_with_photos(s: &TestServer) -> Vec<u8> {
+    add_user(s, "asmith@example.loc", "Anna Smith").await;
+    add_user(s, "ajones@example.loc", "Andy Jones").await;
+    add_user(s, "alee@example.loc", "Anne Lee").await;
+    add_user(s, "aray@example.loc", "Annie Ray").await;
+    let fields = GalFields {
+        first_name: Some("Annabel".into()),
+        last_name: Some("Smith-Jones".into()),
+        title: Some("Head of Finance".into()),
+        company: Some("Example Ltd".into()),
+        office: Some("B 2.14".into()),
+        phone: Some("+1 555 0100".into()),
+        home_phone: Some("+1 555 0101".into()),
+        mobile_phone: Some("+1 555 0102".into()),
+    };
+    let dir = &s.edge.directory;
+    dir.set_gal_fields("asmith@example.loc", fields)
+        .await
+        .unwrap();
+    let anna = jpeg(3000, 0x11);
+    dir.set_photo("asmith@example.loc", anna.clone())
+        .await
+        .unwrap();
+    dir.set_photo("alee@example.loc", jpeg(50_000, 0x22))
+        .await
+        .unwrap();
+    dir.set_photo("aray@example.loc", jpeg(2000, 0x33))
+        .await
+        .unwrap();
+    anna
+}
+
+#[tokio::test]
+async fn a_gal_search_shows_every_directory_field_and_photos_with_each_picture_status() {
+    let s = TestServer::start_with_mail().await;
+    let anna = staff_with_photos(&s).await;
+    for v in ["14.1", "16.1"] {
+        let d = MailDevice::new(s.device(&format!("galpic{}", v.replace('.', "")), v)).await;
+        // MaxSize 10000, MaxPictures 1: Andy has none (173), Anna's goes out (1), Anne's is
+        // too large (174), Annie's comes after the limit (175).
+        let r = d
+            .device
+            .post(
+                "Search",
+                Some(&gal_pictures("an", "0-9", Some(10_000), Some(1))),
+            )
+            .await;
+        let found = gal_entries(&r);
+        let names: Vec<_> = found
+            .iter()
+            .map(|e| e.display_name.clone().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["Andy Jones", "Anna Smith", "Anne Lee", "Annie Ray"],
+            "{v}"
+        );
+        let statuses: Vec<_> = found
+            .iter()
+            .map(|e| e.picture.as_ref().map(Picture::status))
+            .collect();
+        assert_eq!(statuses, [Some(173), Some(1), Some(174), Some(175)], "{v}");
+        assert_eq!(found[1].picture, Some(Picture::Data(anna.clone())), "{v}");
+        assert_eq!(
+            found[1],
+            GalEntry {
+                display_name: Some("Anna Smith".into()),
+                phone: Some("+1 555 0100".into()),
+                office: Some("B 2.14".into()),
+                title: Some("Head of Finance".into()),
+                company: Some("Example Ltd".into()),
+                alias: Some("asmith".into()),
+                first_name: Some("Annabel".into()),
+                last_name: Some("Smith-Jones".into()),
+                home_phone: Some("+1 555 0101".into()),
+                mobile_phone: Some("+1 555 0102".into()),
+                email_address: Some("asmith@example.loc".into()),
+                picture: Some(Picture::Data(anna.clone())),
+            },
+            "{v}"
+        );
+        // gal:Data is a base64 string.
+        let data = store(&r)
+            .children_of(se::RESULT)
+            .nth(1)
+            .and_then(|x| x.child(se::PROPERTIES))
+            .and_then(|p| p.child(g::PICTURE))
+            .and_then(|p| p.child_text(g::DATA))
+            .unwrap();
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap(),
+            anna
+        );
+        assert_eq!(store(&r).child_text(se::TOTAL).as_deref(), Some("4"));
+        // No limits: every photo goes out.
+        let r = d
+            .device
+            .post("Search", Some(&gal_pictures("an", "0-9", None, None)))
+            .await;
+        let statuses: Vec<_> = gal_entries(&r)
+            .iter()
+            .map(|e| e.picture.as_ref().map(Picture::status))
+            .collect();
+        assert_eq!(statuses, [Some(173), Some(1), Some(1), Some(1)], "{v}");
+        // A page: Range and Total, and MaxPictures counts within the page.
+        let r = d
+            .device
+            .post("Search", Some(&gal_pictures("an", "2-3", None, Some(1))))
+            .await;
+        let page = gal_entries(&r);
+        assert_eq!(store(&r).child_text(se::RANGE).as_deref(), Some("2-3"));
+        assert_eq!(store(&r).child_text(se::TOTAL).as_deref(), Some("4"));
+        let page: Vec<_> = page
+            .iter()
+            .map(|e| {
+                (
+                    e.display_name.clone().unwrap(),
+                    e.picture.as_ref().map(Picture::status),
+                )
+            })
+            .collect();
+        assert_eq!(
+            page,
+            [
+                ("Anne Lee".to_owned(), Some(1)),
+                ("Annie Ray".to_owned(), Some(175))
+            ],
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_gal_search_by_address_or_stored_name_finds_the_user_with_the_photo() {
+    let s = TestServer::start_with_mail().await;
+    let anna = staff_with_photos(&s).await;
+    for v in ["14.1", "16.1"] {
+        let d = MailDevice::new(s.device(&format!("galaddr{}", v.replace('.', "")), v)).await;
+        for query in ["asmith@example.loc", "ASMITH@", "annabel", "smith-j"] {
+            let r = d
+                .device
+                .post(
+                    "Search",
+                    Some(&gal_pictures(query, "0-9", Some(10_000), None)),
+                )
+                .await;
+            let found = gal_entries(&r);
+            assert_eq!(found.len(), 1, "{v} {query}");
+            assert_eq!(
+                found[0].email_address.as_deref(),
+                Some("asmith@example.loc")
+            );
+            assert_eq!(
+                found[0].picture,
+                Some(Picture::Data(anna.clone())),
+                "{v} {query}"
+            );
+        }
+        // MaxSize below the photo: 174, no data.
+        let r = d
+            .device
+            .post(
+                "Search",
+                Some(&gal_pictures("asmith@", "0-9", Some(2999), None)),
+            )
+            .await;
+        assert_eq!(gal_entries(&r)[0].picture, Some(Picture::TooLarge), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn before_14_1_a_gal_search_sends_no_picture() {
+    let s = TestServer::start_with_mail().await;
+    staff_with_photos(&s).await;
+    for v in ["12.1", "14.0"] {
+        let d = MailDevice::new(s.device(&format!("galold{}", v.replace('.', "")), v)).await;
+        let r = d
+            .device
+            .post("Search", Some(&gal_pictures("anna", "0-9", None, None)))
+            .await;
+        let found = gal_entries(&r);
+        assert_eq!(found.len(), 1, "{v}");
+        assert_eq!(found[0].title.as_deref(), Some("Head of Finance"), "{v}");
+        assert_eq!(found[0].picture, None, "{v}");
     }
 }
