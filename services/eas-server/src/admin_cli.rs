@@ -1,5 +1,7 @@
 //! `eas-server admin ...`: the admin command line, a thin client of the admin HTTP API.
 
+use std::path::PathBuf;
+
 use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -23,8 +25,8 @@ enum What {
     /// Mail domains.
     #[command(subcommand)]
     Domains(DomainCmd),
-    /// User accounts.
-    #[command(subcommand)]
+    /// User accounts, their GAL fields and photos.
+    #[command(subcommand, alias = "user")]
     Users(UserCmd),
     /// Extra addresses of a user.
     #[command(subcommand)]
@@ -89,6 +91,39 @@ enum UserCmd {
     Delete {
         address: String,
     },
+    /// Set what the global address list shows of a user; an empty value ("") clears a field,
+    /// a field not given stays as it is.
+    SetDirectory {
+        address: String,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        /// Job title.
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        company: Option<String>,
+        /// Office location.
+        #[arg(long)]
+        office: Option<String>,
+        /// Business phone.
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        mobile: Option<String>,
+        #[arg(long)]
+        home_phone: Option<String>,
+    },
+    /// Set the user's photo from a JPEG or PNG file (at most 100 KB), or remove it.
+    Photo {
+        address: String,
+        #[arg(required_unless_present = "clear")]
+        file: Option<PathBuf>,
+        /// Remove the photo.
+        #[arg(long, conflicts_with = "file")]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -132,6 +167,18 @@ enum DeviceCmd {
     },
 }
 
+/// What a request sends: JSON, or raw bytes (a photo).
+enum Payload {
+    Json(Value),
+    Bytes(Vec<u8>),
+}
+
+impl From<Value> for Payload {
+    fn from(v: Value) -> Self {
+        Payload::Json(v)
+    }
+}
+
 fn read_password(given: Option<String>) -> anyhow::Result<String> {
     if let Some(p) = given {
         return Ok(p);
@@ -168,13 +215,13 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                 anyhow::anyhow!("no admin token given and none in the data directory: {e}")
             })?,
     };
-    let (method, path, body): (Method, String, Option<Value>) = match args.what {
+    let (method, path, body): (Method, String, Option<Payload>) = match args.what {
         What::Domains(c) => match c {
             DomainCmd::List => (Method::GET, "/admin/domains".into(), None),
             DomainCmd::Add { name, approval } => (
                 Method::POST,
                 "/admin/domains".into(),
-                Some(json!({ "name": name, "approval": approval })),
+                Some(json!({ "name": name, "approval": approval }).into()),
             ),
             DomainCmd::SetApproval { name, approval } => {
                 let a = if approval == "inherit" {
@@ -185,7 +232,7 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                 (
                     Method::PATCH,
                     format!("/admin/domains/{}", enc(&name)),
-                    Some(json!({ "approval": a })),
+                    Some(json!({ "approval": a }).into()),
                 )
             }
             DomainCmd::Delete { name } => (
@@ -194,64 +241,115 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                 None,
             ),
         },
-        What::Users(c) => match c {
-            UserCmd::List { domain } => match domain {
-                Some(d) => (
-                    Method::GET,
-                    format!("/admin/users?domain={}", enc(&d)),
-                    None,
-                ),
-                None => (Method::GET, "/admin/users".into(), None),
-            },
-            UserCmd::Show { address } => {
-                (Method::GET, format!("/admin/users/{}", enc(&address)), None)
-            }
-            UserCmd::Add {
-                address,
-                name,
-                password,
-            } => {
-                let password = read_password(password)?;
-                (
+        What::Users(c) => {
+            match c {
+                UserCmd::List { domain } => match domain {
+                    Some(d) => (
+                        Method::GET,
+                        format!("/admin/users?domain={}", enc(&d)),
+                        None,
+                    ),
+                    None => (Method::GET, "/admin/users".into(), None),
+                },
+                UserCmd::Show { address } => {
+                    (Method::GET, format!("/admin/users/{}", enc(&address)), None)
+                }
+                UserCmd::Add {
+                    address,
+                    name,
+                    password,
+                } => {
+                    let password = read_password(password)?;
+                    (
                     Method::POST,
                     "/admin/users".into(),
-                    Some(json!({ "address": address, "display_name": name, "password": password })),
+                    Some(json!({ "address": address, "display_name": name, "password": password }).into()),
                 )
-            }
-            UserCmd::Passwd { address, password } => {
-                let password = read_password(password)?;
-                (
+                }
+                UserCmd::Passwd { address, password } => {
+                    let password = read_password(password)?;
+                    (
+                        Method::PATCH,
+                        format!("/admin/users/{}", enc(&address)),
+                        Some(json!({ "password": password }).into()),
+                    )
+                }
+                UserCmd::Rename { address, name } => (
                     Method::PATCH,
                     format!("/admin/users/{}", enc(&address)),
-                    Some(json!({ "password": password })),
-                )
+                    Some(json!({ "display_name": name }).into()),
+                ),
+                UserCmd::Disable { address } => (
+                    Method::PATCH,
+                    format!("/admin/users/{}", enc(&address)),
+                    Some(json!({ "disabled": true }).into()),
+                ),
+                UserCmd::Enable { address } => (
+                    Method::PATCH,
+                    format!("/admin/users/{}", enc(&address)),
+                    Some(json!({ "disabled": false }).into()),
+                ),
+                UserCmd::Delete { address } => (
+                    Method::DELETE,
+                    format!("/admin/users/{}", enc(&address)),
+                    None,
+                ),
+                UserCmd::SetDirectory {
+                    address,
+                    first_name,
+                    last_name,
+                    title,
+                    company,
+                    office,
+                    phone,
+                    mobile,
+                    home_phone,
+                } => {
+                    let fields = [
+                        ("first_name", first_name),
+                        ("last_name", last_name),
+                        ("title", title),
+                        ("company", company),
+                        ("office", office),
+                        ("phone", phone),
+                        ("mobile_phone", mobile),
+                        ("home_phone", home_phone),
+                    ];
+                    let changes: serde_json::Map<String, Value> = fields
+                        .into_iter()
+                        .filter_map(|(name, value)| value.map(|v| (name.to_owned(), json!(v))))
+                        .collect();
+                    if changes.is_empty() {
+                        anyhow::bail!("nothing to set: give at least one field, e.g. --title");
+                    }
+                    (
+                        Method::PATCH,
+                        format!("/admin/users/{}/directory", enc(&address)),
+                        Some(Value::Object(changes).into()),
+                    )
+                }
+                UserCmd::Photo {
+                    address,
+                    file,
+                    clear,
+                } => {
+                    let path = format!("/admin/users/{}/photo", enc(&address));
+                    match file {
+                        Some(file) if !clear => {
+                            let data = std::fs::read(&file)
+                                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+                            (Method::PUT, path, Some(Payload::Bytes(data)))
+                        }
+                        _ => (Method::DELETE, path, None),
+                    }
+                }
             }
-            UserCmd::Rename { address, name } => (
-                Method::PATCH,
-                format!("/admin/users/{}", enc(&address)),
-                Some(json!({ "display_name": name })),
-            ),
-            UserCmd::Disable { address } => (
-                Method::PATCH,
-                format!("/admin/users/{}", enc(&address)),
-                Some(json!({ "disabled": true })),
-            ),
-            UserCmd::Enable { address } => (
-                Method::PATCH,
-                format!("/admin/users/{}", enc(&address)),
-                Some(json!({ "disabled": false })),
-            ),
-            UserCmd::Delete { address } => (
-                Method::DELETE,
-                format!("/admin/users/{}", enc(&address)),
-                None,
-            ),
-        },
+        }
         What::Aliases(c) => match c {
             AliasCmd::Add { address, alias } => (
                 Method::POST,
                 format!("/admin/users/{}/aliases", enc(&address)),
-                Some(json!({ "alias": alias })),
+                Some(json!({ "alias": alias }).into()),
             ),
             AliasCmd::Remove { alias } => (
                 Method::DELETE,
@@ -295,7 +393,7 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                 } => (
                     Method::POST,
                     format!("{}/wipe", dev(&user, &device_id)),
-                    Some(json!({ "account_only": account_only })),
+                    Some(json!({ "account_only": account_only }).into()),
                 ),
                 DeviceCmd::Remove { user, device_id } => {
                     (Method::DELETE, dev(&user, &device_id), None)
@@ -307,8 +405,15 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
     let mut req = client
         .request(method, format!("{}{}", base.trim_end_matches('/'), path))
         .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
+    match body {
+        Some(Payload::Json(b)) => req = req.json(&b),
+        // The server tells JPEG from PNG by the bytes.
+        Some(Payload::Bytes(data)) => {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(data)
+        }
+        None => {}
     }
     let resp = req.send().await?;
     let status = resp.status();

@@ -156,9 +156,33 @@ fn mailbox_and_gal_search_responses_validate() {
                 home_phone: None,
                 mobile_phone: Some("+1 555 0101".into()),
                 email_address: Some("jane@example.com".into()),
+                picture: Some(eas_protocol::picture::Picture::Data(vec![0xFF, 0xD8, 0xFF])),
             })],
             range: Some(SearchRange::DEFAULT),
             total: Some(1),
+        }),
+    };
+    let gal_pictures = SearchResponse {
+        status: SearchStatus::Success,
+        store: Some(StoreResult {
+            status: SearchStatus::Success,
+            results: [
+                eas_protocol::picture::Picture::NoPhoto,
+                eas_protocol::picture::Picture::TooLarge,
+                eas_protocol::picture::Picture::LimitReached,
+            ]
+            .into_iter()
+            .map(|p| {
+                SearchResult::gal(&GalEntry {
+                    display_name: Some("Jane Doe".into()),
+                    email_address: Some("jane@example.com".into()),
+                    picture: Some(p),
+                    ..GalEntry::default()
+                })
+            })
+            .collect(),
+            range: Some(SearchRange { start: 0, end: 2 }),
+            total: Some(3),
         }),
     };
     let no_match = SearchResponse {
@@ -173,6 +197,7 @@ fn mailbox_and_gal_search_responses_validate() {
     let cases = [
         ("search-mailbox", mailbox),
         ("search-gal", gal),
+        ("search-gal-picture-statuses", gal_pictures),
         ("search-empty-result", no_match),
         (
             "search-status",
