@@ -69,3 +69,42 @@ def test_devices_are_listed_blocked_and_wiped_with_the_cli(server):
         with pytest.raises(StatusError) as err:
             c.list_folders()
         assert err.value.code == "140"
+
+
+def test_gal_fields_and_a_photo_set_with_the_cli_reach_a_gal_search(server, tmp_path):
+    r = cli(server, "users", "add", "erin@example.loc", "--name", "Erin Walsh", "--password", "erin-pass-1")
+    assert r.returncode == 0, r.stderr
+    r = cli(server, "user", "set-directory", "erin@example.loc", "--title", "Buyer",
+            "--company", "Example Ltd", "--office", "C 1.02", "--phone", "+1 555 0200",
+            "--mobile", "+1 555 0201", "--home-phone", "+1 555 0202", "--first-name", "Erin",
+            "--last-name", "Walsh-Byrne")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["title"] == "Buyer"
+    # An empty value clears one field and leaves the others.
+    r = cli(server, "user", "set-directory", "erin@example.loc", "--office", "")
+    assert r.returncode == 0, r.stderr
+    fields = json.loads(r.stdout)
+    assert fields["office"] is None and fields["company"] == "Example Ltd"
+    photo = tmp_path / "erin.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500))
+    r = cli(server, "user", "photo", "erin@example.loc", str(photo))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"content_type": "image/png", "size": 508}
+    with phone(server, "jdoe@example.loc", "demo-jdoe-1") as c:
+        found = c.search_gal("walsh-b")
+    assert [(e.email_address, e.title, e.company, e.office, e.phone, e.mobile_phone, e.home_phone,
+             e.first_name, e.last_name) for e in found] == [
+        ("erin@example.loc", "Buyer", "Example Ltd", None, "+1 555 0200", "+1 555 0201",
+         "+1 555 0202", "Erin", "Walsh-Byrne")]
+    r = cli(server, "users", "show", "erin@example.loc")
+    assert json.loads(r.stdout)["photo"] == {"content_type": "image/png", "size": 508}
+    # A file that is no image is refused with a nonzero exit; --clear removes the photo.
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo")
+    r = cli(server, "user", "photo", "erin@example.loc", str(text))
+    assert r.returncode != 0
+    assert "not a JPEG or PNG" in r.stdout + r.stderr
+    r = cli(server, "user", "photo", "erin@example.loc", "--clear")
+    assert r.returncode == 0, r.stderr
+    r = cli(server, "users", "show", "erin@example.loc")
+    assert json.loads(r.stdout)["photo"] is None
