@@ -12,6 +12,9 @@ use crate::model::{GalFields, GalFieldsUpdate, Photo, PhotoInfo, User};
 /// 2.2.3.105.2 and 2.2.3.105.3: 100 KB, 102400 bytes), so that every stored photo can be sent.
 pub const MAX_PHOTO_BYTES: usize = 102_400;
 
+/// Users whose photos one query reads (its bound parameters; both backends take far more).
+pub const PHOTO_IDS_PER_QUERY: usize = 500;
+
 impl Directory {
     /// Replaces the GAL fields of the user with this primary address (a field left `None`
     /// is cleared).
@@ -91,12 +94,15 @@ impl Directory {
         Ok(deleted)
     }
 
-    /// The photos of these users (by [`User::id`]), in one query; users without one are left out.
+    /// The photos of these users (by [`User::id`]), in one query per [`PHOTO_IDS_PER_QUERY`]
+    /// users; users without one are left out.
     pub async fn photos(&self, user_ids: &[i64]) -> Result<HashMap<i64, Photo>, DirectoryError> {
-        if user_ids.is_empty() {
-            return Ok(HashMap::new());
+        let mut photos = HashMap::new();
+        // In slices, so that no query binds more parameters than a backend takes.
+        for ids in user_ids.chunks(PHOTO_IDS_PER_QUERY) {
+            photos.extend(self.store.photos(ids).await?);
         }
-        Ok(self.store.photos(user_ids).await?.into_iter().collect())
+        Ok(photos)
     }
 }
 

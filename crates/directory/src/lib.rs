@@ -25,7 +25,7 @@ mod users;
 pub use auth::LoginTarget;
 pub use directory::Directory;
 pub use error::{AuthError, DirectoryError, Entity};
-pub use gal::{image_type, MAX_PHOTO_BYTES};
+pub use gal::{image_type, MAX_PHOTO_BYTES, PHOTO_IDS_PER_QUERY};
 pub use model::{
     display_name_or, Domain, GalFields, GalFieldsUpdate, NewUser, OofReply, OutOfOffice, Password,
     Photo, PhotoInfo, User, UserUpdate,

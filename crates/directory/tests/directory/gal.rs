@@ -184,6 +184,22 @@ backend_tests! {
         assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
     }
 
+    async fn photos_of_more_users_than_one_query_takes_are_all_read(db: &TestDb) {
+        let dir = staff(db).await;
+        let anna = dir.get_user("asmith@example.loc").await.unwrap().id;
+        let zed = dir.get_user("zed@example.loc").await.unwrap().id;
+        dir.set_photo("asmith@example.loc", png(64)).await.unwrap();
+        dir.set_photo("zed@example.loc", jpeg(64)).await.unwrap();
+        // Anna first, Zed in the third slice, and ids of nobody between.
+        let mut ids = vec![anna];
+        ids.extend((0..2 * eas_directory::PHOTO_IDS_PER_QUERY as i64).map(|n| 100_000 + n));
+        ids.push(zed);
+        let photos = dir.photos(&ids).await.unwrap();
+        assert_eq!(photos.len(), 2);
+        assert_eq!(photos[&zed].content_type, "image/jpeg");
+        assert!(dir.photos(&[]).await.unwrap().is_empty());
+    }
+
     async fn deleting_a_user_deletes_the_photo(db: &TestDb) {
         let dir = staff(db).await;
         dir.set_photo("zed@example.loc", png(64)).await.unwrap();
