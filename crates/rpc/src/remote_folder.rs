@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
-use tonic::transport::Channel;
+use crate::Channel;
 use tonic::Code;
 
 use crate::collections::collections_client::CollectionsClient;

@@ -8,7 +8,7 @@ use eas_wbxml::Element;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folder_sync::{folder_command, from_wire, mail_refusal, record_own_change, subtree};
+use crate::folder_sync::{folder_command, mail_refusal, record_own_change, subtree};
 use crate::router::{wbxml_response, Edge};
 
 /// Folder types a device may rename or move: generic (1) and user-created mail (12).
@@ -75,7 +75,7 @@ pub async fn handle(
         })
         .await;
     let folder = match updated {
-        Ok(f) => from_wire(&f.into_inner()),
+        Ok(f) => crate::folders::Folder::from_wire(&f.into_inner()),
         Err(s) => {
             let status = mail_refusal(
                 s,

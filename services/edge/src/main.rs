@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::Parser;
 use eas_device_state::RedisStore;
 use eas_directory::{Directory, DirectoryOptions};
-use eas_edge::folders::ServiceFolders;
+use eas_edge::folders::StandardFolders;
 use eas_edge::push::PushHub;
 use eas_edge::server::{EdgeListeners, TlsSettings};
 use eas_edge::{Edge, EdgeConfig, SharedLimits};
@@ -146,14 +146,11 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
         .tcp_nodelay(true)
         .connect_lazy();
-    let folders = ServiceFolders {
-        collections: eas_rpc::collections_client(channel.clone()),
-    };
     let edge = Edge::new(
         settings.edge.clone(),
         directory,
         Arc::new(devices),
-        Arc::new(folders),
+        Arc::new(StandardFolders),
         Some(channel),
     );
     // Login limits shared by every replica (docs/login-throttling.md).

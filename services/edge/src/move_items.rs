@@ -15,7 +15,7 @@ use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::MoveRequest;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
-use tonic::transport::Channel;
+use eas_rpc::Channel;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;

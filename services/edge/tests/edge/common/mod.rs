@@ -11,7 +11,7 @@ use std::sync::Arc;
 use base64::Engine;
 use eas_device_state::MemoryStore;
 use eas_directory::{Argon2Cost, Directory, DirectoryOptions, NewUser};
-use eas_edge::folders::{FolderSource, ServiceFolders, StandardFolders};
+use eas_edge::folders::{FolderSource, StandardFolders};
 use eas_edge::{admin_router, eas_service, server, Edge, EdgeConfig};
 use eas_wbxml::{tags, Element};
 use tokio::net::TcpListener;
@@ -119,12 +119,7 @@ impl TestServer {
         } else {
             (None, None, None)
         };
-        let folders: Arc<dyn FolderSource> = match &client {
-            Some(c) => Arc::new(ServiceFolders {
-                collections: eas_rpc::collections_client(c.clone()),
-            }),
-            None => Arc::new(StandardFolders),
-        };
+        let folders: Arc<dyn FolderSource> = Arc::new(StandardFolders);
         let edge = Edge::new(
             config,
             directory,
