@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use eas_device_state::{DeviceStore, MemoryStore, SqliteStore};
 use eas_directory::{Directory, DirectoryOptions, NewUser};
-use eas_edge::folders::ServiceFolders;
+use eas_edge::folders::StandardFolders;
 use eas_edge::push::PushHub;
 use eas_edge::server::EdgeListeners;
 use eas_edge::Edge;
@@ -107,9 +107,7 @@ impl Application {
             settings.edge.clone(),
             directory,
             devices,
-            Arc::new(ServiceFolders {
-                collections: eas_rpc::collections_client(channel.clone()),
-            }),
+            Arc::new(StandardFolders),
             Some(channel),
         );
         edge.attach_push(PushHub::start(bus));

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use eas_event_bus::DataClass;
 use eas_protocol::folder_sync::Folder as FolderEntry;
 use eas_protocol::folder_type::FolderType;
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
-use eas_event_bus::DataClass;
-use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::collections as wire;
+use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::Channel;
 use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
 
@@ -81,8 +81,18 @@ impl FolderSource for StandardFolders {
 /// 12) for a folder FolderSync keeps listing, which would send a client into a FolderSync loop.
 /// Once a class is served its real folders replace the placeholder (a FolderSync deletes it).
 const PLACEHOLDERS: [(&str, &str, FolderType, DataClass); 2] = [
-    ("calendar", "Calendar", FolderType::Calendar, DataClass::Calendar),
-    ("contacts", "Contacts", FolderType::Contacts, DataClass::Contacts),
+    (
+        "calendar",
+        "Calendar",
+        FolderType::Calendar,
+        DataClass::Calendar,
+    ),
+    (
+        "contacts",
+        "Contacts",
+        FolderType::Contacts,
+        DataClass::Contacts,
+    ),
 ];
 
 impl Folder {

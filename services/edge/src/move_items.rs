@@ -13,9 +13,9 @@ use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::collections::{self as wire, CurrentRequest};
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::MoveRequest;
+use eas_rpc::Channel;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
-use eas_rpc::Channel;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;

@@ -77,7 +77,10 @@ pub async fn handle(
     }
     let folders = edge
         .classes
-        .folders_for(&user, req.collections.iter().map(|c| c.collection_id.as_str()))
+        .folders_for(
+            &user,
+            req.collections.iter().map(|c| c.collection_id.as_str()),
+        )
         .await?;
     // A request with client changes is answered at once: the client needs its new keys.
     let holdable = req.collections.iter().all(|c| c.commands.is_empty());
@@ -150,16 +153,7 @@ pub(crate) async fn sync_pass(
     let mut budget = SYNC_RESPONSE_BUDGET;
     for coll in &req.collections {
         out.push(
-            sync_collection(
-                edge,
-                ctx,
-                folders,
-                coll,
-                req.window_size,
-                mode,
-                &mut budget,
-            )
-            .await?,
+            sync_collection(edge, ctx, folders, coll, req.window_size, mode, &mut budget).await?,
         );
     }
     Ok(out)
@@ -316,7 +310,7 @@ async fn finish(
     edge: &Edge,
     ctx: &RequestCtx,
     coll: &SyncCollection,
-    mut session: Session,
+    session: Session,
     source: &dyn eas_sync::ItemSource,
     class: Option<(&dyn ClassHandler, &SyncInput<'_>)>,
     responses: Vec<eas_protocol::sync::ItemResponse>,

@@ -6,16 +6,16 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use eas_event_bus::DataClass;
-use eas_rpc::collections::collections_client::CollectionsClient;
-use eas_sync::FilterType;
 use eas_protocol::email::{DraftFields, EmailChange};
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
+use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, MessageRef, MoveRequest, SetFlagRequest, SetReadRequest};
-use eas_rpc::RemoteFolder;
-use eas_sync::{AddDecision, ChangeDecision, DeleteDecision, Session, SyncError};
 use eas_rpc::Channel;
+use eas_rpc::RemoteFolder;
+use eas_sync::FilterType;
+use eas_sync::{AddDecision, ChangeDecision, DeleteDecision, Session, SyncError};
 
 use super::{ClassHandler, Rendered, SyncInput};
 use crate::context::RequestCtx;
