@@ -43,9 +43,7 @@ pub const MAX_PHONE_CONTENT_BYTES: usize = 64 << 20;
 
 /// A mail service client over `channel`: requests up to [`MAX_REQUEST_BYTES`], replies up to
 /// [`MAX_MESSAGE_BYTES`].
-pub fn mail_client(
-    channel: Channel,
-) -> mail::mail_client::MailClient<Channel> {
+pub fn mail_client(channel: Channel) -> mail::mail_client::MailClient<Channel> {
     mail::mail_client::MailClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_REQUEST_BYTES)
