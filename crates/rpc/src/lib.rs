@@ -49,6 +49,15 @@ pub fn mail_client(channel: Channel) -> mail::mail_client::MailClient<Channel> {
         .max_encoding_message_size(MAX_REQUEST_BYTES)
 }
 
+/// A contacts service client over `channel`, with the same limits as [`mail_client`].
+pub fn contacts_client(
+    channel: tonic::transport::Channel,
+) -> contacts::contacts_client::ContactsClient<tonic::transport::Channel> {
+    contacts::contacts_client::ContactsClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_REQUEST_BYTES)
+}
+
 /// A client of a data service's collection contract over `channel`, with the same limits as
 /// [`mail_client`].
 pub fn collections_client(
@@ -76,6 +85,14 @@ pub mod mail {
 
     /// The shared messages the mail service's own calls answer with.
     pub use crate::collections::{Folder, ItemVersion};
+}
+
+/// The contacts service (`proto/eas/contacts/v1/contacts.proto`).
+pub mod contacts {
+    tonic::include_proto!("eas.contacts.v1");
+
+    /// The shared message the contacts service's folder calls answer with.
+    pub use crate::collections::Folder;
 }
 
 /// The collection contract every data service serves next to its own API: folders and change
