@@ -10,8 +10,6 @@ use eas_protocol::folder_type::FolderType;
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
 use eas_rpc::collections as wire;
-use eas_rpc::collections::collections_client::CollectionsClient;
-use eas_rpc::Channel;
 use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
 
 use crate::classes::Classes;
@@ -136,14 +134,6 @@ pub(crate) async fn hierarchy(edge: &Edge, user: &str) -> Result<Vec<Folder>, Ed
             }),
     );
     Ok(out)
-}
-
-/// The mail service's collection contract; present whenever the edge serves mail.
-pub(crate) fn collections(edge: &Edge) -> Result<CollectionsClient<Channel>, EdgeError> {
-    edge.classes
-        .get(DataClass::Mail)
-        .map(|c| c.collections().clone())
-        .ok_or_else(|| EdgeError::Internal("no mail service collections client".into()))
 }
 
 /// The user's mail folders by id, for the commands that work on mail items.

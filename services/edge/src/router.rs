@@ -17,6 +17,7 @@ use eas_protocol::command::Command;
 use eas_protocol::compose_mail::ComposeKind;
 use eas_protocol::query::parse_request_line;
 use eas_protocol::version::ProtocolVersion;
+use eas_rpc::contacts::contacts_client::ContactsClient;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::Channel;
 use eas_wbxml::Element;
@@ -49,6 +50,9 @@ pub struct Edge {
     /// The mail service's own API (SendMail, Search, attachments, folder commands); without
     /// it mail commands are not served.
     pub mail: Option<MailClient<Channel>>,
+    /// The contacts service's own API (folder commands, MoveItems, search, vCard import and
+    /// export); present exactly when the Contacts class is served.
+    pub contacts: Option<ContactsClient<Channel>>,
     /// The data classes served, each over its service: every command that works on
     /// collections routes through them.
     pub classes: crate::classes::Classes,
@@ -75,8 +79,7 @@ impl Edge {
             classes = classes.with(Arc::new(crate::classes::MailClass::new(c.clone())));
         }
         if let Some(c) = &services.contacts {
-            // CONTACTS-MERGE: classes.with(ContactsClass::new(c.clone()))
-            let _ = c;
+            classes = classes.with(Arc::new(crate::classes::ContactsClass::new(c.clone())));
         }
         let a = &config.auth;
         let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
@@ -88,6 +91,7 @@ impl Edge {
             devices,
             folders,
             mail: services.mail.map(eas_rpc::mail_client),
+            contacts: services.contacts.map(eas_rpc::contacts_client),
             classes,
             push_hub: std::sync::OnceLock::new(),
             auth,

@@ -4,6 +4,7 @@
 //! `ApplicationData`. Sync, Ping, GetItemEstimate and FolderSync route every collection through
 //! here; a new class is one more [`ClassHandler`] (docs/adding-a-data-class.md).
 
+pub(crate) mod contacts;
 pub(crate) mod mail;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use eas_wbxml::Element;
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
 
+pub use contacts::ContactsClass;
 pub use mail::MailClass;
 
 /// The prefix of the phone-facing collection ids of a class. Each data service numbers its own
