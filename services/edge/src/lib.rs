@@ -6,6 +6,7 @@
 //! [`eas_device_state::DeviceStore`], accounts in the [`eas_directory::Directory`].
 
 pub mod admin;
+mod admin_contacts;
 mod attachment_stream;
 mod auth;
 mod autodiscover;
