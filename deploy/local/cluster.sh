@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The cluster on loopback: PostgreSQL-backed mail and contacts services, push service, two edge
-# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1. The edges do not call
-# the contacts service yet (docs/contacts-service.md); it runs so that it can be tried and probed.
+# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1.
 #
 #   deploy/local/cluster.sh start     # build, start everything, create the demo accounts
 #   deploy/local/cluster.sh status    # what runs, and where
@@ -199,7 +198,7 @@ start() {
             EAS_EDGE_LISTEN="127.0.0.1:$port" EAS_EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" \
             EAS_EDGE_EDGE_ID="edge-$name" EAS_EDGE_DIRECTORY_URL="$pg" \
             EAS_EDGE_REDIS_URL="$REDIS_URL" EAS_EDGE_REDIS_PREFIX="$PREFIX" EAS_EDGE_MAIL_URL="http://$grpc" \
-            EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
+            EAS_EDGE_CONTACTS_URL="http://$contacts_grpc" EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
             -- "$BIN/eas-edge"
         url="$(wait_line "$DIR/edge-$name.log" "eas endpoint: " "$(cat "$DIR/edge-$name.pid")")"
         admin_url="$(wait_line "$DIR/edge-$name.log" "admin api: " "$(cat "$DIR/edge-$name.pid")")"
