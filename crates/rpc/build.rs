@@ -8,7 +8,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // workspace, whose compile-time path would point there.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")?;
     let root = std::path::Path::new(&manifest_dir).join("../../proto");
-    let files = [root.join("eas/mail/v1/mail.proto")];
+    let files = [
+        root.join("eas/mail/v1/mail.proto"),
+        root.join("eas/contacts/v1/contacts.proto"),
+    ];
     let shared = [root.join("eas/collections/v1/collections.proto")];
     for f in files.iter().chain(&shared) {
         println!("cargo:rerun-if-changed={}", f.display());

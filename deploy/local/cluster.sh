@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The cluster on loopback: PostgreSQL-backed mail service, push service, two edge replicas, a
-# Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1.
+# The cluster on loopback: PostgreSQL-backed mail and contacts services, push service, two edge
+# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1.
 #
 #   deploy/local/cluster.sh start     # build, start everything, create the demo accounts
 #   deploy/local/cluster.sh status    # what runs, and where
@@ -12,7 +12,9 @@
 #   EAS_CLUSTER_DB      PostgreSQL database, created when missing    (eas_cluster)
 #   EAS_CLUSTER_PREFIX  prefix of Redis keys and channels            (eascl:)
 #   EAS_CLUSTER_TOPIC   Kafka topic of change events                 (eas.changes)
-#   EAS_CLUSTER_PORTS   "edgeA adminA edgeB adminB grpc lmtp"        (18080 18081 18090 18091 15051 12424)
+#   EAS_CLUSTER_PORTS   "edgeA adminA edgeB adminB grpc lmtp contacts"
+#                       (18080 18081 18090 18091 15051 12424 15053); grpc is the mail service's,
+#                       contacts the contacts service's gRPC port
 #                       0 lets the OS choose; cluster.env tells what was bound.
 #   EAS_CLUSTER_EDGES   how many edge replicas, 1 to 8 (2); edges after b listen on the ports of
 #                       edge b plus 10, 20, ... (or OS-chosen ports when b's are 0)
@@ -24,8 +26,9 @@
 #   EAS_CLUSTER_EDGE_ENV   extra VAR=value words for both edges (e.g. Ping bounds)
 #
 # After start, $EAS_CLUSTER_DIR/cluster.env holds EDGE_<X>_URL and ADMIN_<X>_URL for each edge
-# (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, ADMIN_TOKEN, the pid of
-# every process and MAIL_HEALTH_URL / PUSH_HEALTH_URL (their /healthz, /readyz and /metrics).
+# (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, CONTACTS_GRPC, ADMIN_TOKEN,
+# the pid of every process and MAIL_HEALTH_URL / CONTACTS_HEALTH_URL / PUSH_HEALTH_URL (their
+# /healthz, /readyz and /metrics).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -33,8 +36,12 @@ DIR="${EAS_CLUSTER_DIR:-$HOME/.cache/eas-cluster}"
 DB="${EAS_CLUSTER_DB:-eas_cluster}"
 PREFIX="${EAS_CLUSTER_PREFIX:-eascl:}"
 TOPIC="${EAS_CLUSTER_TOPIC:-eas.changes}"
-read -r EDGE_A_PORT ADMIN_A_PORT EDGE_B_PORT ADMIN_B_PORT GRPC_PORT LMTP_PORT \
-    <<<"${EAS_CLUSTER_PORTS:-18080 18081 18090 18091 15051 12424}"
+read -r EDGE_A_PORT ADMIN_A_PORT EDGE_B_PORT ADMIN_B_PORT GRPC_PORT LMTP_PORT CONTACTS_PORT \
+    <<<"${EAS_CLUSTER_PORTS:-18080 18081 18090 18091 15051 12424 15053}"
+# Six values (older callers): the contacts port follows the mail one (OS-chosen when it is).
+if [ -z "${CONTACTS_PORT:-}" ]; then
+    if [ "$GRPC_PORT" = 0 ]; then CONTACTS_PORT=0; else CONTACTS_PORT=15053; fi
+fi
 PROFILE="${EAS_CLUSTER_PROFILE:-debug}"
 KAFKA="${EAS_CLUSTER_KAFKA:-127.0.0.1:${EAS_KAFKA_PORT:-9092}}"
 REDIS_URL="${EAS_CLUSTER_REDIS_URL:-redis://127.0.0.1:6379}"
@@ -46,9 +53,9 @@ log() { printf 'cluster: %s\n' "$*" >&2; }
 build() {
     local flags=()
     [ "$PROFILE" = release ] && flags+=(--release)
-    log "building eas-mail, eas-push, eas-edge ($PROFILE)"
-    (cd "$ROOT" && cargo build --quiet "${flags[@]}" -p eas-mail -p eas-push -p eas-edge \
-        --features eas-mail/kafka,eas-push/kafka)
+    log "building eas-mail, eas-contacts, eas-push, eas-edge ($PROFILE)"
+    (cd "$ROOT" && cargo build --quiet "${flags[@]}" -p eas-mail -p eas-contacts -p eas-push \
+        -p eas-edge --features eas-mail/kafka,eas-contacts/kafka,eas-push/kafka)
 }
 
 database() {
@@ -161,6 +168,15 @@ start() {
     grpc="$(wait_line "$DIR/mail.log" "grpc: " "$(cat "$DIR/mail.pid")")"
     lmtp="$(wait_line "$DIR/mail.log" "lmtp: " "$(cat "$DIR/mail.pid")")"
     mail_health="$(wait_line "$DIR/mail.log" "health: " "$(cat "$DIR/mail.pid")")"
+    start_proc contacts "${common[@]}" \
+        EAS_CONTACTS_GRPC_LISTEN="127.0.0.1:$CONTACTS_PORT" EAS_CONTACTS_DATABASE_URL="$pg" \
+        EAS_CONTACTS_KAFKA__BROKERS="$KAFKA" EAS_CONTACTS_KAFKA__TOPIC="$TOPIC" \
+        EAS_CONTACTS_HEALTH_LISTEN="127.0.0.1:0" \
+        -- "$BIN/eas-contacts"
+    local contacts_grpc contacts_health
+    contacts_grpc="$(wait_line "$DIR/contacts.log" "grpc: " "$(cat "$DIR/contacts.pid")")"
+    contacts_health="$(wait_line "$DIR/contacts.log" "health: " "$(cat "$DIR/contacts.pid")")"
+    wait_ready "http://$contacts_health/readyz" "$(cat "$DIR/contacts.pid")" contacts
     push_health="$(start_push)"
     local edges="${EAS_CLUSTER_EDGES:-2}"
     if ! [ "$edges" -ge 1 ] 2>/dev/null || [ "$edges" -gt 8 ]; then
@@ -182,7 +198,7 @@ start() {
             EAS_EDGE_LISTEN="127.0.0.1:$port" EAS_EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" \
             EAS_EDGE_EDGE_ID="edge-$name" EAS_EDGE_DIRECTORY_URL="$pg" \
             EAS_EDGE_REDIS_URL="$REDIS_URL" EAS_EDGE_REDIS_PREFIX="$PREFIX" EAS_EDGE_MAIL_URL="http://$grpc" \
-            EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
+            EAS_EDGE_CONTACTS_URL="http://$contacts_grpc" EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
             -- "$BIN/eas-edge"
         url="$(wait_line "$DIR/edge-$name.log" "eas endpoint: " "$(cat "$DIR/edge-$name.pid")")"
         admin_url="$(wait_line "$DIR/edge-$name.log" "admin api: " "$(cat "$DIR/edge-$name.pid")")"
@@ -199,12 +215,15 @@ start() {
 EDGE_URLS=$all_urls
 MAIL_GRPC=$grpc
 LMTP=$lmtp
+CONTACTS_GRPC=$contacts_grpc
 ADMIN_TOKEN=$token
 KAFKA=$KAFKA
 REDIS_URL=$REDIS_URL
 MAIL_PID=$(cat "$DIR/mail.pid")
+CONTACTS_PID=$(cat "$DIR/contacts.pid")
 PUSH_PID=$(cat "$DIR/push.pid")
 MAIL_HEALTH_URL=http://$mail_health
+CONTACTS_HEALTH_URL=http://$contacts_health
 PUSH_HEALTH_URL=http://$push_health
 ENV
     mv "$env_file" "$DIR/cluster.env"
@@ -253,7 +272,7 @@ status() {
 stop() {
     local f pids=()
     # Edges first, so their held Pings answer before the services behind them go away.
-    for f in "$DIR"/edge-*.pid "$DIR/push.pid" "$DIR/mail.pid"; do
+    for f in "$DIR"/edge-*.pid "$DIR/push.pid" "$DIR/contacts.pid" "$DIR/mail.pid"; do
         [ -e "$f" ] || continue
         local pid; pid="$(cat "$f")"
         if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; pids+=("$pid"); fi

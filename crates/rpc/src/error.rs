@@ -29,6 +29,9 @@ pub enum ServiceErrorCode {
     FolderCycle,
     /// The destination is the folder the item is already in.
     SameFolder,
+    /// A conditional write found the item changed since the version the caller named (an
+    /// update with a stale `if_modseq`): the same request fails again until the caller rereads.
+    Conflict,
     /// The request names something malformed (an id, a name, an address, unreadable MIME).
     InvalidArgument,
     /// The service does not offer this call (for example submission without a relay set up).
@@ -42,7 +45,7 @@ pub enum ServiceErrorCode {
 }
 
 impl ServiceErrorCode {
-    const ALL: [ServiceErrorCode; 10] = [
+    const ALL: [ServiceErrorCode; 11] = [
         Self::NotFound,
         Self::AlreadyExists,
         Self::SpecialFolder,
@@ -53,6 +56,7 @@ impl ServiceErrorCode {
         Self::Busy,
         Self::Unavailable,
         Self::Internal,
+        Self::Conflict,
     ];
 
     /// The byte carried in [`ERROR_METADATA_KEY`].
@@ -68,6 +72,7 @@ impl ServiceErrorCode {
             Self::Busy => 8,
             Self::Unavailable => 9,
             Self::Internal => 10,
+            Self::Conflict => 11,
         }
     }
 
@@ -83,7 +88,9 @@ impl ServiceErrorCode {
             Self::SpecialFolder | Self::FolderCycle | Self::SameFolder => Code::FailedPrecondition,
             Self::InvalidArgument => Code::InvalidArgument,
             Self::Unimplemented => Code::Unimplemented,
-            Self::Busy => Code::Aborted,
+            // gRPC's ABORTED is the code of a failed test-and-set; without the metadata a peer
+            // reads it as Busy.
+            Self::Busy | Self::Conflict => Code::Aborted,
             Self::Unavailable => Code::Unavailable,
             Self::Internal => Code::Internal,
         }
@@ -193,6 +200,18 @@ mod tests {
             let back = ServiceError::from_status(&s);
             assert_eq!(back, ServiceError::new(code, "folder 7"));
         }
+    }
+
+    #[test]
+    fn a_conflict_survives_the_wire_and_is_not_transient() {
+        let s = ServiceError::new(ServiceErrorCode::Conflict, "contact 9 changed").into_status();
+        assert_eq!(s.code(), Code::Aborted);
+        let bytes = s.metadata().get_bin(ERROR_METADATA_KEY).map(|v| v.to_bytes());
+        assert_eq!(bytes.and_then(Result::ok).as_deref(), Some(&[11u8][..]));
+        let back = ServiceError::from_status(&s);
+        assert_eq!(back.code, ServiceErrorCode::Conflict);
+        assert_eq!(back.message, "contact 9 changed");
+        assert!(!back.code.is_transient());
     }
 
     #[test]
