@@ -70,8 +70,13 @@ impl From<ContactsError> for eas_rpc::ServiceError {
             FolderCycle(_) => C::FolderCycle,
             SameFolder(_) => C::SameFolder,
             Conflict { .. } => C::Conflict,
-            InvalidContact(_) | InvalidVcard(_) | UnsupportedVersion(_) | InvalidFolderName
-            | InvalidQuery | InvalidId(_) | InvalidAddress(_) => C::InvalidArgument,
+            InvalidContact(_)
+            | InvalidVcard(_)
+            | UnsupportedVersion(_)
+            | InvalidFolderName
+            | InvalidQuery
+            | InvalidId(_)
+            | InvalidAddress(_) => C::InvalidArgument,
             Database(db) => database_code(db),
             InvalidSchema(_) | UnsupportedUrl | Corrupt(_) | Migration(_) => C::Internal,
         };
@@ -146,7 +151,10 @@ mod tests {
                 },
                 C::Conflict,
             ),
-            (ContactsError::InvalidContact("x".into()), C::InvalidArgument),
+            (
+                ContactsError::InvalidContact("x".into()),
+                C::InvalidArgument,
+            ),
             (ContactsError::InvalidId("z".into()), C::InvalidArgument),
         ];
         for (e, want) in cases {

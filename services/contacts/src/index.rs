@@ -131,14 +131,20 @@ mod tests {
     #[test]
     fn like_wildcards_in_a_query_match_themselves() {
         assert_eq!(prefix_pattern(" Ja_n%e\\ ").unwrap(), "ja\\_n\\%e\\\\%");
-        assert!(matches!(prefix_pattern("  "), Err(ContactsError::InvalidQuery)));
+        assert!(matches!(
+            prefix_pattern("  "),
+            Err(ContactsError::InvalidQuery)
+        ));
     }
 
     #[test]
     fn a_text_that_is_not_the_stored_form_is_refused() {
         for bad in ["", "[]", "{\"first_name\":\"x\"}", "{\"v\":99}"] {
             assert!(
-                matches!(Indexed::from_json(bad), Err(ContactsError::InvalidContact(_))),
+                matches!(
+                    Indexed::from_json(bad),
+                    Err(ContactsError::InvalidContact(_))
+                ),
                 "{bad:?}"
             );
         }

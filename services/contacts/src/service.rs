@@ -11,8 +11,8 @@ use eas_event_bus::{ChangeEvent, DataClass, EventBus};
 use crate::error::ContactsError;
 use crate::index::{self, Indexed};
 use crate::model::{
-    ContactId, Folder, FolderId, FolderState, Hierarchy, ImportError, Imported, ItemVersion,
-    Moved, Recipient, SearchResult, StoredContact, Written,
+    ContactId, Folder, FolderId, FolderState, Hierarchy, ImportError, Imported, ItemVersion, Moved,
+    Recipient, SearchResult, StoredContact, Written,
 };
 use crate::options::ContactsOptions;
 use crate::store::{self, Store};
@@ -348,9 +348,8 @@ impl ContactsService {
         let contacts = rows
             .iter()
             .map(|row| {
-                stored::from_json(&row.json).map_err(|e| {
-                    ContactsError::Corrupt(format!("contact {}: {e}", row.id))
-                })
+                stored::from_json(&row.json)
+                    .map_err(|e| ContactsError::Corrupt(format!("contact {}: {e}", row.id)))
             })
             .collect::<Result<Vec<Contact>, _>>()?;
         if contacts.is_empty() {
@@ -413,8 +412,7 @@ impl ContactsService {
     }
 
     async fn hierarchy_changed(&self, user: &str, folder: FolderId, counter: u64) {
-        let event =
-            ChangeEvent::hierarchy(user, DataClass::Contacts, folder.to_string(), counter);
+        let event = ChangeEvent::hierarchy(user, DataClass::Contacts, folder.to_string(), counter);
         self.publish(event.stamped()).await;
     }
 

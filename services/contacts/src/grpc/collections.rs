@@ -63,10 +63,7 @@ impl Collections for ContactsService {
         let folder = folder_id(&r.folder_id)?;
         // Ids that are not contact ids cannot be in the folder.
         let ids: Vec<ContactId> = r.ids.iter().filter_map(|i| i.parse().ok()).collect();
-        let items = self
-            .versions(&r.user, folder, &ids)
-            .await
-            .map_err(status)?;
+        let items = self.versions(&r.user, folder, &ids).await.map_err(status)?;
         let state = self.folder_state(&r.user, folder).await.map_err(status)?;
         Ok(Response::new(wire::ChangesReply {
             items: items.iter().map(version).collect(),

@@ -74,7 +74,9 @@ fn parent_id(s: &str) -> Result<Option<FolderId>, Status> {
 fn folder(f: &Folder) -> shared::Folder {
     shared::Folder {
         id: f.id.to_string(),
-        parent_id: f.parent_id.map_or_else(|| "0".to_owned(), |p| p.to_string()),
+        parent_id: f
+            .parent_id
+            .map_or_else(|| "0".to_owned(), |p| p.to_string()),
         display_name: f.name.clone(),
         folder_type: f.role.folder_type(),
         data_class: shared::DataClass::Contacts.into(),
@@ -197,10 +199,14 @@ impl Contacts for ContactsService {
         r: Request<wire::CreateFolderRequest>,
     ) -> Result<Response<wire::FolderWritten>, Status> {
         let r = r.into_inner();
-        let (f, counter) =
-            ContactsService::create_folder(self, &r.user, parent_id(&r.parent_id)?, &r.display_name)
-                .await
-                .map_err(status)?;
+        let (f, counter) = ContactsService::create_folder(
+            self,
+            &r.user,
+            parent_id(&r.parent_id)?,
+            &r.display_name,
+        )
+        .await
+        .map_err(status)?;
         Ok(Response::new(wire::FolderWritten {
             folder: Some(folder(&f)),
             hierarchy_counter: counter,

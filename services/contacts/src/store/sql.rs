@@ -21,7 +21,8 @@ pub(super) fn folder_from_row(
 }
 
 pub(super) fn role_of(folder: i64, role: &str) -> Result<FolderRole, ContactsError> {
-    FolderRole::parse(role).ok_or_else(|| ContactsError::Corrupt(format!("role of folder {folder}")))
+    FolderRole::parse(role)
+        .ok_or_else(|| ContactsError::Corrupt(format!("role of folder {folder}")))
 }
 
 /// id, folder id, modseq, json.
@@ -54,7 +55,10 @@ pub(super) fn to_i64(value: u64) -> i64 {
 }
 
 /// Turns a unique-constraint violation into `duplicate`, any other error into `Database`.
-pub(super) fn unique_or(e: sqlx::Error, duplicate: impl FnOnce() -> ContactsError) -> ContactsError {
+pub(super) fn unique_or(
+    e: sqlx::Error,
+    duplicate: impl FnOnce() -> ContactsError,
+) -> ContactsError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => duplicate(),
         _ => ContactsError::Database(e),
@@ -108,7 +112,11 @@ macro_rules! sql_store {
                 hierarchy(self, user).await
             }
 
-            async fn folder_state(&self, user: &str, folder: FolderId) -> Result<FolderState, Error> {
+            async fn folder_state(
+                &self,
+                user: &str,
+                folder: FolderId,
+            ) -> Result<FolderState, Error> {
                 folder_state(self, user, folder).await
             }
 
@@ -201,7 +209,12 @@ macro_rules! sql_store {
                 update(self, user, folder, id, contact, if_modseq).await
             }
 
-            async fn delete(&self, user: &str, folder: FolderId, id: ContactId) -> Result<Written, Error> {
+            async fn delete(
+                &self,
+                user: &str,
+                folder: FolderId,
+                id: ContactId,
+            ) -> Result<Written, Error> {
                 delete(self, user, folder, id).await
             }
 

@@ -119,9 +119,9 @@ macro_rules! sql_folders {
             name: &str,
         ) -> Result<(Folder, u64), Error> {
             let mut tx = store.write_tx().await?;
-            let book = book_id(&mut tx, user)
-                .await?
-                .ok_or_else(|| Error::FolderNotFound(parent.map(|p| p.to_string()).unwrap_or_default()))?;
+            let book = book_id(&mut tx, user).await?.ok_or_else(|| {
+                Error::FolderNotFound(parent.map(|p| p.to_string()).unwrap_or_default())
+            })?;
             if let Some(parent) = parent {
                 check_parent(&folder_tree(&mut tx, book).await?, parent)?;
             }
@@ -137,7 +137,9 @@ macro_rules! sql_folders {
             .bind(role.as_str())
             .fetch_one(&mut *tx)
             .await
-            .map_err(|e| $crate::store::sql::unique_or(e, || Error::FolderExists(name.to_owned())))?;
+            .map_err(|e| {
+                $crate::store::sql::unique_or(e, || Error::FolderExists(name.to_owned()))
+            })?;
             let counter = bump_hierarchy(&mut tx, book).await?;
             tx.commit().await?;
             let folder = Folder {
@@ -174,14 +176,18 @@ macro_rules! sql_folders {
                 }
                 check_parent(&tree, p)?;
             }
-            sqlx::query("UPDATE folders SET parent_id = $1, name = $2, name_key = $3 WHERE id = $4")
-                .bind(parent.map(|p| p.0))
-                .bind(name)
-                .bind(name.to_lowercase())
-                .bind(folder.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| $crate::store::sql::unique_or(e, || Error::FolderExists(name.to_owned())))?;
+            sqlx::query(
+                "UPDATE folders SET parent_id = $1, name = $2, name_key = $3 WHERE id = $4",
+            )
+            .bind(parent.map(|p| p.0))
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(folder.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                $crate::store::sql::unique_or(e, || Error::FolderExists(name.to_owned()))
+            })?;
             let counter = bump_hierarchy(&mut tx, book).await?;
             tx.commit().await?;
             let updated = Folder {

@@ -103,7 +103,13 @@ impl Subject for ContactsFolder {
         no_date(date)?;
         let w = self
             .service
-            .update_contact(&self.user, self.folder, id.parse()?, &self.next_json(), None)
+            .update_contact(
+                &self.user,
+                self.folder,
+                id.parse()?,
+                &self.next_json(),
+                None,
+            )
             .await?;
         Ok(written(w.id, w.modseq))
     }

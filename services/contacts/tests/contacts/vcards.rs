@@ -22,7 +22,8 @@ TEL;TYPE=CELL:+1 555 0103\r\n\
 X-CUSTOM-THING:kept as it came\r\n\
 END:VCARD\r\n";
 
-const SECOND: &str = "BEGIN:VCARD\nVERSION:4.0\nFN:Bo Chen\nN:Chen;Bo;;;\nEMAIL:bo@example.org\nEND:VCARD\n";
+const SECOND: &str =
+    "BEGIN:VCARD\nVERSION:4.0\nFN:Bo Chen\nN:Chen;Bo;;;\nEMAIL:bo@example.org\nEND:VCARD\n";
 
 /// A card whose property line has no colon: a syntax error of that card alone.
 const BROKEN: &str = "BEGIN:VCARD\r\nVERSION:3.0\r\nTHIS LINE HAS NO COLON\r\nEND:VCARD\r\n";
