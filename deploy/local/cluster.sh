@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The cluster on loopback: PostgreSQL-backed mail and contacts services, push service, two edge
-# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1. The edges do not call
-# the contacts service yet (docs/contacts-service.md); the mail service sends it the recipients
-# of submitted mail (collected contacts).
+# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1. The edges call the
+# contacts service; the mail service sends it the recipients of submitted mail (collected contacts).
 #
 #   deploy/local/cluster.sh start     # build, start everything, create the demo accounts
 #   deploy/local/cluster.sh status    # what runs, and where
@@ -201,7 +200,7 @@ start() {
             EAS_EDGE_LISTEN="127.0.0.1:$port" EAS_EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" \
             EAS_EDGE_EDGE_ID="edge-$name" EAS_EDGE_DIRECTORY_URL="$pg" \
             EAS_EDGE_REDIS_URL="$REDIS_URL" EAS_EDGE_REDIS_PREFIX="$PREFIX" EAS_EDGE_MAIL_URL="http://$grpc" \
-            EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
+            EAS_EDGE_CONTACTS_URL="http://$contacts_grpc" EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
             -- "$BIN/eas-edge"
         url="$(wait_line "$DIR/edge-$name.log" "eas endpoint: " "$(cat "$DIR/edge-$name.pid")")"
         admin_url="$(wait_line "$DIR/edge-$name.log" "admin api: " "$(cat "$DIR/edge-$name.pid")")"

@@ -27,8 +27,9 @@ CRD_SCHEMAS = {
     "KafkaTopic": "kafkatopic.json",
 }
 IDS = [v.name.removesuffix("-values.yaml") for v in VALUE_SETS]
-BINARY_OF = {"edge": "eas-edge", "mail": "eas-mail", "push": "eas-push", "server": "eas-server",
-             "migrate": "eas-mail"}
+# The environment prefix of each binary (eas_service_kit::load_config).
+PREFIX = {"eas-edge": "EAS_EDGE_", "eas-mail": "EAS_MAIL_", "eas-contacts": "EAS_CONTACTS_",
+          "eas-push": "EAS_PUSH_", "eas-server": "EAS_"}
 
 
 def set_named(name: str) -> pathlib.Path:
@@ -195,49 +196,66 @@ def test_every_service_gets_its_settings_and_only_real_ones(values):
         "eas-mail": ["GRPC_LISTEN", "LMTP_LISTEN", "HEALTH_LISTEN", "DATABASE_URL",
                      "DATABASE_SCHEMA", "DIRECTORY_URL", "DIRECTORY_SCHEMA", "KAFKA__BROKERS",
                      "KAFKA__TOPIC", "MAX_MESSAGE_BYTES"],
+        "eas-contacts": ["GRPC_LISTEN", "HEALTH_LISTEN", "DATABASE_URL", "DATABASE_SCHEMA",
+                         "KAFKA__BROKERS", "KAFKA__TOPIC"],
         "eas-push": ["HEALTH_LISTEN", "REDIS_URL", "REDIS_PREFIX", "KAFKA__BROKERS",
                      "KAFKA__TOPIC", "KAFKA__GROUP_ID"],
         "eas-server": ["LISTEN", "ADMIN_LISTEN", "LMTP_LISTEN", "DATA_DIR", "DEMO",
                        "EDGE__PUBLIC_URL", "EDGE__ADMIN_TOKEN", "EDGE__DRAIN__DELAY_SECONDS"],
     }
-    prefix = {"eas-edge": "EAS_EDGE_", "eas-mail": "EAS_MAIL_", "eas-push": "EAS_PUSH_",
-              "eas-server": "EAS_"}
+    if v["mode"] == "cluster" and v["contacts"]["enabled"]:
+        required["eas-edge"].append("CONTACTS_URL")
     # Variables that are not settings of the binary: PostgreSQL's password (read by sqlx), the
     # pieces the Redis URL is made of, the OpenTelemetry ones, the admin CLI's token.
     other = re.compile(r"^(PGPASSWORD|EAS_REDIS_PASSWORD|EAS_POD_NAME|EAS_POD_NAMESPACE|OTEL_\w+)$")
     seen = set()
     for name, pod in pod_templates(docs):
-        (c,) = pod["containers"]
-        b = binary(c)
-        seen.add(b)
-        env = container_env(docs, c)
-        known = settings_env(b)
-        for var in env:
-            if b == "eas-server" and var == "EAS_ADMIN_TOKEN":
-                continue  # read by `eas-server admin` (the CLI), not by the server
-            assert var in known or other.match(var), f"{name}: {var} is no setting of {b}"
-        if name.endswith("-migrations"):
-            assert c["command"] == ["/usr/local/bin/eas-mail", "--migrate-only"]
-            assert {"EAS_MAIL_DATABASE_URL", "EAS_MAIL_DIRECTORY_URL"} <= set(env)
-            continue
-        for key in required[b]:
-            if key.endswith("ADMIN_TOKEN") and not v["adminToken"]["existingSecret"]:
+        for c in pod["containers"]:
+            b = binary(c)
+            env = container_env(docs, c)
+            known = settings_env(b)
+            for var in env:
+                if b == "eas-server" and var == "EAS_ADMIN_TOKEN":
+                    continue  # read by `eas-server admin` (the CLI), not by the server
+                assert var in known or other.match(var), f"{name}: {var} is no setting of {b}"
+            if name.endswith("-migrations"):
                 continue
-            assert prefix[b] + key in env, f"{name}: {prefix[b]}{key} is not set"
-    assert seen == ({"eas-server"} if v["mode"] == "allInOne" else {"eas-edge", "eas-mail", "eas-push"})
-    if v["mode"] != "cluster":
+            seen.add(b)
+            for key in required[b]:
+                if key.endswith("ADMIN_TOKEN") and not v["adminToken"]["existingSecret"]:
+                    continue
+                assert PREFIX[b] + key in env, f"{name}: {PREFIX[b]}{key} is not set"
+    if v["mode"] == "allInOne":
+        assert seen == {"eas-server"}
         return
+    assert seen == {"eas-edge", "eas-mail", "eas-contacts", "eas-push"}
     edge = container_env(docs, named(docs, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0])
     mail = container_env(docs, named(docs, "Deployment", "-mail")["spec"]["template"]["spec"]["containers"][0])
     push = container_env(docs, named(docs, "Deployment", "-push")["spec"]["template"]["spec"]["containers"][0])
-    # The edges call the mail Service's gRPC port.
-    svc = named(docs, "Service", "-mail")
-    grpc = next(p for p in svc["spec"]["ports"] if p["name"] == "grpc")
-    assert edge["EAS_EDGE_MAIL_URL"]["value"] == f"http://{svc['metadata']['name']}:{grpc['port']}"
+    contacts = container_env(docs, named(docs, "Deployment", "-contacts")["spec"]["template"]["spec"]["containers"][0])
+    # The edges call the mail and the contacts Services' gRPC ports, which lead to the
+    # containers' gRPC listeners.
+    for component, setting in [("mail", "EAS_EDGE_MAIL_URL"), ("contacts", "EAS_EDGE_CONTACTS_URL")]:
+        svc = named(docs, "Service", f"-{component}")
+        grpc = next(p for p in svc["spec"]["ports"] if p["name"] == "grpc")
+        assert edge[setting]["value"] == f"http://{svc['metadata']['name']}:{grpc['port']}"
+        (c,) = named(docs, "Deployment", f"-{component}")["spec"]["template"]["spec"]["containers"]
+        port = next(p["containerPort"] for p in c["ports"] if p["name"] == grpc["targetPort"])
+        listen = container_env(docs, c)[f"{PREFIX['eas-' + component]}GRPC_LISTEN"]["value"]
+        assert listen == f"0.0.0.0:{port}", component
+    # Contacts: the same PostgreSQL as mail, in a schema of its own.
+    same = [{k: e for k, e in entry.items() if k != "name"}
+            for entry in (contacts["EAS_CONTACTS_DATABASE_URL"], mail["EAS_MAIL_DATABASE_URL"])]
+    assert same[0] == same[1]
+    assert contacts["EAS_CONTACTS_DATABASE_SCHEMA"]["value"] == v["postgresql"]["contactsSchema"]
+    assert contacts["EAS_CONTACTS_DATABASE_SCHEMA"]["value"] != mail["EAS_MAIL_DATABASE_SCHEMA"]["value"]
     # One Redis prefix and one topic for every component; every edge names itself by its pod.
     assert edge["EAS_EDGE_REDIS_PREFIX"]["value"] == push["EAS_PUSH_REDIS_PREFIX"]["value"]
     for key in ["BROKERS", "TOPIC", "PARTITIONS", "REPLICATION_FACTOR"]:
         assert mail[f"EAS_MAIL_KAFKA__{key}"]["value"] == push[f"EAS_PUSH_KAFKA__{key}"]["value"], key
+        assert contacts[f"EAS_CONTACTS_KAFKA__{key}"]["value"] == push[f"EAS_PUSH_KAFKA__{key}"]["value"], key
+    for key, value in v["kafka"]["settings"].items():
+        assert contacts[f"EAS_CONTACTS_KAFKA__{key.upper()}"]["value"] == str(value), key
     assert edge["EAS_EDGE_EDGE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert edge["EAS_EDGE_DIRECTORY_SCHEMA"]["value"] == mail["EAS_MAIL_DIRECTORY_SCHEMA"]["value"]
 
@@ -373,7 +391,7 @@ def test_autoscalers_and_disruption_budgets():
         if name.endswith(("-edge", "-push")):
             assert "replicas" not in d["spec"], f"{name}: the autoscaler owns the replica count"
     pdbs = {p["metadata"]["name"].rsplit("-", 1)[1] for p in objects(docs, "PodDisruptionBudget")}
-    assert pdbs == {"edge", "mail", "push"}
+    assert pdbs == {"edge", "mail", "contacts", "push"}
     # More push replicas than partitions would leave replicas without work: refused.
     run = helm("template", "eas", str(CHART), "-f", str(set_named("cluster")),
                "--set", "push.replicas=13", check=False)
@@ -382,14 +400,97 @@ def test_autoscalers_and_disruption_budgets():
 
 def test_the_migration_job_runs_before_install_and_upgrade():
     docs = render(set_named("cluster"))
+    v = values_of(set_named("cluster"))
     (job,) = objects(docs, "Job")
     hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
     assert set(hooks) == {"pre-install", "pre-upgrade"}
     # At pre-install nothing of the release exists yet: no ConfigMap, no ServiceAccount.
     pod = job["spec"]["template"]["spec"]
     assert "serviceAccountName" not in pod
-    assert not pod["containers"][0].get("envFrom")
+    assert pod["restartPolicy"] == "Never"
+    # One container per service that owns migrations, each naming its databases and schemas.
+    by_binary = {binary(c): c for c in pod["containers"]}
+    assert set(by_binary) == {"eas-mail", "eas-contacts"}
+    for b, urls, schemas in [
+            ("eas-mail", ["DATABASE_URL", "DIRECTORY_URL"],
+             {"DATABASE_SCHEMA": "mailSchema", "DIRECTORY_SCHEMA": "directorySchema"}),
+            ("eas-contacts", ["DATABASE_URL"], {"DATABASE_SCHEMA": "contactsSchema"})]:
+        c = by_binary[b]
+        assert c["command"][1:] == ["--migrate-only"], b
+        assert not c.get("envFrom"), b
+        env = {e["name"]: e for e in c["env"]}
+        for url in urls:
+            assert PREFIX[b] + url in env, f"{b}: {url}"
+        for key, value in schemas.items():
+            assert env[PREFIX[b] + key]["value"] == v["postgresql"][value], f"{b}: {key}"
+    # Without the contacts service only mail's migrations run.
+    (job,) = objects(render(set_named("cluster"), ("contacts.enabled=false",)), "Job")
+    assert [binary(c) for c in job["spec"]["template"]["spec"]["containers"]] == ["eas-mail"]
     assert not objects(render(set_named("all-in-one")), "Job"), "eas-server migrates its SQLite itself"
+
+
+@pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
+def test_the_contacts_service_is_a_component_like_mail_and_its_config_holds_no_secret(values):
+    docs = render(values)
+    v = values_of(values)
+    contacts = [d for d in docs
+                if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "contacts"]
+    if v["mode"] != "cluster":
+        # eas-server embeds the contacts service on SQLite in its data directory.
+        assert not contacts
+        return
+    kinds = sorted(d["kind"] for d in contacts)
+    expected = ["ConfigMap", "Deployment", "Service"]
+    if v["contacts"]["podDisruptionBudget"]["enabled"]:
+        expected.append("PodDisruptionBudget")
+    if v["networkPolicy"]["enabled"]:
+        expected.append("NetworkPolicy")
+    assert kinds == sorted(expected)
+    deployment = named(docs, "Deployment", "-contacts")
+    assert deployment["spec"]["replicas"] == v["contacts"]["replicas"]
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    pod = deployment["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    assert c["command"] == ["/usr/local/bin/eas-contacts"]
+    assert pod["terminationGracePeriodSeconds"] == v["contacts"]["terminationGracePeriodSeconds"]
+    assert {s["topologyKey"] for s in pod["topologySpreadConstraints"]} == set(v["topologySpread"]["topologyKeys"])
+    for s in pod["topologySpreadConstraints"]:
+        assert s["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "contacts"
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert ports == {"grpc": v["contacts"]["grpcPort"], "health": v["contacts"]["healthPort"]}
+    env = container_env(docs, c)
+    assert env["EAS_CONTACTS_HEALTH_LISTEN"]["value"] == f"0.0.0.0:{ports['health']}"
+    # The database URL is an env entry, never a ConfigMap key: with postgresql.urlKey it is a
+    # Secret's (password included).
+    (cm,) = [d for d in contacts if d["kind"] == "ConfigMap"]
+    assert not [k for k in cm["data"] if k.endswith("_URL")], cm["data"]
+    url = next(e for e in c["env"] if e["name"] == "EAS_CONTACTS_DATABASE_URL")
+    if v["postgresql"]["urlKey"]:
+        assert url["valueFrom"]["secretKeyRef"] == {"name": v["postgresql"]["existingSecret"],
+                                                    "key": v["postgresql"]["urlKey"]}
+    else:
+        assert "@" in url["value"] and ":" not in url["value"].split("://", 1)[1].split("@")[0]
+    # The pods' ConfigMap checksum changes with the settings, so a change rolls the pods.
+    changed = render(values, ("contacts.settings.max_connections=32",))
+    after = named(changed, "Deployment", "-contacts")["spec"]["template"]["metadata"]["annotations"]
+    before = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert after["checksum/config"] != before["checksum/config"]
+    assert named(changed, "ConfigMap", "-contacts")["data"]["EAS_CONTACTS_MAX_CONNECTIONS"] == "32"
+
+
+def test_without_the_contacts_service_nothing_of_it_is_rendered_and_the_edges_serve_no_contacts():
+    on = render(set_named("httproute"))
+    off = render(set_named("httproute"), ("contacts.enabled=false",))
+    assert not [d for d in off if d["metadata"]["name"].endswith("-contacts")]
+    # ConfigMap, Deployment, Service, PodDisruptionBudget and NetworkPolicy.
+    assert len(on) - len(off) == 5
+    edge = named(off, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0]
+    assert "EAS_EDGE_CONTACTS_URL" not in container_env(off, edge)
+    # An edge may still be pointed at a contacts service of its own.
+    docs = render(set_named("cluster"), ("contacts.enabled=false",
+                                         "edge.settings.contacts_url=http://contacts.other:50053"))
+    edge = named(docs, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0]
+    assert container_env(docs, edge)["EAS_EDGE_CONTACTS_URL"]["value"] == "http://contacts.other:50053"
 
 
 def test_a_cluster_without_its_backends_is_refused_with_a_message():
@@ -400,15 +501,29 @@ def test_a_cluster_without_its_backends_is_refused_with_a_message():
         assert run.returncode != 0 and message in run.stderr, missing
 
 
-def test_network_policies_let_only_the_edges_call_mail_and_only_the_mta_deliver():
+def test_network_policies_let_only_the_edges_call_mail_and_contacts_and_only_the_mta_deliver():
     docs = render(set_named("httproute"))
     v = values_of(set_named("httproute"))
-    mail = named(docs, "NetworkPolicy", "-mail")
-    rules = {r["ports"][0]["port"]: r.get("from") for r in mail["spec"]["ingress"]}
-    assert rules["grpc"] == [{"podSelector": {"matchLabels": {
+    edges = [{"podSelector": {"matchLabels": {
         "app.kubernetes.io/name": "eas", "app.kubernetes.io/instance": "eas",
         "app.kubernetes.io/component": "edge"}}}]
-    assert rules["lmtp"] == v["networkPolicy"]["lmtpFrom"]
+    for component in ["mail", "contacts"]:
+        policy = named(docs, "NetworkPolicy", f"-{component}")
+        assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
+        rules = {r["ports"][0]["port"]: r.get("from") for r in policy["spec"]["ingress"]}
+        assert rules["grpc"] == edges, component
+        assert v["networkPolicy"]["adminFrom"][0] in rules["health"], component
+        if component == "mail":
+            assert rules["lmtp"] == v["networkPolicy"]["lmtpFrom"]
+        else:
+            assert set(rules) == {"grpc", "health"}, "contacts listens on nothing else"
+    # Every Deployment's pods are covered by a policy.
+    covered = {p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+               for p in objects(docs, "NetworkPolicy")}
+    assert covered == {d["metadata"]["labels"]["app.kubernetes.io/component"]
+                       for d in objects(docs, "Deployment")}
+    docs = render(set_named("httproute"), ("contacts.enabled=false",))
+    assert not [p for p in objects(docs, "NetworkPolicy") if p["metadata"]["name"].endswith("-contacts")]
     edge = named(docs, "NetworkPolicy", "-edge")
     rules = {r["ports"][0]["port"]: r.get("from") for r in edge["spec"]["ingress"]}
     assert rules["http"] == v["networkPolicy"]["webFrom"]
@@ -421,7 +536,7 @@ def test_the_service_monitor_scrapes_every_components_health_port():
     ports = {e["port"] for e in sm["spec"]["endpoints"]}
     selected = [s for s in objects(docs, "Service")
                 if all(s["metadata"]["labels"].get(k) == val for k, val in sm["spec"]["selector"]["matchLabels"].items())]
-    assert {s["metadata"]["name"].split("eas-", 1)[1] for s in selected} == {"edge-admin", "mail", "push"}
+    assert {s["metadata"]["name"].split("eas-", 1)[1] for s in selected} == {"edge-admin", "mail", "contacts", "push"}
     for s in selected:
         assert {p["name"] for p in s["spec"]["ports"]} & ports, s["metadata"]["name"]
 
@@ -487,11 +602,11 @@ def test_the_all_in_one_server_keeps_its_data_on_a_volume_and_runs_alone():
 @pytest.mark.parametrize("mode", ["cluster", "all-in-one"])
 def test_log_format_reaches_every_service(mode):
     docs = render(set_named(mode), ("logFormat=json",))
-    prefix = {"eas-edge": "EAS_EDGE_", "eas-mail": "EAS_MAIL_", "eas-push": "EAS_PUSH_",
-              "eas-server": "EAS_"}
     for name, pod in pod_templates(docs):
-        (c,) = pod["containers"]
-        env = container_env(docs, c)
-        assert env[prefix[binary(c)] + "LOG_FORMAT"]["value"] == "json", name
-    for _, pod in pod_templates(render(set_named(mode))):
-        assert not any(k.endswith("LOG_FORMAT") for k in container_env(render(set_named(mode)), pod["containers"][0]))
+        for c in pod["containers"]:
+            env = container_env(docs, c)
+            assert env[PREFIX[binary(c)] + "LOG_FORMAT"]["value"] == "json", f"{name} {c['name']}"
+    docs = render(set_named(mode))
+    for _, pod in pod_templates(docs):
+        for c in pod["containers"]:
+            assert not any(k.endswith("LOG_FORMAT") for k in container_env(docs, c))

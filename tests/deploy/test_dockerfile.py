@@ -138,7 +138,7 @@ def test_the_binaries_copied_are_workspace_binaries_built_with_their_features():
     features = set(re.search(r"--features ([\w/,-]+)", build).group(1).split(","))
     copied = set(re.findall(r"target/release/([\w-]+)", text))
     binaries = workspace_binaries()
-    assert copied == {"eas-edge", "eas-mail", "eas-push", "eas-server"}
+    assert copied == {"eas-edge", "eas-mail", "eas-contacts", "eas-push", "eas-server"}
     for name in copied:
         assert name in binaries, f"{name} is no binary of the workspace"
         b = binaries[name]
@@ -153,6 +153,38 @@ def test_the_binaries_copied_are_workspace_binaries_built_with_their_features():
     (entry,) = [json.loads(a) for w, a in final["body"] if w == "ENTRYPOINT"]
     assert entry[0] == "/usr/local/bin/eas-server"
     assert any(w == "COPY" and a.endswith("/usr/local/bin/") for w, a in final["body"])
+
+
+def image_env() -> dict[str, str]:
+    """The ENV of the runtime stage (`KEY=value` pairs)."""
+    final = stages(DOCKER / "Dockerfile")[-1]
+    env = {}
+    for w, a in final["body"]:
+        if w == "ENV":
+            env.update(pair.split("=", 1) for pair in a.split())
+    return env
+
+
+# The environment prefix of each binary; eas-server's `EAS_` is the fallback.
+PREFIXES = {"EAS_EDGE_": "eas-edge", "EAS_MAIL_": "eas-mail", "EAS_CONTACTS_": "eas-contacts",
+            "EAS_PUSH_": "eas-push"}
+
+
+def test_the_images_environment_sets_real_settings_and_exposes_every_listener():
+    env = image_env()
+    assert env
+    for var in env:
+        b = next((b for p, b in PREFIXES.items() if var.startswith(p)), "eas-server")
+        assert var in settings_env(b), f"{var} is no setting of {b}"
+    # Every service in the image listens on all addresses, on a port the image exposes.
+    for b in ["eas-mail", "eas-contacts"]:
+        prefix = next(p for p, n in PREFIXES.items() if n == b)
+        for key in ["GRPC_LISTEN", "HEALTH_LISTEN"]:
+            assert env[prefix + key].startswith("0.0.0.0:"), f"{b}: {key}"
+    final = stages(DOCKER / "Dockerfile")[-1]
+    exposed = {int(p) for w, a in final["body"] if w == "EXPOSE" for p in a.split()}
+    ports = {int(value.rsplit(":", 1)[1]) for key, value in env.items() if key.endswith("LISTEN")}
+    assert ports == exposed, (ports, exposed)
 
 
 def test_the_build_context_holds_every_workspace_member():
@@ -188,14 +220,24 @@ def test_compose_services_use_the_image_and_real_settings(compose):
             assert dep in doc["services"], dep
 
 
-def test_the_cluster_compose_file_has_postgres_redis_kafka_and_the_three_services():
+def test_the_cluster_compose_file_has_postgres_redis_kafka_and_the_four_services():
     doc = yaml.safe_load((DOCKER / "docker-compose.yml").read_text())
-    assert {"postgres", "redis", "kafka", "mail", "push", "edge"} <= set(doc["services"])
+    assert {"postgres", "redis", "kafka", "mail", "contacts", "push", "edge"} <= set(doc["services"])
     redis = " ".join(doc["services"]["redis"]["command"])
     assert "--appendonly yes" in redis and "noeviction" in redis, "device state must survive"
     edge = doc["services"]["edge"]["environment"]
     mail = doc["services"]["mail"]["environment"]
     push = doc["services"]["push"]["environment"]
-    assert edge["EAS_EDGE_MAIL_URL"] == "http://mail:50051"
+    contacts = doc["services"]["contacts"]
+    assert contacts["entrypoint"] == ["/usr/local/bin/eas-contacts"]
+    # The edge reaches both services' gRPC ports, which are where the image makes them listen.
+    image = image_env()
+    for service, setting in [("mail", "EAS_EDGE_MAIL_URL"), ("contacts", "EAS_EDGE_CONTACTS_URL")]:
+        port = image[f"EAS_{service.upper()}_GRPC_LISTEN"].rsplit(":", 1)[1]
+        assert edge[setting] == f"http://{service}:{port}", setting
+        assert service in doc["services"]["edge"]["depends_on"], service
     assert mail["EAS_MAIL_KAFKA__TOPIC"] == push["EAS_PUSH_KAFKA__TOPIC"]
+    assert contacts["environment"]["EAS_CONTACTS_KAFKA__TOPIC"] == push["EAS_PUSH_KAFKA__TOPIC"]
+    assert contacts["environment"]["EAS_CONTACTS_DATABASE_URL"] == mail["EAS_MAIL_DATABASE_URL"]
+    assert set(contacts["depends_on"]) == {"postgres", "kafka"}
     assert edge["EAS_EDGE_REDIS_PREFIX"] == push["EAS_PUSH_REDIS_PREFIX"]

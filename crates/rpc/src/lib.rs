@@ -12,6 +12,10 @@ pub use remote_folder::RemoteFolder;
 
 pub use error::{ServiceError, ServiceErrorCode};
 
+/// The channel every client of a data service runs on. Call sites name this alias, never tonic's
+/// type, so what the link adds to each call (trace context, say) changes in one place.
+pub type Channel = tonic::transport::Channel;
+
 /// The protobuf runtime of the generated types (for `encoded_len` and the like).
 pub use prost;
 
@@ -39,9 +43,7 @@ pub const MAX_PHONE_CONTENT_BYTES: usize = 64 << 20;
 
 /// A mail service client over `channel`: requests up to [`MAX_REQUEST_BYTES`], replies up to
 /// [`MAX_MESSAGE_BYTES`].
-pub fn mail_client(
-    channel: tonic::transport::Channel,
-) -> mail::mail_client::MailClient<tonic::transport::Channel> {
+pub fn mail_client(channel: Channel) -> mail::mail_client::MailClient<Channel> {
     mail::mail_client::MailClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_REQUEST_BYTES)
@@ -59,8 +61,8 @@ pub fn contacts_client(
 /// A client of a data service's collection contract over `channel`, with the same limits as
 /// [`mail_client`].
 pub fn collections_client(
-    channel: tonic::transport::Channel,
-) -> collections::collections_client::CollectionsClient<tonic::transport::Channel> {
+    channel: Channel,
+) -> collections::collections_client::CollectionsClient<Channel> {
     collections::collections_client::CollectionsClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_REQUEST_BYTES)

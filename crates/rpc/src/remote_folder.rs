@@ -1,9 +1,9 @@
 //! One folder of a data service, read over the collection contract: the sync engine's
 //! [`ItemSource`] for every class the edge serves.
 
+use crate::Channel;
 use async_trait::async_trait;
 use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
-use tonic::transport::Channel;
 use tonic::Code;
 
 use crate::collections::collections_client::CollectionsClient;

@@ -32,6 +32,32 @@ enum What {
     /// Phones: list, approve, block, wipe.
     #[command(subcommand)]
     Devices(DeviceCmd),
+    /// A user's address book: vCard import and export.
+    #[command(subcommand)]
+    Contacts(ContactsCmd),
+}
+
+#[derive(Subcommand)]
+enum ContactsCmd {
+    /// Adds every vCard (2.1, 3.0 or 4.0) of FILE to the user's contacts; phones get them on
+    /// their next Sync.
+    Import {
+        user: String,
+        file: std::path::PathBuf,
+        /// A contacts folder as phones see it (`con:7`); default: the Contacts folder.
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// Writes the user's contacts to FILE as vCards (`-` for standard output).
+    Export {
+        user: String,
+        file: std::path::PathBuf,
+        #[arg(long)]
+        folder: Option<String>,
+        /// vCard version: 3 or 4.
+        #[arg(long, default_value_t = 4)]
+        version: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,7 +194,11 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                 anyhow::anyhow!("no admin token given and none in the data directory: {e}")
             })?,
     };
-    let (method, path, body): (Method, String, Option<Value>) = match args.what {
+    let what = match args.what {
+        What::Contacts(c) => return contacts(&base, &token, c).await,
+        other => other,
+    };
+    let (method, path, body): (Method, String, Option<Value>) = match what {
         What::Domains(c) => match c {
             DomainCmd::List => (Method::GET, "/admin/domains".into(), None),
             DomainCmd::Add { name, approval } => (
@@ -302,6 +332,7 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        What::Contacts(_) => unreachable_contacts()?,
     };
     let client = reqwest::Client::new();
     let mut req = client
@@ -325,6 +356,83 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
     }
     if !status.is_success() {
         anyhow::bail!("admin api answered {status}");
+    }
+    Ok(())
+}
+
+/// `What::Contacts` is answered before the JSON commands; reaching the JSON path with it is a
+/// bug in this file, reported as an error rather than a panic.
+fn unreachable_contacts() -> anyhow::Result<(Method, String, Option<Value>)> {
+    anyhow::bail!("contacts commands are not JSON requests")
+}
+
+/// `admin contacts import|export`: a vCard file up or down.
+async fn contacts(base: &str, token: &str, cmd: ContactsCmd) -> anyhow::Result<()> {
+    use std::io::Write;
+    let base = base.trim_end_matches('/');
+    let client = reqwest::Client::new();
+    let folder_query = |folder: &Option<String>| {
+        folder
+            .as_ref()
+            .map(|f| format!("folder={}", enc(f)))
+            .unwrap_or_default()
+    };
+    match cmd {
+        ContactsCmd::Import { user, file, folder } => {
+            let data = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let resp = client
+                .post(format!(
+                    "{base}/admin/users/{}/contacts/import?{}",
+                    enc(&user),
+                    folder_query(&folder)
+                ))
+                .bearer_auth(token)
+                .header("Content-Type", "text/vcard")
+                .body(data)
+                .send()
+                .await?;
+            let status = resp.status();
+            let text = resp.text().await?;
+            writeln!(std::io::stdout().lock(), "{text}")
+                .map_err(|e| anyhow::anyhow!("writing the answer to stdout: {e}"))?;
+            if !status.is_success() {
+                anyhow::bail!("admin api answered {status}");
+            }
+        }
+        ContactsCmd::Export {
+            user,
+            file,
+            folder,
+            version,
+        } => {
+            let resp = client
+                .get(format!(
+                    "{base}/admin/users/{}/contacts/export?version={version}&{}",
+                    enc(&user),
+                    folder_query(&folder)
+                ))
+                .bearer_auth(token)
+                .send()
+                .await?;
+            let status = resp.status();
+            let data = resp.bytes().await?;
+            if !status.is_success() {
+                let text = String::from_utf8_lossy(&data);
+                writeln!(std::io::stderr().lock(), "{text}")
+                    .map_err(|e| anyhow::anyhow!("writing the answer to stderr: {e}"))?;
+                anyhow::bail!("admin api answered {status}");
+            }
+            if file.as_os_str() == "-" {
+                std::io::stdout()
+                    .lock()
+                    .write_all(&data)
+                    .map_err(|e| anyhow::anyhow!("writing to stdout: {e}"))?;
+            } else {
+                std::fs::write(&file, &data)
+                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", file.display()))?;
+            }
+        }
     }
     Ok(())
 }

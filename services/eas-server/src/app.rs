@@ -4,12 +4,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use eas_contacts::{ContactsOptions, ContactsService, ContactsStore};
 use eas_device_state::{DeviceStore, MemoryStore, SqliteStore};
 use eas_directory::{Directory, DirectoryOptions, NewUser};
-use eas_edge::folders::ServiceFolders;
+use eas_edge::folders::StandardFolders;
 use eas_edge::push::PushHub;
 use eas_edge::server::EdgeListeners;
-use eas_edge::Edge;
+use eas_edge::{DataServices, Edge};
 use eas_event_bus::{EventBus, InProcessBus};
 use eas_mail::lmtp::LmtpConfig;
 use eas_mail::runtime::MailRuntime;
@@ -45,6 +46,9 @@ impl Application {
         }
         if settings.mail_database_url.is_none() {
             data_dir::create_private_file(&settings.data_dir.join("mail.db"))?;
+        }
+        if settings.contacts_database_url.is_none() {
+            data_dir::create_private_file(&settings.data_dir.join("contacts.db"))?;
         }
         let options = DirectoryOptions {
             default_domain: settings.default_domain.clone(),
@@ -90,6 +94,17 @@ impl Application {
         let channel = eas_rpc::in_process::routes_channel(runtime.service.clone().into_routes())
             .await
             .context("starting the in-process mail service")?;
+        // So does the contacts service, on the same event bus.
+        let contacts_store = ContactsStore::connect(
+            &settings.contacts_database_url(),
+            &ContactsOptions::default(),
+        )
+        .await
+        .context("opening the contacts database")?;
+        let contacts = ContactsService::new(contacts_store, bus.clone());
+        let contacts_channel = eas_rpc::in_process::routes_channel(contacts.into_routes())
+            .await
+            .context("starting the in-process contacts service")?;
         let (devices, device_db): (Arc<dyn DeviceStore>, _) = match settings.device_store {
             DeviceStoreKind::Sqlite => {
                 let path = settings.device_database_path();
@@ -107,10 +122,11 @@ impl Application {
             settings.edge.clone(),
             directory,
             devices,
-            Arc::new(ServiceFolders {
-                collections: eas_rpc::collections_client(channel.clone()),
-            }),
-            Some(channel),
+            Arc::new(StandardFolders),
+            DataServices {
+                mail: Some(channel),
+                contacts: Some(contacts_channel),
+            },
         );
         edge.attach_push(PushHub::start(bus));
         Ok(Application {

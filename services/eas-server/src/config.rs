@@ -21,6 +21,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Mail database; defaults to SQLite in `data_dir`.
     pub mail_database_url: Option<String>,
+    /// Contacts database; defaults to SQLite in `data_dir`.
+    pub contacts_database_url: Option<String>,
     /// LMTP address the MTA delivers to (RFC 2033); keep it private.
     pub lmtp_listen: SocketAddr,
     /// Largest message LMTP accepts, in bytes.
@@ -66,6 +68,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("data"),
             database_url: None,
             mail_database_url: None,
+            contacts_database_url: None,
             lmtp_listen: SocketAddr::from(([127, 0, 0, 1], 2424)),
             max_message_bytes: 50 * 1024 * 1024,
             smtp_relay: None,
@@ -92,6 +95,13 @@ impl Settings {
         self.mail_database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("mail.db").display()))
+    }
+
+    /// The contacts database URL.
+    pub fn contacts_database_url(&self) -> String {
+        self.contacts_database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("contacts.db").display()))
     }
 
     /// The device-state database file (when `device_store` is `sqlite`).

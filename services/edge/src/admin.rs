@@ -23,7 +23,7 @@ use crate::context::now;
 use crate::router::Edge;
 
 /// An admin API error: HTTP status and a lowercase message.
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -82,6 +82,7 @@ pub fn router(edge: Arc<Edge>) -> Router {
         .route("/admin/devices/{user}/{device_id}/approve", post(approve))
         .route("/admin/devices/{user}/{device_id}/block", post(block))
         .route("/admin/devices/{user}/{device_id}/wipe", post(wipe))
+        .merge(crate::admin_contacts::routes())
         .route_layer(middleware::from_fn_with_state(edge.clone(), require_token))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(eas_service_kit::metrics::handler))

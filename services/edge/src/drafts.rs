@@ -11,8 +11,8 @@ use eas_protocol::sync::ItemResponse;
 use eas_protocol::version::ProtocolVersion;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{AppendRequest, MessageRef, SmartKind, SubmitOutcome, SubmitRequest};
+use eas_rpc::Channel;
 use eas_sync::{Session, SourceError, SyncError};
-use tonic::transport::Channel;
 
 use crate::context::RequestCtx;
 use mail_builder::headers::address::Address as OutAddress;

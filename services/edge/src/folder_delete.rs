@@ -1,4 +1,5 @@
-//! FolderDelete (MS-ASCMD 2.2.1.4): the device deletes a mail folder and its subfolders.
+//! FolderDelete (MS-ASCMD 2.2.1.4): the device deletes a mail folder or a contacts folder it
+//! created, with its subfolders.
 
 use axum::response::Response;
 use eas_protocol::folder_delete::{FolderDeleteRequest, FolderDeleteResponse};
@@ -13,6 +14,8 @@ use crate::router::{wbxml_response, Edge};
 
 /// Folder types a device may delete: generic (1) and user-created mail (12).
 const MAIL_DELETABLE: [u8; 2] = [1, 12];
+/// ... and user-created contacts (14), on the contacts service.
+const CONTACTS_DELETABLE: u8 = 14;
 
 fn failed(status: FolderStatus) -> Response {
     wbxml_response(
@@ -50,16 +53,27 @@ pub async fn handle(
     let Some(folder) = held.folders().iter().find(|f| f.server_id == req.server_id) else {
         return Ok(failed(FolderStatus::NotFound));
     };
-    if !MAIL_DELETABLE.contains(&folder.folder_type) {
+    let contacts = edge
+        .contacts
+        .clone()
+        .filter(|_| folder.folder_type == CONTACTS_DELETABLE);
+    if !MAIL_DELETABLE.contains(&folder.folder_type) && contacts.is_none() {
         return Ok(failed(FolderStatus::SpecialFolder));
     }
-    let mut c = mail.clone();
-    let deleted = c
-        .delete_folder(FolderRef {
-            user: user.clone(),
-            folder_id: req.server_id.clone(),
-        })
-        .await;
+    let deleted = match contacts {
+        Some(contacts) => {
+            crate::classes::contacts::delete_folder(&contacts, &user, &req.server_id).await
+        }
+        None => {
+            let mut c = mail.clone();
+            c.delete_folder(FolderRef {
+                user: user.clone(),
+                folder_id: req.server_id.clone(),
+            })
+            .await
+            .map(|_| ())
+        }
+    };
     if let Err(s) = deleted {
         let status = mail_refusal(
             s,

@@ -79,11 +79,7 @@ pub async fn handle(
         }
     };
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
-    let current = edge
-        .folders
-        .folders(&user)
-        .await
-        .map_err(EdgeError::Unavailable)?;
+    let current = crate::folders::hierarchy(edge, &user).await?;
 
     if req.sync_key == "0" {
         // A new hierarchy invalidates every collection's sync state (MS-ASCMD 2.2.3.177.5).
@@ -270,16 +266,6 @@ pub(crate) async fn record_own_change(
     state.key = state.key.saturating_add(1);
     save(edge, user, device, &state).await?;
     Ok(state.key.to_string())
-}
-
-/// A mail service folder as the hierarchy holds it (the same mapping as `ServiceFolders`).
-pub(crate) fn from_wire(f: &eas_rpc::mail::Folder) -> Folder {
-    Folder {
-        server_id: f.id.clone(),
-        parent_id: f.parent_id.clone(),
-        display_name: f.display_name.clone(),
-        folder_type: u8::try_from(f.folder_type).unwrap_or(1),
-    }
 }
 
 /// Every folder below `id` in `folders`, `id` included.

@@ -1,4 +1,5 @@
-//! FolderUpdate (MS-ASCMD 2.2.1.6): the device renames or moves a mail folder; the key moves on.
+//! FolderUpdate (MS-ASCMD 2.2.1.6): the device renames or moves a mail folder or a contacts
+//! folder it created; the key moves on.
 
 use axum::response::Response;
 use eas_protocol::folder_update::{FolderUpdateRequest, FolderUpdateResponse};
@@ -8,11 +9,13 @@ use eas_wbxml::Element;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folder_sync::{folder_command, from_wire, mail_refusal, record_own_change, subtree};
+use crate::folder_sync::{folder_command, mail_refusal, record_own_change, subtree};
 use crate::router::{wbxml_response, Edge};
 
 /// Folder types a device may rename or move: generic (1) and user-created mail (12).
 const MAIL_UPDATABLE: [u8; 2] = [1, 12];
+/// ... and user-created contacts (14), on the contacts service.
+const CONTACTS_UPDATABLE: u8 = 14;
 
 fn failed(status: FolderStatus) -> Response {
     wbxml_response(
@@ -50,7 +53,11 @@ pub async fn handle(
     let Some(folder) = held.folders().iter().find(|f| f.server_id == req.server_id) else {
         return Ok(failed(FolderStatus::NotFound));
     };
-    if !MAIL_UPDATABLE.contains(&folder.folder_type) {
+    let contacts = edge
+        .contacts
+        .clone()
+        .filter(|_| folder.folder_type == CONTACTS_UPDATABLE);
+    if !MAIL_UPDATABLE.contains(&folder.folder_type) && contacts.is_none() {
         return Ok(failed(FolderStatus::AlreadyExists));
     }
     // Status 5: the new parent is not in the hierarchy; status 10: it is the folder itself or
@@ -59,23 +66,41 @@ pub async fn handle(
         let Some(parent) = held.folders().iter().find(|f| f.server_id == req.parent_id) else {
             return Ok(failed(FolderStatus::ParentNotFound));
         };
-        if [8, 9, 13, 14].contains(&parent.folder_type)
-            || subtree(held.folders(), &req.server_id).contains(&req.parent_id)
-        {
+        let same_class = if contacts.is_some() {
+            [9, 14].contains(&parent.folder_type)
+        } else {
+            ![8, 9, 13, 14].contains(&parent.folder_type)
+                && !crate::folders::is_unserved(&edge.classes, &parent.server_id)
+        };
+        if !same_class || subtree(held.folders(), &req.server_id).contains(&req.parent_id) {
             return Ok(failed(FolderStatus::BadRequest));
         }
     }
-    let mut c = mail.clone();
-    let updated = c
-        .update_folder(UpdateFolderRequest {
-            user: user.clone(),
-            folder_id: req.server_id.clone(),
-            parent_id: req.parent_id.clone(),
-            display_name: req.display_name.clone(),
-        })
-        .await;
+    let updated = match contacts {
+        Some(contacts) => {
+            crate::classes::contacts::update_folder(
+                &contacts,
+                &user,
+                &req.server_id,
+                &req.parent_id,
+                &req.display_name,
+            )
+            .await
+        }
+        None => {
+            let mut c = mail.clone();
+            c.update_folder(UpdateFolderRequest {
+                user: user.clone(),
+                folder_id: req.server_id.clone(),
+                parent_id: req.parent_id.clone(),
+                display_name: req.display_name.clone(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+        }
+    };
     let folder = match updated {
-        Ok(f) => from_wire(&f.into_inner()),
+        Ok(f) => crate::folders::Folder::from_wire(&f),
         Err(s) => {
             let status = mail_refusal(
                 s,

@@ -1,17 +1,18 @@
-//! Where the folder hierarchy comes from: the data services own their folders, the edge lists them.
+//! Where the folder hierarchy comes from: the data services own their folders, the edge lists
+//! them through the classes it serves, with placeholders for the classes it does not.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use eas_event_bus::DataClass;
 use eas_protocol::folder_sync::Folder as FolderEntry;
 use eas_protocol::folder_type::FolderType;
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
-use eas_rpc::collections::collections_client::CollectionsClient;
-use eas_rpc::collections::{self as wire, ListFoldersRequest};
+use eas_rpc::collections as wire;
 use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
-use tonic::transport::Channel;
 
+use crate::classes::Classes;
 use crate::error::EdgeError;
 use crate::router::Edge;
 
@@ -72,65 +73,67 @@ impl FolderSource for StandardFolders {
     }
 }
 
-/// Calendar and Contacts until their services exist: listed so that phones see the standard
-/// folders (Android and iOS expect both), and served as empty, read-only folders (see
-/// [`EmptyFolder`]) so that a Sync of them never answers "hierarchy changed" (status 12) for a
-/// folder FolderSync keeps listing, which would send a client into a FolderSync loop.
-const PLACEHOLDERS: [(&str, &str, FolderType); 2] = [
-    ("calendar", "Calendar", FolderType::Calendar),
-    ("contacts", "Contacts", FolderType::Contacts),
+/// The standard folders of the classes this edge does not serve: listed so that phones see
+/// them (Android and iOS expect a Calendar and a Contacts folder), and served as empty, read-only
+/// folders (see [`EmptyFolder`]) so that a Sync of them never answers "hierarchy changed" (status
+/// 12) for a folder FolderSync keeps listing, which would send a client into a FolderSync loop.
+/// Once a class is served its real folders replace the placeholder (a FolderSync deletes it).
+const PLACEHOLDERS: [(&str, &str, FolderType, DataClass); 2] = [
+    (
+        "calendar",
+        "Calendar",
+        FolderType::Calendar,
+        DataClass::Calendar,
+    ),
+    (
+        "contacts",
+        "Contacts",
+        FolderType::Contacts,
+        DataClass::Contacts,
+    ),
 ];
 
-/// The user's mail folders from the mail service's collection contract, plus the Calendar and
-/// Contacts placeholders.
-pub struct ServiceFolders {
-    pub collections: CollectionsClient<Channel>,
-}
-
-#[async_trait]
-impl FolderSource for ServiceFolders {
-    async fn folders(&self, user: &str) -> Result<Vec<Folder>, String> {
-        let list = list(&self.collections, user)
-            .await
-            .map_err(|s| format!("mail service: {}", s.message()))?;
-        let mut out: Vec<Folder> = list
-            .into_iter()
-            .map(|f| Folder {
-                server_id: f.id,
-                parent_id: f.parent_id,
-                display_name: f.display_name,
-                folder_type: u8::try_from(f.folder_type).unwrap_or(1),
-            })
-            .collect();
-        out.extend(PLACEHOLDERS.iter().map(|(id, name, t)| Folder {
-            server_id: (*id).to_owned(),
-            parent_id: "0".to_owned(),
-            display_name: (*name).to_owned(),
-            folder_type: *t as u8,
-        }));
-        Ok(out)
+impl Folder {
+    /// A data service's folder (phone ids) as the hierarchy holds it.
+    pub fn from_wire(f: &wire::Folder) -> Folder {
+        Folder {
+            server_id: f.id.clone(),
+            parent_id: f.parent_id.clone(),
+            display_name: f.display_name.clone(),
+            folder_type: u8::try_from(f.folder_type).unwrap_or(1),
+        }
     }
 }
 
-/// The folders of `user` in the service behind `client` (Collections.ListFolders).
-async fn list(
-    client: &CollectionsClient<Channel>,
-    user: &str,
-) -> Result<Vec<wire::Folder>, tonic::Status> {
-    let mut client = client.clone();
-    let reply = client
-        .list_folders(ListFoldersRequest {
-            user: user.to_owned(),
-        })
-        .await?;
-    Ok(reply.into_inner().folders)
-}
-
-/// The mail service's collection contract; present whenever the edge serves mail.
-pub(crate) fn collections(edge: &Edge) -> Result<CollectionsClient<Channel>, EdgeError> {
-    edge.collections
-        .clone()
-        .ok_or_else(|| EdgeError::Internal("no mail service collections client".into()))
+/// The hierarchy FolderSync reports: every served class's folders, then the placeholders of the
+/// classes not served. An edge serving no class reports its fallback source.
+pub(crate) async fn hierarchy(edge: &Edge, user: &str) -> Result<Vec<Folder>, EdgeError> {
+    if edge.classes.is_empty() {
+        return edge
+            .folders
+            .folders(user)
+            .await
+            .map_err(EdgeError::Unavailable);
+    }
+    let mut out: Vec<Folder> = edge
+        .classes
+        .all_folders(user)
+        .await?
+        .iter()
+        .map(Folder::from_wire)
+        .collect();
+    out.extend(
+        PLACEHOLDERS
+            .iter()
+            .filter(|p| !edge.classes.serves(p.3))
+            .map(|(id, name, t, _)| Folder {
+                server_id: (*id).to_owned(),
+                parent_id: "0".to_owned(),
+                display_name: (*name).to_owned(),
+                folder_type: *t as u8,
+            }),
+    );
+    Ok(out)
 }
 
 /// The user's mail folders by id, for the commands that work on mail items.
@@ -138,15 +141,14 @@ pub(crate) async fn list_folders(
     edge: &Edge,
     user: &str,
 ) -> Result<HashMap<String, wire::Folder>, EdgeError> {
-    let folders = list(&collections(edge)?, user)
-        .await
-        .map_err(EdgeError::from)?;
-    Ok(folders.into_iter().map(|f| (f.id.clone(), f)).collect())
+    edge.classes.folders_of(DataClass::Mail, user).await
 }
 
-/// Whether `id` is a folder FolderSync lists but no data service serves yet (Calendar, Contacts).
-pub fn is_unserved(id: &str) -> bool {
-    PLACEHOLDERS.iter().any(|(p, _, _)| *p == id)
+/// Whether `id` is a placeholder FolderSync lists for a class no data service serves here.
+pub fn is_unserved(classes: &Classes, id: &str) -> bool {
+    PLACEHOLDERS
+        .iter()
+        .any(|(p, _, _, class)| *p == id && !classes.serves(*class))
 }
 
 /// The change log of a listed folder whose class is not served: it never holds an item. A Sync

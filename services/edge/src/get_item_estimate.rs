@@ -1,4 +1,5 @@
-//! GetItemEstimate (MS-ASCMD 2.2.1.9): how many changes the next Sync of each mail folder would bring.
+//! GetItemEstimate (MS-ASCMD 2.2.1.9): how many changes the next Sync of each collection would
+//! bring, whichever data class owns it.
 //!
 //! The estimate comes from the sync engine over the device's stored collection state, so it counts
 //! exactly what a Sync would send now (without the window limit) and changes nothing.
@@ -8,7 +9,6 @@ use eas_protocol::get_item_estimate::{
     EstimateCollection, EstimateResponse, GetItemEstimateRequest, GetItemEstimateResponse,
 };
 use eas_protocol::status::{CommonStatus, GetItemEstimateStatus};
-use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::RemoteFolder;
 use eas_sync::{CollectionState, RequestKey, SourceError, SyncError};
 use eas_wbxml::Element;
@@ -19,17 +19,14 @@ use crate::folders::Folder;
 use crate::router::{wbxml_response, Edge};
 use crate::sync::state_name;
 
-/// Folder types of mail folders (MS-ASCMD 2.2.3.186.3), the ones Sync serves.
-const MAIL_TYPES: [u32; 6] = [2, 3, 4, 5, 6, 12];
-
 pub async fn handle(
     edge: &Edge,
     ctx: &mut RequestCtx,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let Some(collections) = edge.collections.clone() else {
+    if edge.classes.is_empty() {
         return Err(EdgeError::UnsupportedCommand("GetItemEstimate".into()));
-    };
+    }
     let req = match doc.as_ref().map(GetItemEstimateRequest::from_element) {
         Some(Ok(r)) if !r.collections.is_empty() => r,
         other => {
@@ -45,15 +42,11 @@ pub async fn handle(
     };
     // The hierarchy the device sees, placeholders included, so that a folder it was given is
     // never "invalid" here.
-    let folders = edge
-        .folders
-        .folders(&ctx.user.address)
-        .await
-        .map_err(EdgeError::Unavailable)?;
+    let folders = crate::folders::hierarchy(edge, &ctx.user.address).await?;
     let mut responses = Vec::with_capacity(req.collections.len());
     for coll in &req.collections {
         let folder = folders.iter().find(|f| f.server_id == coll.collection_id);
-        let r = estimate_one(edge, ctx, &collections, folder, coll).await?;
+        let r = estimate_one(edge, ctx, folder, coll).await?;
         responses.push(r);
     }
     Ok(wbxml_response(
@@ -72,7 +65,6 @@ fn failed(collection_id: &str, status: GetItemEstimateStatus) -> EstimateRespons
 async fn estimate_one(
     edge: &Edge,
     ctx: &RequestCtx,
-    collections: &CollectionsClient<tonic::transport::Channel>,
     folder: Option<&Folder>,
     coll: &EstimateCollection,
 ) -> Result<EstimateResponse, EdgeError> {
@@ -111,18 +103,24 @@ async fn estimate_one(
         tracing::info!(user, device_id = device, collection_id = id, sync_key = %coll.sync_key, "unknown sync key in getitemestimate");
         return Ok(failed(id, GetItemEstimateStatus::InvalidSyncKey));
     }
-    let mail_source = RemoteFolder::new(collections.clone(), user, id);
     // A listed folder no service serves (Calendar, Contacts) is empty: its estimate is 0.
-    let source: &dyn eas_sync::ItemSource = if crate::folders::is_unserved(id) {
+    let class = edge
+        .classes
+        .route(id)
+        .filter(|(c, _)| c.owns(u32::from(folder.folder_type)));
+    let remote;
+    let source: &dyn eas_sync::ItemSource = if crate::folders::is_unserved(&edge.classes, id) {
         &crate::folders::EmptyFolder
-    } else if MAIL_TYPES.contains(&u32::from(folder.folder_type)) {
-        &mail_source
+    } else if let Some((class, service_id)) = class {
+        remote = RemoteFolder::new(class.collections().clone(), user, service_id);
+        &remote
     } else {
         return Ok(failed(id, GetItemEstimateStatus::InvalidCollection));
     };
     let filter = coll
         .filter_type
-        .and_then(|f| eas_sync::FilterType::from_code(f.code()));
+        .and_then(|f| eas_sync::FilterType::from_code(f.code()))
+        .map(|f| class.map_or(f, |(c, _)| c.filter(f)));
     match eas_sync::estimate(Some(&state), source, filter, now()).await {
         Ok(n) => Ok(EstimateResponse::estimate(
             id,

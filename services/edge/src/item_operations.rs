@@ -14,9 +14,9 @@ use eas_protocol::item_operations::{
 use eas_protocol::status::ItemOperationsStatus as Status;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, AttachmentRef, EmptyFolderRequest, GetMessagesRequest};
+use eas_rpc::Channel;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
-use tonic::transport::Channel;
 
 use crate::attachment_stream::{self, AttachmentData, ChunkSource, PartData};
 use crate::context::RequestCtx;

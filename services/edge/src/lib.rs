@@ -6,9 +6,11 @@
 //! [`eas_device_state::DeviceStore`], accounts in the [`eas_directory::Directory`].
 
 pub mod admin;
+mod admin_contacts;
 mod attachment_stream;
 mod auth;
 mod autodiscover;
+pub mod classes;
 mod compose_mail;
 pub mod config;
 mod context;
@@ -35,11 +37,10 @@ pub mod server;
 mod settings;
 mod sync;
 mod sync_cache;
-mod sync_client;
 mod sync_wait;
 mod throttle;
 
 pub use config::EdgeConfig;
 pub use error::EdgeError;
-pub use router::{admin_router, eas_service, Edge};
+pub use router::{admin_router, eas_service, DataServices, Edge};
 pub use throttle::SharedLimits;

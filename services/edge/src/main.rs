@@ -11,9 +11,10 @@ use anyhow::Context;
 use clap::Parser;
 use eas_device_state::RedisStore;
 use eas_directory::{Directory, DirectoryOptions};
-use eas_edge::folders::ServiceFolders;
+use eas_edge::folders::StandardFolders;
 use eas_edge::push::PushHub;
 use eas_edge::server::{EdgeListeners, TlsSettings};
+use eas_edge::DataServices;
 use eas_edge::{Edge, EdgeConfig, SharedLimits};
 use eas_push::feed::{self, FeedConfig};
 use eas_push::RedisPingRegistry;
@@ -51,6 +52,9 @@ struct Settings {
     redis_timeout_ms: u64,
     /// The mail service's gRPC address.
     mail_url: String,
+    /// The contacts service's gRPC address; empty: contacts are not served (the hierarchy keeps
+    /// an empty Contacts placeholder).
+    contacts_url: String,
     /// `tracing` filter.
     log: String,
     /// `text` or `json` (one object per line, for a log collector).
@@ -74,6 +78,7 @@ impl Default for Settings {
             redis_prefix: "eas:".into(),
             redis_timeout_ms: 2000,
             mail_url: "http://127.0.0.1:50051".into(),
+            contacts_url: String::new(),
             log: "info".into(),
             log_format: LogFormat::Text,
             tls: TlsSettings::default(),
@@ -138,23 +143,20 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await
     .context("connecting to redis (ping registry)")?;
-    // The mail service may start after this replica: connect on first use; a call while it is
-    // down answers 503 with Retry-After.
-    let channel = tonic::transport::Endpoint::from_shared(settings.mail_url.clone())
-        .context("mail_url")?
-        .connect_timeout(Duration::from_secs(3))
-        .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
-        .tcp_nodelay(true)
-        .connect_lazy();
-    let folders = ServiceFolders {
-        collections: eas_rpc::collections_client(channel.clone()),
+    let channel = lazy_channel(&settings.mail_url).context("mail_url")?;
+    let contacts = match settings.contacts_url.trim() {
+        "" => None,
+        url => Some(lazy_channel(url).context("contacts_url")?),
     };
     let edge = Edge::new(
         settings.edge.clone(),
         directory,
         Arc::new(devices),
-        Arc::new(folders),
-        Some(channel),
+        Arc::new(StandardFolders),
+        DataServices {
+            mail: Some(channel),
+            contacts,
+        },
     );
     // Login limits shared by every replica (docs/login-throttling.md).
     let limits = eas_device_state::connect_redis(&settings.redis_url, timeout)
@@ -193,4 +195,14 @@ fn host_name() -> String {
         })
         .filter(|h| !h.is_empty() && !h.contains(char::is_whitespace))
         .unwrap_or_else(|| "edge".into())
+}
+
+/// A channel to a data service that connects on first use: the service may start after this
+/// replica, and a call while it is down answers 503 with Retry-After.
+fn lazy_channel(url: &str) -> anyhow::Result<eas_rpc::Channel> {
+    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
+        .connect_timeout(Duration::from_secs(3))
+        .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
+        .tcp_nodelay(true)
+        .connect_lazy())
 }

@@ -1,25 +1,25 @@
-//! MoveItems (MS-ASCMD 2.2.1.12): moves messages between mail folders through the mail service.
+//! MoveItems (MS-ASCMD 2.2.1.12): moves messages between mail folders through the mail service,
+//! and contacts between contacts folders through the contacts service; an item never moves to a
+//! folder of another class (status 2).
 //!
 //! The mail service gives a moved message the id it keeps in the destination folder, and that id
 //! is the `DstMsgId`: the next Sync of the destination reports the message under the same ServerId,
 //! so the phone does not show it twice (PHONE_FLOWS.md gotcha 8).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use axum::response::Response;
+use eas_event_bus::DataClass;
 use eas_protocol::move_items::{MoveItem, MoveItemsRequest, MoveItemsResponse, MoveResponse};
 use eas_protocol::status::{CommonStatus, MoveItemsStatus};
-use eas_rpc::collections::collections_client::CollectionsClient;
-use eas_rpc::collections::{self as wire, CurrentRequest};
-use eas_rpc::mail::mail_client::MailClient;
+use eas_rpc::collections::CurrentRequest;
 use eas_rpc::mail::MoveRequest;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
-use tonic::transport::Channel;
 
+use crate::classes::{class_of, FolderMap};
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folders::list_folders;
 use crate::router::{wbxml_response, Edge};
 
 pub async fn handle(
@@ -27,9 +27,9 @@ pub async fn handle(
     ctx: &mut RequestCtx,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let Some(mail) = edge.mail.clone() else {
+    if edge.mail.is_none() {
         return Err(EdgeError::UnsupportedCommand("MoveItems".into()));
-    };
+    }
     let req = match doc.as_ref().map(MoveItemsRequest::from_element) {
         Some(Ok(r)) => r,
         other => {
@@ -44,8 +44,15 @@ pub async fn handle(
         }
     };
     let user = ctx.user.address.as_str();
-    let folders = list_folders(edge, user).await?;
-    let collections = crate::folders::collections(edge)?;
+    let folders = edge
+        .classes
+        .folders_for(
+            user,
+            req.moves
+                .iter()
+                .flat_map(|m| [m.src_fld_id.as_str(), m.dst_fld_id.as_str()]),
+        )
+        .await?;
     let mut moved = HashSet::new();
     let mut responses = Vec::with_capacity(req.moves.len());
     for mv in &req.moves {
@@ -53,7 +60,7 @@ pub async fn handle(
             // MS-ASCMD 2.2.3.177.9 status 5: an item cannot be moved to two places at once.
             (MoveItemsStatus::CannotMove, None)
         } else {
-            move_one(&mail, &collections, user, &folders, mv).await?
+            move_one(edge, user, &folders, mv).await?
         };
         if status == MoveItemsStatus::Success {
             moved.insert(mv.src_msg_id.as_str());
@@ -70,20 +77,24 @@ pub async fn handle(
     ))
 }
 
-/// One move and its status (MS-ASCMD 2.2.3.177.9); only an unreachable mail service is an error.
+/// One move and its status (MS-ASCMD 2.2.3.177.9); only an unreachable data service is an
+/// error.
 async fn move_one(
-    mail: &MailClient<Channel>,
-    collections: &CollectionsClient<Channel>,
+    edge: &Edge,
     user: &str,
-    folders: &HashMap<String, wire::Folder>,
+    folders: &FolderMap,
     mv: &MoveItem,
 ) -> Result<(MoveItemsStatus, Option<String>), EdgeError> {
-    // Status 1: the source folder is unknown; status 2: the destination is unknown (or not a
-    // mail folder: the placeholders of other classes are not in the mail service's list).
-    if !folders.contains_key(&mv.src_fld_id) {
+    // Status 1: the source folder is unknown; status 2: the destination is unknown (the
+    // placeholders of classes not served are in no service's list) or of another class.
+    let Some((class, src_id)) = edge
+        .classes
+        .route(&mv.src_fld_id)
+        .filter(|_| folders.contains_key(&mv.src_fld_id))
+    else {
         return Ok((MoveItemsStatus::InvalidSource, None));
-    }
-    if !folders.contains_key(&mv.dst_fld_id) {
+    };
+    if !folders.contains_key(&mv.dst_fld_id) || class_of(&mv.dst_fld_id).0 != class.class() {
         return Ok((MoveItemsStatus::InvalidDestination, None));
     }
     // Status 4: source and destination are the same folder.
@@ -91,11 +102,12 @@ async fn move_one(
         return Ok((MoveItemsStatus::SameSourceAndDestination, None));
     }
     // Status 1 also when the item is no longer (or never was) in the source folder.
-    let current = collections
+    let current = class
+        .collections()
         .clone()
         .current_versions(CurrentRequest {
             user: user.to_owned(),
-            folder_id: mv.src_fld_id.clone(),
+            folder_id: src_id.to_owned(),
             ids: vec![mv.src_msg_id.clone()],
         })
         .await;
@@ -110,16 +122,30 @@ async fn move_one(
     if !present {
         return Ok((MoveItemsStatus::InvalidSource, None));
     }
-    let reply = mail
-        .clone()
-        .move_message(MoveRequest {
-            user: user.to_owned(),
-            id: mv.src_msg_id.clone(),
-            destination_folder_id: mv.dst_fld_id.clone(),
-        })
-        .await;
+    let reply = match (class.class(), &edge.mail, &edge.contacts) {
+        (DataClass::Mail, Some(mail), _) => mail
+            .clone()
+            .move_message(MoveRequest {
+                user: user.to_owned(),
+                id: mv.src_msg_id.clone(),
+                destination_folder_id: mv.dst_fld_id.clone(),
+            })
+            .await
+            .map(|r| r.into_inner().new_id),
+        (DataClass::Contacts, _, Some(contacts)) => {
+            crate::classes::contacts::move_contact(
+                contacts,
+                user,
+                &mv.src_fld_id,
+                &mv.src_msg_id,
+                &mv.dst_fld_id,
+            )
+            .await
+        }
+        _ => return Ok((MoveItemsStatus::InvalidSource, None)),
+    };
     match reply {
-        Ok(r) => Ok((MoveItemsStatus::Success, Some(r.into_inner().new_id))),
+        Ok(id) => Ok((MoveItemsStatus::Success, Some(id))),
         Err(s) => status_of(s).map(|st| (st, None)),
     }
 }

@@ -44,7 +44,7 @@ const MAIL_COMMANDS: [Command; 11] = [
 
 /// Whether Ping works here: it needs the mail service and change events.
 fn push_served(edge: &Edge) -> bool {
-    edge.mail.is_some() && edge.push().is_some()
+    !edge.classes.is_empty() && edge.push().is_some()
 }
 
 /// Whether a command has a handler on this edge.

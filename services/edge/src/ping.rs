@@ -7,16 +7,13 @@ use std::time::Duration;
 use axum::response::Response;
 use eas_protocol::ping::{PingFolder, PingRequest, PingResponse};
 use eas_protocol::status::PingStatus;
-use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::collections::ChangesRequest;
 use eas_sync::CollectionState;
 use eas_wbxml::Element;
 use serde::{Deserialize, Serialize};
-use tonic::transport::Channel;
 
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
-use crate::folders::list_folders;
 use crate::push::Wake;
 use crate::router::{wbxml_response, Edge};
 use crate::sync::state_name;
@@ -44,8 +41,9 @@ pub async fn handle(
     ctx: Box<RequestCtx>,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let (Some(collections), Some(hub)) = (edge.collections.as_ref(), edge.push()) else {
-        return Err(EdgeError::UnsupportedCommand("Ping".into()));
+    let hub = match edge.push() {
+        Some(hub) if !edge.classes.is_empty() => hub,
+        _ => return Err(EdgeError::UnsupportedCommand("Ping".into())),
     };
     let req = match doc.as_ref().map(PingRequest::from_element) {
         None => PingRequest::default(),
@@ -112,11 +110,7 @@ pub async fn handle(
     let hold = Box::pin(hub.hold(&user, &device, ids, ttl));
     let mut registration = hold.await?;
     let _held = crate::metrics::Held::ping();
-    let known = edge
-        .folders
-        .folders(&user)
-        .await
-        .map_err(EdgeError::Unavailable)?;
+    let known = crate::folders::hierarchy(edge, &user).await?;
     if registration
         .folders()
         .iter()
@@ -133,7 +127,6 @@ pub async fn handle(
     loop {
         let pending = Box::pin(pending_folders(
             edge,
-            collections,
             &user,
             &device,
             registration.folders(),
@@ -217,30 +210,35 @@ async fn synced(edge: &Edge, user: &str, device: &str, folder: &str) -> Result<S
     })
 }
 
-/// The watched mail folders whose counter moved past what the device's last Sync considered.
+/// The watched folders whose counter moved past what the device's last Sync considered.
 async fn pending_folders(
     edge: &Edge,
-    collections: &CollectionsClient<Channel>,
     user: &str,
     device: &str,
     ids: &HashSet<String>,
 ) -> Result<Vec<String>, EdgeError> {
-    let mail_folders = list_folders(edge, user).await?;
+    let served_folders = edge
+        .classes
+        .folders_for(user, ids.iter().map(String::as_str))
+        .await?;
     let mut out = Vec::new();
     for id in ids {
         // A listed folder no service serves (Calendar, Contacts) is empty: its counter stays 0.
-        let served = mail_folders.contains_key(id);
-        if !served && !crate::folders::is_unserved(id) {
+        let served = served_folders
+            .contains_key(id)
+            .then(|| edge.classes.route(id))
+            .flatten();
+        if served.is_none() && !crate::folders::is_unserved(&edge.classes, id) {
             continue;
         }
         let synced = synced(edge, user, device, id).await?;
         // Only a folder the device synced needs its counter; `behind` decides the others alone.
-        let counter = match synced {
-            Synced::Through(_) if served => {
-                let mut c = collections.clone();
+        let counter = match (&synced, served) {
+            (Synced::Through(_), Some((class, service_id))) => {
+                let mut c = class.collections().clone();
                 c.changes_since(ChangesRequest {
                     user: user.to_owned(),
-                    folder_id: id.clone(),
+                    folder_id: service_id.to_owned(),
                     after: None,
                     limit: 0,
                 })
@@ -249,7 +247,7 @@ async fn pending_folders(
                 .into_inner()
                 .counter
             }
-            Synced::Through(_) | Synced::Never | Synced::Unreadable => 0,
+            _ => 0,
         };
         if synced.behind(counter) {
             out.push(id.clone());

@@ -304,12 +304,14 @@ impl PushHub {
         if ev.hierarchy_changed {
             self.wake_where(&ev.user, Wake::Hierarchy, |_| true);
         } else {
+            // Phones watch collection ids, which carry the class (classes::phone_id).
+            let folder = crate::classes::phone_id(ev.class, &ev.folder_id);
             let wake = Wake::Changed(Box::new(FolderChange {
-                folder: ev.folder_id.clone(),
+                folder: folder.clone(),
                 counter: ev.counter,
                 produced_ms: ev.produced_ms,
             }));
-            let woken = self.wake_where(&ev.user, wake, |w| w.folders.contains(&ev.folder_id));
+            let woken = self.wake_where(&ev.user, wake, |w| w.folders.contains(&folder));
             // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
             tracing::debug!(user = %ev.user, counter = ev.counter, woken, "change event woke pings");
         }

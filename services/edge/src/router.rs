@@ -17,12 +17,12 @@ use eas_protocol::command::Command;
 use eas_protocol::compose_mail::ComposeKind;
 use eas_protocol::query::parse_request_line;
 use eas_protocol::version::ProtocolVersion;
-use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::contacts::contacts_client::ContactsClient;
 use eas_rpc::mail::mail_client::MailClient;
+use eas_rpc::Channel;
 use eas_wbxml::Element;
 use http_body::Body as _;
 use http_body_util::BodyExt;
-use tonic::transport::Channel;
 
 use crate::auth::{parse_basic, AuthCache};
 use crate::config::EdgeConfig;
@@ -47,11 +47,15 @@ pub struct Edge {
     pub directory: Directory,
     pub devices: Arc<dyn DeviceStore>,
     pub folders: Arc<dyn FolderSource>,
-    /// The mail service; without it mail commands are not served.
+    /// The mail service's own API (SendMail, Search, attachments, folder commands); without
+    /// it mail commands are not served.
     pub mail: Option<MailClient<Channel>>,
-    /// The mail service's folders and change logs (the collection contract it serves on the
-    /// same channel); present exactly when `mail` is.
-    pub collections: Option<CollectionsClient<Channel>>,
+    /// The contacts service's own API (folder commands, MoveItems, search, vCard import and
+    /// export); present exactly when the Contacts class is served.
+    pub contacts: Option<ContactsClient<Channel>>,
+    /// The data classes served, each over its service: every command that works on
+    /// collections routes through them.
+    pub classes: crate::classes::Classes,
     /// Held Pings of this edge; without it Ping is not served.
     pub(crate) push_hub: std::sync::OnceLock<Arc<crate::push::PushHub>>,
     pub(crate) auth: AuthCache,
@@ -59,15 +63,24 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// `mail` is the channel to the mail service, which serves its own API and the collection
-    /// contract on it; without one, mail commands are not served.
+    /// `services` are the channels to the data services, each serving its own API and the
+    /// collection contract; a class without one is not served. `folders` is the hierarchy of an
+    /// edge that serves no class.
     pub fn new(
         config: EdgeConfig,
         directory: Directory,
         devices: Arc<dyn DeviceStore>,
         folders: Arc<dyn FolderSource>,
-        mail: Option<Channel>,
+        services: impl Into<DataServices>,
     ) -> Arc<Edge> {
+        let services = services.into();
+        let mut classes = crate::classes::Classes::new();
+        if let Some(c) = &services.mail {
+            classes = classes.with(Arc::new(crate::classes::MailClass::new(c.clone())));
+        }
+        if let Some(c) = &services.contacts {
+            classes = classes.with(Arc::new(crate::classes::ContactsClass::new(c.clone())));
+        }
         let a = &config.auth;
         let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
         let throttle = LoginThrottle::new(a);
@@ -77,8 +90,9 @@ impl Edge {
             directory,
             devices,
             folders,
-            mail: mail.clone().map(eas_rpc::mail_client),
-            collections: mail.map(eas_rpc::collections_client),
+            mail: services.mail.map(eas_rpc::mail_client),
+            contacts: services.contacts.map(eas_rpc::contacts_client),
+            classes,
             push_hub: std::sync::OnceLock::new(),
             auth,
             throttle,
@@ -98,6 +112,25 @@ impl Edge {
     /// Forgets cached logins, after an administrator changed an account.
     pub fn forget_logins(&self) {
         self.auth.clear();
+    }
+}
+
+/// The channels to the data services an edge serves.
+#[derive(Clone, Default)]
+pub struct DataServices {
+    /// The mail service (the Email class).
+    pub mail: Option<Channel>,
+    /// The contacts service (the Contacts class).
+    pub contacts: Option<Channel>,
+}
+
+/// Mail alone.
+impl From<Option<Channel>> for DataServices {
+    fn from(mail: Option<Channel>) -> DataServices {
+        DataServices {
+            mail,
+            contacts: None,
+        }
     }
 }
 

@@ -142,7 +142,7 @@ fn order_key(m: &wire::Message) -> (i64, u64) {
 /// The first results of `found` that fit in [`SEARCH_RESPONSE_BUDGET`] (at least one), with the
 /// bodies the mail service streamed read in full. A result whose message vanished is dropped.
 async fn within_budget(
-    mail: &eas_rpc::mail::mail_client::MailClient<tonic::transport::Channel>,
+    mail: &eas_rpc::mail::mail_client::MailClient<eas_rpc::Channel>,
     user: &str,
     found: Vec<wire::Message>,
     body: &[wire::BodyRequest],
@@ -222,7 +222,7 @@ fn mailbox_response(
 fn held(folders: &HashMap<String, wire::Folder>) -> Vec<Folder> {
     folders
         .values()
-        .map(crate::folder_sync::from_wire)
+        .map(crate::folders::Folder::from_wire)
         .collect()
 }
 

@@ -1,7 +1,7 @@
-//! Sync (MS-ASCMD 2.2.1.21) of mail folders: client changes applied to the mail service, server
-//! changes planned by the sync engine, item data rendered as the Email class. Held requests (Wait,
-//! HeartbeatInterval) are in `sync_wait`, the cached request (empty and Partial requests) in
-//! `sync_cache`, the client's commands in `sync_client`.
+//! Sync (MS-ASCMD 2.2.1.21): each collection routed to the data class that owns it
+//! (`classes`), which applies the client's changes and renders items; server changes planned by
+//! the sync engine. Held requests (Wait, HeartbeatInterval) are in `sync_wait`, the cached
+//! request (empty and Partial requests) in `sync_cache`.
 
 use std::collections::HashMap;
 
@@ -13,17 +13,16 @@ use eas_protocol::sync::{
 };
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, BodyRef, GetMessagesRequest};
+use eas_rpc::Channel;
 use eas_rpc::RemoteFolder;
 use eas_sync::{CollectionState, Session, SessionKind, SyncError};
 use eas_wbxml::Element;
-use tonic::transport::Channel;
 
+use crate::classes::{ClassHandler, FolderMap, SyncInput};
 use crate::context::{now, RequestCtx};
-use crate::email::{body_requests, change, into_email};
+use crate::email::body_requests;
 use crate::error::EdgeError;
-use crate::folders::list_folders;
 use crate::router::{wbxml_response, Edge};
-use crate::sync_client::client_commands;
 use crate::sync_wait::Held;
 
 /// The most bytes of message data one Sync response carries, shared by its collections. Each
@@ -32,8 +31,6 @@ use crate::sync_wait::Held;
 /// (MS-ASCMD 2.2.3.199: the server may send fewer changes than WindowSize).
 pub(crate) const SYNC_RESPONSE_BUDGET: u64 = 8 << 20;
 
-/// Folder types of mail folders (MS-ASCMD 2.2.3.186.3): the ones this handler serves.
-const MAIL_TYPES: [u32; 6] = [2, 3, 4, 5, 6, 12];
 pub(crate) const DELETED_ITEMS: u32 = 4;
 
 /// The device store's name for a collection's sync state.
@@ -46,9 +43,9 @@ pub async fn handle(
     ctx: &mut RequestCtx,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let Some(mail) = edge.mail.clone() else {
+    if edge.classes.is_empty() {
         return Err(EdgeError::UnsupportedCommand("Sync".into()));
-    };
+    }
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
     let sent = match doc.as_ref().map(SyncRequest::from_element) {
         None => None,
@@ -78,15 +75,21 @@ pub async fn handle(
     if from_body {
         crate::sync_cache::store(edge, &user, &device, &req).await?;
     }
-    let folders = list_folders(edge, &user).await?;
+    let folders = edge
+        .classes
+        .folders_for(
+            &user,
+            req.collections.iter().map(|c| c.collection_id.as_str()),
+        )
+        .await?;
     // A request with client changes is answered at once: the client needs its new keys.
     let holdable = req.collections.iter().all(|c| c.commands.is_empty());
     let held = match (interval, edge.push()) {
         (Some(interval), Some(hub)) if holdable => {
-            crate::sync_wait::hold(edge, ctx, &mail, &folders, &req, &hub, interval).await?
+            crate::sync_wait::hold(edge, ctx, &folders, &req, &hub, interval).await?
         }
         _ => Held::Answer(
-            sync_pass(edge, ctx, &mail, &folders, &req, Mode::Answer)
+            sync_pass(edge, ctx, &folders, &req, Mode::Answer)
                 .await?
                 .into_iter()
                 .filter_map(Outcome::into_answer)
@@ -142,8 +145,7 @@ impl Outcome {
 pub(crate) async fn sync_pass(
     edge: &Edge,
     ctx: &RequestCtx,
-    mail: &MailClient<Channel>,
-    folders: &HashMap<String, wire::Folder>,
+    folders: &FolderMap,
     req: &SyncRequest,
     mode: Mode,
 ) -> Result<Vec<Outcome>, EdgeError> {
@@ -151,17 +153,7 @@ pub(crate) async fn sync_pass(
     let mut budget = SYNC_RESPONSE_BUDGET;
     for coll in &req.collections {
         out.push(
-            sync_collection(
-                edge,
-                ctx,
-                mail,
-                folders,
-                coll,
-                req.window_size,
-                mode,
-                &mut budget,
-            )
-            .await?,
+            sync_collection(edge, ctx, folders, coll, req.window_size, mode, &mut budget).await?,
         );
     }
     Ok(out)
@@ -171,15 +163,21 @@ fn status_only(status: SyncStatus) -> Response {
     wbxml_response(&SyncResponse::status_only(status).to_element())
 }
 
-fn engine_options(coll: &SyncCollection, global_window: Option<u32>) -> eas_sync::SyncOptions {
+fn engine_options(
+    class: Option<&dyn ClassHandler>,
+    coll: &SyncCollection,
+    global_window: Option<u32>,
+) -> eas_sync::SyncOptions {
     let options = coll.options.first();
     eas_sync::SyncOptions {
         window_size: coll.window_size.or(global_window),
         // No Options keeps the stored filter; Options without FilterType means all items.
         filter: options.map(|o| {
-            o.filter_type
+            let asked = o
+                .filter_type
                 .and_then(|f| eas_sync::FilterType::from_code(f.code()))
-                .unwrap_or(eas_sync::FilterType::All)
+                .unwrap_or(eas_sync::FilterType::All);
+            class.map_or(asked, |c| c.filter(asked))
         }),
         get_changes: coll.get_changes,
         conflict: options
@@ -194,8 +192,7 @@ fn engine_options(coll: &SyncCollection, global_window: Option<u32>) -> eas_sync
 async fn sync_collection(
     edge: &Edge,
     ctx: &RequestCtx,
-    mail: &MailClient<Channel>,
-    folders: &HashMap<String, wire::Folder>,
+    folders: &FolderMap,
     coll: &SyncCollection,
     global_window: Option<u32>,
     mode: Mode,
@@ -204,11 +201,11 @@ async fn sync_collection(
     let id = coll.collection_id.clone();
     let (user, device) = (ctx.user.address.as_str(), ctx.line.device_id.as_str());
     // A folder FolderSync lists but no service serves (Calendar, Contacts) is an empty folder.
-    let folder = match folders.get(&id) {
-        Some(f) => Some(f),
-        None if crate::folders::is_unserved(&id) => None,
+    let served = match (folders.get(&id), edge.classes.route(&id)) {
+        (Some(f), Some((class, service_id))) => Some((f, class.as_ref(), service_id)),
+        (None, _) if crate::folders::is_unserved(&edge.classes, &id) => None,
         // MS-ASCMD 2.2.3.177.17 status 12: the folder is gone; the client runs FolderSync.
-        None => {
+        _ => {
             return Ok(Outcome::Answer(SyncCollectionResponse::failed(
                 id,
                 None,
@@ -216,7 +213,7 @@ async fn sync_collection(
             )))
         }
     };
-    if let Some(folder) = folder.filter(|f| !MAIL_TYPES.contains(&f.folder_type)) {
+    if let Some((folder, _, _)) = served.filter(|(f, class, _)| !class.owns(f.folder_type)) {
         tracing::info!(user, device_id = device, collection_id = %id, folder_type = folder.folder_type, "sync of a class not served yet");
         return Ok(Outcome::Answer(SyncCollectionResponse::failed(
             id,
@@ -239,7 +236,7 @@ async fn sync_collection(
     let mut session = match Session::open(
         stored,
         &coll.sync_key,
-        &engine_options(coll, global_window),
+        &engine_options(served.map(|(_, c, _)| c), coll, global_window),
     ) {
         Ok(s) => s,
         Err(_) => {
@@ -254,37 +251,75 @@ async fn sync_collection(
     if mode == (Mode::Hold { recheck: true }) && session.kind() != SessionKind::Current {
         return Ok(Outcome::Moved);
     }
-    let source = RemoteFolder::new(crate::folders::collections(edge)?, user, id.clone());
     let prefs = coll
         .options
         .first()
         .map(|o| o.body_preferences.clone())
         .unwrap_or_default();
     let mut responses = Vec::new();
-    let source: &dyn eas_sync::ItemSource = match folder {
-        Some(folder) => {
-            if let Err(e) = client_commands(
-                ctx,
-                mail,
-                &source,
-                folders,
-                folder,
-                coll,
-                &prefs,
-                &mut session,
-                &mut responses,
-            )
-            .await
-            {
-                return Ok(Outcome::Answer(engine_failure(id, e)));
-            }
-            &source
-        }
-        None => {
-            crate::folders::refuse_client_commands(coll, &mut responses);
-            &crate::folders::EmptyFolder
-        }
+    let Some((folder, class, service_id)) = served else {
+        // A listed folder no service serves: empty and read-only.
+        crate::folders::refuse_client_commands(coll, &mut responses);
+        return finish(
+            edge,
+            ctx,
+            coll,
+            session,
+            &crate::folders::EmptyFolder,
+            None,
+            responses,
+            (mode, stored_filter),
+            budget,
+        )
+        .await;
     };
+    let source = RemoteFolder::new(class.collections().clone(), user, service_id);
+    let input = SyncInput {
+        ctx,
+        devices: edge.devices.as_ref(),
+        folders,
+        folder,
+        coll,
+        prefs: &prefs,
+        source: &source,
+    };
+    if let Err(e) = class
+        .client_commands(&input, &mut session, &mut responses)
+        .await
+    {
+        return Ok(Outcome::Answer(engine_failure(id, e)));
+    }
+    finish(
+        edge,
+        ctx,
+        coll,
+        session,
+        &source,
+        Some((class, &input)),
+        responses,
+        (mode, stored_filter),
+        budget,
+    )
+    .await
+}
+
+/// The server's side of a collection after the client's commands: plan, render within the
+/// budget, commit, store the state.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    edge: &Edge,
+    ctx: &RequestCtx,
+    coll: &SyncCollection,
+    session: Session,
+    source: &dyn eas_sync::ItemSource,
+    class: Option<(&dyn ClassHandler, &SyncInput<'_>)>,
+    responses: Vec<eas_protocol::sync::ItemResponse>,
+    (mode, stored_filter): (Mode, Option<eas_sync::FilterType>),
+    budget: &mut u64,
+) -> Result<Outcome, EdgeError> {
+    let id = coll.collection_id.clone();
+    let (user, device) = (ctx.user.address.as_str(), ctx.line.device_id.as_str());
+    let name = state_name(&id);
     let mut plan = match session.plan(source).await {
         Ok(p) => p,
         Err(e) => return Ok(Outcome::Answer(engine_failure(id, e))),
@@ -309,28 +344,19 @@ async fn sync_collection(
             _ => {}
         }
     }
-    // A Change carries Read and Flag only: no body is read for it.
-    let changed = fetch_messages(mail, user, changes, Vec::new(), 0, true).await?;
-    // Adds in the plan's order, within what is left of the budget (at least the first one).
-    let added = fetch_messages(
-        mail,
-        user,
-        adds,
-        body_requests(&prefs),
-        (*budget).max(1),
-        false,
-    )
-    .await?;
-    *budget = budget.saturating_sub(added.bytes);
-    if let Some(first) = added.omitted.first() {
-        tracing::debug!(user, device_id = device, collection_id = %id, left = added.omitted.len(), "sync answer cut at the byte budget");
+    let mut rendered = match class {
+        Some((class, input)) => class.render(input, adds, changes, *budget).await?,
+        None => crate::classes::Rendered::default(),
+    };
+    *budget = budget.saturating_sub(rendered.bytes);
+    if let Some(first) = rendered.omitted.first() {
+        tracing::debug!(user, device_id = device, collection_id = %id, left = rendered.omitted.len(), "sync answer cut at the byte budget");
         plan.cut_at(first);
     }
-    let (mut added, mut changed) = (added.messages, changed.messages);
-    // An item deleted between planning and fetching is left out before the engine records it.
+    // An item deleted between planning and rendering is left out before the engine records it.
     plan.commands.retain(|c| match c {
-        eas_sync::ServerCommand::Add(v) => added.contains_key(&v.id),
-        eas_sync::ServerCommand::Change(v) => changed.contains_key(&v.id),
+        eas_sync::ServerCommand::Add(v) => rendered.adds.contains_key(&v.id),
+        eas_sync::ServerCommand::Change(v) => rendered.changes.contains_key(&v.id),
         _ => true,
     });
     let committed = session.commit(plan);
@@ -338,24 +364,21 @@ async fn sync_collection(
     for c in &committed.commands {
         let cmd = match c {
             eas_sync::ServerCommand::Add(v) => {
-                let Some(m) = added.remove(&v.id) else {
+                let Some(data) = rendered.adds.remove(&v.id) else {
                     continue;
                 };
-                let data = into_email(m)
-                    .properties(ctx.version)
-                    .map_err(|e| EdgeError::Internal(e.to_string()))?;
                 ServerCommand::Add {
                     server_id: v.id.clone(),
                     application_data: data,
                 }
             }
             eas_sync::ServerCommand::Change(v) => {
-                let Some(m) = changed.remove(&v.id) else {
+                let Some(data) = rendered.changes.remove(&v.id) else {
                     continue;
                 };
                 ServerCommand::Change {
                     server_id: v.id.clone(),
-                    application_data: change(&m).properties(),
+                    application_data: data,
                 }
             }
             eas_sync::ServerCommand::Delete(i) => ServerCommand::Delete {
@@ -370,7 +393,8 @@ async fn sync_collection(
     edge.devices
         .put_state(user, device, &name, committed.state.encode())
         .await?;
-    crate::metrics::sync_items_sent("Email", &commands);
+    let class_name = class.map_or("Email", |(c, _)| c.name());
+    crate::metrics::sync_items_sent(class_name, &commands);
     let mut resp = SyncCollectionResponse::new(id, committed.key.to_string());
     resp.class = coll.class.clone();
     resp.more_available = committed.more_available;

@@ -1,17 +1,15 @@
 //! Held Sync requests (MS-ASCMD 2.2.3.198 Wait, 2.2.3.88.2 HeartbeatInterval): the interval's
 //! bounds, and the wait for a change in the requested collections through the push hub.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{SyncCollectionResponse, SyncRequest, SyncResponse};
 use eas_protocol::version::ProtocolVersion;
-use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{self as wire};
-use tonic::transport::Channel;
 
+use crate::classes::FolderMap;
 use crate::config::PingConfig;
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
@@ -78,8 +76,7 @@ fn within(value: u32, min: u32, max: u32) -> Result<u32, SyncResponse> {
 pub(crate) async fn hold(
     edge: &Edge,
     ctx: &RequestCtx,
-    mail: &MailClient<Channel>,
-    folders: &HashMap<String, wire::Folder>,
+    folders: &FolderMap,
     req: &SyncRequest,
     hub: &Arc<PushHub>,
     interval: Duration,
@@ -100,7 +97,7 @@ pub(crate) async fn hold(
     // When the last wake-up's event was produced, for the wake-up delay.
     let mut woken_by: Option<u64> = None;
     loop {
-        let outcomes = sync_pass(edge, ctx, mail, folders, req, mode).await?;
+        let outcomes = sync_pass(edge, ctx, folders, req, mode).await?;
         let moved = outcomes.iter().any(|o| matches!(o, Outcome::Moved));
         let answers: Vec<SyncCollectionResponse> = outcomes
             .into_iter()

@@ -1,4 +1,4 @@
-//! The admin API client the load tools need: create users (docs/admin-api.md).
+//! The admin API client the load tools need: create users, import contacts (docs/admin-api.md).
 
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
@@ -47,5 +47,32 @@ impl Admin {
                 String::from_utf8_lossy(&resp.body)
             ))),
         }
+    }
+
+    /// Imports a vCard file into the user's Contacts folder; the number of contacts added.
+    pub async fn import_vcards(&mut self, address: &str, vcards: String) -> Result<u64, Error> {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!(
+                "/admin/users/{}/contacts/import",
+                crate::http::query_escape(address)
+            ))
+            .header(header::HOST, self.conn.endpoint().host.as_str())
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, "text/vcard")
+            .body(Full::new(Bytes::from(vcards)))?;
+        let resp = self.conn.fetch(req).await?;
+        if resp.status != StatusCode::OK {
+            return Err(Error::Admin(format!(
+                "importing contacts of {address}: {}: {}",
+                resp.status,
+                String::from_utf8_lossy(&resp.body)
+            )));
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&resp.body)
+            .map_err(|e| Error::Admin(format!("import answer: {e}")))?;
+        answer["imported"]
+            .as_u64()
+            .ok_or_else(|| Error::Admin(format!("import answer without a count: {answer}")))
     }
 }

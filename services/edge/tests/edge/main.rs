@@ -6,6 +6,7 @@
 mod admin;
 mod autodiscover;
 mod common;
+mod contacts;
 mod folders;
 mod get_item_estimate;
 mod hierarchy;

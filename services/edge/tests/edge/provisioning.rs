@@ -170,7 +170,7 @@ async fn a_changed_policy_asks_provisioned_devices_to_refresh_with_143() {
         s.edge.directory.clone(),
         s.edge.devices.clone(),
         s.edge.folders.clone(),
-        None,
+        eas_edge::DataServices::default(),
     );
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base2 = format!("http://{}", l.local_addr().unwrap());

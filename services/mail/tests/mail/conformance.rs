@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use eas_mail::grpc::MailService;
 use eas_mail::{FolderId, FolderType, MailStore, MessageId};
 use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::Channel;
 use eas_rpc::RemoteFolder;
 use eas_sync::conformance::{self, Capabilities, Dates, Failure, Subject, Written};
 use eas_sync::ItemSource;
-use tonic::transport::Channel;
 
 use crate::harness::{backend_tests, test_options, text_mail, user_folder};
 

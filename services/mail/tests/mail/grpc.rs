@@ -4,7 +4,7 @@ use eas_mail::grpc::MailService;
 use eas_mail::{MailOptions, MailStore};
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{BodyKind, BodyRef, BodyRequest, GetMessagesRequest, SearchRequest};
-use tonic::transport::Channel;
+use eas_rpc::Channel;
 
 use crate::harness::{backend_tests, test_options, text_mail, TestDb, USER};
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use base64::Engine;
 use eas_device_state::MemoryStore;
 use eas_directory::{Argon2Cost, Directory, DirectoryOptions, NewUser};
-use eas_edge::folders::{FolderSource, ServiceFolders, StandardFolders};
+use eas_edge::folders::{FolderSource, StandardFolders};
 use eas_edge::{admin_router, eas_service, server, Edge, EdgeConfig};
 use eas_wbxml::{tags, Element};
 use tokio::net::TcpListener;
@@ -30,6 +30,9 @@ pub struct TestServer {
     pub http: reqwest::Client,
     /// The in-process mail service's store, for tests that deliver mail.
     pub mail: Option<eas_mail::MailStore>,
+    /// The in-process contacts service, for tests that write contacts as another device or an
+    /// administrator would.
+    pub contacts: Option<eas_contacts::ContactsService>,
     _stop: watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
@@ -76,13 +79,30 @@ impl TestServer {
         (server, sigterm, served.expect("served until the signal"))
     }
 
+    /// The edge with in-process mail and contacts services on one event bus, as the
+    /// one-process server runs them.
+    pub async fn start_with_contacts() -> TestServer {
+        Self::start_serving_classes(test_config(), true, true, None)
+            .await
+            .0
+    }
+
     async fn start_inner(config: EdgeConfig, with_mail: bool) -> TestServer {
         Self::start_serving(config, with_mail, None).await.0
     }
 
     async fn start_serving(
+        config: EdgeConfig,
+        with_mail: bool,
+        sigterm: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) -> (TestServer, Option<tokio::task::JoinHandle<()>>) {
+        Self::start_serving_classes(config, with_mail, false, sigterm).await
+    }
+
+    async fn start_serving_classes(
         mut config: EdgeConfig,
         with_mail: bool,
+        with_contacts: bool,
         sigterm: Option<tokio::sync::oneshot::Receiver<()>>,
     ) -> (TestServer, Option<tokio::task::JoinHandle<()>>) {
         let dir = tempfile::tempdir().unwrap();
@@ -119,18 +139,33 @@ impl TestServer {
         } else {
             (None, None, None)
         };
-        let folders: Arc<dyn FolderSource> = match &client {
-            Some(c) => Arc::new(ServiceFolders {
-                collections: eas_rpc::collections_client(c.clone()),
-            }),
-            None => Arc::new(StandardFolders),
+        let (contacts, contacts_channel) = match (&bus, with_contacts) {
+            (Some(bus), true) => {
+                let url = format!("sqlite://{}", dir.path().join("contacts.db").display());
+                let store = eas_contacts::ContactsStore::connect(
+                    &url,
+                    &eas_contacts::ContactsOptions::default(),
+                )
+                .await
+                .unwrap();
+                let service = eas_contacts::ContactsService::new(store, bus.clone());
+                let channel = eas_rpc::in_process::routes_channel(service.clone().into_routes())
+                    .await
+                    .unwrap();
+                (Some(service), Some(channel))
+            }
+            _ => (None, None),
         };
+        let folders: Arc<dyn FolderSource> = Arc::new(StandardFolders);
         let edge = Edge::new(
             config,
             directory,
             Arc::new(MemoryStore::new()),
             folders,
-            client,
+            eas_edge::DataServices {
+                mail: client,
+                contacts: contacts_channel,
+            },
         );
         // Held Pings and Syncs are woken by the mail service's change events, as in the server.
         if let Some(bus) = bus {
@@ -177,6 +212,7 @@ impl TestServer {
             edge,
             http: reqwest::Client::new(),
             mail: store,
+            contacts,
             _stop: stop,
             _dir: dir,
         };

@@ -1,25 +1,136 @@
-//! The client's side of a Sync collection (MS-ASCMD 2.2.3.24): Add, Change, Delete and Fetch
-//! applied to the mail service and recorded in the sync engine's session.
+//! The Email class (MS-ASEMAIL) on the mail service: the client's side of a Sync collection
+//! (MS-ASCMD 2.2.3.24: Add, Change, Delete and Fetch applied to the mail service and recorded in
+//! the sync engine's session) and messages rendered as `ApplicationData`.
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
+use eas_event_bus::DataClass;
 use eas_protocol::email::{DraftFields, EmailChange};
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
+use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::mail::{self as wire, MessageRef, MoveRequest, SetFlagRequest, SetReadRequest};
+use eas_rpc::Channel;
 use eas_rpc::RemoteFolder;
+use eas_sync::FilterType;
 use eas_sync::{AddDecision, ChangeDecision, DeleteDecision, Session, SyncError};
-use tonic::transport::Channel;
 
+use super::{ClassHandler, Rendered, SyncInput};
 use crate::context::RequestCtx;
 use crate::drafts::takes_drafts;
-use crate::email::{email, wire_flag};
-use crate::sync::{get_messages, DELETED_ITEMS};
+use crate::email::{body_requests, change, email, into_email, wire_flag};
+use crate::error::EdgeError;
+use crate::sync::{fetch_messages, get_messages, DELETED_ITEMS};
+
+/// Folder types of mail folders (MS-ASCMD 2.2.3.186.3).
+pub(crate) const MAIL_TYPES: [u32; 6] = [2, 3, 4, 5, 6, 12];
+
+/// The Email class: mail folders on the mail service.
+pub struct MailClass {
+    mail: MailClient<Channel>,
+    collections: CollectionsClient<Channel>,
+}
+
+impl MailClass {
+    /// The class over `channel`, on which the mail service serves its API and the collection
+    /// contract.
+    pub fn new(channel: Channel) -> MailClass {
+        MailClass {
+            mail: eas_rpc::mail_client(channel.clone()),
+            collections: eas_rpc::collections_client(channel),
+        }
+    }
+
+    pub fn mail(&self) -> &MailClient<Channel> {
+        &self.mail
+    }
+}
+
+#[async_trait]
+impl ClassHandler for MailClass {
+    fn class(&self) -> DataClass {
+        DataClass::Mail
+    }
+
+    fn name(&self) -> &'static str {
+        "Email"
+    }
+
+    fn owns(&self, folder_type: u32) -> bool {
+        MAIL_TYPES.contains(&folder_type)
+    }
+
+    fn filter(&self, asked: FilterType) -> FilterType {
+        asked
+    }
+
+    fn collections(&self) -> &CollectionsClient<Channel> {
+        &self.collections
+    }
+
+    async fn client_commands(
+        &self,
+        input: &SyncInput<'_>,
+        session: &mut Session,
+        responses: &mut Vec<ItemResponse>,
+    ) -> Result<(), SyncError> {
+        client_commands(
+            input.ctx,
+            &self.mail,
+            input.source,
+            input.folders,
+            input.folder,
+            input.coll,
+            input.prefs,
+            session,
+            responses,
+        )
+        .await
+    }
+
+    async fn render(
+        &self,
+        input: &SyncInput<'_>,
+        adds: Vec<String>,
+        changes: Vec<String>,
+        budget: u64,
+    ) -> Result<Rendered, EdgeError> {
+        let user = input.ctx.user.address.as_str();
+        // A Change carries Read and Flag only: no body is read for it.
+        let changed = fetch_messages(&self.mail, user, changes, Vec::new(), 0, true).await?;
+        // Adds in the plan's order, within the budget (at least the first one).
+        let added = fetch_messages(
+            &self.mail,
+            user,
+            adds,
+            body_requests(input.prefs),
+            budget.max(1),
+            false,
+        )
+        .await?;
+        let mut out = Rendered {
+            omitted: added.omitted,
+            bytes: added.bytes,
+            ..Rendered::default()
+        };
+        for (id, m) in added.messages {
+            let data = into_email(m)
+                .properties(input.ctx.version)
+                .map_err(|e| EdgeError::Internal(e.to_string()))?;
+            out.adds.insert(id, data);
+        }
+        for (id, m) in changed.messages {
+            out.changes.insert(id, change(&m).properties());
+        }
+        Ok(out)
+    }
+}
 
 /// Applies the client's Add, Change, Delete and Fetch commands (MS-ASCMD 2.2.3.24).
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn client_commands(
+async fn client_commands(
     ctx: &RequestCtx,
     mail: &MailClient<Channel>,
     source: &RemoteFolder,

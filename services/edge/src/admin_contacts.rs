@@ -1,0 +1,177 @@
+//! The admin API's address-book endpoints: a user's contacts imported from and exported to
+//! vCard (3.0 and 4.0 out; 2.1, 3.0 and 4.0 in) through the contacts service. Phones syncing
+//! the folder get the imported contacts on their next Sync, and a held Ping or Sync on it wakes.
+//!
+//! - `POST /admin/users/{address}/contacts/import[?folder=ID]`: the body is a vCard file; the
+//!   answer counts the contacts added and lists the cards that could not be read.
+//! - `GET /admin/users/{address}/contacts/export[?folder=ID][&version=3|4]`: one vCard file.
+//!
+//! `folder` is the folder's id as phones see it (`con:7`); without it, the default Contacts folder.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use eas_event_bus::DataClass;
+use eas_rpc::contacts::{ExportRequest, ImportRequest};
+use eas_rpc::{ServiceError, ServiceErrorCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::admin::ApiError;
+use crate::classes::class_of;
+use crate::router::Edge;
+
+/// The largest vCard file an import takes: thousands of contacts with photos.
+pub const MAX_IMPORT_BYTES: usize = 32 << 20;
+
+/// The routes, behind the admin router's token check.
+pub(crate) fn routes() -> Router<Arc<Edge>> {
+    Router::new()
+        .route(
+            "/admin/users/{address}/contacts/import",
+            post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route("/admin/users/{address}/contacts/export", get(export))
+}
+
+#[derive(Deserialize)]
+struct FolderQuery {
+    folder: Option<String>,
+    version: Option<u32>,
+}
+
+fn service_error(e: ServiceError) -> ApiError {
+    let status = match e.code {
+        ServiceErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ServiceErrorCode::InvalidArgument => StatusCode::BAD_REQUEST,
+        ServiceErrorCode::Busy | ServiceErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => {
+            tracing::error!(error = %e, "admin api contacts failure");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    ApiError(status, e.message)
+}
+
+/// The contacts client and the user's canonical address; 404 for an unknown user, 501 when this
+/// edge does not serve contacts.
+async fn target(
+    edge: &Edge,
+    address: &str,
+) -> Result<
+    (
+        eas_rpc::contacts::contacts_client::ContactsClient<eas_rpc::Channel>,
+        String,
+    ),
+    ApiError,
+> {
+    let Some(client) = edge.contacts.clone() else {
+        return Err(ApiError(
+            StatusCode::NOT_IMPLEMENTED,
+            "this server does not serve contacts".into(),
+        ));
+    };
+    let user = edge.directory.get_user(address).await?;
+    Ok((client, user.address))
+}
+
+/// The service's folder id for `?folder=`: a contacts folder as phones see it, or empty for
+/// the default Contacts folder.
+fn folder_arg(folder: Option<&str>) -> Result<String, ApiError> {
+    match folder.map(class_of) {
+        None => Ok(String::new()),
+        Some((DataClass::Contacts, id)) => Ok(id.to_owned()),
+        Some(_) => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "folder is not a contacts folder (its id starts with con:)".into(),
+        )),
+    }
+}
+
+/// The service's id of the user's default Contacts folder (type 9).
+async fn default_folder(edge: &Edge, user: &str) -> Result<String, ApiError> {
+    let folders = edge
+        .classes
+        .folders_of(DataClass::Contacts, user)
+        .await
+        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    folders
+        .values()
+        .find(|f| f.folder_type == 9)
+        .map(|f| class_of(&f.id).1.to_owned())
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the user has no Contacts folder".into(),
+            )
+        })
+}
+
+async fn import(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    Query(q): Query<FolderQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (mut client, user) = target(&edge, &address).await?;
+    let folder_id = folder_arg(q.folder.as_deref())?;
+    let reply = client
+        .import_vcards(ImportRequest {
+            user: user.clone(),
+            folder_id,
+            data: body.to_vec(),
+        })
+        .await
+        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .into_inner();
+    tracing::info!(user = %user, imported = reply.imported, skipped = reply.errors.len(), "contacts imported");
+    let errors: Vec<_> = reply
+        .errors
+        .iter()
+        .map(|e| json!({ "index": e.index, "reason": e.reason }))
+        .collect();
+    Ok(
+        Json(json!({ "imported": reply.imported, "ids": reply.ids, "errors": errors }))
+            .into_response(),
+    )
+}
+
+async fn export(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    Query(q): Query<FolderQuery>,
+) -> Result<Response, ApiError> {
+    let (mut client, user) = target(&edge, &address).await?;
+    let version = match q.version.unwrap_or(4) {
+        v @ (3 | 4) => v,
+        other => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("version {other}: vCard 3 or 4 are exported"),
+            ))
+        }
+    };
+    let folder_id = match folder_arg(q.folder.as_deref())? {
+        id if id.is_empty() => default_folder(&edge, &user).await?,
+        id => id,
+    };
+    let reply = client
+        .export_vcards(ExportRequest {
+            user,
+            folder_id,
+            version,
+        })
+        .await
+        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .into_inner();
+    Ok((
+        [(header::CONTENT_TYPE, "text/vcard; charset=utf-8")],
+        reply.data,
+    )
+        .into_response())
+}
