@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cluster on loopback: PostgreSQL-backed mail and contacts services, push service, two edge
-# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1.
+# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1. The edges call the
+# contacts service; the mail service sends it the recipients of submitted mail (collected contacts).
 #
 #   deploy/local/cluster.sh start     # build, start everything, create the demo accounts
 #   deploy/local/cluster.sh status    # what runs, and where
@@ -158,16 +159,7 @@ start() {
     local token
     token="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     local common=(RUST_LOG="${RUST_LOG:-info}")
-    start_proc mail "${common[@]}" \
-        EAS_MAIL_GRPC_LISTEN="127.0.0.1:$GRPC_PORT" EAS_MAIL_LMTP_LISTEN="127.0.0.1:$LMTP_PORT" \
-        EAS_MAIL_DATABASE_URL="$pg" EAS_MAIL_DIRECTORY_URL="$pg" \
-        EAS_MAIL_KAFKA__BROKERS="$KAFKA" EAS_MAIL_KAFKA__TOPIC="$TOPIC" \
-        EAS_MAIL_HEALTH_LISTEN="127.0.0.1:0" \
-        -- "$BIN/eas-mail"
-    local grpc lmtp mail_health push_health
-    grpc="$(wait_line "$DIR/mail.log" "grpc: " "$(cat "$DIR/mail.pid")")"
-    lmtp="$(wait_line "$DIR/mail.log" "lmtp: " "$(cat "$DIR/mail.pid")")"
-    mail_health="$(wait_line "$DIR/mail.log" "health: " "$(cat "$DIR/mail.pid")")"
+    # Contacts first: the mail service sends it the recipients of submitted mail.
     start_proc contacts "${common[@]}" \
         EAS_CONTACTS_GRPC_LISTEN="127.0.0.1:$CONTACTS_PORT" EAS_CONTACTS_DATABASE_URL="$pg" \
         EAS_CONTACTS_KAFKA__BROKERS="$KAFKA" EAS_CONTACTS_KAFKA__TOPIC="$TOPIC" \
@@ -177,6 +169,16 @@ start() {
     contacts_grpc="$(wait_line "$DIR/contacts.log" "grpc: " "$(cat "$DIR/contacts.pid")")"
     contacts_health="$(wait_line "$DIR/contacts.log" "health: " "$(cat "$DIR/contacts.pid")")"
     wait_ready "http://$contacts_health/readyz" "$(cat "$DIR/contacts.pid")" contacts
+    start_proc mail "${common[@]}" \
+        EAS_MAIL_GRPC_LISTEN="127.0.0.1:$GRPC_PORT" EAS_MAIL_LMTP_LISTEN="127.0.0.1:$LMTP_PORT" \
+        EAS_MAIL_DATABASE_URL="$pg" EAS_MAIL_DIRECTORY_URL="$pg" \
+        EAS_MAIL_KAFKA__BROKERS="$KAFKA" EAS_MAIL_KAFKA__TOPIC="$TOPIC" \
+        EAS_MAIL_HEALTH_LISTEN="127.0.0.1:0" EAS_MAIL_CONTACTS_URL="http://$contacts_grpc" \
+        -- "$BIN/eas-mail"
+    local grpc lmtp mail_health push_health
+    grpc="$(wait_line "$DIR/mail.log" "grpc: " "$(cat "$DIR/mail.pid")")"
+    lmtp="$(wait_line "$DIR/mail.log" "lmtp: " "$(cat "$DIR/mail.pid")")"
+    mail_health="$(wait_line "$DIR/mail.log" "health: " "$(cat "$DIR/mail.pid")")"
     push_health="$(start_push)"
     local edges="${EAS_CLUSTER_EDGES:-2}"
     if ! [ "$edges" -ge 1 ] 2>/dev/null || [ "$edges" -gt 8 ]; then

@@ -12,6 +12,7 @@ use eas_directory::{Directory, DirectoryOptions};
 use eas_event_bus::kafka::{KafkaBus, KafkaConfig};
 use eas_event_bus::{DetachedBus, EventBus, InProcessBus};
 use eas_mail::runtime::MailRuntime;
+use eas_mail::submit::collect::ContactsCollector;
 use eas_mail::submit::relay::RelayConfig;
 use eas_mail::{MailOptions, MailStore};
 use eas_service_kit::health::{spawn_health, ReadyCheck};
@@ -47,6 +48,9 @@ struct Settings {
     max_connections: u32,
     /// SMTP relay for external recipients; without one they are refused (status 120).
     smtp_relay: Option<RelayConfig>,
+    /// The contacts service's gRPC address (`http://host:port`): the recipients of every
+    /// submitted message are sent to its collected contacts. None: not collected.
+    contacts_url: Option<String>,
     /// Where change events go.
     #[serde(skip_serializing)]
     kafka: KafkaConfig,
@@ -71,6 +75,7 @@ impl Default for Settings {
             max_message_bytes: 50 * 1024 * 1024,
             max_connections: 16,
             smtp_relay: None,
+            contacts_url: None,
             kafka: KafkaConfig::default(),
             health_listen: None,
             log: "info".into(),
@@ -184,6 +189,19 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await
     .with_context(|| format!("binding lmtp on {}", settings.lmtp_listen))?;
+    let runtime = match &settings.contacts_url {
+        Some(url) => {
+            // Lazy: the contacts service may start after this one; each collection retries
+            // the connection.
+            let channel = tonic::transport::Endpoint::from_shared(url.clone())
+                .with_context(|| format!("contacts_url {url:?}"))?
+                .connect_lazy();
+            runtime.with_collector(Arc::new(ContactsCollector::new(eas_rpc::contacts_client(
+                channel,
+            ))))
+        }
+        None => runtime,
+    };
     let grpc = tokio::net::TcpListener::bind(settings.grpc_listen)
         .await
         .with_context(|| format!("binding grpc on {}", settings.grpc_listen))?;

@@ -83,6 +83,15 @@ impl MailRuntime {
         })
     }
 
+    /// Tells `collector` (the contacts service) the recipients of every message submitted.
+    pub fn with_collector(
+        mut self,
+        collector: Arc<dyn crate::submit::collect::RecipientCollector>,
+    ) -> Self {
+        self.service = self.service.with_collector(collector);
+        self
+    }
+
     /// The bound LMTP address.
     pub fn lmtp_addr(&self) -> std::io::Result<SocketAddr> {
         self.lmtp.local_addr()

@@ -47,6 +47,16 @@ impl MailService {
         }
     }
 
+    /// Tells `collector` the recipients of every message Submit accepts (no effect without a
+    /// submitter).
+    pub fn with_collector(
+        mut self,
+        collector: std::sync::Arc<dyn crate::submit::collect::RecipientCollector>,
+    ) -> Self {
+        self.submitter = self.submitter.map(|s| s.with_collector(collector));
+        self
+    }
+
     /// Serves Submit with this submitter; without one Submit is `UNIMPLEMENTED`.
     pub fn with_submitter(mut self, submitter: crate::submit::Submitter) -> Self {
         self.submitter = Some(submitter);

@@ -3,6 +3,7 @@
 //! outbound queue for everyone else (sent by [`relay`]), and to the sender's Sent Items.
 
 mod bounce;
+pub mod collect;
 mod compose;
 pub mod relay;
 
@@ -83,6 +84,8 @@ pub struct Submitter {
     resolver: Arc<dyn RecipientResolver>,
     /// Wakes the relay worker; `None` when no relay is configured.
     relay: Option<Arc<Notify>>,
+    /// Told the recipients of each accepted message (the contacts service); none: nobody.
+    collector: Option<Arc<dyn collect::RecipientCollector>>,
 }
 
 impl Submitter {
@@ -98,7 +101,15 @@ impl Submitter {
             store,
             resolver,
             relay: relay.map(|r| r.wake),
+            collector: None,
         }
+    }
+
+    /// Tells `collector` the recipients of every accepted message, after the submission has
+    /// answered (docs/contacts-service.md, collected contacts).
+    pub fn with_collector(mut self, collector: Arc<dyn collect::RecipientCollector>) -> Self {
+        self.collector = Some(collector);
+        self
     }
 
     pub fn store(&self) -> &MailStore {
@@ -131,6 +142,10 @@ impl Submitter {
         if recipients.is_empty() {
             return Err(SubmitError::NoRecipients);
         }
+        let used = self
+            .collector
+            .as_ref()
+            .map(|_| collect::used_recipients(&message));
         // Exactly one From mailbox leaves, and it is one of the user's addresses: anything
         // else (another user, several mailboxes, a group, no address) is replaced by the
         // user's own, so that a phone cannot send as someone else. A Sender that is not the
@@ -186,6 +201,15 @@ impl Submitter {
             size = outgoing.len(),
             "message submitted"
         );
+        if let (Some(collector), Some(used)) = (self.collector.clone(), used) {
+            // Not awaited: the phone's answer does not wait for the contacts service.
+            tokio::spawn(async move {
+                let count = used.len();
+                if let Err(error) = collector.collect(&user, used).await {
+                    tracing::warn!(user = %user, recipients = count, %error, "recipients not collected");
+                }
+            });
+        }
         Ok(())
     }
 

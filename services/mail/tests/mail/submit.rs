@@ -357,3 +357,58 @@ fn eas_now() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+/// A contacts service on its own in-memory database, its bus, and a collector that reaches it
+/// over an in-process channel as `eas-mail` reaches `eas-contacts`.
+async fn contacts_service() -> (
+    eas_contacts::ContactsService,
+    eas_event_bus::Subscription,
+    Arc<eas_mail::submit::collect::ContactsCollector>,
+) {
+    use eas_event_bus::EventBus as _;
+    let bus = eas_event_bus::InProcessBus::new();
+    let store = eas_contacts::ContactsStore::connect(
+        "sqlite::memory:",
+        &eas_contacts::ContactsOptions::default(),
+    )
+    .await
+    .unwrap();
+    let service = eas_contacts::ContactsService::new(store, Arc::new(bus.clone()));
+    let events = bus
+        .subscribe(eas_event_bus::EventFilter::all())
+        .await
+        .unwrap();
+    let channel = eas_rpc::in_process::routes_channel(service.clone().into_routes())
+        .await
+        .unwrap();
+    let collector =
+        eas_mail::submit::collect::ContactsCollector::new(eas_rpc::contacts_client(channel));
+    (service, events, Arc::new(collector))
+}
+
+backend_tests! {
+    async fn accepted_mail_feeds_the_senders_collected_contacts(db: &TestDb) {
+        let (store, _events) = db.mailbox().await;
+        let (contacts, mut contact_events, collector) = contacts_service().await;
+        let (submitter, _) = submitter(&store, None);
+        let submitter = submitter.with_collector(collector);
+        // Refused (no relay for the external Cc): nothing is collected.
+        let refused = mail(USER, BOB, "Cc: Out <out@elsewhere.example>\r\n", "x");
+        assert!(submitter.submit(send(refused, false), 1_000).await.is_err());
+        let accepted = mail(USER, "\"Bob Stone\" <Bob@Example.loc>", "", "see you");
+        submitter.submit(send(accepted, false), 2_000).await.unwrap();
+        // Collection runs after the submission answered: its change event says it is done.
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), contact_events.recv())
+            .await
+            .expect("a contacts event")
+            .unwrap();
+        assert_eq!((event.user.as_str(), event.class), (USER, eas_event_bus::DataClass::Contacts));
+        let found = contacts.search(USER, "bob", 10, true).await.unwrap();
+        assert_eq!(found.total, 1);
+        assert!(found.hits[0].from_collected);
+        let contact = eas_contacts_model::stored::from_json(&found.hits[0].contact.json).unwrap();
+        assert_eq!(contact.file_as.as_deref(), Some("Bob Stone"));
+        assert_eq!(contact.email1_address.as_deref(), Some("bob@example.loc"));
+        assert_eq!(contacts.search(USER, "out@", 10, true).await.unwrap().total, 0);
+    }
+}
