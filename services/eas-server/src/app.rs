@@ -14,6 +14,7 @@ use eas_edge::{DataServices, Edge};
 use eas_event_bus::{EventBus, InProcessBus};
 use eas_mail::lmtp::LmtpConfig;
 use eas_mail::runtime::MailRuntime;
+use eas_mail::submit::collect::ContactsCollector;
 use eas_mail::{MailOptions, MailStore};
 use tokio::sync::watch;
 
@@ -75,6 +76,18 @@ impl Application {
         )
         .await
         .context("opening the mail database")?;
+        // So does the contacts service, on the same event bus; the mail service tells it the
+        // recipients of each message a user sends (its collected contacts).
+        let contacts_store = ContactsStore::connect(
+            &settings.contacts_database_url(),
+            &ContactsOptions::default(),
+        )
+        .await
+        .context("opening the contacts database")?;
+        let contacts = ContactsService::new(contacts_store, bus.clone());
+        let contacts_channel = eas_rpc::in_process::routes_channel(contacts.into_routes())
+            .await
+            .context("starting the in-process contacts service")?;
         // DATA is spooled in the private data directory: on disk, not in a tmpfs /tmp, and
         // readable by nobody else while a message is received.
         let lmtp = LmtpConfig {
@@ -90,21 +103,13 @@ impl Application {
             settings.smtp_relay.clone(),
         )
         .await
-        .with_context(|| format!("binding lmtp on {}", settings.lmtp_listen))?;
+        .with_context(|| format!("binding lmtp on {}", settings.lmtp_listen))?
+        .with_collector(Arc::new(ContactsCollector::new(eas_rpc::contacts_client(
+            contacts_channel.clone(),
+        ))));
         let channel = eas_rpc::in_process::routes_channel(runtime.service.clone().into_routes())
             .await
             .context("starting the in-process mail service")?;
-        // So does the contacts service, on the same event bus.
-        let contacts_store = ContactsStore::connect(
-            &settings.contacts_database_url(),
-            &ContactsOptions::default(),
-        )
-        .await
-        .context("opening the contacts database")?;
-        let contacts = ContactsService::new(contacts_store, bus.clone());
-        let contacts_channel = eas_rpc::in_process::routes_channel(contacts.into_routes())
-            .await
-            .context("starting the in-process contacts service")?;
         let (devices, device_db): (Arc<dyn DeviceStore>, _) = match settings.device_store {
             DeviceStoreKind::Sqlite => {
                 let path = settings.device_database_path();

@@ -5,6 +5,7 @@
 //! no state of its own that another replica would need: devices and sync state live in a
 //! [`eas_device_state::DeviceStore`], accounts in the [`eas_directory::Directory`].
 
+mod address_books;
 pub mod admin;
 mod admin_contacts;
 mod attachment_stream;

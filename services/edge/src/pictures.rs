@@ -47,6 +47,15 @@ impl PictureBudget {
         self.sent_in_query = 0;
     }
 
+    /// The answer for a photo the caller already holds (a contact's own picture), under the
+    /// same rules as the directory's.
+    pub fn own_photo(&mut self, photo: Option<&[u8]>) -> Picture {
+        match self.choose(photo.map(|p| p.len() as u64)) {
+            Choice::Send => Picture::Data(photo.map(<[u8]>::to_vec).unwrap_or_default()),
+            Choice::Answer(p) => p,
+        }
+    }
+
     fn choose(&mut self, photo_size: Option<u64>) -> Choice {
         let Some(size) = photo_size else {
             return Choice::Answer(Picture::NoPhoto);

@@ -1,11 +1,13 @@
 //! ResolveRecipients (MS-ASCMD 2.2.1.15): each name the phone typed resolved against the
-//! directory of the user's domain (recipient Type 1, GAL): an address or alias of a user
-//! resolves to that user; otherwise the name is matched like a GAL search (a word of the
-//! display name, the address or an alias starting with it). One match is status 1, several are
-//! suggestions (2, or 3 when `MaxAmbiguousRecipients` cut the list), none is 4.
+//! directory of the user's domain (recipient Type 1, GAL) and the user's own contacts (Type 2):
+//! an address or alias of a user resolves to that user, an address to the contacts that carry
+//! it; otherwise the name is matched like a GAL search (a word of the display name, the address
+//! or an alias starting with it). A contact with the address of a directory user is that user.
+//! One match is status 1, several are suggestions (2, or 3 when `MaxAmbiguousRecipients` cut the
+//! list), none is 4.
 //!
-//! Pictures (14.1 and later) are the directory's photos under MaxSize and MaxPictures, the
-//! latter counted per name (`crate::pictures`). What the directory does not hold yet is answered
+//! Pictures (14.1 and later) are the directory's photos and the contacts' own, under MaxSize and
+//! MaxPictures, the latter counted per name (`crate::pictures`). What the directory does not hold yet is answered
 //! as the spec says for "none": no S/MIME certificates are stored (Certificates status 7), and
 //! free/busy cannot be read until the calendar service exists (Availability status 163).
 
@@ -17,6 +19,7 @@ use eas_protocol::resolve_recipients::{
 use eas_protocol::version::ProtocolVersion;
 use eas_wbxml::Element;
 
+use crate::address_books::{self, BookEntry};
 use crate::context::RequestCtx;
 use crate::error::EdgeError;
 use crate::pictures::{pictures, PictureBudget};
@@ -66,7 +69,7 @@ pub async fn handle(
     let max_suggestions = req.max_ambiguous.unwrap_or(DEFAULT_SUGGESTIONS);
     let mut responses = Vec::with_capacity(req.to.len());
     for to in &req.to {
-        let matches = match resolve(edge, &ctx.user.domain, to).await {
+        let users = match resolve(edge, &ctx.user.domain, to).await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(user = %ctx.user.address, error = %e, "recipient resolution failed");
@@ -75,12 +78,33 @@ pub async fn handle(
                 )));
             }
         };
+        let book = contacts_for(edge, &ctx.user.address, to, &users).await?;
+        let matches: Vec<Candidate> = users
+            .into_iter()
+            .map(Candidate::Directory)
+            .chain(book.into_iter().map(Candidate::Contact))
+            .collect();
         let (status, shown) = outcome(&matches, max_suggestions);
         let pictures = match photos.as_mut() {
             Some(budget) => {
                 budget.next_query();
-                match pictures(&edge.directory, &shown, budget).await {
-                    Ok(p) => Some(p),
+                // Directory users come first in the list, so the budget goes in result order.
+                let users: Vec<&eas_directory::User> = shown
+                    .iter()
+                    .filter_map(|c| match c {
+                        Candidate::Directory(u) => Some(u),
+                        Candidate::Contact(_) => None,
+                    })
+                    .collect();
+                match pictures(&edge.directory, &users, budget).await {
+                    Ok(mut p) => {
+                        for c in &shown {
+                            if let Candidate::Contact(b) = c {
+                                p.push(budget.own_photo(b.photo.as_deref()));
+                            }
+                        }
+                        Some(p)
+                    }
                     Err(e) => {
                         tracing::warn!(user = %ctx.user.address, error = %e, "recipient photos failed");
                         return Ok(respond(&ResolveRecipientsResponse::status_only(
@@ -105,6 +129,67 @@ pub async fn handle(
         status: STATUS_SUCCESS,
         responses,
     }))
+}
+
+/// One match for a name: a directory user (Type 1) or one of the user's contacts (Type 2).
+#[derive(Debug)]
+enum Candidate {
+    Directory(eas_directory::User),
+    Contact(BookEntry),
+}
+
+impl Candidate {
+    fn kind(&self) -> RecipientType {
+        match self {
+            Candidate::Directory(_) => RecipientType::Gal,
+            Candidate::Contact(_) => RecipientType::Contact,
+        }
+    }
+
+    fn display_name(&self) -> String {
+        match self {
+            Candidate::Directory(u) => u.shown_name().to_owned(),
+            Candidate::Contact(b) => b.display_name.clone(),
+        }
+    }
+
+    fn email(&self) -> String {
+        match self {
+            Candidate::Directory(u) => u.address.clone(),
+            Candidate::Contact(b) => b.email.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The user's contacts a name stands for: for an address, those carrying it; for a name, those
+/// a search finds. A contact without an address cannot be a recipient, and one with the address
+/// of a directory user found already is that user.
+async fn contacts_for(
+    edge: &Edge,
+    user: &str,
+    to: &str,
+    users: &[eas_directory::User],
+) -> Result<Vec<BookEntry>, EdgeError> {
+    let name = address_in(to);
+    let found = match address_books::search(edge, user, name, MATCH_LIMIT).await {
+        Ok(f) => f,
+        // The contacts service down leaves the directory's answer, which is still right.
+        Err(e) => {
+            tracing::warn!(user, error = %e, "contacts not searched for recipients");
+            return Ok(Vec::new());
+        }
+    };
+    let wanted = name.contains('@').then(|| name.to_lowercase());
+    Ok(found
+        .into_iter()
+        .filter(|b| b.email.is_some())
+        .filter(|b| wanted.as_ref().is_none_or(|w| b.emails.contains(w)))
+        .filter(|b| {
+            !users
+                .iter()
+                .any(|u| b.emails.contains(&u.address.to_lowercase()))
+        })
+        .collect())
 }
 
 /// Which optional parts each recipient carries (pictures are passed on their own).
@@ -144,10 +229,7 @@ fn address_in(to: &str) -> &str {
 
 /// How a name resolved, and the matches listed (MS-ASCMD 2.2.3.177.11): one match is status 1,
 /// several are suggestions (2), cut to `max_suggestions` (3), none is 4.
-fn outcome(
-    matches: &[eas_directory::User],
-    max_suggestions: u32,
-) -> (ResolveStatus, Vec<&eas_directory::User>) {
+fn outcome(matches: &[Candidate], max_suggestions: u32) -> (ResolveStatus, Vec<&Candidate>) {
     let (status, shown) = match matches.len() {
         0 => (ResolveStatus::NotResolved, 0),
         1 => (ResolveStatus::Resolved, 1),
@@ -163,7 +245,7 @@ fn answer(
     to: &str,
     status: ResolveStatus,
     total: usize,
-    shown: &[&eas_directory::User],
+    shown: &[&Candidate],
     extras: &Extras,
     pictures: Option<Vec<Picture>>,
 ) -> ResolveResponse {
@@ -173,9 +255,9 @@ fn answer(
     let recipients = shown
         .iter()
         .map(|u| Recipient {
-            kind: RecipientType::Gal,
-            display_name: u.shown_name().to_owned(),
-            email_address: u.address.clone(),
+            kind: u.kind(),
+            display_name: u.display_name(),
+            email_address: u.email(),
             availability: extras.availability.then_some(Availability::NotAvailable),
             // Certificates go with a resolved recipient only (R4279, R4284, R4287).
             certificates: (extras.certificates && resolved).then_some(Certificates::None),
@@ -215,7 +297,8 @@ mod tests {
     };
 
     fn resolve_names(to: &str, matches: &[eas_directory::User], max: u32) -> ResolveResponse {
-        let (status, shown) = outcome(matches, max);
+        let matches: Vec<Candidate> = matches.iter().cloned().map(Candidate::Directory).collect();
+        let (status, shown) = outcome(&matches, max);
         answer(to, status, matches.len(), &shown, &NONE, None)
     }
 
@@ -266,13 +349,20 @@ mod tests {
     #[test]
     fn pictures_go_to_the_shown_recipients_in_order() {
         let all = [
-            user("Ann Smith", "asmith@example.loc"),
-            user("Andy Jones", "ajones@example.loc"),
+            Candidate::Directory(user("Ann Smith", "asmith@example.loc")),
+            Candidate::Contact(BookEntry {
+                display_name: "Andy Jones".into(),
+                email: Some("andy@example.org".into()),
+                ..BookEntry::default()
+            }),
         ];
         let (status, shown) = outcome(&all, 20);
         let pictures = vec![Picture::Data(vec![1]), Picture::NoPhoto];
         let r = answer("an", status, 2, &shown, &NONE, Some(pictures));
         assert_eq!(r.recipients[0].picture, Some(Picture::Data(vec![1])));
         assert_eq!(r.recipients[1].picture, Some(Picture::NoPhoto));
+        assert_eq!(r.recipients[0].kind, RecipientType::Gal);
+        assert_eq!(r.recipients[1].kind, RecipientType::Contact);
+        assert_eq!(r.recipients[1].email_address, "andy@example.org");
     }
 }

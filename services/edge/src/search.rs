@@ -12,6 +12,7 @@ use eas_protocol::version::ProtocolVersion;
 use eas_rpc::mail::{self as wire, SearchRequest as WireSearch};
 use eas_wbxml::Element;
 
+use crate::address_books::{self, BookEntry};
 use crate::context::RequestCtx;
 use crate::email::{body_requests, into_email};
 use crate::error::EdgeError;
@@ -278,19 +279,53 @@ async fn gal(
             return Ok(respond(SearchStatus::ServerError, None));
         }
     };
-    let total = u32::try_from(users.len()).unwrap_or(u32::MAX);
+    // Then the user's own address books (MS-ASCMD 2.2.1.16: the GAL store covers "the
+    // directory and the user's other address books"); a contact with a directory user's
+    // address is that user.
+    let book: Vec<BookEntry> =
+        match address_books::search(edge, &ctx.user.address, &text, GAL_LIMIT).await {
+            Ok(b) => b
+                .into_iter()
+                .filter(|b| {
+                    !users
+                        .iter()
+                        .any(|u| b.emails.contains(&u.address.to_lowercase()))
+                })
+                .collect(),
+            Err(e) => {
+                // The directory's answer stands without them.
+                tracing::warn!(user = %ctx.user.address, error = %e, "contacts not searched");
+                Vec::new()
+            }
+        };
+    let total = u32::try_from(users.len() + book.len()).unwrap_or(u32::MAX);
+    let wanted_count = (range.end - range.start + 1) as usize;
     let page: Vec<&eas_directory::User> = users
         .iter()
         .skip(range.start as usize)
-        .take((range.end - range.start + 1) as usize)
+        .take(wanted_count)
+        .collect();
+    let book_page: Vec<&BookEntry> = book
+        .iter()
+        .skip((range.start as usize).saturating_sub(users.len()))
+        .take(wanted_count - page.len())
         .collect();
     let wanted = req
         .options
         .picture
         .filter(|_| ctx.version >= ProtocolVersion::V14_1);
-    let pictures = match wanted {
-        Some(p) => match pictures(&edge.directory, &page, &mut PictureBudget::new(p)).await {
-            Ok(p) => p,
+    let mut budget = wanted.map(PictureBudget::new);
+    let pictures = match budget.as_mut() {
+        Some(budget) => match pictures(&edge.directory, &page, budget).await {
+            Ok(mut shown) => {
+                // Directory entries come first in the page: the budget goes in result order.
+                shown.extend(
+                    book_page
+                        .iter()
+                        .map(|b| budget.own_photo(b.photo.as_deref())),
+                );
+                shown
+            }
             Err(e) => {
                 tracing::warn!(user = %ctx.user.address, error = %e, "gal photos failed");
                 return Ok(respond(SearchStatus::ServerError, None));
@@ -299,10 +334,12 @@ async fn gal(
         None => Vec::new(),
     };
     let mut pictures = pictures.into_iter();
-    let results: Vec<SearchResult> = page
+    let entries = page
         .iter()
-        .map(|u| {
-            let mut entry = gal_entry(u);
+        .map(|u| gal_entry(u))
+        .chain(book_page.iter().map(|b| book_entry(b)));
+    let results: Vec<SearchResult> = entries
+        .map(|mut entry| {
             entry.picture = pictures.next();
             SearchResult::gal(&entry)
         })
@@ -328,8 +365,8 @@ async fn gal(
     ))
 }
 
-/// Everything a GAL query matches, in result order (by display name): the directory of the
-/// user's domain. Entries from other address books (the user's own contacts) join this list.
+/// What the directory of the user's domain matches, in result order (by display name); the
+/// user's own contacts follow them in `gal`.
 async fn gal_matches(
     edge: &Edge,
     ctx: &RequestCtx,
@@ -338,6 +375,24 @@ async fn gal_matches(
     edge.directory
         .search_users(&ctx.user.domain, text, GAL_LIMIT)
         .await
+}
+
+/// One of the user's contacts as a GAL entry.
+fn book_entry(b: &BookEntry) -> GalEntry {
+    GalEntry {
+        display_name: Some(b.display_name.clone()),
+        phone: b.phone.clone(),
+        office: b.office.clone(),
+        title: b.title.clone(),
+        company: b.company.clone(),
+        alias: None,
+        first_name: b.first_name.clone(),
+        last_name: b.last_name.clone(),
+        home_phone: b.home_phone.clone(),
+        mobile_phone: b.mobile_phone.clone(),
+        email_address: b.email.clone(),
+        picture: None,
+    }
 }
 
 /// A directory user as a GAL entry with every field the directory holds (MS-ASCMD 2.2.3.139.3);

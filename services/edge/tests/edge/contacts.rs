@@ -614,3 +614,89 @@ async fn contacts_folders_are_created_and_deleted_and_contacts_move_between_them
     let (folders, _) = hierarchy(&d).await;
     assert!(!folders.iter().any(|f| f.0 == family));
 }
+
+/// The GAL entries (display name, e-mail) of a Search reply.
+fn gal_results(r: &Reply) -> (Vec<(String, String)>, Option<String>) {
+    use eas_wbxml::tags::{gal as gl, search as se};
+    let store = r
+        .body
+        .as_ref()
+        .and_then(|b| b.child(se::RESPONSE))
+        .and_then(|x| x.child(se::STORE))
+        .expect("a search store");
+    let entries = store
+        .children_of(se::RESULT)
+        .filter_map(|res| res.child(se::PROPERTIES))
+        .map(|p| {
+            (
+                p.child_text(gl::DISPLAY_NAME).unwrap_or_default(),
+                p.child_text(gl::EMAIL_ADDRESS).unwrap_or_default(),
+            )
+        })
+        .collect();
+    (entries, store.child_text(se::TOTAL))
+}
+
+#[tokio::test]
+async fn gal_search_and_resolverecipients_find_the_users_own_and_collected_contacts() {
+    use eas_wbxml::tags::{resolve_recipients as rr, search as se};
+    let s = TestServer::start_with_contacts().await;
+    let service = s.contacts.as_ref().unwrap();
+    service
+        .import_vcards(USER, None, VCARD.as_bytes())
+        .await
+        .unwrap();
+    service
+        .collect_recipients(
+            USER,
+            &[eas_contacts::Recipient {
+                address: "lovelock@example.net".into(),
+                display_name: "James Lovelock".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    for v in VERSIONS {
+        let d = phone(&s, &format!("gal{}", v.replace('.', "")), v).await;
+        let search = |q: &str| {
+            Element::new(se::SEARCH).with(
+                Element::new(se::STORE)
+                    .with_text(se::NAME, "GAL")
+                    .with_text(se::QUERY, q)
+                    .with(Element::new(se::OPTIONS).with_text(se::RANGE, "0-9")),
+            )
+        };
+        // By name prefix: the personal contact and the collected one.
+        let r = d.post("Search", Some(&search("Lov"))).await;
+        let (entries, total) = gal_results(&r);
+        assert_eq!(total.as_deref(), Some("2"), "{v}: {entries:?}");
+        assert!(entries.contains(&("Ada Lovelace".into(), "ada@example.org".into())));
+        assert!(entries.contains(&("James Lovelock".into(), "lovelock@example.net".into())));
+        // By e-mail address; the directory's own user still comes from the directory.
+        let r = d.post("Search", Some(&search("ada@exa"))).await;
+        assert_eq!(
+            gal_results(&r).0,
+            vec![("Ada Lovelace".into(), "ada@example.org".into())]
+        );
+        let r = d.post("Search", Some(&search("John"))).await;
+        assert_eq!(gal_results(&r).0, vec![("John Doe".into(), USER.into())]);
+        // ResolveRecipients: a contact's address resolves as Type 2, a directory user as Type 1.
+        let req = Element::new(rr::RESOLVE_RECIPIENTS)
+            .with_text(rr::TO, "ada@example.org")
+            .with_text(rr::TO, USER)
+            .with_text(rr::TO, "nobody@example.invalid");
+        let r = d.post("ResolveRecipients", Some(&req)).await;
+        let responses: Vec<&Element> = r.body.as_ref().unwrap().children_of(rr::RESPONSE).collect();
+        assert_eq!(responses.len(), 3);
+        let first = |i: usize, tag| {
+            responses[i]
+                .child(rr::RECIPIENT)
+                .and_then(|x| x.child_text(tag))
+        };
+        assert_eq!(responses[0].child_text(rr::STATUS).as_deref(), Some("1"));
+        assert_eq!(first(0, rr::TYPE).as_deref(), Some("2"));
+        assert_eq!(first(0, rr::DISPLAY_NAME).as_deref(), Some("Ada Lovelace"));
+        assert_eq!(first(1, rr::TYPE).as_deref(), Some("1"));
+        assert_eq!(responses[2].child_text(rr::STATUS).as_deref(), Some("4"));
+    }
+}
