@@ -9,7 +9,7 @@ use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::RemoteFolder;
 use eas_sync::conformance::{self, Capabilities, Dates, Failure, Subject, Written};
 use eas_sync::ItemSource;
-use tonic::transport::Channel;
+use eas_rpc::Channel;
 
 use crate::harness::{backend_tests, contact_json, folder_of};
 
