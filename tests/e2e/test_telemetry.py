@@ -51,9 +51,14 @@ def new_spans(receiver: Receiver, before: set[str]):
 
 def test_one_sync_is_one_trace_from_the_edge_into_the_mail_service(traced_server, receiver):
     with client(traced_server) as c:
+        start = {s.span_id for s in receiver.spans()}
         folder = inbox(c)
         key = c.sync_folder(folder, "0").sync_key
         traced_server.deliver("a@outside.test", [USER], message(f"traced {uuid.uuid4().hex[:8]}"))
+        # The spans of the requests so far are exported in batches: wait for the first Sync's.
+        receiver.wait_for(lambda spans: [s for s in spans if s.span_id not in start
+                                         and s.attributes.get("eas.command") == "Sync"],
+                          what="the first Sync's span")
         before = {s.span_id for s in receiver.spans()}
         r = c.sync_folder(folder, key)
         assert r.added, "the Sync brings the delivered message"
