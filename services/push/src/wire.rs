@@ -75,7 +75,10 @@ mod tests {
                 .traced(Some(traceparent.into())),
         };
         let json = String::from_utf8(m.to_json()).unwrap();
-        assert!(json.contains(&format!(r#""traceparent":"{traceparent}""#)), "{json}");
+        assert!(
+            json.contains(&format!(r#""traceparent":"{traceparent}""#)),
+            "{json}"
+        );
         assert_eq!(WakeMessage::from_json(json.as_bytes()).unwrap(), m);
     }
 
