@@ -14,7 +14,6 @@ use eas_protocol::move_items::{MoveItem, MoveItemsRequest, MoveItemsResponse, Mo
 use eas_protocol::status::{CommonStatus, MoveItemsStatus};
 use eas_rpc::collections::CurrentRequest;
 use eas_rpc::mail::MoveRequest;
-use eas_rpc::Channel;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
 

@@ -8,7 +8,6 @@ use axum::response::Response;
 use eas_protocol::ping::{PingFolder, PingRequest, PingResponse};
 use eas_protocol::status::PingStatus;
 use eas_rpc::collections::ChangesRequest;
-use eas_rpc::Channel;
 use eas_sync::CollectionState;
 use eas_wbxml::Element;
 use serde::{Deserialize, Serialize};
