@@ -206,7 +206,10 @@ mod tests {
     fn a_conflict_survives_the_wire_and_is_not_transient() {
         let s = ServiceError::new(ServiceErrorCode::Conflict, "contact 9 changed").into_status();
         assert_eq!(s.code(), Code::Aborted);
-        let bytes = s.metadata().get_bin(ERROR_METADATA_KEY).map(|v| v.to_bytes());
+        let bytes = s
+            .metadata()
+            .get_bin(ERROR_METADATA_KEY)
+            .map(|v| v.to_bytes());
         assert_eq!(bytes.and_then(Result::ok).as_deref(), Some(&[11u8][..]));
         let back = ServiceError::from_status(&s);
         assert_eq!(back.code, ServiceErrorCode::Conflict);

@@ -54,9 +54,7 @@ pub fn mail_client(channel: Channel) -> mail::mail_client::MailClient<Channel> {
 }
 
 /// A contacts service client over `channel`, with the same limits as [`mail_client`].
-pub fn contacts_client(
-    channel: Channel,
-) -> contacts::contacts_client::ContactsClient<Channel> {
+pub fn contacts_client(channel: Channel) -> contacts::contacts_client::ContactsClient<Channel> {
     contacts::contacts_client::ContactsClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_REQUEST_BYTES)
