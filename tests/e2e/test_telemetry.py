@@ -125,9 +125,9 @@ def test_one_lmtp_delivery_is_one_trace_to_the_wake_of_the_held_ping(traced_serv
         fresh = [s for s in spans if s.span_id not in before]
         for wake in (s for s in fresh if s.name == "wake held requests"):
             trace = [s for s in spans if s.trace_id == wake.trace_id]
-            roots = [s for s in trace if s.name == "LMTP DATA"]
-            if roots and wake.attributes.get("eas.woken", 0) >= 1:
-                return roots[0], wake, trace
+            chain = ancestors(wake, trace)
+            if chain and chain[-1].name == "LMTP DATA" and wake.attributes.get("eas.woken", 0) >= 1:
+                return chain[-1], wake, trace
         return None
 
     lmtp, wake, trace = receiver.wait_for(the_delivery, what="delivery trace")
@@ -212,7 +212,10 @@ def test_one_lmtp_delivery_in_the_cluster_is_one_trace_through_kafka_and_push_to
         fresh = [s for s in spans if s.span_id not in before]
         for wake in (s for s in fresh if s.name == "wake held requests" and s.service == "eas-edge"):
             trace = [s for s in spans if s.trace_id == wake.trace_id]
-            if any(s.name == "LMTP DATA" for s in trace) and wake.attributes.get("eas.woken", 0) >= 1:
+            # Each service exports its own batches: wait until every hop between the delivery
+            # and the wake-up has arrived.
+            chain = ancestors(wake, trace)
+            if chain and chain[-1].name == "LMTP DATA" and wake.attributes.get("eas.woken", 0) >= 1:
                 return wake, trace
         return None
 
