@@ -74,6 +74,24 @@ pub trait EventBus: Send + Sync + 'static {
 
     /// Starts receiving the events published from now on that match `filter`.
     async fn subscribe(&self, filter: EventFilter) -> Result<Subscription, BusError>;
+
+    /// What a consumer's spans name as the events' source (the messaging semantic
+    /// conventions' system, destination and consumer group); `None` for a bus inside the
+    /// process.
+    fn messaging(&self) -> Option<Messaging> {
+        None
+    }
+}
+
+/// A bus as the OpenTelemetry messaging semantic conventions name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Messaging {
+    /// `messaging.system`, such as `kafka`.
+    pub system: &'static str,
+    /// `messaging.destination.name`: the topic.
+    pub destination: String,
+    /// `messaging.consumer.group.name`.
+    pub consumer_group: Option<String>,
 }
 
 /// The events of one subscriber, as a stream. An `Err(Lagged)` item reports dropped events

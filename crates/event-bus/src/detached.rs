@@ -132,6 +132,10 @@ impl EventBus for DetachedBus {
     async fn subscribe(&self, filter: EventFilter) -> Result<Subscription, BusError> {
         self.inner.subscribe(filter).await
     }
+
+    fn messaging(&self) -> Option<crate::bus::Messaging> {
+        self.inner.messaging()
+    }
 }
 
 #[cfg(test)]

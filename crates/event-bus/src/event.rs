@@ -52,7 +52,9 @@ impl FromStr for DataClass {
 ///
 /// The JSON form is the wire form on Kafka:
 /// `{"user":"a@b.c","class":"mail","folder_id":"7","counter":42,"hierarchy_changed":false}`,
-/// with `"produced_ms":…` when the producer stamped it ([`ChangeEvent::stamped`]).
+/// with `"produced_ms":…` when the producer stamped it ([`ChangeEvent::stamped`]) and
+/// `"traceparent":…` when it carries a trace context outside Kafka (in the push service's wake
+/// messages); on Kafka the trace context is a record header instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEvent {
     /// The user's canonical (lowercase) address.
@@ -70,6 +72,10 @@ pub struct ChangeEvent {
     /// wake-up delay of a held Ping from it (docs/observability.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub produced_ms: Option<u64>,
+    /// The W3C `traceparent` of the span the event continues, when tracing is on
+    /// (docs/observability.md, "Traces"): the write that caused it, then each hop's span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl ChangeEvent {
@@ -87,6 +93,7 @@ impl ChangeEvent {
             counter,
             hierarchy_changed: false,
             produced_ms: None,
+            traceparent: None,
         }
     }
 
@@ -110,6 +117,14 @@ impl ChangeEvent {
             .map_or(0, |d| d.as_millis() as u64);
         ChangeEvent {
             produced_ms: Some(now),
+            ..self
+        }
+    }
+
+    /// The event continuing the trace of `traceparent` (see [`ChangeEvent::traceparent`]).
+    pub fn traced(self, traceparent: Option<String>) -> Self {
+        ChangeEvent {
+            traceparent,
             ..self
         }
     }

@@ -8,6 +8,10 @@
 //! [`EventBus`] is the seam: [`InProcessBus`] (tokio broadcast) serves the one-process server;
 //! `kafka::KafkaBus` (cargo feature `kafka`) carries the same events on a Kafka topic keyed by
 //! [`ChangeEvent::key`] between the processes of the cluster (`docs/event-bus.md`).
+//!
+//! An event carries the trace context of the write that caused it ([`ChangeEvent::traceparent`]):
+//! the in-process bus hands it over with the event, the Kafka bus sends it as the record's
+//! `traceparent` header from a producer span of its own.
 
 mod bus;
 mod detached;
@@ -16,7 +20,7 @@ mod in_process;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 
-pub use bus::{warn_unpublished, BusError, EventBus, EventFilter, Subscription};
+pub use bus::{warn_unpublished, BusError, EventBus, EventFilter, Messaging, Subscription};
 pub use detached::DetachedBus;
 pub use event::{ChangeEvent, DataClass, UnknownDataClass};
 pub use in_process::InProcessBus;

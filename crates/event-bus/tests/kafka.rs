@@ -382,3 +382,59 @@ fn a_config_file_names_only_what_differs_from_the_defaults() {
     assert_eq!(config.fetch_wait_max_ms, 10);
     assert!(serde_json::from_str::<KafkaConfig>(r#"{"broker":"x"}"#).is_err());
 }
+
+#[tokio::test]
+async fn the_trace_context_travels_in_a_record_header_from_a_producer_span() {
+    use eas_service_kit::telemetry::{self, opentelemetry};
+    use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+    let Some(brokers) = broker() else { return };
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    telemetry::install(
+        opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build(),
+    );
+    let config = config(&brokers);
+    let bus = connect(&config).await;
+    let mut sub = subscribe(&bus, EventFilter::all()).await;
+    let root = telemetry::start(
+        "LMTP DATA",
+        SpanKind::Server,
+        &opentelemetry::Context::new(),
+        Vec::new,
+    )
+    .expect("tracing is on");
+    let event = mail("t@example.loc", "1", 9).traced(telemetry::traceparent(&root));
+    bus.publish(event.clone()).await.unwrap();
+    telemetry::end(&root);
+    let received = next_event(&mut sub).await;
+
+    let root_span = root.span().span_context().clone();
+    let spans = exporter.get_finished_spans().unwrap();
+    let send = spans
+        .iter()
+        .find(|s| s.span_context.trace_id() == root_span.trace_id() && s.name.starts_with("send "))
+        .expect("a producer span in the event's trace");
+    assert_eq!(send.name, format!("send {}", config.topic));
+    assert_eq!(send.span_kind, SpanKind::Producer);
+    assert_eq!(send.parent_span_id, root_span.span_id());
+    let attr = |k: &str| {
+        send.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == k)
+            .map(|kv| kv.value.to_string())
+    };
+    assert_eq!(attr("messaging.system").as_deref(), Some("kafka"));
+    assert_eq!(
+        attr("messaging.destination.name").as_deref(),
+        Some(config.topic.as_str())
+    );
+    assert_eq!(attr("messaging.operation.type").as_deref(), Some("send"));
+    // The consumer hands on the producer span, read from the header.
+    let continued = telemetry::context_from_traceparent(received.traceparent.as_deref());
+    assert_eq!(
+        continued.span().span_context().span_id(),
+        send.span_context.span_id()
+    );
+    assert_eq!(received, event.traced(received.traceparent.clone()));
+}

@@ -39,7 +39,14 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let task = tokio::spawn(self.0.call(request));
+        let call = self.0.call(request);
+        // The handler's task continues the call's trace (`crate::trace`), when there is one.
+        let task = if eas_service_kit::telemetry::enabled() {
+            use eas_service_kit::telemetry::opentelemetry::trace::FutureExt as _;
+            tokio::spawn(call.with_current_context())
+        } else {
+            tokio::spawn(call)
+        };
         Box::pin(async move {
             match task.await {
                 Ok(answer) => answer,

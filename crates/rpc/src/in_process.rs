@@ -8,7 +8,9 @@ use tonic::body::Body;
 use tonic::codegen::http::{Request, Response};
 use tonic::server::NamedService;
 use tonic::service::Routes;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
+
+use crate::Channel;
 use tower::Service;
 
 /// Starts `service` on an in-memory transport and returns a channel connected to it.
@@ -50,4 +52,5 @@ pub async fn routes_channel(routes: Routes) -> Result<Channel, tonic::transport:
             }
         }))
         .await
+        .map(Channel::new)
 }

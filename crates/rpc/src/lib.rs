@@ -1,20 +1,24 @@
 //! gRPC contracts between the edge and the data services, generated from `proto/`.
 //!
 //! [`error`] carries a data service's typed error across the boundary. [`detached`] keeps a call's handler running when its caller goes away. [`in_process`] connects a client to a server in the same process over an in-memory pipe, so
-//! the embedded server runs the very same client and server code as the cluster.
+//! the embedded server runs the very same client and server code as the cluster. [`trace`]
+//! carries the OpenTelemetry trace context over each call.
 
 pub mod detached;
 pub mod error;
 pub mod in_process;
 pub mod remote_folder;
+pub mod trace;
 
 pub use remote_folder::RemoteFolder;
 
 pub use error::{ServiceError, ServiceErrorCode};
 
-/// The channel every client of a data service runs on. Call sites name this alias, never tonic's
-/// type, so what the link adds to each call (trace context, say) changes in one place.
-pub type Channel = tonic::transport::Channel;
+/// The channel every client of a data service runs on: tonic's channel, with each call carrying
+/// the caller's trace context ([`trace::TracedChannel`]). Call sites name this alias, never
+/// tonic's type, so what the link adds to each call changes in one place. Build one with
+/// `Channel::new(tonic_channel)` (or [`in_process::channel`]).
+pub type Channel = trace::TracedChannel;
 
 /// The protobuf runtime of the generated types (for `encoded_len` and the like).
 pub use prost;
@@ -50,9 +54,7 @@ pub fn mail_client(channel: Channel) -> mail::mail_client::MailClient<Channel> {
 }
 
 /// A contacts service client over `channel`, with the same limits as [`mail_client`].
-pub fn contacts_client(
-    channel: tonic::transport::Channel,
-) -> contacts::contacts_client::ContactsClient<tonic::transport::Channel> {
+pub fn contacts_client(channel: Channel) -> contacts::contacts_client::ContactsClient<Channel> {
     contacts::contacts_client::ContactsClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_REQUEST_BYTES)
@@ -73,11 +75,18 @@ pub fn collections_client(
 /// a phone hangs up; h2's flood protection (a GOAWAY after 20 streams reset before they were
 /// accepted) would then close the connection and fail every call on it at once. The peers are
 /// the cluster's own services, so the limits are raised.
-pub fn server_builder() -> tonic::transport::Server {
+///
+/// Each call continues the caller's trace in a server span ([`trace::ServerTraceLayer`]).
+pub fn server_builder() -> tonic::transport::Server<ServerLayers> {
     tonic::transport::Server::builder()
         .http2_max_pending_accept_reset_streams(Some(1 << 20))
         .http2_max_local_error_reset_streams(Some(1 << 20))
+        .layer(trace::ServerTraceLayer)
 }
+
+/// The layers [`server_builder`] puts in front of a data service.
+pub type ServerLayers =
+    tower::layer::util::Stack<trace::ServerTraceLayer, tower::layer::util::Identity>;
 
 /// The mail service (`proto/eas/mail/v1/mail.proto`).
 pub mod mail {

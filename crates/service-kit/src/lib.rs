@@ -1,11 +1,12 @@
 //! What every service binary shares: layered configuration, logging to stderr, the shutdown
-//! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal), the HTTP health probes and the
-//! Prometheus metrics.
+//! signal (SIGTERM from Kubernetes, Ctrl-C at a terminal), the HTTP health probes, the
+//! Prometheus metrics and the OpenTelemetry traces.
 
 pub mod health;
 pub mod log_format;
 pub mod log_writer;
 pub mod metrics;
+pub mod telemetry;
 
 pub use log_format::LogFormat;
 
@@ -35,7 +36,9 @@ where
 }
 
 /// The `main` of a service: loads its settings (see [`load_config`]), logs with the filter and
-/// format that `log` picks from them, and runs `serve` on a multi-threaded runtime.
+/// format that `log` picks from them, and runs `serve` on a multi-threaded runtime. Traces are
+/// exported when the `OTEL_*` variables ask for it ([`telemetry::init`]), under the service name
+/// the prefix gives (`EAS_EDGE_` → `eas-edge`), and flushed when `serve` returns.
 pub fn run_service<T, Fut>(
     file: Option<&Path>,
     prefix: &str,
@@ -49,10 +52,25 @@ where
     let settings: T = load_config(file, prefix)?;
     let (filter, format) = log(&settings);
     init_tracing(filter, format);
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(serve(settings))
+        .build()?;
+    let telemetry = {
+        let _entered = runtime.enter();
+        telemetry::init(&service_name(prefix))
+    };
+    let result = runtime.block_on(serve(settings));
+    // The last spans leave while the runtime that carries the exporter's connection still runs.
+    telemetry.shutdown();
+    result
+}
+
+/// The service name an environment prefix stands for: `EAS_EDGE_` → `eas-edge`.
+fn service_name(prefix: &str) -> String {
+    prefix
+        .trim_end_matches('_')
+        .to_ascii_lowercase()
+        .replace('_', "-")
 }
 
 /// Logs to stderr with `filter` (for example `info` or `eas_edge=debug,info`; `RUST_LOG` wins
@@ -203,6 +221,12 @@ mod tests {
             tracing::info!(i, "a line nobody can write");
         }
         assert!(log_writer::dropped_writes() >= before + 3);
+    }
+
+    #[test]
+    fn the_prefix_names_the_service() {
+        assert_eq!(service_name("EAS_EDGE_"), "eas-edge");
+        assert_eq!(service_name("EAS_PUSH_"), "eas-push");
     }
 
     #[test]

@@ -421,8 +421,10 @@ impl ContactsService {
         self.publish(event.stamped()).await;
     }
 
-    /// After commit; a failure only delays a wake-up, since the counter already moved.
+    /// After commit; a failure only delays a wake-up, since the counter already moved. The
+    /// event carries the current span (the gRPC call's) as its trace context, when tracing is on.
     async fn publish(&self, event: ChangeEvent) {
+        let event = event.traced(eas_service_kit::telemetry::current_traceparent());
         if let Err(error) = self.bus.publish(event.clone()).await {
             eas_event_bus::warn_unpublished(&event, &error);
         }

@@ -49,10 +49,17 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => {
             eas_service_kit::init_tracing(&settings.log, settings.log_format);
-            runtime.block_on(async {
+            // OpenTelemetry traces when the OTEL_* variables ask for them (docs/observability.md).
+            let telemetry = {
+                let _entered = runtime.enter();
+                eas_service_kit::telemetry::init("eas-server")
+            };
+            let served = runtime.block_on(async {
                 let app = app::Application::build(settings).await?;
                 app.run_until_stopped().await
-            })
+            });
+            telemetry.shutdown();
+            served
         }
         Cmd::Admin(args) => runtime.block_on(admin_cli::run(&settings, args)),
     }

@@ -24,6 +24,7 @@ mod folder_sync;
 mod folder_update;
 pub mod folders;
 mod get_item_estimate;
+mod http_trace;
 mod item_operations;
 pub mod metrics;
 mod move_items;

@@ -200,9 +200,11 @@ fn host_name() -> String {
 /// A channel to a data service that connects on first use: the service may start after this
 /// replica, and a call while it is down answers 503 with Retry-After.
 fn lazy_channel(url: &str) -> anyhow::Result<eas_rpc::Channel> {
-    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_secs(3))
-        .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
-        .tcp_nodelay(true)
-        .connect_lazy())
+    Ok(eas_rpc::Channel::new(
+        tonic::transport::Endpoint::from_shared(url.to_owned())?
+            .connect_timeout(Duration::from_secs(3))
+            .concurrency_limit(eas_rpc::MAX_CALLS_IN_FLIGHT)
+            .tcp_nodelay(true)
+            .connect_lazy(),
+    ))
 }

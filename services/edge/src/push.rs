@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use eas_event_bus::{BusError, ChangeEvent, EventBus, EventFilter};
 use eas_push::{PingRegistry, WakeMessage};
+use eas_service_kit::telemetry::{self, opentelemetry};
 use futures::{Stream, StreamExt};
+use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use opentelemetry::KeyValue;
 use tokio::sync::oneshot;
 
 use crate::error::EdgeError;
@@ -300,9 +303,36 @@ impl PushHub {
     }
 
     /// Wakes the user's Pings that watch the event's folder (all of them for a hierarchy change).
+    ///
+    /// With tracing on, an event that carries a trace context is handled in a span of that
+    /// trace (`wake held requests`, with the number of requests woken as `eas.woken`): the
+    /// trace of a delivery ends at the edge that answers the phone's Ping.
     pub fn notify(&self, ev: &ChangeEvent) {
+        let span = ev.traceparent.as_deref().and_then(|parent| {
+            telemetry::start(
+                "wake held requests",
+                SpanKind::Consumer,
+                &telemetry::context_from_traceparent(Some(parent)),
+                || {
+                    vec![
+                        KeyValue::new("eas.data_class", ev.class.as_str()),
+                        KeyValue::new("eas.hierarchy_changed", ev.hierarchy_changed),
+                    ]
+                },
+            )
+        });
+        let woken = self.wake_for(ev);
+        if let Some(cx) = span {
+            cx.span()
+                .set_attribute(KeyValue::new("eas.woken", woken as i64));
+            telemetry::end(&cx);
+        }
+    }
+
+    /// [`PushHub::notify`] without the span; returns how many requests were woken.
+    fn wake_for(&self, ev: &ChangeEvent) -> usize {
         if ev.hierarchy_changed {
-            self.wake_where(&ev.user, Wake::Hierarchy, |_| true);
+            self.wake_where(&ev.user, Wake::Hierarchy, |_| true)
         } else {
             // Phones watch collection ids, which carry the class (classes::phone_id).
             let folder = crate::classes::phone_id(ev.class, &ev.folder_id);
@@ -314,6 +344,7 @@ impl PushHub {
             let woken = self.wake_where(&ev.user, wake, |w| w.folders.contains(&folder));
             // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
             tracing::debug!(user = %ev.user, counter = ev.counter, woken, "change event woke pings");
+            woken
         }
     }
 

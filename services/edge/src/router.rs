@@ -137,7 +137,7 @@ impl From<Option<Channel>> for DataServices {
 /// The phone-facing endpoints, `/Microsoft-Server-ActiveSync` and Autodiscover, as the HTTP
 /// layer's service. Not an axum router: a held Ping then keeps no per-request routing state.
 pub fn eas_service(edge: Arc<Edge>) -> Service {
-    Service::new(move |req| route(edge.clone(), req))
+    Service::new(move |req| crate::http_trace::traced(req, |req| route(edge.clone(), req)))
 }
 
 pub use crate::admin::router as admin_router;

@@ -4,13 +4,20 @@
 //! Events come from the event bus (Kafka in the cluster, read by a consumer group, so push
 //! replicas share the partitions). An event whose user holds no Ping is dropped: the phone sees
 //! the change at its next Sync or Ping (the Ping checks counters before it waits).
+//!
+//! With tracing on, routing an event is a consumer span (`process <topic>`, OpenTelemetry
+//! messaging semantic conventions) that continues the event's trace, and the wake messages
+//! carry that span on to the edges (docs/observability.md, "Traces").
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eas_event_bus::{BusError, ChangeEvent, EventBus, EventFilter};
+use eas_event_bus::{BusError, ChangeEvent, EventBus, EventFilter, Messaging};
+use eas_service_kit::telemetry::{self, opentelemetry};
 use futures::StreamExt;
+use opentelemetry::trace::{FutureExt as _, SpanKind, Status, TraceContextExt as _};
+use opentelemetry::KeyValue;
 
 use crate::registry::RedisPingRegistry;
 use crate::wire::{broadcast_channel, edge_channel, WakeMessage};
@@ -83,7 +90,59 @@ impl RouterStats {
 /// Pause between attempts to join the consumer group.
 const JOIN_RETRY: Duration = Duration::from_secs(1);
 
-/// Routes one event; returns how many replicas were told.
+/// Routes one event in a span of its own that continues the event's trace (when it has one
+/// and tracing is on): see [`route`].
+pub async fn route_traced(
+    registry: &RedisPingRegistry,
+    source: Option<&Messaging>,
+    event: ChangeEvent,
+) -> Result<usize, String> {
+    let Some(parent) = event.traceparent.as_deref() else {
+        return route(registry, event).await;
+    };
+    let Some(cx) = telemetry::start(
+        format!(
+            "process {}",
+            source.map_or("change events", |m| m.destination.as_str())
+        ),
+        SpanKind::Consumer,
+        &telemetry::context_from_traceparent(Some(parent)),
+        || {
+            let mut attributes = vec![
+                KeyValue::new("messaging.operation.type", "process"),
+                KeyValue::new("messaging.operation.name", "process"),
+            ];
+            if let Some(m) = source {
+                attributes.push(KeyValue::new("messaging.system", m.system));
+                attributes.push(KeyValue::new(
+                    "messaging.destination.name",
+                    m.destination.clone(),
+                ));
+                if let Some(group) = &m.consumer_group {
+                    attributes.push(KeyValue::new(
+                        "messaging.consumer.group.name",
+                        group.clone(),
+                    ));
+                }
+            }
+            attributes
+        },
+    ) else {
+        return route(registry, event).await;
+    };
+    let routed = route(registry, event).with_context(cx.clone()).await;
+    match &routed {
+        Ok(edges) => cx
+            .span()
+            .set_attribute(KeyValue::new("eas.push.edges", *edges as i64)),
+        Err(e) => cx.span().set_status(Status::error(e.clone())),
+    }
+    telemetry::end(&cx);
+    routed
+}
+
+/// Routes one event; returns how many replicas were told. The wake messages carry the current
+/// span as the event's trace context.
 pub async fn route(registry: &RedisPingRegistry, event: ChangeEvent) -> Result<usize, String> {
     let started = Instant::now();
     let edges = registry
@@ -94,6 +153,10 @@ pub async fn route(registry: &RedisPingRegistry, event: ChangeEvent) -> Result<u
         return Ok(0);
     }
     let looked_up = started.elapsed();
+    let mut event = event;
+    if let Some(current) = telemetry::current_traceparent() {
+        event.traceparent = Some(current);
+    }
     let message = WakeMessage::Event { event };
     for edge in &edges {
         registry
@@ -155,16 +218,18 @@ pub async fn run(
     // Events published while no replica was a member are read now: the group resumes at its
     // committed offsets.
     stats.joined.store(true, Ordering::Release);
+    let source = bus.messaging();
     let mut last_recheck: Option<Instant> = None;
     let routed = subscription
         .map(|item| {
             let registry = registry.clone();
             let stats = stats.clone();
+            let source = source.clone();
             async move {
                 match item {
                     Ok(event) => {
                         stats.events.fetch_add(1, Ordering::Relaxed);
-                        match route(&registry, event).await {
+                        match route_traced(&registry, source.as_ref(), event).await {
                             Ok(0) => {
                                 stats.idle.fetch_add(1, Ordering::Relaxed);
                                 Ok(())

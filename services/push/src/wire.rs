@@ -68,6 +68,21 @@ mod tests {
     }
 
     #[test]
+    fn an_events_trace_context_travels_in_the_wake_message() {
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        let m = WakeMessage::Event {
+            event: ChangeEvent::items("a@b.c", DataClass::Mail, "7", 42)
+                .traced(Some(traceparent.into())),
+        };
+        let json = String::from_utf8(m.to_json()).unwrap();
+        assert!(
+            json.contains(&format!(r#""traceparent":"{traceparent}""#)),
+            "{json}"
+        );
+        assert_eq!(WakeMessage::from_json(json.as_bytes()).unwrap(), m);
+    }
+
+    #[test]
     fn channel_names_carry_the_prefix() {
         assert_eq!(edge_channel("eas:", "edge-a"), "eas:edge:edge-a");
         assert_eq!(broadcast_channel("eas:"), "eas:edges");

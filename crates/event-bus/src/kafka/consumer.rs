@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers as _, Message};
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot};
@@ -83,6 +83,20 @@ pub(crate) async fn subscribe(
 }
 
 /// The consumer loop; ends when the bus is dropped or the subscription is.
+/// The record's `traceparent` header (see `KafkaBus::publish`), when tracing is on.
+fn traceparent(message: &impl Message) -> Option<String> {
+    if !eas_service_kit::telemetry::enabled() {
+        return None;
+    }
+    let headers = message.headers()?;
+    headers
+        .iter()
+        .find(|h| h.key == super::TRACEPARENT_HEADER)
+        .and_then(|h| h.value)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .map(str::to_owned)
+}
+
 fn run(
     consumer: BaseConsumer<GroupContext>,
     filter: EventFilter,
@@ -101,6 +115,7 @@ fn run(
                 failing = false;
                 match ChangeEvent::from_json(message.payload().unwrap_or_default()) {
                     Ok(event) if filter.matches(&event) => {
+                        let event = event.traced(traceparent(&message));
                         tracing::debug!(
                             user = %event.user,
                             folder = %event.folder_id,
@@ -268,5 +283,42 @@ impl GroupContext {
             consumer.commit(&pin, CommitMode::Sync)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::message::{Header, OwnedHeaders, OwnedMessage, Timestamp};
+
+    fn record(headers: Option<OwnedHeaders>) -> OwnedMessage {
+        OwnedMessage::new(
+            Some(br#"{"user":"a@b.c","class":"mail","folder_id":"7","counter":1,"hierarchy_changed":false}"#.to_vec()),
+            Some(b"a@b.c".to_vec()),
+            "t".into(),
+            Timestamp::NotAvailable,
+            0,
+            0,
+            headers,
+        )
+    }
+
+    #[test]
+    fn the_trace_context_comes_from_the_records_header() {
+        eas_service_kit::telemetry::install(
+            opentelemetry_sdk::trace::SdkTracerProvider::builder().build(),
+        );
+        let value = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "other",
+                value: Some("x"),
+            })
+            .insert(Header {
+                key: super::super::TRACEPARENT_HEADER,
+                value: Some(value),
+            });
+        assert_eq!(traceparent(&record(Some(headers))).as_deref(), Some(value));
+        assert_eq!(traceparent(&record(None)), None);
     }
 }

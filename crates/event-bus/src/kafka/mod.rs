@@ -7,6 +7,11 @@
 //! the same member. Delivery is at least once across restarts and rebalances; anything that
 //! may have cost the subscriber events (a rebalance, a consumer error, a full buffer) is
 //! reported as `Err(BusError::Lagged(n))`, after which the subscriber re-checks its folders.
+//!
+//! With tracing on, each publish is a producer span (`send <topic>`, OpenTelemetry messaging
+//! semantic conventions for Kafka) under the event's trace context, and the record carries that
+//! span as its `traceparent` header (W3C Trace Context over Kafka headers); the consumer hands
+//! it on as the event's [`ChangeEvent::traceparent`].
 
 mod config;
 mod consumer;
@@ -19,12 +24,16 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use eas_service_kit::telemetry::{self, opentelemetry};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
+use opentelemetry::KeyValue;
 use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 pub use config::KafkaConfig;
 
-use crate::bus::{BusError, EventBus, EventFilter, Subscription};
+use crate::bus::{BusError, EventBus, EventFilter, Messaging, Subscription};
 use crate::event::ChangeEvent;
 
 /// Slack on top of librdkafka's own `message.timeout.ms` before `publish` gives up waiting
@@ -158,13 +167,49 @@ impl KafkaBus {
 impl EventBus for KafkaBus {
     /// Produces the event's JSON to the topic with the user as key; returns once the broker
     /// acknowledged it.
-    async fn publish(&self, event: ChangeEvent) -> Result<(), BusError> {
-        let result = self.produce(&event).await;
-        match result {
-            Ok(()) => metrics::published(),
+    async fn publish(&self, mut event: ChangeEvent) -> Result<(), BusError> {
+        // The trace context goes in a header, not in the record's value. An event without one
+        // starts no trace of its own.
+        let parent = event.traceparent.take();
+        let span = parent.as_deref().and_then(|parent| {
+            telemetry::start(
+                format!("send {}", self.inner.config.topic),
+                SpanKind::Producer,
+                &telemetry::context_from_traceparent(Some(parent)),
+                || {
+                    vec![
+                        KeyValue::new("messaging.system", "kafka"),
+                        KeyValue::new(
+                            "messaging.destination.name",
+                            self.inner.config.topic.clone(),
+                        ),
+                        KeyValue::new("messaging.operation.type", "send"),
+                        KeyValue::new("messaging.operation.name", "send"),
+                    ]
+                },
+            )
+        });
+        let header = span.as_ref().and_then(telemetry::traceparent);
+        let result = self.produce(&event, header.as_deref()).await;
+        match &result {
+            Ok(_) => metrics::published(),
             Err(_) => metrics::publish_failed(),
         }
-        result
+        if let Some(cx) = &span {
+            match &result {
+                Ok((partition, offset)) => {
+                    cx.span().set_attribute(KeyValue::new(
+                        "messaging.destination.partition.id",
+                        partition.to_string(),
+                    ));
+                    cx.span()
+                        .set_attribute(KeyValue::new("messaging.kafka.offset", *offset));
+                }
+                Err(e) => cx.span().set_status(Status::error(e.to_string())),
+            }
+            telemetry::end(cx);
+        }
+        result.map(|_| ())
     }
 
     /// Joins the group `group_id` as a new member; see the module documentation.
@@ -177,17 +222,39 @@ impl EventBus for KafkaBus {
         )
         .await
     }
+
+    fn messaging(&self) -> Option<Messaging> {
+        Some(Messaging {
+            system: "kafka",
+            destination: self.inner.config.topic.clone(),
+            consumer_group: Some(self.inner.config.group_id.clone()),
+        })
+    }
 }
 
+/// The record header that carries the trace context (W3C Trace Context).
+pub const TRACEPARENT_HEADER: &str = telemetry::TRACEPARENT;
+
 impl KafkaBus {
-    /// [`EventBus::publish`] without the counting.
-    async fn produce(&self, event: &ChangeEvent) -> Result<(), BusError> {
+    /// [`EventBus::publish`] without the counting and the span: produces the event with
+    /// `traceparent` as its header, and answers the partition and offset it was written at.
+    async fn produce(
+        &self,
+        event: &ChangeEvent,
+        traceparent: Option<&str>,
+    ) -> Result<(i32, i64), BusError> {
         let payload = event
             .to_json()
             .map_err(|e| BusError::Transport(format!("encoding the change event: {e}")))?;
-        let record = FutureRecord::to(&self.inner.config.topic)
+        let mut record = FutureRecord::to(&self.inner.config.topic)
             .key(event.key())
             .payload(&payload);
+        if let Some(value) = traceparent {
+            record = record.headers(OwnedHeaders::new().insert(Header {
+                key: TRACEPARENT_HEADER,
+                value: Some(value),
+            }));
+        }
         let delivery = self
             .inner
             .producer
@@ -196,7 +263,7 @@ impl KafkaBus {
         let wait = self.inner.config.timeout() + DELIVERY_GRACE;
         let started = std::time::Instant::now();
         match tokio::time::timeout(wait, delivery).await {
-            Ok(Ok(Ok(_))) => {
+            Ok(Ok(Ok(delivered))) => {
                 // Per-hop timing of a wake-up (docs/push.md, "Tracing one wake-up").
                 tracing::debug!(
                     user = %event.user,
@@ -205,7 +272,7 @@ impl KafkaBus {
                     micros = started.elapsed().as_micros() as u64,
                     "change event acknowledged"
                 );
-                Ok(())
+                Ok((delivered.partition, delivered.offset))
             }
             Ok(Ok(Err((e, _)))) => Err(transport("publishing the change event", e)),
             Ok(Err(_)) => Err(BusError::Transport("kafka producer closed".into())),

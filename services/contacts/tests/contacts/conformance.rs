@@ -6,10 +6,10 @@
 use async_trait::async_trait;
 use eas_contacts::{ContactsService, FolderId, FolderRole};
 use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::Channel;
 use eas_rpc::RemoteFolder;
 use eas_sync::conformance::{self, Capabilities, Dates, Failure, Subject, Written};
 use eas_sync::ItemSource;
-use tonic::transport::Channel;
 
 use crate::harness::{backend_tests, contact_json, folder_of};
 

@@ -7,7 +7,7 @@ use eas_contacts::{ContactsOptions, ContactsService, ContactsStore, FolderId, Fo
 use eas_contacts_model::{stored, Contact};
 use eas_event_bus::{EventBus, EventFilter, InProcessBus, Subscription};
 use eas_rpc::contacts::contacts_client::ContactsClient;
-use tonic::transport::Channel;
+use eas_rpc::Channel;
 
 pub const USER: &str = "jdoe@example.loc";
 

@@ -141,8 +141,15 @@ where
                                 if body == Body::Closed {
                                     return Ok(());
                                 }
-                                data_replies(&shared, peer, &recipients, body, spool, &mut output)
-                                    .await?;
+                                let replies = data_replies(
+                                    &shared,
+                                    peer,
+                                    &recipients,
+                                    body,
+                                    spool,
+                                    &mut output,
+                                );
+                                in_delivery_span(peer, recipients.len(), replies).await?;
                                 continue;
                             }
                         }
@@ -197,6 +204,35 @@ async fn rcpt(shared: &Shared, tx: &mut Transaction, peer: SocketAddr, to: Strin
             "451 4.3.0 temporary recipient lookup failure".into()
         }
     }
+}
+
+/// Runs one message's delivery (`replies`) in an OpenTelemetry server span, `LMTP DATA`, when
+/// tracing is on: the change events of the delivery continue its trace to the phones' Pings
+/// (docs/observability.md, "Traces"). No semantic convention covers LMTP; the span has
+/// `network.protocol.name` `lmtp`, `client.address` and the number of recipients.
+async fn in_delivery_span(
+    peer: SocketAddr,
+    recipients: usize,
+    replies: impl std::future::Future<Output = std::io::Result<()>>,
+) -> std::io::Result<()> {
+    use eas_service_kit::telemetry::{self, opentelemetry};
+    use opentelemetry::trace::{FutureExt as _, SpanKind, Status, TraceContextExt as _};
+    use opentelemetry::{Context, KeyValue};
+    let Some(cx) = telemetry::start("LMTP DATA", SpanKind::Server, &Context::new(), || {
+        vec![
+            KeyValue::new("network.protocol.name", "lmtp"),
+            KeyValue::new("client.address", peer.ip().to_string()),
+            KeyValue::new("eas.lmtp.recipients", recipients as i64),
+        ]
+    }) else {
+        return replies.await;
+    };
+    let result = replies.with_context(cx.clone()).await;
+    if let Err(e) = &result {
+        cx.span().set_status(Status::error(e.to_string()));
+    }
+    telemetry::end(&cx);
+    result
 }
 
 /// RFC 2033 section 4.2: one reply per accepted recipient, in RCPT order, each sent as soon
