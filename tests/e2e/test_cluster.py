@@ -47,6 +47,61 @@ test_unknown_folder_status_7 = test_ping.test_an_unknown_folder_asks_for_a_folde
 test_second_ping_ends_the_first = test_ping.test_a_second_ping_from_the_same_device_ends_the_first
 
 
+@pytest.mark.parametrize("version", ["16.1", "14.1"])
+def test_a_contact_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(cluster, version, monkeypatch):
+    """Contacts through the cluster (before the tests below stop edges): the contacts service's change event goes through Kafka and
+    the push service to edge B, which holds the second phone's Ping; then the contact syncs there
+    with its fields, and an administrator's import through edge B reaches the first phone."""
+    import threading
+
+    import pyactivesync._http as pyas_http
+    import test_contacts
+
+    monkeypatch.setattr(pyas_http, "_EAS_PROTOCOL_VERSION", version)
+    edge_a, edge_b = cluster.edge("a"), cluster.edge("b")
+    with test_contacts.client(edge_a) as one, test_contacts.client(edge_b) as two:
+        folder = test_contacts.contacts_folder(one)
+        key1 = test_contacts.synced(one, folder).sync_key
+        state2 = test_contacts.synced(two, folder)
+        woke = {}
+
+        def hold():
+            woke["r"] = two.ping([folder], folder_class="Contacts", heartbeat=120, timeout=100)
+
+        t = threading.Thread(target=hold)
+        t.start()
+        time.sleep(1.0)
+        added = one.create_contact(folder, key1, test_contacts.FULL)
+        assert added.status == "1"
+        t.join(timeout=110)
+        assert woke["r"].status == "2" and woke["r"].changed_folder_ids == [folder]
+        r = two.sync_folder(folder, state2.sync_key)
+        assert [i.server_id for i in r.added] == [added.server_id]
+        assert r.added[0].fields["Contacts.LastName"] == "Hopper"
+        assert r.added[0].fields["Contacts.Birthday"].startswith("1906-12-09")
+        # An import through edge B's admin API reaches the phone on edge A.
+        vcard = test_contacts.VCARD.encode()
+        resp = requests.post(
+            edge_b.admin_url.rsplit("/admin", 1)[0] + "/admin/users/jdoe@example.loc/contacts/import",
+            data=vcard, headers={"Authorization": f"Bearer {edge_b.token}", "Content-Type": "text/vcard"},
+            timeout=30,
+        )
+        assert resp.status_code == 200 and resp.json()["imported"] == 1, resp.text
+        r1 = one.sync_folder(folder, added.sync_key)
+        assert [i.fields.get("Contacts.LastName") for i in r1.added] == ["Johnson"]
+        # Clean up for the other protocol version.
+        ids = [added.server_id, r1.added[0].server_id]
+        one.apply_contact_changes(folder, r1.sync_key, [test_contacts.ContactChange(server_id=i, delete=True) for i in ids])
+
+
+def test_the_contacts_service_answers_its_probes(cluster):
+    base = cluster.env["CONTACTS_HEALTH_URL"]
+    assert requests.get(base + "/healthz", timeout=5).status_code == 200
+    assert requests.get(base + "/readyz", timeout=5).status_code == 200
+    metrics = requests.get(base + "/metrics", timeout=5)
+    assert metrics.status_code == 200 and "# TYPE" in metrics.text
+
+
 def same_device(first, second):
     """Two clients of one phone: the second carries the first's policy key."""
     second._transport.policy_key = first._transport.policy_key
@@ -376,57 +431,3 @@ def test_eas_mail_migrate_only_creates_both_schemas_and_exits():
         subprocess.run([*psql, "-c", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'],
                        capture_output=True)
 
-
-@pytest.mark.parametrize("version", ["16.1", "14.1"])
-def test_a_contact_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(cluster, version, monkeypatch):
-    """Contacts through the cluster: the contacts service's change event goes through Kafka and
-    the push service to edge B, which holds the second phone's Ping; then the contact syncs there
-    with its fields, and an administrator's import through edge B reaches the first phone."""
-    import threading
-
-    import pyactivesync._http as pyas_http
-    import test_contacts
-
-    monkeypatch.setattr(pyas_http, "_EAS_PROTOCOL_VERSION", version)
-    edge_a, edge_b = cluster.edge("a"), cluster.edge("b")
-    with test_contacts.client(edge_a) as one, test_contacts.client(edge_b) as two:
-        folder = test_contacts.contacts_folder(one)
-        key1 = test_contacts.synced(one, folder).sync_key
-        state2 = test_contacts.synced(two, folder)
-        woke = {}
-
-        def hold():
-            woke["r"] = two.ping([folder], folder_class="Contacts", heartbeat=120, timeout=100)
-
-        t = threading.Thread(target=hold)
-        t.start()
-        time.sleep(1.0)
-        added = one.create_contact(folder, key1, test_contacts.FULL)
-        assert added.status == "1"
-        t.join(timeout=110)
-        assert woke["r"].status == "2" and woke["r"].changed_folder_ids == [folder]
-        r = two.sync_folder(folder, state2.sync_key)
-        assert [i.server_id for i in r.added] == [added.server_id]
-        assert r.added[0].fields["Contacts.LastName"] == "Hopper"
-        assert r.added[0].fields["Contacts.Birthday"].startswith("1906-12-09")
-        # An import through edge B's admin API reaches the phone on edge A.
-        vcard = test_contacts.VCARD.encode()
-        resp = requests.post(
-            edge_b.admin_url.rsplit("/admin", 1)[0] + "/admin/users/jdoe@example.loc/contacts/import",
-            data=vcard, headers={"Authorization": f"Bearer {edge_b.token}", "Content-Type": "text/vcard"},
-            timeout=30,
-        )
-        assert resp.status_code == 200 and resp.json()["imported"] == 1, resp.text
-        r1 = one.sync_folder(folder, added.sync_key)
-        assert [i.fields.get("Contacts.LastName") for i in r1.added] == ["Johnson"]
-        # Clean up for the other protocol version.
-        ids = [added.server_id, r1.added[0].server_id]
-        one.apply_contact_changes(folder, r1.sync_key, [test_contacts.ContactChange(server_id=i, delete=True) for i in ids])
-
-
-def test_the_contacts_service_answers_its_probes(cluster):
-    base = cluster.env["CONTACTS_HEALTH_URL"]
-    assert requests.get(base + "/healthz", timeout=5).status_code == 200
-    assert requests.get(base + "/readyz", timeout=5).status_code == 200
-    metrics = requests.get(base + "/metrics", timeout=5)
-    assert metrics.status_code == 200 and "# TYPE" in metrics.text

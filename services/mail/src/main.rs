@@ -193,9 +193,11 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         Some(url) => {
             // Lazy: the contacts service may start after this one; each collection retries
             // the connection.
-            let channel = tonic::transport::Endpoint::from_shared(url.clone())
-                .with_context(|| format!("contacts_url {url:?}"))?
-                .connect_lazy();
+            let channel = eas_rpc::Channel::new(
+                tonic::transport::Endpoint::from_shared(url.clone())
+                    .with_context(|| format!("contacts_url {url:?}"))?
+                    .connect_lazy(),
+            );
             runtime.with_collector(Arc::new(ContactsCollector::new(eas_rpc::contacts_client(
                 channel,
             ))))

@@ -4,8 +4,8 @@
 //! after the submission has answered, and a failure is logged, never the phone's problem.
 
 use async_trait::async_trait;
+use eas_rpc::Channel;
 use mail_parser::{Address, Message};
-use tonic::transport::Channel;
 
 /// A recipient as the message named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
