@@ -205,6 +205,7 @@ def test_every_service_gets_its_settings_and_only_real_ones(values):
     }
     if v["mode"] == "cluster" and v["contacts"]["enabled"]:
         required["eas-edge"].append("CONTACTS_URL")
+        required["eas-mail"].append("CONTACTS_URL")
     # Variables that are not settings of the binary: PostgreSQL's password (read by sqlx), the
     # pieces the Redis URL is made of, the OpenTelemetry ones, the admin CLI's token.
     other = re.compile(r"^(PGPASSWORD|EAS_REDIS_PASSWORD|EAS_POD_NAME|EAS_POD_NAMESPACE|OTEL_\w+)$")
@@ -235,6 +236,8 @@ def test_every_service_gets_its_settings_and_only_real_ones(values):
     contacts = container_env(docs, named(docs, "Deployment", "-contacts")["spec"]["template"]["spec"]["containers"][0])
     # The edges call the mail and the contacts Services' gRPC ports, which lead to the
     # containers' gRPC listeners.
+    # The mail service tells the contacts service the recipients of sent mail.
+    assert mail["EAS_MAIL_CONTACTS_URL"]["value"] == edge["EAS_EDGE_CONTACTS_URL"]["value"]
     for component, setting in [("mail", "EAS_EDGE_MAIL_URL"), ("contacts", "EAS_EDGE_CONTACTS_URL")]:
         svc = named(docs, "Service", f"-{component}")
         grpc = next(p for p in svc["spec"]["ports"] if p["name"] == "grpc")
@@ -486,6 +489,8 @@ def test_without_the_contacts_service_nothing_of_it_is_rendered_and_the_edges_se
     assert len(on) - len(off) == 5
     edge = named(off, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0]
     assert "EAS_EDGE_CONTACTS_URL" not in container_env(off, edge)
+    mail = named(off, "Deployment", "-mail")["spec"]["template"]["spec"]["containers"][0]
+    assert "EAS_MAIL_CONTACTS_URL" not in container_env(off, mail)
     # An edge may still be pointed at a contacts service of its own.
     docs = render(set_named("cluster"), ("contacts.enabled=false",
                                          "edge.settings.contacts_url=http://contacts.other:50053"))
