@@ -159,3 +159,35 @@ def test_send_mail_of_40_mib_at_16_1_reaches_a_local_user_and_the_relay(server, 
     assert len(content) > 40 * 1024 * 1024
     with client(server, OTHER) as c:
         assert subject in subjects(c, FolderType.INBOX)
+
+
+@pytest.mark.parametrize("version", ["16.1", "14.1"])
+def test_the_recipients_of_sent_mail_are_collected_and_found_by_gal_search(server, relay, monkeypatch, version):
+    """The mail service hands the contacts service the recipients of each message a user sends;
+    the phone finds them through GAL search (the collected contacts are searched, not synced)."""
+    monkeypatch.setattr(pyas_http, "_EAS_PROTOCOL_VERSION", version)
+    _, recorder = relay
+    tag = uuid.uuid4().hex[:6]
+    subject = f"collect {tag}"
+    m = EmailMessage()
+    m["From"] = USER
+    m["To"] = f"Zelda Quux{tag} <zq{tag}@outside.test>"
+    m["Subject"] = subject
+    m.set_content("Hello.")
+    with client(server) as c:
+        c.send_mail(m, save_in_sent_items=False)
+        wait_for(recorder, subject)
+        # Collected after the answer, in a task of its own: give it a moment.
+        deadline = time.time() + 10
+        found = []
+        while time.time() < deadline and not found:
+            found = [e for e in c.search_gal(f"zq{tag}") if e.email_address == f"zq{tag}@outside.test"]
+            time.sleep(0.2)
+        assert found, "the recipient was not collected"
+        assert found[0].display_name == f"Zelda Quux{tag}"
+        # Found by a word of the name as well, and never synced into the Contacts folder.
+        assert any(e.email_address == f"zq{tag}@outside.test" for e in c.search_gal(f"Quux{tag}"))
+        contacts = next(f.id for f in c.list_folders() if f.type == FolderType.CONTACTS)
+        key = c.sync_folder(contacts, "0").sync_key
+        r = c.sync_folder(contacts, key)
+        assert not any(i.fields.get("Contacts.Email1Address", "").endswith(f"zq{tag}@outside.test") for i in r.added)
