@@ -110,11 +110,16 @@ pub async fn handle(
     let hold = Box::pin(hub.hold(&user, &device, ids, ttl));
     let mut registration = hold.await?;
     let _held = crate::metrics::Held::ping();
-    let known = crate::folders::hierarchy(edge, &user).await?;
+    // Only the classes of the watched folders are asked: a Ping on mail folders does not depend
+    // on the contacts service being up.
+    let known = edge
+        .classes
+        .folders_for(&user, registration.folders().iter().map(String::as_str))
+        .await?;
     if registration
         .folders()
         .iter()
-        .any(|id| !known.iter().any(|f| &f.server_id == id))
+        .any(|id| !known.contains_key(id) && !crate::folders::is_unserved(&edge.classes, id))
     {
         return Ok(respond(PingResponse::status_only(
             PingStatus::FolderSyncRequired,
