@@ -52,7 +52,9 @@ pub async fn handle(
     let mut folders: Option<HashMap<String, wire::Folder>> = None;
     for op in &req.operations {
         let r = match op {
-            ItemOperation::Fetch(f) => fetch(ctx, &mail, f, &mut out).await?,
+            ItemOperation::Fetch(f) => {
+                fetch(ctx, &mail, edge.contacts.as_ref(), f, &mut out).await?
+            }
             ItemOperation::EmptyFolderContents {
                 collection_id,
                 delete_sub_folders,
@@ -118,6 +120,7 @@ impl Out {
 async fn fetch(
     ctx: &RequestCtx,
     mail: &MailClient<Channel>,
+    contacts: Option<&eas_rpc::contacts::contacts_client::ContactsClient<Channel>>,
     f: &FetchRequest,
     out: &mut Out,
 ) -> Result<OperationResponse, EdgeError> {
@@ -155,6 +158,21 @@ async fn fetch(
         FetchTarget::LongId(id) => (id.clone(), None),
         FetchTarget::LinkId(_) => return Ok(OperationResponse::Fetch(resp)),
     };
+    // A contact (by CollectionId and ServerId of a contacts folder) comes from the contacts
+    // service as the Contacts class.
+    if let (Some(coll), Some(contacts)) = (folder, contacts) {
+        if let (eas_event_bus::DataClass::Contacts, service_folder) = crate::classes::class_of(coll)
+        {
+            match crate::classes::contacts::fetch(ctx, contacts, service_folder, &id, f).await? {
+                Ok(props) => {
+                    resp.class = Some("Contacts".into());
+                    resp.properties = Some(FetchProperties::Item(props));
+                }
+                Err(status) => resp.status = status,
+            }
+            return Ok(OperationResponse::Fetch(resp));
+        }
+    }
     let body = body_requests(&f.options.body_preferences);
     let mut c = mail.clone();
     let list = c

@@ -554,3 +554,52 @@ pub(crate) async fn move_contact(
         .into_inner();
     Ok(moved.id)
 }
+
+/// ItemOperations Fetch of one contact (MS-ASCMD 2.2.3.67.1): its Contacts-class elements for the
+/// request's BodyPreference, restricted to its `Schema` when one is given (MS-ASCNTC 3.2.5.1,
+/// R485); status 6 when the folder does not hold it, 15 when it cannot be rendered.
+pub(crate) async fn fetch(
+    ctx: &crate::context::RequestCtx,
+    contacts: &ContactsClient<Channel>,
+    service_folder: &str,
+    id: &str,
+    f: &eas_protocol::item_operations::FetchRequest,
+) -> Result<Result<Vec<Element>, eas_protocol::status::ItemOperationsStatus>, EdgeError> {
+    use eas_protocol::status::ItemOperationsStatus as Status;
+    let mut c = contacts.clone();
+    let reply = c
+        .get_contacts(GetContactsRequest {
+            user: ctx.user.address.clone(),
+            folder_id: service_folder.to_owned(),
+            ids: vec![id.to_owned()],
+        })
+        .await;
+    let list = match reply {
+        Ok(r) => r.into_inner(),
+        Err(s) if s.code() == tonic::Code::NotFound => {
+            return Ok(Err(Status::DocumentLibraryNotFound))
+        }
+        Err(s) => return Err(EdgeError::from(s)),
+    };
+    let Some(stored_contact) = list.contacts.into_iter().find(|c| c.id == id) else {
+        return Ok(Err(Status::DocumentLibraryNotFound));
+    };
+    let contact = decode(&stored_contact).map_err(EdgeError::Internal)?;
+    let schema = f
+        .options
+        .schema
+        .as_ref()
+        .map(|els| eas_contacts_model::FieldSet::from_elements(els));
+    let options = model::RenderOptions {
+        body_preferences: &f.options.body_preferences,
+        schema: schema.as_ref(),
+        ..model::RenderOptions::default()
+    };
+    match model::render_with(&contact, ctx.version, &options) {
+        Ok(props) => Ok(Ok(props)),
+        Err(e) => {
+            tracing::warn!(user = %ctx.user.address, error = %e, "contact conversion failed");
+            Ok(Err(Status::ConversionFailed))
+        }
+    }
+}

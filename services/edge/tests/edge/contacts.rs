@@ -700,3 +700,75 @@ async fn gal_search_and_resolverecipients_find_the_users_own_and_collected_conta
         assert_eq!(responses[2].child_text(rr::STATUS).as_deref(), Some("4"));
     }
 }
+
+#[tokio::test]
+async fn itemoperations_fetches_a_contact_with_its_schema_and_answers_6_for_an_unknown_one() {
+    use eas_wbxml::tags::item_operations as io;
+    let s = TestServer::start_with_contacts().await;
+    for v in VERSIONS {
+        let d = phone(&s, &format!("io{}", v.replace('.', "")), v).await;
+        let id = contacts_folder(&d).await;
+        let (k, _) = prime(&d, &id, None).await;
+        let r = d
+            .post(
+                "Sync",
+                Some(&sync_request(
+                    &id,
+                    &k,
+                    Some(add("f1", full_contact())),
+                    None,
+                )),
+            )
+            .await;
+        let server_id = added(&r).1.unwrap();
+        let fetch = |sid: &str, schema: Option<Element>| {
+            let mut options = Element::new(io::OPTIONS);
+            if let Some(schema) = schema {
+                options.push(schema);
+            }
+            Element::new(io::ITEM_OPERATIONS).with(
+                Element::new(io::FETCH)
+                    .with_text(io::STORE, "Mailbox")
+                    .with_text(a::COLLECTION_ID, &id)
+                    .with_text(a::SERVER_ID, sid)
+                    .with(options),
+            )
+        };
+        let r = d
+            .post("ItemOperations", Some(&fetch(&server_id, None)))
+            .await;
+        let resp = r
+            .body
+            .as_ref()
+            .and_then(|b| b.child(io::RESPONSE))
+            .and_then(|x| x.child(io::FETCH))
+            .expect("a fetch response");
+        assert_eq!(resp.child_text(io::STATUS).as_deref(), Some("1"), "{v}");
+        assert_eq!(resp.child_text(a::CLASS).as_deref(), Some("Contacts"));
+        let props = resp.child(io::PROPERTIES).unwrap();
+        assert_eq!(props.child_text(c::LAST_NAME).as_deref(), Some("Smith"));
+        assert_eq!(notes(props).as_deref(), Some("Met at the conference."));
+        // MS-ASCNTC 3.2.5.1: a Schema restricts the elements returned.
+        let schema = Element::new(io::SCHEMA).with(Element::new(c::FIRST_NAME));
+        let r = d
+            .post("ItemOperations", Some(&fetch(&server_id, Some(schema))))
+            .await;
+        let props = r
+            .body
+            .as_ref()
+            .and_then(|b| b.child(io::RESPONSE))
+            .and_then(|x| x.child(io::FETCH))
+            .and_then(|x| x.child(io::PROPERTIES))
+            .unwrap();
+        assert_eq!(props.child_text(c::FIRST_NAME).as_deref(), Some("Anna"));
+        assert!(props.child(c::LAST_NAME).is_none(), "{v}");
+        let r = d.post("ItemOperations", Some(&fetch("999999", None))).await;
+        let status = r
+            .body
+            .as_ref()
+            .and_then(|b| b.child(io::RESPONSE))
+            .and_then(|x| x.child(io::FETCH))
+            .and_then(|x| x.child_text(io::STATUS));
+        assert_eq!(status.as_deref(), Some("6"), "{v}");
+    }
+}
