@@ -6,9 +6,11 @@
 //! A service keeps only what is its own: its storage traits, its SQL (a macro implementing the
 //! traits for a store type) and its migrations. docs/adding-a-data-class.md shows the shape.
 
+mod failure;
 mod postgres;
 mod sqlite;
 
+pub use failure::{failure, Failure};
 pub use postgres::PgStore;
 pub use sqlite::{create_private_file, SqliteStore};
 

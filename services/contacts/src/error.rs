@@ -84,36 +84,14 @@ impl From<ContactsError> for eas_rpc::ServiceError {
     }
 }
 
-/// Whether a database failure passes by itself (unreachable, out of resources, a lock or a
-/// serialization conflict) or is a bug to report; the same reading as the mail service's.
+/// The code of a database failure, read the same way as the mail service's
+/// (`eas_store_kit::failure`).
 fn database_code(e: &sqlx::Error) -> eas_rpc::ServiceErrorCode {
     use eas_rpc::ServiceErrorCode as C;
-    match e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => C::Unavailable,
-        sqlx::Error::Database(db) => match db.code().as_deref() {
-            // PostgreSQL SQLSTATEs: 40001 serialization failure, 40P01 deadlock, 55P03 lock not
-            // available; class 08 connection, 53 insufficient resources, 57P0x shutting down.
-            Some(c) if c.len() == 5 => match c {
-                "40001" | "40P01" | "55P03" => C::Busy,
-                _ if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P0") => {
-                    C::Unavailable
-                }
-                _ => C::Internal,
-            },
-            // SQLite primary result codes (the low byte): BUSY 5, LOCKED 6; NOMEM 7, IOERR 10,
-            // FULL 13, CANTOPEN 14.
-            Some(c) => match c.parse::<u32>().ok().map(|c| c & 0xff) {
-                Some(5 | 6) => C::Busy,
-                Some(7 | 10 | 13 | 14) => C::Unavailable,
-                _ => C::Internal,
-            },
-            None => C::Internal,
-        },
-        _ => C::Internal,
+    match eas_store_kit::failure(e) {
+        eas_store_kit::Failure::Busy => C::Busy,
+        eas_store_kit::Failure::Unavailable => C::Unavailable,
+        eas_store_kit::Failure::Internal => C::Internal,
     }
 }
 

@@ -76,44 +76,15 @@ impl From<MailError> for eas_rpc::ServiceError {
     }
 }
 
-/// Whether a database failure passes by itself (the server is unreachable or out of
-/// resources, a lock or a serialization conflict) or is a bug to report (HTTP 500).
+/// The code of a database failure: a lock or conflict passes (Busy), an outage is Unavailable,
+/// anything else a bug (Internal, HTTP 500 at the edge); `eas_store_kit::failure` reads it.
 fn database_code(e: &sqlx::Error) -> eas_rpc::ServiceErrorCode {
     use eas_rpc::ServiceErrorCode as C;
-    match e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => C::Unavailable,
-        sqlx::Error::Database(db) => match db.code().as_deref() {
-            // PostgreSQL SQLSTATEs are five characters: 40001 serialization failure, 40P01
-            // deadlock, 55P03 lock not available; class 08 connection, 53 insufficient
-            // resources (53100 disk full), 57P0x the server shutting down.
-            Some(c) if c.len() == 5 => match c {
-                "40001" | "40P01" | "55P03" => C::Busy,
-                _ if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P0") => {
-                    C::Unavailable
-                }
-                _ => C::Internal,
-            },
-            // SQLite result codes (at most four digits, extended ones carry the primary code
-            // in their low byte): SQLITE_BUSY 5, SQLITE_LOCKED 6; SQLITE_NOMEM 7, SQLITE_IOERR
-            // 10, SQLITE_FULL 13, SQLITE_CANTOPEN 14.
-            Some(c) => match sqlite_primary(c) {
-                Some(5 | 6) => C::Busy,
-                Some(7 | 10 | 13 | 14) => C::Unavailable,
-                _ => C::Internal,
-            },
-            None => C::Internal,
-        },
-        _ => C::Internal,
+    match eas_store_kit::failure(e) {
+        eas_store_kit::Failure::Busy => C::Busy,
+        eas_store_kit::Failure::Unavailable => C::Unavailable,
+        eas_store_kit::Failure::Internal => C::Internal,
     }
-}
-
-/// The primary SQLite result code of an extended one (the low byte), when `code` is numeric.
-fn sqlite_primary(code: &str) -> Option<u32> {
-    code.parse::<u32>().ok().map(|c| c & 0xff)
 }
 
 #[cfg(test)]
@@ -146,13 +117,5 @@ mod tests {
         assert_eq!(eas_rpc::ServiceError::from(pool).code, C::Unavailable);
         let io = MailError::Database(sqlx::Error::Io(std::io::Error::other("reset")));
         assert_eq!(eas_rpc::ServiceError::from(io).code, C::Unavailable);
-    }
-
-    #[test]
-    fn sqlite_extended_codes_reduce_to_their_primary_code() {
-        // SQLITE_BUSY_SNAPSHOT (517) is SQLITE_BUSY; SQLITE_IOERR_WRITE (778) is SQLITE_IOERR.
-        assert_eq!(sqlite_primary("517"), Some(5));
-        assert_eq!(sqlite_primary("778"), Some(10));
-        assert_eq!(sqlite_primary("13"), Some(13));
     }
 }
