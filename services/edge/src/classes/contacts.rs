@@ -288,7 +288,6 @@ impl ClassHandler for ContactsClass {
         session: &mut Session,
         responses: &mut Vec<ItemResponse>,
     ) -> Result<(), SyncError> {
-        let supported = self.supported(input).await?;
         let (_, service_folder) = super::class_of(&input.folder.id);
         let change_ids: Vec<String> = input
             .coll
@@ -299,6 +298,13 @@ impl ClassHandler for ContactsClass {
                 _ => None,
             })
             .collect();
+        // The stored list is read only for a Change (key 0 stores what was sent): a Sync window
+        // or a held Sync's re-check costs no device-state read for it.
+        let supported = if input.coll.is_initial() || !change_ids.is_empty() {
+            self.supported(input).await?
+        } else {
+            None
+        };
         let mut decisions = if change_ids.is_empty() {
             Vec::new()
         } else {
