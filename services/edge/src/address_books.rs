@@ -7,8 +7,8 @@ use eas_contacts_model::contact::{bare_address, Field};
 use eas_contacts_model::stored;
 use eas_rpc::contacts::SearchRequest;
 
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::Edge;
 
 /// One contact of the user as a search or resolution entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -26,8 +26,8 @@ use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::context::now;
-use crate::router::Edge;
+use crate::edge::Edge;
+use crate::pipeline::context::now;
 
 /// An admin API error: HTTP status and a lowercase message.
 pub struct ApiError(pub(crate) StatusCode, pub(crate) String);

@@ -24,7 +24,7 @@ use serde_json::json;
 
 use crate::admin::ApiError;
 use crate::classes::class_of;
-use crate::router::Edge;
+use crate::edge::Edge;
 
 /// The largest vCard file an import takes: thousands of contacts with photos.
 pub const MAX_IMPORT_BYTES: usize = 32 << 20;

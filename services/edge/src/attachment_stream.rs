@@ -25,7 +25,7 @@ use eas_rpc::mail::Chunk;
 use eas_wbxml::Element;
 use tonic::Streaming;
 
-use crate::router::WBXML_CONTENT_TYPE;
+use crate::respond::WBXML_CONTENT_TYPE;
 
 use crate::error::EdgeError;
 

@@ -168,7 +168,7 @@ impl AuthConfig {
         if self.failure_window_seconds == 0 || self.account_window_seconds == 0 {
             return Err("edge.auth windows must be at least 1 second".into());
         }
-        crate::throttle::TrustedProxies::parse(&self.trusted_proxies)
+        crate::pipeline::throttle::TrustedProxies::parse(&self.trusted_proxies)
             .map(|_| ())
             .map_err(|e| format!("edge.auth.trusted_proxies: {e}"))
     }

@@ -14,7 +14,7 @@ use eas_rpc::mail::{AppendRequest, MessageRef, SmartKind, SubmitOutcome, SubmitR
 use eas_rpc::Channel;
 use eas_sync::{Session, SourceError, SyncError};
 
-use crate::context::RequestCtx;
+use crate::pipeline::context::RequestCtx;
 use mail_builder::headers::address::Address as OutAddress;
 use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;

@@ -6,13 +6,12 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use eas_protocol::command::Command;
 use eas_protocol::status::CommonStatus;
 use eas_protocol::version::ProtocolVersion;
 use eas_rpc::ServiceError;
 use eas_wbxml::{Element, Tag};
 
-use crate::router::wbxml_response;
+use crate::respond::wbxml_response;
 
 /// What went wrong with a request.
 #[derive(Debug, thiserror::Error)]
@@ -124,32 +123,6 @@ impl EdgeError {
 fn status_tag(root: Tag) -> Tag {
     Tag::lookup(root.namespace().unwrap_or_default(), "Status")
         .unwrap_or(eas_wbxml::tags::air_sync::STATUS)
-}
-
-/// The response root element of a command, for error bodies.
-pub fn response_root(cmd: &Command) -> Option<Tag> {
-    let (ns, name) = match cmd {
-        Command::Sync => ("AirSync", "Sync"),
-        Command::FolderSync => ("FolderHierarchy", "FolderSync"),
-        Command::FolderCreate => ("FolderHierarchy", "FolderCreate"),
-        Command::FolderUpdate => ("FolderHierarchy", "FolderUpdate"),
-        Command::FolderDelete => ("FolderHierarchy", "FolderDelete"),
-        Command::GetItemEstimate => ("GetItemEstimate", "GetItemEstimate"),
-        Command::MoveItems => ("Move", "MoveItems"),
-        Command::Ping => ("Ping", "Ping"),
-        Command::Provision => ("Provision", "Provision"),
-        Command::Search => ("Search", "Search"),
-        Command::Settings => ("Settings", "Settings"),
-        Command::SendMail => ("ComposeMail", "SendMail"),
-        Command::SmartReply => ("ComposeMail", "SmartReply"),
-        Command::SmartForward => ("ComposeMail", "SmartForward"),
-        Command::ItemOperations => ("ItemOperations", "ItemOperations"),
-        Command::ResolveRecipients => ("ResolveRecipients", "ResolveRecipients"),
-        Command::ValidateCert => ("ValidateCert", "ValidateCert"),
-        Command::Find => ("Find", "Find"),
-        _ => return None,
-    };
-    Tag::lookup(ns, name)
 }
 
 impl IntoResponse for EdgeError {

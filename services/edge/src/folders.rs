@@ -13,8 +13,8 @@ use eas_rpc::collections as wire;
 use eas_sync::{Cursor, ItemSource, ItemVersion, SourceError};
 
 use crate::classes::Classes;
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::Edge;
 
 /// One folder as FolderSync reports it (MS-ASCMD 2.2.3.186 Type; ParentId "0" is the root).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -4,46 +4,43 @@
 //! authentication, protocol version negotiation, policy-key checks, and the WBXML body. It keeps
 //! no state of its own that another replica would need: devices and sync state live in a
 //! [`eas_device_state::DeviceStore`], accounts in the [`eas_directory::Directory`].
+//!
+//! Its layers, each importing only those below it:
+//!
+//! - `pipeline`: routing by path, the request line, version, authentication, throttling, the
+//!   body, the device record and policy checks, then the command table's handler;
+//! - `commands`: one module per EAS command, and the one table (handler, response root, what
+//!   the command needs) that dispatch, OPTIONS and error bodies read;
+//! - [`folders`]: the folder hierarchy a phone sees, and the hierarchy state commands share;
+//! - [`classes`]: the data classes (Email, Contacts), each over its data service: which
+//!   collections it owns, how its items render and how a phone's changes apply;
+//! - [`push`]: held Pings and Syncs woken by change events;
+//! - `edge`: the shared state ([`Edge`]) and `respond`'s WBXML response, which every layer
+//!   reads.
 
 mod address_books;
 pub mod admin;
 mod admin_contacts;
 mod attachment_stream;
-mod auth;
-mod autodiscover;
 pub mod classes;
-mod compose_mail;
+mod commands;
 pub mod config;
-mod context;
 mod drafts;
+mod edge;
 mod email;
 mod error;
-mod folder_create;
-mod folder_delete;
-mod folder_sync;
-mod folder_update;
 pub mod folders;
-mod get_item_estimate;
-mod http_trace;
-mod item_operations;
+mod hierarchy;
 pub mod metrics;
-mod move_items;
-mod options;
 mod pictures;
-mod ping;
-mod provision;
+mod pipeline;
 pub mod push;
-mod resolve_recipients;
-mod router;
-mod search;
+mod respond;
 pub mod server;
-mod settings;
-mod sync;
-mod sync_cache;
-mod sync_wait;
-mod throttle;
 
+pub use admin::router as admin_router;
 pub use config::EdgeConfig;
+pub use edge::{DataServices, Edge};
 pub use error::EdgeError;
-pub use router::{admin_router, eas_service, DataServices, Edge};
-pub use throttle::SharedLimits;
+pub use pipeline::eas_service;
+pub use pipeline::throttle::SharedLimits;

@@ -32,6 +32,12 @@ use crate::error::EdgeError;
 /// a folder the user created.
 pub(crate) const CONTACT_TYPES: [u32; 2] = [9, 14];
 
+/// The contact folder type a device may create, rename, move and delete: 14.
+const USER_FOLDER_TYPES: [u32; 1] = [14];
+
+/// Versions read per call while emptying a folder.
+const EMPTY_PAGE: u32 = 500;
+
 /// Contacts fetched per call: a window of contacts with pictures (48 KB of base64 each at most)
 /// stays far below the gRPC reply limit.
 const FETCH_BATCH: usize = 32;
@@ -462,6 +468,127 @@ impl ClassHandler for ContactsClass {
         }
         Ok(out)
     }
+
+    fn user_folder_types(&self) -> &'static [u32] {
+        &USER_FOLDER_TYPES
+    }
+
+    async fn create_folder(
+        &self,
+        user: &str,
+        parent: &str,
+        display_name: &str,
+        _folder_type: u32,
+    ) -> Result<eas_rpc::collections::Folder, tonic::Status> {
+        create_folder(&self.contacts, user, parent, display_name).await
+    }
+
+    async fn update_folder(
+        &self,
+        user: &str,
+        folder: &str,
+        parent: &str,
+        display_name: &str,
+    ) -> Result<eas_rpc::collections::Folder, tonic::Status> {
+        update_folder(&self.contacts, user, folder, parent, display_name).await
+    }
+
+    async fn delete_folder(&self, user: &str, folder: &str) -> Result<(), tonic::Status> {
+        delete_folder(&self.contacts, user, folder).await
+    }
+
+    async fn move_item(
+        &self,
+        user: &str,
+        from: &str,
+        id: &str,
+        to: &str,
+    ) -> Result<String, tonic::Status> {
+        move_contact(&self.contacts, user, from, id, to).await
+    }
+
+    /// Every contact of the folder is deleted one by one (each leaves its tombstone and change
+    /// event, as a phone's Delete does); a retry after a failure finishes the rest. Subfolders
+    /// go with their contacts through FolderDelete's path.
+    async fn empty_folder(
+        &self,
+        user: &str,
+        folder: &str,
+        delete_sub_folders: bool,
+    ) -> Result<(), tonic::Status> {
+        let service_id = service_folder(folder);
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let reply = self
+                .collections
+                .clone()
+                .changes_since(eas_rpc::collections::ChangesRequest {
+                    user: user.to_owned(),
+                    folder_id: service_id.clone(),
+                    after: after.clone(),
+                    limit: EMPTY_PAGE,
+                })
+                .await?
+                .into_inner();
+            let Some(last) = reply.items.last() else {
+                break;
+            };
+            after = Some(eas_rpc::collections::Cursor {
+                modseq: last.modseq,
+                id: last.id.clone(),
+            });
+            ids.extend(reply.items.into_iter().filter(|v| !v.deleted).map(|v| v.id));
+        }
+        for id in ids {
+            let mut c = self.contacts.clone();
+            let deleted = c
+                .delete_contact(DeleteContactRequest {
+                    user: user.to_owned(),
+                    folder_id: service_id.clone(),
+                    id,
+                })
+                .await;
+            match deleted {
+                // Deleted meanwhile by another device: the folder is as asked.
+                Err(s) if s.code() == tonic::Code::NotFound => {}
+                other => {
+                    other?;
+                }
+            }
+        }
+        if delete_sub_folders {
+            let mut c = self.collections.clone();
+            let list = c
+                .list_folders(eas_rpc::collections::ListFoldersRequest {
+                    user: user.to_owned(),
+                })
+                .await?
+                .into_inner();
+            for child in list.folders.iter().filter(|f| f.parent_id == service_id) {
+                delete_folder(
+                    &self.contacts,
+                    user,
+                    &super::phone_id(DataClass::Contacts, &child.id),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn fetch_item(
+        &self,
+        ctx: &crate::pipeline::context::RequestCtx,
+        folder: &str,
+        id: &str,
+        request: &eas_protocol::item_operations::FetchRequest,
+    ) -> Result<Option<Result<Vec<Element>, eas_protocol::status::ItemOperationsStatus>>, EdgeError>
+    {
+        fetch(ctx, &self.contacts, &service_folder(folder), id, request)
+            .await
+            .map(Some)
+    }
 }
 
 /// A contacts folder of the service with phone ids.
@@ -480,7 +607,7 @@ fn service_folder(phone_id: &str) -> String {
 }
 
 /// FolderCreate of a contacts folder (type 14) under `parent` (a phone id or "0").
-pub(crate) async fn create_folder(
+async fn create_folder(
     contacts: &ContactsClient<Channel>,
     user: &str,
     parent: &str,
@@ -502,7 +629,7 @@ pub(crate) async fn create_folder(
 }
 
 /// FolderUpdate of a contacts folder the user created.
-pub(crate) async fn update_folder(
+async fn update_folder(
     contacts: &ContactsClient<Channel>,
     user: &str,
     folder: &str,
@@ -526,7 +653,7 @@ pub(crate) async fn update_folder(
 }
 
 /// FolderDelete of a contacts folder the user created, with its subfolders and contacts.
-pub(crate) async fn delete_folder(
+async fn delete_folder(
     contacts: &ContactsClient<Channel>,
     user: &str,
     folder: &str,
@@ -541,7 +668,7 @@ pub(crate) async fn delete_folder(
 }
 
 /// MoveItems of a contact between two contacts folders (phone ids): its new id.
-pub(crate) async fn move_contact(
+async fn move_contact(
     contacts: &ContactsClient<Channel>,
     user: &str,
     from: &str,
@@ -564,8 +691,8 @@ pub(crate) async fn move_contact(
 /// ItemOperations Fetch of one contact (MS-ASCMD 2.2.3.67.1): its Contacts-class elements for the
 /// request's BodyPreference, restricted to its `Schema` when one is given (MS-ASCNTC 3.2.5.1,
 /// R485); status 6 when the folder does not hold it, 15 when it cannot be rendered.
-pub(crate) async fn fetch(
-    ctx: &crate::context::RequestCtx,
+async fn fetch(
+    ctx: &crate::pipeline::context::RequestCtx,
     contacts: &ContactsClient<Channel>,
     service_folder: &str,
     id: &str,

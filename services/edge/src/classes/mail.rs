@@ -7,25 +7,34 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use eas_event_bus::DataClass;
 use eas_protocol::email::{DraftFields, EmailChange};
+use eas_protocol::status::ItemOperationsStatus;
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{ClientCommand, ItemResponse, SyncCollection};
 use eas_rpc::collections::collections_client::CollectionsClient;
+use eas_rpc::collections::Folder as CollectionsFolder;
 use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{self as wire, MessageRef, MoveRequest, SetFlagRequest, SetReadRequest};
+use eas_rpc::mail::{
+    self as wire, BodyRef, CreateFolderRequest, EmptyFolderRequest, FolderRef, GetMessagesRequest,
+    MessageRef, MoveRequest, SetFlagRequest, SetReadRequest, UpdateFolderRequest,
+};
 use eas_rpc::Channel;
 use eas_rpc::RemoteFolder;
 use eas_sync::FilterType;
 use eas_sync::{AddDecision, ChangeDecision, DeleteDecision, Session, SyncError};
+use eas_wbxml::Element;
 
 use super::{ClassHandler, Rendered, SyncInput};
-use crate::context::RequestCtx;
 use crate::drafts::takes_drafts;
 use crate::email::{body_requests, change, email, into_email, wire_flag};
 use crate::error::EdgeError;
-use crate::sync::{fetch_messages, get_messages, DELETED_ITEMS};
+use crate::pipeline::context::RequestCtx;
 
 /// Folder types of mail folders (MS-ASCMD 2.2.3.186.3).
 pub(crate) const MAIL_TYPES: [u32; 6] = [2, 3, 4, 5, 6, 12];
+
+/// Mail folder types a device may create, rename, move and delete: generic (1) and
+/// user-created mail (12) (MS-ASCMD 2.2.3.186.3).
+const USER_FOLDER_TYPES: [u32; 2] = [1, 12];
 
 /// The Email class: mail folders on the mail service.
 pub struct MailClass {
@@ -125,6 +134,99 @@ impl ClassHandler for MailClass {
             out.changes.insert(id, change(&m).properties());
         }
         Ok(out)
+    }
+
+    fn user_folder_types(&self) -> &'static [u32] {
+        &USER_FOLDER_TYPES
+    }
+
+    async fn create_folder(
+        &self,
+        user: &str,
+        parent: &str,
+        display_name: &str,
+        folder_type: u32,
+    ) -> Result<CollectionsFolder, tonic::Status> {
+        let mut c = self.mail.clone();
+        c.create_folder(CreateFolderRequest {
+            user: user.to_owned(),
+            parent_id: parent.to_owned(),
+            display_name: display_name.to_owned(),
+            folder_type,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+    }
+
+    async fn update_folder(
+        &self,
+        user: &str,
+        folder: &str,
+        parent: &str,
+        display_name: &str,
+    ) -> Result<CollectionsFolder, tonic::Status> {
+        let mut c = self.mail.clone();
+        c.update_folder(UpdateFolderRequest {
+            user: user.to_owned(),
+            folder_id: folder.to_owned(),
+            parent_id: parent.to_owned(),
+            display_name: display_name.to_owned(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+    }
+
+    async fn delete_folder(&self, user: &str, folder: &str) -> Result<(), tonic::Status> {
+        let mut c = self.mail.clone();
+        c.delete_folder(FolderRef {
+            user: user.to_owned(),
+            folder_id: folder.to_owned(),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn move_item(
+        &self,
+        user: &str,
+        _from: &str,
+        id: &str,
+        to: &str,
+    ) -> Result<String, tonic::Status> {
+        let mut c = self.mail.clone();
+        c.move_message(MoveRequest {
+            user: user.to_owned(),
+            id: id.to_owned(),
+            destination_folder_id: to.to_owned(),
+        })
+        .await
+        .map(|r| r.into_inner().new_id)
+    }
+
+    async fn empty_folder(
+        &self,
+        user: &str,
+        folder: &str,
+        delete_sub_folders: bool,
+    ) -> Result<(), tonic::Status> {
+        let mut c = self.mail.clone();
+        c.empty_folder(EmptyFolderRequest {
+            user: user.to_owned(),
+            folder_id: folder.to_owned(),
+            include_subfolders: delete_sub_folders,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn fetch_item(
+        &self,
+        _ctx: &RequestCtx,
+        _folder: &str,
+        _id: &str,
+        _request: &eas_protocol::item_operations::FetchRequest,
+    ) -> Result<Option<Result<Vec<Element>, ItemOperationsStatus>>, EdgeError> {
+        Ok(None)
     }
 }
 
@@ -336,4 +438,127 @@ async fn client_commands(
         }
     }
     Ok(())
+}
+
+/// The Deleted Items folder's type (MS-ASCMD 2.2.3.186.3).
+pub(crate) const DELETED_ITEMS: u32 = 4;
+
+/// Messages fetched for a response, and those the byte budget left for a later one.
+#[derive(Default)]
+pub(crate) struct Fetched {
+    /// By id; bodies the mail service streamed are read in full.
+    pub messages: HashMap<String, wire::Message>,
+    /// Ids left out by the byte budget, in request order (a suffix of the ids asked for).
+    pub omitted: Vec<String>,
+    /// Bytes of the messages fetched, bodies included.
+    pub bytes: u64,
+}
+
+/// Fetches `ids` (in this order) with bodies for `body`, within `max_bytes` (0: no budget; the
+/// first message found always comes). A body too large for the reply is read with ReadBody.
+/// Ids the mailbox does not know, or whose message vanished meanwhile, are simply absent.
+pub(crate) async fn fetch_messages(
+    mail: &MailClient<Channel>,
+    user: &str,
+    ids: Vec<String>,
+    body: Vec<wire::BodyRequest>,
+    max_bytes: u64,
+    metadata_only: bool,
+) -> Result<Fetched, EdgeError> {
+    if ids.is_empty() {
+        return Ok(Fetched::default());
+    }
+    let mut c = mail.clone();
+    let list = c
+        .get_messages(GetMessagesRequest {
+            user: user.to_owned(),
+            ids,
+            body: body.clone(),
+            max_bytes,
+            metadata_only,
+        })
+        .await
+        .map_err(EdgeError::from)?
+        .into_inner();
+    let mut fetched = Fetched {
+        omitted: list.omitted,
+        ..Fetched::default()
+    };
+    for mut m in list.messages {
+        if let Some(b) = m.body.as_mut().filter(|b| b.data_streamed) {
+            let Some(data) = read_body(mail, user, &m.id, &body).await? else {
+                continue;
+            };
+            b.data = data;
+            b.data_streamed = false;
+        }
+        fetched.bytes += eas_rpc::prost::Message::encoded_len(&m) as u64;
+        fetched.messages.insert(m.id.clone(), m);
+    }
+    Ok(fetched)
+}
+
+/// Opens the stream of one message's body (ReadBody); `None` when the message is gone.
+pub(crate) async fn open_body(
+    mail: &MailClient<Channel>,
+    user: &str,
+    id: &str,
+    body: &[wire::BodyRequest],
+) -> Result<Option<tonic::Streaming<wire::Chunk>>, EdgeError> {
+    let mut c = mail.clone();
+    let opened = c
+        .read_body(BodyRef {
+            user: user.to_owned(),
+            id: id.to_owned(),
+            body: body.to_vec(),
+        })
+        .await;
+    match opened {
+        Ok(s) => Ok(Some(s.into_inner())),
+        Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+        Err(s) => Err(EdgeError::from(s)),
+    }
+}
+
+/// The body data the mail service streams for one message, read in full; `None` when the
+/// message is gone.
+pub(crate) async fn read_body(
+    mail: &MailClient<Channel>,
+    user: &str,
+    id: &str,
+    body: &[wire::BodyRequest],
+) -> Result<Option<Vec<u8>>, EdgeError> {
+    let Some(mut stream) = open_body(mail, user, id, body).await? else {
+        return Ok(None);
+    };
+    let mut data = Vec::new();
+    loop {
+        match stream.message().await {
+            Ok(Some(chunk)) => {
+                if data.is_empty() {
+                    // The announced size, within reason (it comes over the network).
+                    let total = usize::try_from(chunk.total_size).unwrap_or(0);
+                    data.reserve(total.min(64 << 20));
+                }
+                data.extend_from_slice(&chunk.data);
+            }
+            Ok(None) => return Ok(Some(data)),
+            Err(s) if s.code() == tonic::Code::NotFound => return Ok(None),
+            Err(s) => return Err(EdgeError::from(s)),
+        }
+    }
+}
+
+/// Messages by id, with their bodies in full (no byte budget).
+pub(crate) async fn get_messages(
+    mail: &MailClient<Channel>,
+    user: &str,
+    ids: Vec<String>,
+    prefs: &[eas_protocol::body::BodyPreference],
+) -> Result<HashMap<String, wire::Message>, EdgeError> {
+    Ok(
+        fetch_messages(mail, user, ids, body_requests(prefs), 0, false)
+            .await?
+            .messages,
+    )
 }

@@ -20,8 +20,8 @@ use eas_rpc::{Channel, RemoteFolder};
 use eas_sync::{FilterType, Session, SyncError};
 use eas_wbxml::Element;
 
-use crate::context::RequestCtx;
 use crate::error::EdgeError;
+use crate::pipeline::context::RequestCtx;
 
 pub use contacts::ContactsClass;
 pub use mail::MailClass;
@@ -118,6 +118,59 @@ pub trait ClassHandler: Send + Sync + 'static {
         changes: Vec<String>,
         budget: u64,
     ) -> Result<Rendered, EdgeError>;
+
+    // The folder commands (MS-ASCMD 2.2.1.3, 2.2.1.4, 2.2.1.6), MoveItems (2.2.1.12) and
+    // ItemOperations (2.2.1.10) on the class's service. Folder ids are phone ids throughout;
+    // errors are the service's, which each command turns into its own status.
+
+    /// The folder types (MS-ASCMD 2.2.3.186.3) a device may create, rename, move and delete in
+    /// this class: never one of the class's default folders.
+    fn user_folder_types(&self) -> &'static [u32];
+    /// Creates a folder of one of the class's user types under `parent` ("0": the top).
+    async fn create_folder(
+        &self,
+        user: &str,
+        parent: &str,
+        display_name: &str,
+        folder_type: u32,
+    ) -> Result<wire::Folder, tonic::Status>;
+    /// Renames a folder the user created and moves it under `parent`.
+    async fn update_folder(
+        &self,
+        user: &str,
+        folder: &str,
+        parent: &str,
+        display_name: &str,
+    ) -> Result<wire::Folder, tonic::Status>;
+    /// Deletes a folder the user created, with its subfolders and items.
+    async fn delete_folder(&self, user: &str, folder: &str) -> Result<(), tonic::Status>;
+    /// Moves item `id` from folder `from` to folder `to` of the class: its new id.
+    async fn move_item(
+        &self,
+        user: &str,
+        from: &str,
+        id: &str,
+        to: &str,
+    ) -> Result<String, tonic::Status>;
+    /// Deletes every item of `folder` (EmptyFolderContents, MS-ASCMD 2.2.3.55), and its
+    /// subfolders when asked.
+    async fn empty_folder(
+        &self,
+        user: &str,
+        folder: &str,
+        delete_sub_folders: bool,
+    ) -> Result<(), tonic::Status>;
+    /// ItemOperations Fetch of item `id` of `folder` (MS-ASCMD 2.2.3.67.1): its class elements
+    /// for the request's options, or the operation's status. `None` for a class whose items the
+    /// command fetches on its own path: Email, whose bodies and attachments may be parts of a
+    /// multipart response (MS-ASCMD 2.2.1.10.1) and which is also fetched by LongId.
+    async fn fetch_item(
+        &self,
+        ctx: &RequestCtx,
+        folder: &str,
+        id: &str,
+        request: &eas_protocol::item_operations::FetchRequest,
+    ) -> Result<Option<Result<Vec<Element>, eas_protocol::status::ItemOperationsStatus>>, EdgeError>;
 }
 
 /// Every class this edge serves.
@@ -147,6 +200,13 @@ impl Classes {
 
     pub fn serves(&self, class: DataClass) -> bool {
         self.get(class).is_some()
+    }
+
+    /// The class in which a device may create folders of `folder_type`.
+    pub fn creating(&self, folder_type: u32) -> Option<&Arc<dyn ClassHandler>> {
+        self.0
+            .iter()
+            .find(|h| h.user_folder_types().contains(&folder_type))
     }
 
     /// The handler owning a phone's collection id, and the service's id for it.

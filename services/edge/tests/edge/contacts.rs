@@ -591,14 +591,59 @@ async fn contacts_folders_are_created_and_deleted_and_contacts_move_between_them
     let r = d.post("MoveItems", Some(&mv(&family))).await;
     assert_eq!(r.text(&[m::RESPONSE, m::STATUS]).as_deref(), Some("3"));
     let moved = r.text(&[m::RESPONSE, m::DST_MSG_ID]).unwrap();
-    let (_, r) = prime(&d, &family, None).await;
+    let (fk, r) = prime(&d, &family, None).await;
     assert_eq!(
         server_items(&r, a::ADD)
             .into_iter()
             .map(|(i, _)| i)
             .collect::<Vec<_>>(),
-        vec![moved]
+        vec![moved.clone()]
     );
+    // The user's folder is renamed; it cannot move under a mail folder (status 10).
+    let update = |key: &str, parent: &str, name: &str| {
+        Element::new(fh::FOLDER_UPDATE)
+            .with_text(fh::SYNC_KEY, key)
+            .with_text(fh::SERVER_ID, &family)
+            .with_text(fh::PARENT_ID, parent)
+            .with_text(fh::DISPLAY_NAME, name)
+    };
+    let r = d
+        .post("FolderUpdate", Some(&update(&key, &inbox, "Relatives")))
+        .await;
+    assert_eq!(r.text(&[fh::STATUS]).as_deref(), Some("10"));
+    let r = d
+        .post("FolderUpdate", Some(&update(&key, "0", "Relatives")))
+        .await;
+    assert_eq!(r.text(&[fh::STATUS]).as_deref(), Some("1"));
+    let key = r.text(&[fh::SYNC_KEY]).unwrap();
+    // Another phone sees the new name (a FolderSync with key 0 here would reset this phone's
+    // collections).
+    let other = phone(&s, "folders141b", "14.1").await;
+    let (folders, _) = hierarchy(&other).await;
+    assert!(folders.iter().any(|f| f.0 == family && f.2 == "Relatives"));
+    // EmptyFolderContents (MS-ASCMD 2.2.3.55) empties a contacts folder: the next Sync of it
+    // deletes the contact on the phone.
+    use eas_wbxml::tags::item_operations as io;
+    let empty = Element::new(io::ITEM_OPERATIONS)
+        .with(Element::new(io::EMPTY_FOLDER_CONTENTS).with_text(a::COLLECTION_ID, &family));
+    let r = d.post("ItemOperations", Some(&empty)).await;
+    assert_eq!(
+        r.text(&[io::RESPONSE, io::EMPTY_FOLDER_CONTENTS, io::STATUS])
+            .as_deref(),
+        Some("1")
+    );
+    let r = d
+        .post("Sync", Some(&sync_request(&family, &fk, None, None)))
+        .await;
+    let deleted: Vec<String> = collection(&r)
+        .child(a::COMMANDS)
+        .map(|cmds| {
+            cmds.children_of(a::DELETE)
+                .filter_map(|x| x.child_text(a::SERVER_ID))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(deleted, vec![moved]);
     // The user's folder is deleted with its contacts.
     let r = d
         .post(
@@ -771,4 +816,138 @@ async fn itemoperations_fetches_a_contact_with_its_schema_and_answers_6_for_an_u
             .and_then(|x| x.child_text(io::STATUS));
         assert_eq!(status.as_deref(), Some("6"), "{v}");
     }
+}
+
+/// The vCard files of the contacts model's own round-trip test: every EAS field, more e-mail
+/// addresses and phone numbers than EAS carries, and properties EAS has no slot for.
+const FULL_VCARDS: [(&str, &str); 2] = [
+    (
+        "3.0",
+        include_str!("../../../../crates/contacts/tests/fixtures/full-3.0.vcf"),
+    ),
+    (
+        "4.0",
+        include_str!("../../../../crates/contacts/tests/fixtures/full-4.0.vcf"),
+    ),
+];
+
+/// The first vCard of a file (the fixtures hold a second, smaller one).
+fn first_card(text: &str) -> String {
+    let end = text.find("END:VCARD").expect("a vCard") + "END:VCARD".len();
+    format!("{}\r\n", &text[..end])
+}
+
+/// What a phone without `Supported` sends back for a contact it received: every element as it
+/// came, the notes as `Type` and `Data` (MS-ASAIRS 2.2.2.9), one field edited.
+fn edited_whole(received: &Element, tag: Tag, value: &str) -> Vec<Element> {
+    received
+        .elements()
+        .map(|e| {
+            if e.tag == tag {
+                Element::text(tag, value)
+            } else if e.tag == ab::BODY {
+                Element::new(ab::BODY)
+                    .with_text(ab::TYPE, e.child_text(ab::TYPE).unwrap_or_default())
+                    .with_text(ab::DATA, e.child_text(ab::DATA).unwrap_or_default())
+            } else {
+                e.clone()
+            }
+        })
+        .collect()
+}
+
+/// The properties a vCard carried that EAS has no slot for, as name and text (the labels that
+/// name a phone's custom types are written back where they belong, not compared).
+fn extras(contact: &eas_contacts_model::Contact) -> Vec<(String, String)> {
+    contact
+        .vcard
+        .extra
+        .iter()
+        .filter(|p| p.name != "X-ABLABEL")
+        .map(|p| (p.name.clone(), p.text_value()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_vcard_with_every_field_survives_import_a_phone_change_and_export_through_the_server() {
+    use eas_contacts_model::vcard::{self, VCardVersion};
+    use eas_contacts_model::{differing_fields, Field};
+
+    let s = TestServer::start_with_contacts().await;
+    let service = s.contacts.as_ref().unwrap();
+    let mut checked = 0;
+    for (file, text) in FULL_VCARDS {
+        let original = vcard::import(text).unwrap().remove(0);
+        assert_eq!(original.fields().count(), Field::ALL.len(), "{file}");
+        assert!(original.email_addresses().len() > 3, "{file}");
+        for v in VERSIONS {
+            let d = phone(
+                &s,
+                &format!("rt{}{}", file.replace('.', ""), v.replace('.', "")),
+                v,
+            )
+            .await;
+            let id = contacts_folder(&d).await;
+            let (k, _) = prime(&d, &id, None).await;
+            let imported = service
+                .import_vcards(USER, None, first_card(text).as_bytes())
+                .await
+                .unwrap();
+            assert_eq!(imported.ids.len(), 1, "{file}");
+            let r = d
+                .post("Sync", Some(&sync_request(&id, &k, None, None)))
+                .await;
+            let k = collection(&r).child_text(a::SYNC_KEY).unwrap();
+            let items = server_items(&r, a::ADD);
+            assert_eq!(items.len(), 1, "{file} at {v}");
+            let (server_id, received) = &items[0];
+
+            let sent = edited_whole(received, c::MOBILE_PHONE_NUMBER, "+1 555 0999");
+            let r = d
+                .post(
+                    "Sync",
+                    Some(&sync_request(&id, &k, Some(change(server_id, sent)), None)),
+                )
+                .await;
+            let status = collection(&r)
+                .child(a::RESPONSES)
+                .and_then(|x| x.child(a::CHANGE))
+                .and_then(|x| x.child_text(a::STATUS));
+            // A successful Change has no response of its own (MS-ASCMD 2.2.3.24.1).
+            assert!(
+                status.is_none() || status.as_deref() == Some("1"),
+                "{status:?}"
+            );
+            assert_eq!(collection(&r).child_text(a::STATUS).as_deref(), Some("1"));
+
+            let mut expected = original.clone();
+            expected.mobile_phone_number = Some("+1 555 0999".into());
+            for out in [VCardVersion::V3, VCardVersion::V4] {
+                let (exported, n) = service
+                    .export_vcards(USER, imported.folder_id, out)
+                    .await
+                    .unwrap();
+                assert_eq!(n, 1);
+                let back = vcard::import(&exported).unwrap().remove(0);
+                assert_eq!(
+                    differing_fields(&expected, &back),
+                    Default::default(),
+                    "{file} at {v}, exported as {out:?}:\n{exported}"
+                );
+                assert_eq!(back.email_addresses(), original.email_addresses(), "{file}");
+                assert_eq!(
+                    back.phone_numbers().len(),
+                    original.phone_numbers().len(),
+                    "{file}: the extra numbers stay"
+                );
+                assert_eq!(extras(&back), extras(&original), "{file} as {out:?}");
+                checked += 1;
+            }
+            service
+                .delete_contact(USER, imported.folder_id, imported.ids[0])
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(checked, 2 * 2 * 2);
 }

@@ -14,9 +14,9 @@ use eas_protocol::status::CommonStatus;
 use eas_protocol::version::ProtocolVersion;
 use eas_rpc::mail::{SmartKind, SubmitOutcome, SubmitRequest};
 
-use crate::context::{decode_body, RequestCtx};
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::Edge;
+use crate::pipeline::context::{decode_body, RequestCtx};
 
 pub async fn handle(
     edge: &Edge,

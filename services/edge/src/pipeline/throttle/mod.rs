@@ -321,7 +321,7 @@ impl LoginThrottle {
     }
 }
 
-impl crate::router::Edge {
+impl crate::edge::Edge {
     /// Shares the login limits with the other edge replicas through Redis.
     pub fn share_login_limits(&self, limits: SharedLimits) {
         self.throttle.share(limits);

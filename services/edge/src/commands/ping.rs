@@ -12,11 +12,12 @@ use eas_sync::CollectionState;
 use eas_wbxml::Element;
 use serde::{Deserialize, Serialize};
 
-use crate::context::RequestCtx;
+use crate::commands::sync::state_name;
+use crate::edge::Edge;
 use crate::error::EdgeError;
+use crate::pipeline::context::RequestCtx;
 use crate::push::Wake;
-use crate::router::{wbxml_response, Edge};
-use crate::sync::state_name;
+use crate::respond::wbxml_response;
 
 /// Name of the cached Ping parameters in the device store.
 const STATE_NAME: &str = "ping";

@@ -20,10 +20,11 @@ use eas_protocol::version::ProtocolVersion;
 use eas_wbxml::Element;
 
 use crate::address_books::{self, BookEntry};
-use crate::context::RequestCtx;
+use crate::edge::Edge;
 use crate::error::EdgeError;
 use crate::pictures::{pictures, PictureBudget};
-use crate::router::{wbxml_response, Edge};
+use crate::pipeline::context::RequestCtx;
+use crate::respond::wbxml_response;
 
 /// Suggestions per ambiguous name when the phone does not say (MS-ASCMD 2.2.3.90 leaves it to
 /// the server).

@@ -12,19 +12,11 @@ use eas_protocol::status::{
 };
 use eas_protocol::version::ProtocolVersion;
 use eas_wbxml::Element;
-use sha2::{Digest, Sha256};
 
-use crate::context::{now, RequestCtx};
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::{wbxml_response, Edge};
-
-/// A fingerprint of the configured policy: a device whose key was issued for another fingerprint
-/// must provision again (MS-ASCMD 2.2.2 status 143, HTTP 449 before 14.0).
-pub fn policy_hash(edge: &Edge) -> String {
-    let json = serde_json::to_vec(&edge.config.provisioning.policy).unwrap_or_default();
-    let digest = Sha256::digest(&json);
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::pipeline::context::{now, RequestCtx};
+use crate::respond::wbxml_response;
 
 /// A random non-zero policy key (MS-ASPROV 2.2.2.42: a 32-bit unsigned integer; 0 means none).
 fn new_key() -> u32 {
@@ -190,7 +182,7 @@ pub async fn handle(
                 let fin = new_key();
                 ctx.device.policy_key = Some(fin);
                 ctx.device.pending_policy_key = None;
-                ctx.device.policy_hash = Some(policy_hash(edge));
+                ctx.device.policy_hash = Some(edge.policy_hash());
                 tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, ?compliance, "device provisioned");
                 resp.policy = Some(PolicyResponse {
                     policy_type: policy.policy_type,

@@ -13,14 +13,15 @@ use eas_rpc::mail::{self as wire, SearchRequest as WireSearch};
 use eas_wbxml::Element;
 
 use crate::address_books::{self, BookEntry};
-use crate::context::RequestCtx;
+use crate::edge::Edge;
 use crate::email::{body_requests, into_email};
 use crate::error::EdgeError;
-use crate::folder_sync::subtree;
 use crate::folders::list_folders;
 use crate::folders::Folder;
+use crate::hierarchy::subtree;
 use crate::pictures::{pictures, PictureBudget};
-use crate::router::{wbxml_response, Edge};
+use crate::pipeline::context::RequestCtx;
+use crate::respond::wbxml_response;
 
 /// The most results one response carries (MS-ASCMD 2.2.3.143.2: the server may return fewer).
 const MAX_RESULTS: u32 = 100;
@@ -160,7 +161,7 @@ async fn within_budget(
             break;
         }
         if let Some(b) = m.body.as_mut().filter(|b| b.data_streamed) {
-            let Some(data) = crate::sync::read_body(mail, user, &m.id, body).await? else {
+            let Some(data) = crate::classes::mail::read_body(mail, user, &m.id, body).await? else {
                 continue;
             };
             b.data = data;

@@ -1,5 +1,5 @@
 //! HTTP Basic authentication (MS-ASHTTP 2.2.1.1.2.2): the credentials, and a short cache of
-//! successful logins (`crate::context::login` checks the login limits before consulting it).
+//! successful logins (`crate::pipeline::context::login` checks the login limits before consulting it).
 //!
 //! Phones send credentials with every request; verifying an argon2 hash each time would cost tens
 //! of milliseconds of CPU per request, so a successful login is remembered for a short time as a

@@ -15,10 +15,11 @@ use eas_protocol::settings::{
 use eas_protocol::status::SettingsStatus;
 use eas_wbxml::Element;
 
-use crate::context::RequestCtx;
+use crate::commands::provision::to_device_info;
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::provision::to_device_info;
-use crate::router::{wbxml_response, Edge};
+use crate::pipeline::context::RequestCtx;
+use crate::respond::wbxml_response;
 
 pub async fn handle(
     edge: &Edge,

@@ -10,12 +10,12 @@ use eas_protocol::sync::{SyncCollectionResponse, SyncRequest, SyncResponse};
 use eas_protocol::version::ProtocolVersion;
 
 use crate::classes::FolderMap;
+use crate::commands::sync::{sync_pass, Mode, Outcome};
 use crate::config::PingConfig;
-use crate::context::RequestCtx;
+use crate::edge::Edge;
 use crate::error::EdgeError;
+use crate::pipeline::context::RequestCtx;
 use crate::push::{PushHub, Wake};
-use crate::router::Edge;
-use crate::sync::{sync_pass, Mode, Outcome};
 
 /// MS-ASCMD 2.2.3.198: Wait is 1 to 59 minutes.
 const WAIT_MINUTES: (u32, u32) = (1, 59);

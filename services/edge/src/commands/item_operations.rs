@@ -3,8 +3,6 @@
 //! so are bodies and attachments in a multipart response (2.2.1.10.1), which a client asks for
 //! with `MS-ASAcceptMultiPart: T` or the AcceptMultiPart flag of the base64 query.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::response::Response;
 use eas_protocol::item_operations::{
@@ -13,17 +11,17 @@ use eas_protocol::item_operations::{
 };
 use eas_protocol::status::ItemOperationsStatus as Status;
 use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{self as wire, AttachmentRef, EmptyFolderRequest, GetMessagesRequest};
+use eas_rpc::mail::{AttachmentRef, GetMessagesRequest};
 use eas_rpc::Channel;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
 
 use crate::attachment_stream::{self, AttachmentData, ChunkSource, PartData};
-use crate::context::RequestCtx;
+use crate::edge::Edge;
 use crate::email::{body_requests, into_email};
 use crate::error::EdgeError;
-use crate::folders::list_folders;
-use crate::router::{wbxml_response, Edge};
+use crate::pipeline::context::RequestCtx;
+use crate::respond::wbxml_response;
 
 pub async fn handle(
     edge: &Edge,
@@ -49,24 +47,20 @@ pub async fn handle(
         streams: Vec::new(),
         parts: Vec::new(),
     };
-    let mut folders: Option<HashMap<String, wire::Folder>> = None;
     for op in &req.operations {
         let r = match op {
-            ItemOperation::Fetch(f) => {
-                fetch(ctx, &mail, edge.contacts.as_ref(), f, &mut out).await?
-            }
+            ItemOperation::Fetch(f) => fetch(ctx, &mail, &edge.classes, f, &mut out).await?,
             ItemOperation::EmptyFolderContents {
                 collection_id,
                 delete_sub_folders,
             } => {
-                if folders.is_none() {
-                    folders = Some(list_folders(edge, &ctx.user.address).await?);
-                }
-                let known = folders
-                    .as_ref()
-                    .is_some_and(|f| f.contains_key(collection_id));
+                let known = edge
+                    .classes
+                    .folders_for(&ctx.user.address, [collection_id.as_str()])
+                    .await?
+                    .contains_key(collection_id);
                 let status = if known {
-                    empty_folder(ctx, &mail, collection_id, *delete_sub_folders).await?
+                    empty_folder(edge, ctx, collection_id, *delete_sub_folders).await?
                 } else {
                     Status::DocumentLibraryNotFound
                 };
@@ -120,7 +114,7 @@ impl Out {
 async fn fetch(
     ctx: &RequestCtx,
     mail: &MailClient<Channel>,
-    contacts: Option<&eas_rpc::contacts::contacts_client::ContactsClient<Channel>>,
+    classes: &crate::classes::Classes,
     f: &FetchRequest,
     out: &mut Out,
 ) -> Result<OperationResponse, EdgeError> {
@@ -158,14 +152,12 @@ async fn fetch(
         FetchTarget::LongId(id) => (id.clone(), None),
         FetchTarget::LinkId(_) => return Ok(OperationResponse::Fetch(resp)),
     };
-    // A contact (by CollectionId and ServerId of a contacts folder) comes from the contacts
-    // service as the Contacts class.
-    if let (Some(coll), Some(contacts)) = (folder, contacts) {
-        if let (eas_event_bus::DataClass::Contacts, service_folder) = crate::classes::class_of(coll)
-        {
-            match crate::classes::contacts::fetch(ctx, contacts, service_folder, &id, f).await? {
+    // An item of a class other than Email, by CollectionId and ServerId, comes from its class.
+    if let Some((coll, (class, _))) = folder.and_then(|c| Some((c, classes.route(c)?))) {
+        if let Some(fetched) = class.fetch_item(ctx, coll, &id, f).await? {
+            match fetched {
                 Ok(props) => {
-                    resp.class = Some("Contacts".into());
+                    resp.class = Some(class.name().into());
                     resp.properties = Some(FetchProperties::Item(props));
                 }
                 Err(status) => resp.status = status,
@@ -203,7 +195,8 @@ async fn fetch(
         match (out.multipart, streamed) {
             // MS-ASAIRS 2.2.2.33: the body's data is a part of its own, named by Part.
             (true, true) => {
-                let Some(rest) = crate::sync::open_body(mail, user, &id, &body).await? else {
+                let Some(rest) = crate::classes::mail::open_body(mail, user, &id, &body).await?
+                else {
                     resp.status = Status::DocumentLibraryNotFound;
                     return Ok(OperationResponse::Fetch(resp));
                 };
@@ -215,7 +208,7 @@ async fn fetch(
                 }))));
             }
             (true, false) => part = Some(out.part(PartData::Bytes(Bytes::from(data)))),
-            (false, true) => match crate::sync::read_body(mail, user, &id, &body).await? {
+            (false, true) => match crate::classes::mail::read_body(mail, user, &id, &body).await? {
                 Some(full) => b.data = full,
                 None => {
                     resp.status = Status::DocumentLibraryNotFound;
@@ -326,21 +319,19 @@ async fn open_attachment(
     }))
 }
 
-/// EmptyFolderContents (MS-ASCMD 2.2.3.57): every message of a folder, and its subfolders when
-/// DeleteSubFolders is set.
+/// EmptyFolderContents (MS-ASCMD 2.2.3.55): every item of a folder, of any class served, and its
+/// subfolders when DeleteSubFolders is set.
 async fn empty_folder(
+    edge: &Edge,
     ctx: &RequestCtx,
-    mail: &MailClient<Channel>,
     collection_id: &str,
     delete_sub_folders: bool,
 ) -> Result<Status, EdgeError> {
-    let mut c = mail.clone();
-    let done = c
-        .empty_folder(EmptyFolderRequest {
-            user: ctx.user.address.clone(),
-            folder_id: collection_id.to_owned(),
-            include_subfolders: delete_sub_folders,
-        })
+    let Some((class, _)) = edge.classes.route(collection_id) else {
+        return Ok(Status::DocumentLibraryNotFound);
+    };
+    let done = class
+        .empty_folder(&ctx.user.address, collection_id, delete_sub_folders)
         .await;
     let Err(s) = done else {
         return Ok(Status::Success);

@@ -1,21 +1,17 @@
-//! FolderDelete (MS-ASCMD 2.2.1.4): the device deletes a mail folder or a contacts folder it
-//! created, with its subfolders.
+//! FolderDelete (MS-ASCMD 2.2.1.4): the device deletes a folder it created (a user folder of any
+//! class served), with its subfolders, through the class's service.
 
 use axum::response::Response;
 use eas_protocol::folder_delete::{FolderDeleteRequest, FolderDeleteResponse};
 use eas_protocol::status::FolderStatus;
-use eas_rpc::mail::FolderRef;
 use eas_wbxml::Element;
 
-use crate::context::RequestCtx;
+use crate::commands::folder_sync::{folder_command, refusal, user_folder_class};
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::folder_sync::{folder_command, mail_refusal, record_own_change, subtree};
-use crate::router::{wbxml_response, Edge};
-
-/// Folder types a device may delete: generic (1) and user-created mail (12).
-const MAIL_DELETABLE: [u8; 2] = [1, 12];
-/// ... and user-created contacts (14), on the contacts service.
-const CONTACTS_DELETABLE: u8 = 14;
+use crate::hierarchy::{record_own_change, subtree};
+use crate::pipeline::context::RequestCtx;
+use crate::respond::wbxml_response;
 
 fn failed(status: FolderStatus) -> Response {
     wbxml_response(
@@ -32,9 +28,6 @@ pub async fn handle(
     ctx: &mut RequestCtx,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    let Some(mail) = edge.mail.clone() else {
-        return Err(EdgeError::UnsupportedCommand("FolderDelete".into()));
-    };
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
     let (req, held) = match folder_command(
         edge,
@@ -53,29 +46,12 @@ pub async fn handle(
     let Some(folder) = held.folders().iter().find(|f| f.server_id == req.server_id) else {
         return Ok(failed(FolderStatus::NotFound));
     };
-    let contacts = edge
-        .contacts
-        .clone()
-        .filter(|_| folder.folder_type == CONTACTS_DELETABLE);
-    if !MAIL_DELETABLE.contains(&folder.folder_type) && contacts.is_none() {
+    let Some(class) = user_folder_class(edge, folder) else {
         return Ok(failed(FolderStatus::SpecialFolder));
-    }
-    let deleted = match contacts {
-        Some(contacts) => {
-            crate::classes::contacts::delete_folder(&contacts, &user, &req.server_id).await
-        }
-        None => {
-            let mut c = mail.clone();
-            c.delete_folder(FolderRef {
-                user: user.clone(),
-                folder_id: req.server_id.clone(),
-            })
-            .await
-            .map(|_| ())
-        }
     };
+    let deleted = class.delete_folder(&user, &req.server_id).await;
     if let Err(s) = deleted {
-        let status = mail_refusal(
+        let status = refusal(
             s,
             FolderStatus::NotFound,
             FolderStatus::SpecialFolder,
@@ -92,7 +68,7 @@ pub async fn handle(
     .await?;
     for id in &gone {
         edge.devices
-            .delete_state(&user, &device, &crate::sync::state_name(id))
+            .delete_state(&user, &device, &crate::commands::sync::state_name(id))
             .await?;
     }
     tracing::info!(user = %user, device_id = %device, collection_id = %req.server_id, "folder deleted");

@@ -3,7 +3,8 @@
 //! the sync engine. Held requests (Wait, HeartbeatInterval) are in `sync_wait`, the cached
 //! request (empty and Partial requests) in `sync_cache`.
 
-use std::collections::HashMap;
+pub(crate) mod cache;
+pub(crate) mod wait;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,27 +12,22 @@ use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{
     ServerCommand, SyncCollection, SyncCollectionResponse, SyncRequest, SyncResponse,
 };
-use eas_rpc::mail::mail_client::MailClient;
-use eas_rpc::mail::{self as wire, BodyRef, GetMessagesRequest};
-use eas_rpc::Channel;
 use eas_rpc::RemoteFolder;
 use eas_sync::{CollectionState, Session, SessionKind, SyncError};
 use eas_wbxml::Element;
 
 use crate::classes::{ClassHandler, FolderMap, SyncInput};
-use crate::context::{now, RequestCtx};
-use crate::email::body_requests;
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::{wbxml_response, Edge};
-use crate::sync_wait::Held;
+use crate::pipeline::context::{now, RequestCtx};
+use crate::respond::wbxml_response;
+use wait::Held;
 
 /// The most bytes of message data one Sync response carries, shared by its collections. Each
 /// collection's first Add goes out whatever its size, so an item larger than the budget is sent
 /// in an answer of its own; past the budget the collection's answer ends with MoreAvailable
 /// (MS-ASCMD 2.2.3.199: the server may send fewer changes than WindowSize).
 pub(crate) const SYNC_RESPONSE_BUDGET: u64 = 8 << 20;
-
-pub(crate) const DELETED_ITEMS: u32 = 4;
 
 /// The device store's name for a collection's sync state.
 pub fn state_name(collection_id: &str) -> String {
@@ -57,7 +53,7 @@ pub async fn handle(
     };
     let from_body = sent.is_some();
     // MS-ASCMD 2.2.1.21.1 and 2.2.3.125: an empty or Partial request stands for the cached one.
-    let Some(req) = crate::sync_cache::resolve(edge, &user, &device, sent).await? else {
+    let Some(req) = crate::commands::sync::cache::resolve(edge, &user, &device, sent).await? else {
         // MS-ASCMD 2.2.3.177.17 status 13: empty or partial, and no request is cached.
         return Ok(status_only(SyncStatus::IncompleteRequest));
     };
@@ -68,12 +64,13 @@ pub async fn handle(
         let refusal = SyncResponse::with_limit(SyncStatus::InvalidRequest, max);
         return Ok(wbxml_response(&refusal.to_element()));
     }
-    let interval = match crate::sync_wait::interval(&req, ctx.version, &edge.config.ping) {
+    let interval = match crate::commands::sync::wait::interval(&req, ctx.version, &edge.config.ping)
+    {
         Ok(i) => i,
         Err(refusal) => return Ok(wbxml_response(&refusal.to_element())),
     };
     if from_body {
-        crate::sync_cache::store(edge, &user, &device, &req).await?;
+        crate::commands::sync::cache::store(edge, &user, &device, &req).await?;
     }
     let folders = edge
         .classes
@@ -86,7 +83,7 @@ pub async fn handle(
     let holdable = req.collections.iter().all(|c| c.commands.is_empty());
     let held = match (interval, edge.push()) {
         (Some(interval), Some(hub)) if holdable => {
-            crate::sync_wait::hold(edge, ctx, &folders, &req, &hub, interval).await?
+            crate::commands::sync::wait::hold(edge, ctx, &folders, &req, &hub, interval).await?
         }
         _ => Held::Answer(
             sync_pass(edge, ctx, &folders, &req, Mode::Answer)
@@ -98,7 +95,7 @@ pub async fn handle(
     };
     match held {
         Held::Answer(collections) => {
-            crate::sync_cache::advance(edge, &user, &device, &req, &collections).await?;
+            crate::commands::sync::cache::advance(edge, &user, &device, &req, &collections).await?;
             Ok(wbxml_response(
                 &SyncResponse::collections(collections).to_element(),
             ))
@@ -407,124 +404,4 @@ fn engine_failure(id: String, e: SyncError) -> SyncCollectionResponse {
     let status = SyncStatus::from_code(e.sync_status()).unwrap_or(SyncStatus::ServerError);
     tracing::warn!(collection_id = %id, error = %e, "sync failed");
     SyncCollectionResponse::failed(id, None, status)
-}
-
-/// Messages fetched for a response, and those the byte budget left for a later one.
-#[derive(Default)]
-pub(crate) struct Fetched {
-    /// By id; bodies the mail service streamed are read in full.
-    pub messages: HashMap<String, wire::Message>,
-    /// Ids left out by the byte budget, in request order (a suffix of the ids asked for).
-    pub omitted: Vec<String>,
-    /// Bytes of the messages fetched, bodies included.
-    pub bytes: u64,
-}
-
-/// Fetches `ids` (in this order) with bodies for `body`, within `max_bytes` (0: no budget; the
-/// first message found always comes). A body too large for the reply is read with ReadBody.
-/// Ids the mailbox does not know, or whose message vanished meanwhile, are simply absent.
-pub(crate) async fn fetch_messages(
-    mail: &MailClient<Channel>,
-    user: &str,
-    ids: Vec<String>,
-    body: Vec<wire::BodyRequest>,
-    max_bytes: u64,
-    metadata_only: bool,
-) -> Result<Fetched, EdgeError> {
-    if ids.is_empty() {
-        return Ok(Fetched::default());
-    }
-    let mut c = mail.clone();
-    let list = c
-        .get_messages(GetMessagesRequest {
-            user: user.to_owned(),
-            ids,
-            body: body.clone(),
-            max_bytes,
-            metadata_only,
-        })
-        .await
-        .map_err(EdgeError::from)?
-        .into_inner();
-    let mut fetched = Fetched {
-        omitted: list.omitted,
-        ..Fetched::default()
-    };
-    for mut m in list.messages {
-        if let Some(b) = m.body.as_mut().filter(|b| b.data_streamed) {
-            let Some(data) = read_body(mail, user, &m.id, &body).await? else {
-                continue;
-            };
-            b.data = data;
-            b.data_streamed = false;
-        }
-        fetched.bytes += eas_rpc::prost::Message::encoded_len(&m) as u64;
-        fetched.messages.insert(m.id.clone(), m);
-    }
-    Ok(fetched)
-}
-
-/// Opens the stream of one message's body (ReadBody); `None` when the message is gone.
-pub(crate) async fn open_body(
-    mail: &MailClient<Channel>,
-    user: &str,
-    id: &str,
-    body: &[wire::BodyRequest],
-) -> Result<Option<tonic::Streaming<wire::Chunk>>, EdgeError> {
-    let mut c = mail.clone();
-    let opened = c
-        .read_body(BodyRef {
-            user: user.to_owned(),
-            id: id.to_owned(),
-            body: body.to_vec(),
-        })
-        .await;
-    match opened {
-        Ok(s) => Ok(Some(s.into_inner())),
-        Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
-        Err(s) => Err(EdgeError::from(s)),
-    }
-}
-
-/// The body data the mail service streams for one message, read in full; `None` when the
-/// message is gone.
-pub(crate) async fn read_body(
-    mail: &MailClient<Channel>,
-    user: &str,
-    id: &str,
-    body: &[wire::BodyRequest],
-) -> Result<Option<Vec<u8>>, EdgeError> {
-    let Some(mut stream) = open_body(mail, user, id, body).await? else {
-        return Ok(None);
-    };
-    let mut data = Vec::new();
-    loop {
-        match stream.message().await {
-            Ok(Some(chunk)) => {
-                if data.is_empty() {
-                    // The announced size, within reason (it comes over the network).
-                    let total = usize::try_from(chunk.total_size).unwrap_or(0);
-                    data.reserve(total.min(64 << 20));
-                }
-                data.extend_from_slice(&chunk.data);
-            }
-            Ok(None) => return Ok(Some(data)),
-            Err(s) if s.code() == tonic::Code::NotFound => return Ok(None),
-            Err(s) => return Err(EdgeError::from(s)),
-        }
-    }
-}
-
-/// Messages by id, with their bodies in full (no byte budget).
-pub(crate) async fn get_messages(
-    mail: &MailClient<Channel>,
-    user: &str,
-    ids: Vec<String>,
-    prefs: &[eas_protocol::body::BodyPreference],
-) -> Result<HashMap<String, wire::Message>, EdgeError> {
-    Ok(
-        fetch_messages(mail, user, ids, body_requests(prefs), 0, false)
-            .await?
-            .messages,
-    )
 }

@@ -2,10 +2,9 @@
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use eas_protocol::command::Command;
 use eas_protocol::version::ProtocolVersion;
 
-use crate::router::Edge;
+use crate::edge::Edge;
 
 /// Versions offered in `MS-ASProtocolVersions`. 2.5 is left out: its provisioning document
 /// (MS-WAP-Provisioning-XML) is not implemented.
@@ -18,48 +17,9 @@ pub const SUPPORTED_VERSIONS: [ProtocolVersion; 6] = [
     ProtocolVersion::V16_1,
 ];
 
-/// The commands that work without any data service. Nothing is listed before its handler exists.
-/// ResolveRecipients reads the directory only.
-const ALWAYS_SERVED: [Command; 4] = [
-    Command::FolderSync,
-    Command::Provision,
-    Command::Settings,
-    Command::ResolveRecipients,
-];
-
-/// The commands that need the mail service.
-const MAIL_COMMANDS: [Command; 11] = [
-    Command::Sync,
-    Command::GetItemEstimate,
-    Command::MoveItems,
-    Command::SendMail,
-    Command::SmartReply,
-    Command::SmartForward,
-    Command::FolderCreate,
-    Command::FolderUpdate,
-    Command::FolderDelete,
-    Command::ItemOperations,
-    Command::Search,
-];
-
-/// Whether Ping works here: it needs the mail service and change events.
-fn push_served(edge: &Edge) -> bool {
-    !edge.classes.is_empty() && edge.push().is_some()
-}
-
-/// Whether a command has a handler on this edge.
-pub fn is_served(edge: &Edge, cmd: &Command) -> bool {
-    ALWAYS_SERVED.contains(cmd)
-        || (edge.mail.is_some() && MAIL_COMMANDS.contains(cmd))
-        || (*cmd == Command::Ping && push_served(edge))
-}
-
 /// The value of `MS-ASProtocolCommands`.
 pub fn commands_header(edge: &Edge) -> String {
-    ALWAYS_SERVED
-        .iter()
-        .chain(MAIL_COMMANDS.iter().filter(|_| edge.mail.is_some()))
-        .chain([Command::Ping].iter().filter(|_| push_served(edge)))
+    crate::commands::served(edge)
         .map(|c| c.name())
         .collect::<Vec<_>>()
         .join(",")

@@ -13,10 +13,10 @@ use eas_protocol::status::CommonStatus;
 use eas_protocol::version::ProtocolVersion;
 use eas_wbxml::Element;
 
-use crate::auth::Credentials;
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::Edge;
-use crate::throttle::Refusal;
+use crate::pipeline::auth::Credentials;
+use crate::pipeline::throttle::Refusal;
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
@@ -35,7 +35,7 @@ pub struct RequestCtx {
     pub policy_key: Option<u32>,
 }
 
-/// Authenticates the request's credentials under the login limits (`crate::throttle`,
+/// Authenticates the request's credentials under the login limits (`crate::pipeline::throttle`,
 /// `docs/login-throttling.md`). `peer` is the connection's address; behind a trusted proxy the
 /// client's address comes from `X-Forwarded-For`.
 ///
@@ -280,9 +280,7 @@ fn check_policy_key(edge: &Edge, ctx: &RequestCtx) -> Result<(), EdgeError> {
     match ctx.policy_key {
         None | Some(0) => Err(EdgeError::Provision(CommonStatus::DeviceNotProvisioned)),
         Some(k) if k != current => Err(EdgeError::Provision(CommonStatus::InvalidPolicyKey)),
-        Some(_)
-            if ctx.device.policy_hash.as_deref() != Some(&crate::provision::policy_hash(edge)) =>
-        {
+        Some(_) if ctx.device.policy_hash.as_deref() != Some(&edge.policy_hash()) => {
             Err(EdgeError::Provision(CommonStatus::PolicyRefresh))
         }
         Some(_) => Ok(()),

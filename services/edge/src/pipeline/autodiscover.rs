@@ -14,10 +14,11 @@ use eas_protocol::autodiscover::{
     MobileSyncSettings,
 };
 
-use crate::auth::parse_basic;
-use crate::context::login;
+use crate::edge::Edge;
 use crate::error::{EdgeError, ErrorContext};
-use crate::router::{read_body, Edge};
+use crate::pipeline::auth::parse_basic;
+use crate::pipeline::context::login;
+use crate::respond::read_body;
 
 /// Autodiscover requests are small; anything bigger is not one.
 const MAX_AUTODISCOVER_BYTES: usize = 64 * 1024;

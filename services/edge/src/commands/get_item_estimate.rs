@@ -13,11 +13,12 @@ use eas_rpc::RemoteFolder;
 use eas_sync::{CollectionState, RequestKey, SourceError, SyncError};
 use eas_wbxml::Element;
 
-use crate::context::{now, RequestCtx};
+use crate::commands::sync::state_name;
+use crate::edge::Edge;
 use crate::error::EdgeError;
 use crate::folders::Folder;
-use crate::router::{wbxml_response, Edge};
-use crate::sync::state_name;
+use crate::pipeline::context::{now, RequestCtx};
+use crate::respond::wbxml_response;
 
 pub async fn handle(
     edge: &Edge,

@@ -5,8 +5,8 @@
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::{SyncCollection, SyncCollectionResponse, SyncRequest};
 
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::Edge;
 
 /// The device store's name for the cached request.
 const CACHE_NAME: &str = "sync-request";

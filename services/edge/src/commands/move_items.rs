@@ -1,6 +1,6 @@
-//! MoveItems (MS-ASCMD 2.2.1.12): moves messages between mail folders through the mail service,
-//! and contacts between contacts folders through the contacts service; an item never moves to a
-//! folder of another class (status 2).
+//! MoveItems (MS-ASCMD 2.2.1.12): moves an item between two folders of its class through the
+//! class's service (messages between mail folders, contacts between contact folders); an item
+//! never moves to a folder of another class (status 2).
 //!
 //! The mail service gives a moved message the id it keeps in the destination folder, and that id
 //! is the `DstMsgId`: the next Sync of the destination reports the message under the same ServerId,
@@ -9,27 +9,23 @@
 use std::collections::HashSet;
 
 use axum::response::Response;
-use eas_event_bus::DataClass;
 use eas_protocol::move_items::{MoveItem, MoveItemsRequest, MoveItemsResponse, MoveResponse};
 use eas_protocol::status::{CommonStatus, MoveItemsStatus};
 use eas_rpc::collections::CurrentRequest;
-use eas_rpc::mail::MoveRequest;
 use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
 
 use crate::classes::{class_of, FolderMap};
-use crate::context::RequestCtx;
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::router::{wbxml_response, Edge};
+use crate::pipeline::context::RequestCtx;
+use crate::respond::wbxml_response;
 
 pub async fn handle(
     edge: &Edge,
     ctx: &mut RequestCtx,
     doc: Option<Element>,
 ) -> Result<Response, EdgeError> {
-    if edge.mail.is_none() {
-        return Err(EdgeError::UnsupportedCommand("MoveItems".into()));
-    }
     let req = match doc.as_ref().map(MoveItemsRequest::from_element) {
         Some(Ok(r)) => r,
         other => {
@@ -122,35 +118,16 @@ async fn move_one(
     if !present {
         return Ok((MoveItemsStatus::InvalidSource, None));
     }
-    let reply = match (class.class(), &edge.mail, &edge.contacts) {
-        (DataClass::Mail, Some(mail), _) => mail
-            .clone()
-            .move_message(MoveRequest {
-                user: user.to_owned(),
-                id: mv.src_msg_id.clone(),
-                destination_folder_id: mv.dst_fld_id.clone(),
-            })
-            .await
-            .map(|r| r.into_inner().new_id),
-        (DataClass::Contacts, _, Some(contacts)) => {
-            crate::classes::contacts::move_contact(
-                contacts,
-                user,
-                &mv.src_fld_id,
-                &mv.src_msg_id,
-                &mv.dst_fld_id,
-            )
-            .await
-        }
-        _ => return Ok((MoveItemsStatus::InvalidSource, None)),
-    };
+    let reply = class
+        .move_item(user, &mv.src_fld_id, &mv.src_msg_id, &mv.dst_fld_id)
+        .await;
     match reply {
         Ok(id) => Ok((MoveItemsStatus::Success, Some(id))),
         Err(s) => status_of(s).map(|st| (st, None)),
     }
 }
 
-/// The item status for a failed mail service call (MS-ASCMD 2.2.3.177.9); an outage fails the
+/// The item status for a failed data service call (MS-ASCMD 2.2.3.177.9); an outage fails the
 /// whole request (HTTP 503).
 fn status_of(s: tonic::Status) -> Result<MoveItemsStatus, EdgeError> {
     let e = ServiceError::from_status(&s);

@@ -5,53 +5,18 @@
 //! answered the same way again. Changes are the difference between what the device holds and the
 //! folders the data services report now.
 
-use std::collections::HashMap;
-
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use eas_protocol::folder_sync::{FolderChange, FolderSyncRequest, FolderSyncResponse};
 use eas_protocol::status::FolderSyncStatus;
 use eas_wbxml::Element;
-use serde::{Deserialize, Serialize};
 
-use crate::context::RequestCtx;
+use crate::edge::Edge;
 use crate::error::EdgeError;
-use crate::folders::Folder;
-use crate::options::{add_protocol_headers, versions_header};
-use crate::router::{wbxml_response, Edge};
-
-/// Name of the hierarchy state in the device store.
-pub const STATE_NAME: &str = "foldersync";
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct HierarchyState {
-    key: u32,
-    folders: Vec<Folder>,
-    previous: Option<(u32, Vec<Folder>)>,
-}
-
-/// What changed from `held` to `now`: adds (in source order, so parents come first), updates,
-/// then deletes.
-fn diff(held: &[Folder], now: &[Folder]) -> Vec<FolderChange> {
-    let old: HashMap<&str, &Folder> = held.iter().map(|f| (f.server_id.as_str(), f)).collect();
-    let new: HashMap<&str, &Folder> = now.iter().map(|f| (f.server_id.as_str(), f)).collect();
-    let mut out = Vec::new();
-    for f in now {
-        match old.get(f.server_id.as_str()) {
-            None => out.push(FolderChange::Add(f.to_entry())),
-            Some(o) if *o != f => out.push(FolderChange::Update(f.to_entry())),
-            Some(_) => {}
-        }
-    }
-    for f in held {
-        if !new.contains_key(f.server_id.as_str()) {
-            out.push(FolderChange::Delete {
-                server_id: f.server_id.clone(),
-            });
-        }
-    }
-    out
-}
+use crate::hierarchy::{diff, held_at, load, save, HeldHierarchy, HierarchyState};
+use crate::pipeline::context::RequestCtx;
+use crate::pipeline::options::{add_protocol_headers, versions_header};
+use crate::respond::wbxml_response;
 
 fn ok(key: u32, changes: Vec<FolderChange>) -> FolderSyncResponse {
     FolderSyncResponse {
@@ -140,49 +105,17 @@ pub async fn handle(
     for change in &changes {
         if let FolderChange::Delete { server_id } = change {
             edge.devices
-                .delete_state(&user, &device, &crate::sync::state_name(server_id))
+                .delete_state(
+                    &user,
+                    &device,
+                    &crate::commands::sync::state_name(server_id),
+                )
                 .await?;
         }
     }
     Ok(wbxml_response(&ok(new_key, changes).to_element()))
 }
 
-async fn load(edge: &Edge, user: &str, device: &str) -> Result<Option<HierarchyState>, EdgeError> {
-    match edge.devices.get_state(user, device, STATE_NAME).await? {
-        None => Ok(None),
-        Some(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) => {
-                tracing::warn!(user, device_id = device, error = %e, "corrupt hierarchy state");
-                Ok(None)
-            }
-        },
-    }
-}
-
-async fn save(edge: &Edge, user: &str, device: &str, s: &HierarchyState) -> Result<(), EdgeError> {
-    let bytes = serde_json::to_vec(s).map_err(|e| EdgeError::Internal(e.to_string()))?;
-    edge.devices
-        .put_state(user, device, STATE_NAME, bytes)
-        .await?;
-    Ok(())
-}
-
-/// A device's hierarchy state at the key a folder command (FolderCreate, FolderUpdate,
-/// FolderDelete) carries, ready to record the device's own change.
-pub(crate) struct HeldHierarchy {
-    state: HierarchyState,
-}
-
-impl HeldHierarchy {
-    /// The folders the device holds at this key.
-    pub(crate) fn folders(&self) -> &[Folder] {
-        &self.state.folders
-    }
-}
-
-/// The device's hierarchy when `sync_key` is its current FolderSync key; `None` for any other key
-/// or no state, which the folder commands answer with status 9 (MS-ASCMD 2.2.3.177.2).
 /// The start every folder command shares (MS-ASCMD 2.2.3.177.3 to .5): the parsed request and
 /// the hierarchy the device holds at the request's key, or the status to answer instead: 10 for
 /// a malformed request, 9 for a key that is not the device's current one.
@@ -211,10 +144,35 @@ pub(crate) async fn folder_command<T>(
     Ok(Ok((req, held)))
 }
 
-/// The folder status for a mail service refusal of a folder command (MS-ASCMD 2.2.3.177.3 to
+/// Whether `folder` (of the device's hierarchy) belongs to `class`: its id routes to the class
+/// and it is not the placeholder of a class this edge does not serve.
+pub(crate) fn same_class(
+    edge: &Edge,
+    class: &dyn crate::classes::ClassHandler,
+    folder: &crate::folders::Folder,
+) -> bool {
+    crate::classes::class_of(&folder.server_id).0 == class.class()
+        && !crate::folders::is_unserved(&edge.classes, &folder.server_id)
+}
+
+/// The class owning a folder of the device's hierarchy, when the folder is one a device may
+/// rename, move or delete (a user folder of a served class).
+pub(crate) fn user_folder_class<'a>(
+    edge: &'a Edge,
+    folder: &crate::folders::Folder,
+) -> Option<&'a std::sync::Arc<dyn crate::classes::ClassHandler>> {
+    let (class, _) = edge.classes.route(&folder.server_id)?;
+    (same_class(edge, class.as_ref(), folder)
+        && class
+            .user_folder_types()
+            .contains(&u32::from(folder.folder_type)))
+    .then_some(class)
+}
+
+/// The folder status for a data service's refusal of a folder command (MS-ASCMD 2.2.3.177.3 to
 /// .5): what "not found" and "failed precondition" mean differs per command; an unreachable
-/// mail service is no status at all but 503.
-pub(crate) fn mail_refusal(
+/// service is no status at all but 503.
+pub(crate) fn refusal(
     s: tonic::Status,
     not_found: eas_protocol::status::FolderStatus,
     precondition: eas_protocol::status::FolderStatus,
@@ -234,51 +192,4 @@ pub(crate) fn mail_refusal(
     };
     tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, command, status = status.code(), error = %e, "folder command refused");
     Ok(status)
-}
-
-pub(crate) async fn held_at(
-    edge: &Edge,
-    user: &str,
-    device: &str,
-    sync_key: &str,
-) -> Result<Option<HeldHierarchy>, EdgeError> {
-    let Some(state) = load(edge, user, device).await? else {
-        return Ok(None);
-    };
-    let current = sync_key.parse::<u32>().ok() == Some(state.key) && state.key != 0;
-    Ok(current.then_some(HeldHierarchy { state }))
-}
-
-/// Records a change the device made itself: applies it to the folders the device holds and moves
-/// to a new key, which the command's response carries, so the next FolderSync does not report the
-/// change back (MS-ASCMD 2.2.3.181.1). The old key stays answerable as the previous one.
-pub(crate) async fn record_own_change(
-    edge: &Edge,
-    user: &str,
-    device: &str,
-    held: HeldHierarchy,
-    change: impl FnOnce(&mut Vec<Folder>),
-) -> Result<String, EdgeError> {
-    let mut state = held.state;
-    let mut folders = state.folders.clone();
-    change(&mut folders);
-    state.previous = Some((state.key, std::mem::replace(&mut state.folders, folders)));
-    state.key = state.key.saturating_add(1);
-    save(edge, user, device, &state).await?;
-    Ok(state.key.to_string())
-}
-
-/// Every folder below `id` in `folders`, `id` included.
-pub(crate) fn subtree(folders: &[Folder], id: &str) -> Vec<String> {
-    let mut out = vec![id.to_owned()];
-    let mut i = 0;
-    while let Some(parent) = out.get(i).cloned() {
-        for f in folders.iter().filter(|f| f.parent_id == parent) {
-            if !out.contains(&f.server_id) {
-                out.push(f.server_id.clone());
-            }
-        }
-        i += 1;
-    }
-    out
 }
