@@ -1,0 +1,31 @@
+//! The Calendar class of Exchange ActiveSync as pure domain logic, with no I/O: the model every
+//! part of the server that handles calendars uses (the calendar service's store, the edge's
+//! Calendar class, the admin iCalendar import and export).
+//!
+//! - [`Event`]: every element of MS-ASCAL 2.2.2, the structured `airsyncbase:Location` of 16.x
+//!   (MS-ASAIRS 2.2.2.28), the body as `airsyncbase:Body`, attendees, the recurrence
+//!   ([`Recurrence`], MS-ASCAL 2.2.2.37) and the exceptions by original start ([`Exception`],
+//!   2.2.2.21, with [`Override`] telling inherited from removed); plus [`ICalMeta`], what an
+//!   iCalendar file carried that EAS has no slot for. [`Field`] names the top-level properties
+//!   and which can be ghosted (MS-ASCMD 2.2.3.179).
+//! - [`When`]: a timed event is two UTC instants in its IANA zone ([`Event::time_zone`]); an
+//!   all-day event is a start date and an exclusive end date that no zone can move.
+//! - [`stored`]: the versioned JSON form the store persists.
+//!
+//! See `docs/calendar-model.md` for the rules.
+
+pub mod event;
+pub mod field;
+pub mod meta;
+pub mod recurrence;
+pub mod stored;
+pub mod time;
+
+pub use event::{
+    Attendee, AttendeeStatus, AttendeeType, BusyStatus, Event, Exception, Location, MeetingStatus,
+    Notes, NotesFormat, Override, ResponseType, Sensitivity, When, WhenError,
+};
+pub use field::{Field, FieldSet, SupportedSet};
+pub use meta::{ICalMeta, Param, Property};
+pub use recurrence::{DaySet, Nth, Pattern, Recurrence, RecurrenceEnd};
+pub use time::Moment;
