@@ -10,6 +10,9 @@
 //!   and which can be ghosted (MS-ASCMD 2.2.3.179).
 //! - [`When`]: a timed event is two UTC instants in its IANA zone ([`Event::time_zone`]); an
 //!   all-day event is a start date and an exclusive end date that no zone can move.
+//! - [`recurrence`]: the EAS patterns, expanded in the event's own zone
+//!   ([`Event::occurrences`], [`Event::occurrences_between`]) and the end of the last
+//!   occurrence ([`Event::last_end`]) a store indexes for sync windows.
 //! - [`stored`]: the versioned JSON form the store persists.
 //!
 //! See `docs/calendar-model.md` for the rules.
@@ -27,5 +30,5 @@ pub use event::{
 };
 pub use field::{Field, FieldSet, SupportedSet};
 pub use meta::{ICalMeta, Param, Property};
-pub use recurrence::{DaySet, Nth, Pattern, Recurrence, RecurrenceEnd};
+pub use recurrence::{DaySet, Nth, Occurrence, OccurrenceIter, Pattern, Recurrence, RecurrenceEnd};
 pub use time::Moment;

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Moment;
 
+pub mod expand;
+
+pub use expand::{Occurrence, OccurrenceIter};
+
 /// A set of weekdays: the `DayOfWeek` bitmask of MS-ASCAL 2.2.2.15 (Sunday 1, Monday 2, ...
 /// Saturday 64). Stored as RFC 5545 two-letter names (`["MO","FR"]`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -166,8 +170,8 @@ pub enum Pattern {
     Daily,
     /// Type 1, or type 0 with `DayOfWeek` (R3892312): on these days every `interval` weeks.
     Weekly { days: DaySet },
-    /// Type 2: on this day of the month (a month without it is skipped, as Exchange and RFC 5545
-    /// do).
+    /// Type 2: on this day of the month (a month without it is skipped, as RFC 5545 and the
+    /// phones' calendars, which store RRULEs, do).
     Monthly { day: u8 },
     /// Type 3: on the nth matching day of the month (R3893714 to R3893716: with 127 the nth day,
     /// with 62 the nth weekday, with 65 the nth weekend day).
