@@ -13,6 +13,8 @@
 //! - [`recurrence`]: the EAS patterns, expanded in the event's own zone
 //!   ([`Event::occurrences`], [`Event::occurrences_between`]) and the end of the last
 //!   occurrence ([`Event::last_end`]) a store indexes for sync windows.
+//! - [`tz`]: the `TimeZone` blob of MS-ASDTYPE 2.7.4, matched to an IANA zone by its offsets in
+//!   the event's year (never by its names), and written from an IANA zone with empty names.
 //! - [`stored`]: the versioned JSON form the store persists.
 //!
 //! See `docs/calendar-model.md` for the rules.
@@ -23,6 +25,7 @@ pub mod meta;
 pub mod recurrence;
 pub mod stored;
 pub mod time;
+pub mod tz;
 
 pub use event::{
     Attendee, AttendeeStatus, AttendeeType, BusyStatus, Event, Exception, Location, MeetingStatus,
