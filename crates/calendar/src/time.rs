@@ -98,6 +98,24 @@ pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// An EAS date and time: the Compact DateTime of the Calendar class (`20260310T090000Z`,
+/// MS-ASDTYPE 2.7.5), the dashed dateTime some clients send instead, or a bare `20260310` (an
+/// all-day `Until` "with no time component", MS-ASCAL R2005), read as midnight UTC.
+pub fn parse_eas_datetime(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let d = NaiveDate::parse_from_str(t, "%Y%m%d").ok()?;
+        return Some(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    let eas = eas_protocol::datetime::EasDateTime::parse(t)?;
+    DateTime::from_timestamp_millis(eas.unix_millis())
+}
+
+/// The Compact DateTime of an instant (MS-ASDTYPE 2.7.5): `20260310T090000Z`.
+pub fn format_compact(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
 /// The zone with that IANA name (`Europe/Paris`), or a link to one (`US/Eastern`).
 pub fn zone_named(name: &str) -> Option<Tz> {
     name.parse::<Tz>().ok()
@@ -175,6 +193,21 @@ mod tests {
             "x",
         ] {
             assert!(bad.parse::<Moment>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn eas_datetimes_in_every_form_clients_send() {
+        let t = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 5).unwrap();
+        assert_eq!(parse_eas_datetime("20260310T090005Z"), Some(t));
+        assert_eq!(parse_eas_datetime("2026-03-10T09:00:05.000Z"), Some(t));
+        assert_eq!(format_compact(t), "20260310T090005Z");
+        assert_eq!(
+            parse_eas_datetime("20260310"),
+            Some(Utc.with_ymd_and_hms(2026, 3, 10, 0, 0, 0).unwrap())
+        );
+        for bad in ["20261310T000000Z", "2026031", "x", ""] {
+            assert_eq!(parse_eas_datetime(bad), None, "{bad}");
         }
     }
 

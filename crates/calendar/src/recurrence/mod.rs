@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Moment;
 
+pub mod eas;
 pub mod expand;
 
+pub use eas::{RecurrenceElements, RecurrenceError};
 pub use expand::{Occurrence, OccurrenceIter};
 
 /// A set of weekdays: the `DayOfWeek` bitmask of MS-ASCAL 2.2.2.15 (Sunday 1, Monday 2, ...
