@@ -11,9 +11,11 @@ use crate::time::Moment;
 
 pub mod eas;
 pub mod expand;
+pub mod rrule;
 
 pub use eas::{RecurrenceElements, RecurrenceError};
 pub use expand::{Occurrence, OccurrenceIter};
+pub use rrule::{from_rrule, to_rrule, RRuleError};
 
 /// A set of weekdays: the `DayOfWeek` bitmask of MS-ASCAL 2.2.2.15 (Sunday 1, Monday 2, ...
 /// Saturday 64). Stored as RFC 5545 two-letter names (`["MO","FR"]`).
