@@ -15,12 +15,15 @@
 //!   occurrence ([`Event::last_end`]) a store indexes for sync windows.
 //! - [`tz`]: the `TimeZone` blob of MS-ASDTYPE 2.7.4, matched to an IANA zone by its offsets in
 //!   the event's year (never by its names), and written from an IANA zone with empty names.
+//! - [`ical`]: iCalendar import (calcard reads the file and names its zones) and export (one
+//!   `VCALENDAR`, a `VTIMEZONE` per zone, overrides with their inherited properties written in).
 //! - [`stored`]: the versioned JSON form the store persists.
 //!
 //! See `docs/calendar-model.md` for the rules.
 
 pub mod event;
 pub mod field;
+pub mod ical;
 pub mod meta;
 pub mod recurrence;
 pub mod stored;

@@ -263,7 +263,7 @@ impl<'a> Iterator for OccurrenceIter<'a> {
             }
             let when = match exception.and_then(|e| e.when) {
                 Some(w) => w,
-                None => shifted(&self.event.when, original),
+                None => shifted_when(&self.event.when, original),
             };
             return Some(Occurrence {
                 original,
@@ -275,7 +275,7 @@ impl<'a> Iterator for OccurrenceIter<'a> {
 }
 
 /// The series' times moved to start at `original`, keeping the duration.
-fn shifted(series: &When, original: Moment) -> When {
+pub fn shifted_when(series: &When, original: Moment) -> When {
     match (*series, original) {
         (When::Timed { start, end }, Moment::At(s)) => When::Timed {
             start: s,
