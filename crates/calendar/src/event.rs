@@ -74,6 +74,33 @@ impl When {
         matches!(self, When::AllDay { .. })
     }
 
+    /// An all-day event from the instants a client sent (MS-ASCAL R87): each read as the local
+    /// date in `zone` (the item's `Timezone`, or the device's), rounded to the nearest local
+    /// midnight, so a start at another zone's midnight (a received meeting, PIM_FACTS 6.2) or
+    /// an end at 23:59 (PIM_FACTS 6.3) lands on the day meant; at least one day.
+    pub fn all_day_from_instants(start: DateTime<Utc>, end: DateTime<Utc>, zone: Tz) -> When {
+        let s = all_day_date(start, zone);
+        let e = all_day_date(end, zone).max(s + chrono::Days::new(1));
+        When::AllDay { start: s, end: e }
+    }
+
+    /// The `StartTime` and `EndTime` instants of an all-day event: local midnights in `zone`
+    /// up to 14.1 (with that zone's `Timezone` blob), midnight UTC with no `Timezone` from 16.0
+    /// (`None`; R2006, PIM_FACTS 6.4). A timed event's own instants.
+    pub fn eas_instants(&self, zone: Option<Tz>) -> (DateTime<Utc>, DateTime<Utc>) {
+        match (*self, zone) {
+            (When::Timed { start, end }, _) => (start, end),
+            (When::AllDay { start, end }, Some(z)) => (
+                crate::recurrence::expand::resolve_local(z, start.and_time(chrono::NaiveTime::MIN)),
+                crate::recurrence::expand::resolve_local(z, end.and_time(chrono::NaiveTime::MIN)),
+            ),
+            (When::AllDay { start, end }, None) => (
+                start.and_time(chrono::NaiveTime::MIN).and_utc(),
+                end.and_time(chrono::NaiveTime::MIN).and_utc(),
+            ),
+        }
+    }
+
     pub fn start(&self) -> Moment {
         match self {
             When::Timed { start, .. } => Moment::At(*start),
@@ -121,6 +148,17 @@ impl From<When> for WhenRepr {
             start: w.start(),
             end: w.end(),
         }
+    }
+}
+
+/// The date an all-day instant means in `zone`: its local date, rounded to the nearest
+/// midnight (noon and later is the next day).
+pub fn all_day_date(t: DateTime<Utc>, zone: Tz) -> NaiveDate {
+    let local = t.with_timezone(&zone).naive_local();
+    if local.time() >= chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(chrono::NaiveTime::MIN) {
+        local.date() + chrono::Days::new(1)
+    } else {
+        local.date()
     }
 }
 
@@ -377,6 +415,20 @@ impl BusyStatus {
             BusyStatus::OutOfOffice => 3,
             BusyStatus::WorkingElsewhere => 4,
             BusyStatus::Unknown => -1,
+        }
+    }
+
+    /// The value a client of `version` may receive: 4 and -1 exist only from 16.0 (R2044,
+    /// R2044001); before, working elsewhere is Free and unknown is Busy (GRS 7bdc643,
+    /// PIM_FACTS 6.19).
+    pub fn for_version(self, version: eas_protocol::ProtocolVersion) -> BusyStatus {
+        if version >= eas_protocol::ProtocolVersion::V16_0 {
+            return self;
+        }
+        match self {
+            BusyStatus::WorkingElsewhere => BusyStatus::Free,
+            BusyStatus::Unknown => BusyStatus::Busy,
+            other => other,
         }
     }
 

@@ -23,6 +23,7 @@
 
 pub mod event;
 pub mod field;
+pub mod goid;
 pub mod ical;
 pub mod meta;
 pub mod recurrence;
@@ -31,10 +32,13 @@ pub mod time;
 pub mod tz;
 
 pub use event::{
-    Attendee, AttendeeStatus, AttendeeType, BusyStatus, Event, Exception, Location, MeetingStatus,
-    Notes, NotesFormat, Override, ResponseType, Sensitivity, When, WhenError,
+    all_day_date, Attendee, AttendeeStatus, AttendeeType, BusyStatus, Event, Exception, Location,
+    MeetingStatus, Notes, NotesFormat, Override, ResponseType, Sensitivity, When, WhenError,
 };
 pub use field::{Field, FieldSet, SupportedSet};
 pub use meta::{ICalMeta, Param, Property};
 pub use recurrence::{DaySet, Nth, Occurrence, OccurrenceIter, Pattern, Recurrence, RecurrenceEnd};
 pub use time::Moment;
+
+#[cfg(test)]
+mod pim_facts_tests;

@@ -188,6 +188,8 @@ impl RecurrenceElements {
     /// - Type 0 with `DayOfWeek` is weekly (R3892312); Type 6 without `DayOfWeek` takes the
     ///   weekday of the LOCAL start (PIM_FACTS 6.7).
     /// - `Occurrences` wins over `Until` (R53911); `Interval` 0 reads as 1 (PIM_FACTS 1.4).
+    /// - A weekly pattern without `FirstDayOfWeek` takes `default_first_day`, the user's
+    ///   preference (R52524); Sunday (0) is stored as the default, `None`.
     /// - `Until` of a timed series is an instant, except a bare date (midnight UTC), which
     ///   bounds by the whole local day. `Until` of an all-day series is a date: the local date
     ///   when it is local midnight in `zone` (a phone's last start), else its UTC date
@@ -197,6 +199,7 @@ impl RecurrenceElements {
         when: &When,
         zone: Tz,
         type_required: bool,
+        default_first_day: u8,
     ) -> Result<Recurrence, RecurrenceError> {
         let t = self.recurrence_type(type_required)?;
         let allowed = |element: &'static str, present: bool, types: &[u8]| {
@@ -302,11 +305,17 @@ impl RecurrenceElements {
             None => false,
             Some(v) => range("IsLeapMonth", v, 0, 1)? == 1,
         };
+        let first_day_of_week = match (self.first_day_of_week, pattern) {
+            (Some(f), _) => Some(f as u8),
+            (None, Pattern::Weekly { .. }) => Some(default_first_day % 7),
+            (None, _) => None,
+        }
+        .filter(|f| *f != 0);
         Ok(Recurrence {
             pattern,
             interval,
             end,
-            first_day_of_week: self.first_day_of_week.map(|f| f as u8),
+            first_day_of_week,
             calendar_type: calendar_type.map(|c| c as u8),
             is_leap_month,
         })
@@ -339,7 +348,7 @@ impl RecurrenceElements {
     /// The elements of `rec` for a response in `version` (MS-ASCAL 3.2.5, R52523; 2.2.2.10;
     /// 2.2.2.15): `DayOfWeek` for types 0, 1, 3 and 6 (127, every day, for a daily pattern of
     /// interval 1, none for a larger interval, which would make it weekly, R3892312),
-    /// `FirstDayOfWeek` for type 1 from 14.1 (`default_first_day` when the item has none),
+    /// `FirstDayOfWeek` for type 1 from 14.1 (the week start the occurrences are computed with),
     /// `CalendarType` for types 2, 3, 5 and 6 from 14.0 (0, Default, when the item has none).
     ///
     /// `Until` of a timed series is its instant (a date bound: the end of that local day); of
@@ -351,7 +360,6 @@ impl RecurrenceElements {
         when: &When,
         zone: Tz,
         version: ProtocolVersion,
-        default_first_day: u8,
         all_day_zone: Option<Tz>,
     ) -> RecurrenceElements {
         let mut out = RecurrenceElements {
@@ -398,9 +406,7 @@ impl RecurrenceElements {
             }
         }
         if version >= ProtocolVersion::V14_1 && matches!(rec.pattern, Pattern::Weekly { .. }) {
-            out.first_day_of_week = Some(u32::from(
-                rec.first_day_of_week.unwrap_or(default_first_day),
-            ));
+            out.first_day_of_week = Some(u32::from(rec.first_day_of_week.unwrap_or(0)));
         } else if version >= ProtocolVersion::V14_1 {
             out.first_day_of_week = rec.first_day_of_week.map(u32::from);
         }

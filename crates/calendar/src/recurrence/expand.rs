@@ -383,6 +383,37 @@ impl Event {
         false
     }
 
+    /// The original start an `ExceptionStartTime` or `InstanceId` names (MS-ASCAL 2.2.2.23,
+    /// MS-ASAIRS 2.2.2.25), if the series has that occurrence:
+    ///
+    /// - in an all-day series, the date of the instant in `all_day_zone` (the device's zone up
+    ///   to 14.1, UTC for the 16.x date forms), rounded to the nearest midnight, so the key is
+    ///   the date whatever all-day convention the client used (PIM_FACTS 6.8);
+    /// - in a timed series, the instant itself, else the occurrence on the same local day:
+    ///   iOS and Android send a wrong time of day after a series moved (PIM_FACTS 6.11; SOGo
+    ///   forces the master's time of day the same way).
+    pub fn original_start_for(&self, t: DateTime<Utc>, all_day_zone: Tz) -> Option<Moment> {
+        self.recurrence.as_ref()?;
+        match self.when {
+            When::AllDay { .. } => {
+                let m = Moment::On(crate::event::all_day_date(t, all_day_zone));
+                self.has_occurrence(m).then_some(m)
+            }
+            When::Timed { start, .. } => {
+                if self.has_occurrence(Moment::At(t)) {
+                    return Some(Moment::At(t));
+                }
+                let zone = self.zone();
+                let day = to_local(zone, t).date();
+                let m = Moment::At(resolve_local(
+                    zone,
+                    day.and_time(to_local(zone, start).time()),
+                ));
+                self.has_occurrence(m).then_some(m)
+            }
+        }
+    }
+
     /// The UTC end of the event's last occurrence, after its exceptions: `None` for a series
     /// without end (or one whose iCalendar rule EAS could not carry, kept in [`crate::ICalMeta`],
     /// whose end is not known here). An all-day end is the moment its last day is over

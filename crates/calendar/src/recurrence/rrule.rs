@@ -413,8 +413,10 @@ pub fn from_rrule(rule: &str, when: &When, zone: Tz) -> Result<Recurrence, RRule
     };
     // Without WKST a weekly rule counts its weeks from Monday (RFC 5545 3.3.10), which EAS
     // must then be told.
+    // Sunday is the model's default ([`Recurrence::week_start`]), kept as `None`.
     let first_day_of_week = match (wkst, pattern) {
         (None, Pattern::Weekly { .. }) => Some(1),
+        (Some(0), _) => None,
         (w, _) => w,
     };
     Ok(Recurrence {

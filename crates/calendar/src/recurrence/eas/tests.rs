@@ -32,6 +32,7 @@ fn read(children: &[(eas_wbxml::Tag, &str)]) -> Result<Recurrence, RecurrenceErr
         &timed(),
         chrono_tz::Europe::Paris,
         true,
+        0,
     )
 }
 
@@ -271,7 +272,7 @@ fn at_16_the_type_may_be_left_out() {
     let read16 = |children: &[(eas_wbxml::Tag, &str)]| {
         RecurrenceElements::from_element(&element(children))
             .unwrap()
-            .to_recurrence(&timed(), Tz::UTC, false)
+            .to_recurrence(&timed(), Tz::UTC, false, 0)
             .unwrap()
             .pattern
     };
@@ -303,7 +304,7 @@ fn until_is_read_as_the_bound_clients_mean() {
     let rec = |until: &str, when: &When| {
         RecurrenceElements::from_element(&element(&[(cal::TYPE, "0"), (cal::UNTIL, until)]))
             .unwrap()
-            .to_recurrence(when, paris, true)
+            .to_recurrence(when, paris, true, 0)
             .unwrap()
             .end
     };
@@ -345,23 +346,31 @@ fn responses_carry_what_the_type_requires() {
         &timed(),
         Tz::UTC,
         ProtocolVersion::V14_1,
-        1,
         None,
     );
     assert_eq!(out.recurrence_type, Some(1));
     assert_eq!(out.day_of_week, Some(4));
     assert_eq!(
         out.first_day_of_week,
-        Some(1),
-        "R52523, the user's preference"
+        Some(0),
+        "R52523: the week start the occurrences use, Sunday by default"
     );
     assert!(out.calendar_type.is_empty());
+    // A client that leaves FirstDayOfWeek out gets the user's preference (R52524), kept.
+    let read =
+        RecurrenceElements::from_element(&element(&[(cal::TYPE, "1"), (cal::DAY_OF_WEEK, "4")]))
+            .unwrap()
+            .to_recurrence(&timed(), Tz::UTC, true, 1)
+            .unwrap();
+    assert_eq!(read.first_day_of_week, Some(1));
+    let again =
+        RecurrenceElements::from_recurrence(&read, &timed(), Tz::UTC, ProtocolVersion::V14_1, None);
+    assert_eq!(again.first_day_of_week, Some(1));
     let out12 = RecurrenceElements::from_recurrence(
         &weekly,
         &timed(),
         Tz::UTC,
         ProtocolVersion::V12_1,
-        1,
         None,
     );
     assert_eq!(out12.first_day_of_week, None, "not before 14.1");
@@ -375,7 +384,6 @@ fn responses_carry_what_the_type_requires() {
         &timed(),
         Tz::UTC,
         ProtocolVersion::V16_1,
-        0,
         None,
     );
     assert_eq!(out.calendar_type, vec![0], "R143: CalendarType for type 3");
@@ -388,7 +396,6 @@ fn responses_carry_what_the_type_requires() {
         &timed(),
         Tz::UTC,
         ProtocolVersion::V14_1,
-        0,
         None,
     );
     assert_eq!(out.day_of_week, Some(127));
@@ -397,7 +404,6 @@ fn responses_carry_what_the_type_requires() {
         &timed(),
         Tz::UTC,
         ProtocolVersion::V14_1,
-        0,
         None,
     );
     assert_eq!((out.day_of_week, out.interval), (None, Some(3)));
@@ -414,7 +420,6 @@ fn until_is_written_for_the_version() {
         &all_day,
         paris,
         ProtocolVersion::V14_1,
-        0,
         Some(paris),
     );
     assert_eq!(
@@ -422,7 +427,7 @@ fn until_is_written_for_the_version() {
         Some(Utc.with_ymd_and_hms(2026, 3, 19, 23, 0, 0).unwrap())
     );
     let at16 =
-        RecurrenceElements::from_recurrence(&rec, &all_day, paris, ProtocolVersion::V16_1, 0, None);
+        RecurrenceElements::from_recurrence(&rec, &all_day, paris, ProtocolVersion::V16_1, None);
     assert_eq!(
         at16.until,
         Some(Utc.with_ymd_and_hms(2026, 3, 20, 0, 0, 0).unwrap())
@@ -433,7 +438,7 @@ fn until_is_written_for_the_version() {
         .any(|u| u.text_content().as_deref() == Some("20260320T000000Z")));
     // A date bound of a timed series: the last second of that local day.
     let timed_out =
-        RecurrenceElements::from_recurrence(&rec, &timed(), paris, ProtocolVersion::V14_1, 0, None);
+        RecurrenceElements::from_recurrence(&rec, &timed(), paris, ProtocolVersion::V14_1, None);
     assert_eq!(
         timed_out.until,
         Some(
@@ -480,13 +485,12 @@ fn what_is_written_reads_back_the_same() {
                     &timed(),
                     paris,
                     ProtocolVersion::V16_1,
-                    0,
                     None,
                 )
                 .to_element();
                 let back = RecurrenceElements::from_element(&el)
                     .unwrap()
-                    .to_recurrence(&timed(), paris, true)
+                    .to_recurrence(&timed(), paris, true, 0)
                     .unwrap();
                 assert_eq!(back, rec, "{p:?} {end:?}");
             }

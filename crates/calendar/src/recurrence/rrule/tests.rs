@@ -195,19 +195,30 @@ fn recurrence() -> impl Strategy<Value = Recurrence> {
             days
         }),
     ];
-    (pattern, 1u16..=999, 0u8..3, 1u16..=999, 0u8..7).prop_map(|(p, interval, end, n, wkst)| {
-        let mut r = Recurrence::new(p)
-            .with_interval(interval)
-            .with_end(match end {
-                0 => RecurrenceEnd::Never,
-                1 => RecurrenceEnd::Count(n),
-                _ => RecurrenceEnd::Until(Moment::At(
-                    Utc.with_ymd_and_hms(2027, 5, 4, 7, 30, 0).unwrap(),
-                )),
-            });
-        r.first_day_of_week = Some(wkst);
-        r
-    })
+    (
+        pattern,
+        1u16..=999,
+        0u8..3,
+        1u16..=999,
+        proptest::option::of(1u8..7),
+    )
+        .prop_map(|(p, interval, end, n, wkst)| {
+            let mut r = Recurrence::new(p)
+                .with_interval(interval)
+                .with_end(match end {
+                    0 => RecurrenceEnd::Never,
+                    1 => RecurrenceEnd::Count(n),
+                    _ => RecurrenceEnd::Until(Moment::At(
+                        Utc.with_ymd_and_hms(2027, 5, 4, 7, 30, 0).unwrap(),
+                    )),
+                });
+            r.first_day_of_week = match (wkst, p) {
+                // A weekly rule always names its week start; Sunday is None.
+                (None, Pattern::Weekly { .. }) => Some(1),
+                (w, _) => w,
+            };
+            r
+        })
 }
 
 proptest! {
