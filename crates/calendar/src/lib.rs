@@ -17,10 +17,16 @@
 //!   the event's year (never by its names), and written from an IANA zone with empty names.
 //! - [`ical`]: iCalendar import (calcard reads the file and names its zones) and export (one
 //!   `VCALENDAR`, a `VTIMEZONE` per zone, overrides with their inherited properties written in).
+//! - [`eas`]: [`eas::render`] for 12.0 to 16.1, [`eas::parse`] of a phone's `ApplicationData`
+//!   into an [`eas::EventChange`], [`eas::apply`] with ghosting (MS-ASCMD 2.2.3.179), and the
+//!   16.x occurrence operations [`eas::apply_instance`] and [`eas::delete_instance`]; every
+//!   refusal maps to Sync status 6.
+//! - [`goid`]: one UID to `GlobalObjId` mapping, both ways (meeting requests).
 //! - [`stored`]: the versioned JSON form the store persists.
 //!
 //! See `docs/calendar-model.md` for the rules.
 
+pub mod eas;
 pub mod event;
 pub mod field;
 pub mod goid;
