@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         root.join("eas/mail/v1/mail.proto"),
         root.join("eas/contacts/v1/contacts.proto"),
+        root.join("eas/calendar/v1/calendar.proto"),
     ];
     let shared = [root.join("eas/collections/v1/collections.proto")];
     for f in files.iter().chain(&shared) {

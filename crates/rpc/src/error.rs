@@ -29,6 +29,8 @@ pub enum ServiceErrorCode {
     FolderCycle,
     /// The destination is the folder the item is already in.
     SameFolder,
+    /// The user may read the folder (a calendar shared with read access) but not write it.
+    ReadOnly,
     /// A conditional write found the item changed since the version the caller named (an
     /// update with a stale `if_modseq`): the same request fails again until the caller rereads.
     Conflict,
@@ -45,7 +47,7 @@ pub enum ServiceErrorCode {
 }
 
 impl ServiceErrorCode {
-    const ALL: [ServiceErrorCode; 11] = [
+    const ALL: [ServiceErrorCode; 12] = [
         Self::NotFound,
         Self::AlreadyExists,
         Self::SpecialFolder,
@@ -57,6 +59,7 @@ impl ServiceErrorCode {
         Self::Unavailable,
         Self::Internal,
         Self::Conflict,
+        Self::ReadOnly,
     ];
 
     /// The byte carried in [`ERROR_METADATA_KEY`].
@@ -73,6 +76,7 @@ impl ServiceErrorCode {
             Self::Unavailable => 9,
             Self::Internal => 10,
             Self::Conflict => 11,
+            Self::ReadOnly => 12,
         }
     }
 
@@ -93,6 +97,7 @@ impl ServiceErrorCode {
             Self::Busy | Self::Conflict => Code::Aborted,
             Self::Unavailable => Code::Unavailable,
             Self::Internal => Code::Internal,
+            Self::ReadOnly => Code::PermissionDenied,
         }
     }
 
@@ -113,11 +118,8 @@ impl ServiceErrorCode {
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
                 Self::Unavailable
             }
-            Code::Ok
-            | Code::Internal
-            | Code::DataLoss
-            | Code::PermissionDenied
-            | Code::Unauthenticated => Self::Internal,
+            Code::PermissionDenied => Self::ReadOnly,
+            Code::Ok | Code::Internal | Code::DataLoss | Code::Unauthenticated => Self::Internal,
         }
     }
 

@@ -60,6 +60,13 @@ pub fn contacts_client(channel: Channel) -> contacts::contacts_client::ContactsC
         .max_encoding_message_size(MAX_REQUEST_BYTES)
 }
 
+/// A calendar service client over `channel`, with the same limits as [`mail_client`].
+pub fn calendar_client(channel: Channel) -> calendar::calendar_client::CalendarClient<Channel> {
+    calendar::calendar_client::CalendarClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_REQUEST_BYTES)
+}
+
 /// A client of a data service's collection contract over `channel`, with the same limits as
 /// [`mail_client`].
 pub fn collections_client(
@@ -94,6 +101,14 @@ pub mod mail {
 
     /// The shared messages the mail service's own calls answer with.
     pub use crate::collections::{Folder, ItemVersion};
+}
+
+/// The calendar service (`proto/eas/calendar/v1/calendar.proto`).
+pub mod calendar {
+    tonic::include_proto!("eas.calendar.v1");
+
+    /// The shared message the calendar service's folder calls answer with.
+    pub use crate::collections::Folder;
 }
 
 /// The contacts service (`proto/eas/contacts/v1/contacts.proto`).

@@ -80,6 +80,8 @@ fn folder(f: &Folder) -> shared::Folder {
         display_name: f.name.clone(),
         folder_type: f.role.folder_type(),
         data_class: shared::DataClass::Contacts.into(),
+        // Contacts folders are never shared with another user.
+        ..Default::default()
     }
 }
 

@@ -15,6 +15,8 @@ pub fn folder(f: &Folder) -> wire::Folder {
         display_name: f.name.clone(),
         folder_type: u32::try_from(f.folder_type.code()).unwrap_or(1),
         data_class: DataClass::Email.into(),
+        // Mail and contacts folders are never shared with another user.
+        ..Default::default()
     }
 }
 
