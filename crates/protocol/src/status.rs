@@ -266,6 +266,9 @@ status_enum! {
         /// The collection's sync state is not primed: the client must Sync with key 0 first.
         SyncStateNotPrimed = 3,
         InvalidSyncKey = 4,
+        /// A FilterType the collection's class does not take, such as 1 to 3 for a calendar
+        /// (MS-ASCMD 2.2.3.68.1, R3009 to R3011).
+        InvalidFilterType = 110,
     }
 }
 
@@ -394,7 +397,7 @@ mod tests {
             .iter()
             .map(|s| s.code())
             .collect();
-        assert_eq!(est, codes(&[1, 2, 3, 4]));
+        assert_eq!(est, codes(&[1, 2, 3, 4, 110]));
         let mv: Vec<u8> = MoveItemsStatus::ALL.iter().map(|s| s.code()).collect();
         assert_eq!(mv, codes(&[1, 2, 3, 4, 5, 7]));
         assert_eq!(

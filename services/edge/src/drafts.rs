@@ -290,6 +290,7 @@ pub(crate) async fn add(
         client_id: client_id.to_owned(),
         server_id: None,
         status: SyncStatus::ConversionError,
+        application_data: None,
     };
     let fields = match DraftFields::from_application_data(application_data) {
         Ok(f) => f,
@@ -318,6 +319,7 @@ pub(crate) async fn add(
         client_id: client_id.to_owned(),
         server_id: Some(created.id),
         status: SyncStatus::Success,
+        application_data: None,
     })
 }
 

@@ -183,10 +183,12 @@ pub(crate) fn refuse_client_commands(coll: &SyncCollection, responses: &mut Vec<
                 client_id: client_id.clone(),
                 server_id: None,
                 status: SyncStatus::ConversionError,
+                application_data: None,
             }),
             ClientCommand::Change { server_id, .. } => responses.push(ItemResponse::Change {
                 server_id: server_id.clone(),
                 status: SyncStatus::ObjectNotFound,
+                instance_id: None,
             }),
             ClientCommand::Fetch { server_id } => responses.push(ItemResponse::Fetch {
                 server_id: server_id.clone(),

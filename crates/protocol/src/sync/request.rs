@@ -2,6 +2,7 @@
 //! changes, and the request-wide Wait, HeartbeatInterval, WindowSize and Partial.
 
 use eas_wbxml::tags::air_sync as a;
+use eas_wbxml::tags::air_sync_base as ab;
 use eas_wbxml::Element;
 
 use super::options::SyncOptions;
@@ -25,15 +26,18 @@ pub enum ClientCommand {
     Change {
         class: Option<String>,
         server_id: String,
+        /// 16.0 and later: `airsyncbase:InstanceId`, the one occurrence of a recurring series
+        /// the change is for (MS-ASCMD 2.2.3.24; MS-ASAIRS 2.2.2.25), a Compact DateTime.
+        instance_id: Option<String>,
         application_data: Vec<Element>,
     },
     Delete {
         server_id: String,
+        /// 16.0 and later: the one occurrence deleted (MS-ASCMD 2.2.3.42.2).
+        instance_id: Option<String>,
     },
     /// A request for one item in full (MS-ASCMD 2.2.3.67.2).
-    Fetch {
-        server_id: String,
-    },
+    Fetch { server_id: String },
 }
 
 /// One `Collection` of a Sync request.
@@ -136,14 +140,27 @@ impl ClientCommand {
             ClientCommand::Change {
                 class,
                 server_id,
+                instance_id,
                 application_data,
             } => Element::new(a::CHANGE)
                 .with_opt(class.as_ref().map(|c| Element::text(a::CLASS, c)))
                 .with_text(a::SERVER_ID, server_id)
+                .with_opt(
+                    instance_id
+                        .as_ref()
+                        .map(|i| Element::text(ab::INSTANCE_ID, i)),
+                )
                 .with(with_children(a::APPLICATION_DATA, application_data)),
-            ClientCommand::Delete { server_id } => {
-                Element::new(a::DELETE).with_text(a::SERVER_ID, server_id)
-            }
+            ClientCommand::Delete {
+                server_id,
+                instance_id,
+            } => Element::new(a::DELETE)
+                .with_text(a::SERVER_ID, server_id)
+                .with_opt(
+                    instance_id
+                        .as_ref()
+                        .map(|i| Element::text(ab::INSTANCE_ID, i)),
+                ),
             ClientCommand::Fetch { server_id } => {
                 Element::new(a::FETCH).with_text(a::SERVER_ID, server_id)
             }
@@ -210,10 +227,12 @@ fn read_command(c: &Element) -> Result<Option<ClientCommand>, ParseError> {
         t if t == a::CHANGE => ClientCommand::Change {
             class: optional_text(c, a::CLASS),
             server_id: required_id(c, a::SERVER_ID, MAX_ID)?,
+            instance_id: optional_text(c, ab::INSTANCE_ID),
             application_data: application_data(c)?,
         },
         t if t == a::DELETE => ClientCommand::Delete {
             server_id: required_id(c, a::SERVER_ID, MAX_ID)?,
+            instance_id: optional_text(c, ab::INSTANCE_ID),
         },
         t if t == a::FETCH => ClientCommand::Fetch {
             server_id: required_id(c, a::SERVER_ID, MAX_ID)?,

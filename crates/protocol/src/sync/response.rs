@@ -2,6 +2,7 @@
 //! the answers to the client's changes, in the order of MS-ASCMD 2.2.3.29.2 and SyncResponse.xsd.
 
 use eas_wbxml::tags::air_sync as a;
+use eas_wbxml::tags::air_sync_base as ab;
 use eas_wbxml::Element;
 
 use crate::status::SyncStatus;
@@ -36,10 +37,22 @@ pub enum ItemResponse {
         /// Left out when the add failed.
         server_id: Option<String>,
         status: SyncStatus,
+        /// 16.x calendar items: the `UID` the server made for the event (MS-ASCAL 2.2.2.46,
+        /// R2223), sent back in the response's `ApplicationData`.
+        application_data: Option<Vec<Element>>,
     },
     /// MS-ASCMD 2.2.3.24 (R6234): sent for failed changes; success needs no answer.
     Change {
         server_id: String,
+        /// The occurrence the change named (16.x, MS-ASCMD 2.2.3.24), echoed.
+        instance_id: Option<String>,
+        status: SyncStatus,
+    },
+    /// A failed Delete of one occurrence (16.x, MS-ASCMD 2.2.3.42.2): its ServerId and
+    /// InstanceId echoed with the status.
+    Delete {
+        server_id: String,
+        instance_id: Option<String>,
         status: SyncStatus,
     },
     Fetch {
@@ -154,20 +167,49 @@ fn command_element(c: &ServerCommand) -> Element {
     }
 }
 
-/// SyncResponse.xsd orders Add as ClientId, ServerId, Status; Change and Fetch as ServerId,
-/// Status, then Fetch's ApplicationData.
+/// SyncResponse.xsd orders Add as ClientId, ServerId, Status, ApplicationData; Change and Delete
+/// as ServerId, InstanceId, Status; Fetch as ServerId, Status, ApplicationData.
 fn response_element(r: &ItemResponse) -> Element {
     match r {
         ItemResponse::Add {
             client_id,
             server_id,
             status,
+            application_data,
         } => Element::new(a::ADD)
             .with_text(a::CLIENT_ID, client_id)
             .with_opt(server_id.as_ref().map(|s| Element::text(a::SERVER_ID, s)))
-            .with_text(a::STATUS, status.to_string()),
-        ItemResponse::Change { server_id, status } => Element::new(a::CHANGE)
+            .with_text(a::STATUS, status.to_string())
+            .with_opt(application_data.as_ref().map(|data| {
+                let mut app = Element::new(a::APPLICATION_DATA);
+                for d in data {
+                    app.push(d.clone());
+                }
+                app
+            })),
+        ItemResponse::Change {
+            server_id,
+            instance_id,
+            status,
+        } => Element::new(a::CHANGE)
             .with_text(a::SERVER_ID, server_id)
+            .with_opt(
+                instance_id
+                    .as_ref()
+                    .map(|i| Element::text(ab::INSTANCE_ID, i)),
+            )
+            .with_text(a::STATUS, status.to_string()),
+        ItemResponse::Delete {
+            server_id,
+            instance_id,
+            status,
+        } => Element::new(a::DELETE)
+            .with_text(a::SERVER_ID, server_id)
+            .with_opt(
+                instance_id
+                    .as_ref()
+                    .map(|i| Element::text(ab::INSTANCE_ID, i)),
+            )
             .with_text(a::STATUS, status.to_string()),
         ItemResponse::Fetch {
             server_id,

@@ -118,7 +118,8 @@ fn an_aosp_flag_and_read_upsync_carries_the_changes_as_elements() {
         c.commands[1..],
         [
             ClientCommand::Delete {
-                server_id: "5:13".into()
+                server_id: "5:13".into(),
+                instance_id: None,
             },
             ClientCommand::Fetch {
                 server_id: "5:14".into()
@@ -302,6 +303,7 @@ fn a_collection_response_follows_the_spec_order() {
         client_id: "c1".into(),
         server_id: Some("5:3".into()),
         status: SyncStatus::Success,
+        application_data: None,
     }];
     let el = c.to_element();
     assert_eq!(
@@ -339,4 +341,68 @@ fn a_failed_collection_has_no_commands_or_responses() {
         .to_element();
     assert_eq!(names(&el), ["SyncKey", "CollectionId", "Status"]);
     assert_eq!(el.child_text(a::STATUS).as_deref(), Some("3"));
+}
+
+#[test]
+fn a_16_change_and_delete_of_one_occurrence_carry_the_instance_id_and_responses_echo_it() {
+    use eas_wbxml::tags::calendar as cal;
+    // MS-ASCMD 2.2.3.24 and 2.2.3.42.2: InstanceId beside ServerId.
+    let coll = Element::new(a::COLLECTION)
+        .with_text(a::SYNC_KEY, "4")
+        .with_text(a::COLLECTION_ID, "cal:1")
+        .with(
+            Element::new(a::COMMANDS)
+                .with(
+                    Element::new(a::CHANGE)
+                        .with_text(a::SERVER_ID, "7")
+                        .with_text(asb::INSTANCE_ID, "20261208T090000Z")
+                        .with(Element::new(a::APPLICATION_DATA).with_text(cal::SUBJECT, "moved")),
+                )
+                .with(
+                    Element::new(a::DELETE)
+                        .with_text(a::SERVER_ID, "7")
+                        .with_text(asb::INSTANCE_ID, "20261215T090000Z"),
+                ),
+        );
+    let req = parse(&sync(coll)).expect("parses");
+    let cmds = &req.collections[0].commands;
+    assert!(
+        matches!(&cmds[0], ClientCommand::Change { instance_id: Some(i), .. } if i == "20261208T090000Z")
+    );
+    assert!(
+        matches!(&cmds[1], ClientCommand::Delete { instance_id: Some(i), .. } if i == "20261215T090000Z")
+    );
+    // The request writes back as it came (the edge caches it in this form).
+    let again = parse(&sync(req.collections[0].to_element())).expect("parses");
+    assert_eq!(again, req);
+
+    let mut c = SyncCollectionResponse::new("cal:1", "5");
+    c.responses = vec![
+        ItemResponse::Delete {
+            server_id: "7".into(),
+            instance_id: Some("20261215T090000Z".into()),
+            status: SyncStatus::ObjectNotFound,
+        },
+        ItemResponse::Add {
+            client_id: "c1".into(),
+            server_id: Some("8".into()),
+            status: SyncStatus::Success,
+            application_data: Some(vec![Element::text(cal::UID, "0A1B")]),
+        },
+    ];
+    let el = c.to_element();
+    let responses = el.child(a::RESPONSES).expect("responses");
+    let delete = responses.child(a::DELETE).expect("delete");
+    assert_eq!(names(delete), ["ServerId", "InstanceId", "Status"]);
+    let add = responses.child(a::ADD).expect("add");
+    assert_eq!(
+        names(add),
+        ["ClientId", "ServerId", "Status", "ApplicationData"]
+    );
+    assert_eq!(
+        add.child(a::APPLICATION_DATA)
+            .and_then(|d| d.child_text(cal::UID))
+            .as_deref(),
+        Some("0A1B")
+    );
 }

@@ -92,10 +92,12 @@ fn full_response(version: ProtocolVersion) -> SyncResponse {
             client_id: "c-1".into(),
             server_id: Some("5:13".into()),
             status: SyncStatus::Success,
+            application_data: None,
         },
         ItemResponse::Change {
             server_id: "5:11".into(),
             status: SyncStatus::ObjectNotFound,
+            instance_id: None,
         },
         ItemResponse::Fetch {
             server_id: "5:12".into(),

@@ -170,6 +170,7 @@ impl ContactsClass {
             client_id: client_id.to_owned(),
             server_id: None,
             status,
+            application_data: None,
         };
         let change = match model::parse(data, input.ctx.version) {
             Ok(c) => c,
@@ -196,6 +197,7 @@ impl ContactsClass {
                     client_id: client_id.to_owned(),
                     server_id: Some(created.id),
                     status: SyncStatus::Success,
+                    application_data: None,
                 })
             }
             Err(s) => match ServiceError::from_status(&s).code {
@@ -330,6 +332,7 @@ impl ClassHandler for ContactsClass {
                             client_id: client_id.clone(),
                             server_id: Some(server_id),
                             status: SyncStatus::Success,
+                            application_data: None,
                         })
                     }
                     AddDecision::Create => {
@@ -364,10 +367,11 @@ impl ClassHandler for ContactsClass {
                         responses.push(ItemResponse::Change {
                             server_id: server_id.clone(),
                             status,
+                            instance_id: None,
                         });
                     }
                 }
-                ClientCommand::Delete { server_id } => {
+                ClientCommand::Delete { server_id, .. } => {
                     if session.client_delete(server_id) != DeleteDecision::Apply {
                         continue;
                     }

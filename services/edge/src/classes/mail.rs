@@ -278,6 +278,7 @@ async fn client_commands(
                     client_id: client_id.clone(),
                     server_id: Some(server_id),
                     status: SyncStatus::Success,
+                    application_data: None,
                 }),
                 // MS-ASEMAIL 3.1.5.3: from 16.0 a client creates drafts in Drafts.
                 AddDecision::Create if takes_drafts(folder.folder_type, ctx.version) => {
@@ -297,6 +298,7 @@ async fn client_commands(
                     client_id: client_id.clone(),
                     server_id: None,
                     status: SyncStatus::ConversionError,
+                    application_data: None,
                 }),
             },
             ClientCommand::Change {
@@ -326,6 +328,7 @@ async fn client_commands(
                             responses.push(ItemResponse::Change {
                                 server_id: server_id.clone(),
                                 status,
+                                instance_id: None,
                             });
                         }
                     }
@@ -334,6 +337,7 @@ async fn client_commands(
                             responses.push(ItemResponse::Change {
                                 server_id: server_id.clone(),
                                 status: SyncStatus::ConversionError,
+                                instance_id: None,
                             });
                             continue;
                         };
@@ -371,14 +375,16 @@ async fn client_commands(
                     ChangeDecision::Conflict => responses.push(ItemResponse::Change {
                         server_id: server_id.clone(),
                         status: SyncStatus::Conflict,
+                        instance_id: None,
                     }),
                     ChangeDecision::NotFound => responses.push(ItemResponse::Change {
                         server_id: server_id.clone(),
                         status: SyncStatus::ObjectNotFound,
+                        instance_id: None,
                     }),
                 }
             }
-            ClientCommand::Delete { server_id } => {
+            ClientCommand::Delete { server_id, .. } => {
                 if session.client_delete(server_id) != DeleteDecision::Apply {
                     continue;
                 }
