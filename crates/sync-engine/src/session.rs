@@ -287,6 +287,30 @@ impl Session {
         self.client.changes.push((changed.id.clone(), stamp));
     }
 
+    /// A client Change the server refused although the item is there (a calendar shared with
+    /// read access): the device's copy is no longer the server's, so the server's `current`
+    /// version goes back to it as a Change in this response, as a conflict the server wins does
+    /// (MS-ASCMD 2.2.3.177.17 status 7).
+    pub fn refuse_client_change(&mut self, current: &ItemVersion) {
+        if let Some(held) = self.state.held(&current.id) {
+            self.set_held(
+                &current.id,
+                Some(Stamp {
+                    modseq: 0,
+                    date: held.date,
+                }),
+            );
+            self.forced.push(current.clone());
+        }
+    }
+
+    /// A client Delete the server refused (a read-only share): the device no longer holds the
+    /// item, so its `current` version goes back to the device as an Add in this response.
+    pub fn refuse_client_delete(&mut self, current: &ItemVersion) {
+        self.set_held(&current.id, None);
+        self.forced.push(current.clone());
+    }
+
     /// A client Delete (MS-ASCMD 2.2.3.42.2).
     pub fn client_delete(&self, id: &str) -> DeleteDecision {
         match self.state.held(id) {

@@ -198,3 +198,40 @@ async fn a_client_delete_is_applied_once_and_its_tombstone_is_not_echoed() {
     let k3 = s.commit(plan);
     assert_eq!(k3.state.held_len(), 0);
 }
+
+#[tokio::test]
+async fn a_refused_change_sends_the_server_version_back_and_a_refused_delete_adds_it_again() {
+    use eas_sync::ItemSource;
+    let folder = MemoryFolder::new();
+    let a = folder.create(Some(NOW)).id;
+    let b = folder.create(Some(NOW)).id;
+    let k2 = synced(&folder).await;
+    let mut s = Session::open(Some(k2.state), &k2.key.to_string(), &opts()).unwrap();
+    let decisions = s
+        .client_changes(&folder, std::slice::from_ref(&a))
+        .await
+        .unwrap();
+    assert_eq!(decisions, vec![ChangeDecision::Apply]);
+    // The server cannot take the change (a read-only share): nothing is written, and the
+    // device gets the server's version of `a` back; the delete of `b` is undone with an Add.
+    let current = folder.current(&[a.clone(), b.clone()]).await.unwrap();
+    let version = |id: &str| current.iter().find(|v| v.id == id).cloned().unwrap();
+    s.refuse_client_change(&version(&a));
+    assert_eq!(s.client_delete(&b), DeleteDecision::Apply);
+    s.refuse_client_delete(&version(&b));
+    let plan = s.plan(&folder).await.unwrap();
+    assert_eq!(
+        kinds(&plan.commands),
+        vec![("change", a.clone()), ("add", b.clone())]
+    );
+    let k3 = s.commit(plan);
+    assert_eq!(
+        k3.state.held(&a).map(|h| h.modseq),
+        Some(version(&a).modseq)
+    );
+    assert!(k3.state.held(&b).is_some());
+    let k4 = sync(&folder, Some(&k3.state), &k3.key.to_string(), &opts())
+        .await
+        .unwrap();
+    assert!(k4.commands.is_empty(), "nothing is sent twice");
+}

@@ -282,8 +282,8 @@ impl ClassHandler for ContactsClass {
         CONTACT_TYPES.contains(&folder_type)
     }
 
-    fn filter(&self, _asked: FilterType) -> FilterType {
-        FilterType::All
+    fn filter(&self, _asked: FilterType) -> Option<FilterType> {
+        Some(FilterType::All)
     }
 
     fn collections(&self) -> &CollectionsClient<Channel> {

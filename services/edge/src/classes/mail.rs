@@ -71,8 +71,8 @@ impl ClassHandler for MailClass {
         MAIL_TYPES.contains(&folder_type)
     }
 
-    fn filter(&self, asked: FilterType) -> FilterType {
-        asked
+    fn filter(&self, asked: FilterType) -> Option<FilterType> {
+        Some(asked)
     }
 
     fn collections(&self) -> &CollectionsClient<Channel> {

@@ -95,10 +95,11 @@ pub trait ClassHandler: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Whether folders of this FolderSync type (MS-ASCMD 2.2.3.186.3) belong to the class.
     fn owns(&self, folder_type: u32) -> bool;
-    /// The filter the class applies for the one a client asked for. Contacts have no time
-    /// window: MS-ASCMD 2.2.3.68.2 (R2972, R2973) says a FilterType for them is no error, so it
-    /// is read as "all items".
-    fn filter(&self, asked: FilterType) -> FilterType;
+    /// The filter the class applies for the one a client asked for, `None` when the class does
+    /// not take it (MS-ASCMD 2.2.3.68: 1 to 3 and 8 for a calendar; Sync answers the collection
+    /// with status 4, GetItemEstimate with 110). Contacts have no time window: a FilterType for
+    /// them is no error (R2972, R2973), so it is read as "all items".
+    fn filter(&self, asked: FilterType) -> Option<FilterType>;
     /// The service's collection contract (folders, change logs, counters).
     fn collections(&self) -> &CollectionsClient<Channel>;
     /// Applies the client's Add, Change, Delete and Fetch (MS-ASCMD 2.2.3.24) and records them

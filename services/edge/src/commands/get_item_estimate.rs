@@ -118,10 +118,17 @@ async fn estimate_one(
     } else {
         return Ok(failed(id, GetItemEstimateStatus::InvalidCollection));
     };
-    let filter = coll
+    let asked = coll
         .filter_type
-        .and_then(|f| eas_sync::FilterType::from_code(f.code()))
-        .map(|f| class.map_or(f, |(c, _)| c.filter(f)));
+        .and_then(|f| eas_sync::FilterType::from_code(f.code()));
+    let filter = match (asked, class) {
+        (Some(f), Some((c, _))) => match c.filter(f) {
+            Some(f) => Some(f),
+            // R3009 to R3011: a calendar with FilterType 1 to 3 is status 110.
+            None => return Ok(failed(id, GetItemEstimateStatus::InvalidFilterType)),
+        },
+        (asked, _) => asked,
+    };
     match eas_sync::estimate(Some(&state), source, filter, now()).await {
         Ok(n) => Ok(EstimateResponse::estimate(
             id,

@@ -160,28 +160,37 @@ fn status_only(status: SyncStatus) -> Response {
     wbxml_response(&SyncResponse::status_only(status).to_element())
 }
 
+/// The sync engine's options for a collection; `None` when the class does not take the
+/// FilterType asked for (MS-ASCMD 2.2.3.68.2, R3045 to R3047: a calendar with 1 to 3).
 fn engine_options(
     class: Option<&dyn ClassHandler>,
     coll: &SyncCollection,
     global_window: Option<u32>,
-) -> eas_sync::SyncOptions {
+) -> Option<eas_sync::SyncOptions> {
     let options = coll.options.first();
-    eas_sync::SyncOptions {
-        window_size: coll.window_size.or(global_window),
-        // No Options keeps the stored filter; Options without FilterType means all items.
-        filter: options.map(|o| {
+    // No Options keeps the stored filter; Options without FilterType means all items.
+    let filter = match options {
+        None => None,
+        Some(o) => {
             let asked = o
                 .filter_type
                 .and_then(|f| eas_sync::FilterType::from_code(f.code()))
                 .unwrap_or(eas_sync::FilterType::All);
-            class.map_or(asked, |c| c.filter(asked))
-        }),
+            Some(match class {
+                Some(c) => c.filter(asked)?,
+                None => asked,
+            })
+        }
+    };
+    Some(eas_sync::SyncOptions {
+        window_size: coll.window_size.or(global_window),
+        filter,
         get_changes: coll.get_changes,
         conflict: options
             .and_then(|o| o.conflict)
             .and_then(|c| eas_sync::ConflictPolicy::from_code(c as u8)),
         now: now(),
-    }
+    })
 }
 
 /// One collection of a Sync; `budget` is what is left of the response's byte budget.
@@ -230,11 +239,15 @@ async fn sync_collection(
         },
     };
     let stored_filter = stored.as_ref().map(CollectionState::filter);
-    let mut session = match Session::open(
-        stored,
-        &coll.sync_key,
-        &engine_options(served.map(|(_, c, _)| c), coll, global_window),
-    ) {
+    let Some(options) = engine_options(served.map(|(_, c, _)| c), coll, global_window) else {
+        tracing::info!(user, device_id = device, collection_id = %id, "filtertype the class does not take");
+        return Ok(Outcome::Answer(SyncCollectionResponse::failed(
+            id,
+            None,
+            SyncStatus::ProtocolError,
+        )));
+    };
+    let mut session = match Session::open(stored, &coll.sync_key, &options) {
         Ok(s) => s,
         Err(_) => {
             tracing::info!(user, device_id = device, collection_id = %id, sync_key = %coll.sync_key, "unknown sync key");
