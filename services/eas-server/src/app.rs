@@ -131,6 +131,8 @@ impl Application {
             DataServices {
                 mail: Some(channel),
                 contacts: Some(contacts_channel),
+                // The calendar service is embedded once it exists (README: not done yet).
+                calendar: None,
             },
         );
         edge.attach_push(PushHub::start(bus));

@@ -26,6 +26,8 @@ pub struct EdgeConfig {
     pub drain: DrainConfig,
     /// The bearer token of the admin API; without one the admin API refuses every request.
     pub admin_token: Option<String>,
+    /// The Calendar class's assumptions about users (their time zone, first day of the week).
+    pub calendar: crate::classes::CalendarSettings,
 }
 
 impl Default for EdgeConfig {
@@ -41,6 +43,7 @@ impl Default for EdgeConfig {
             http: HttpConfig::default(),
             drain: DrainConfig::default(),
             admin_token: None,
+            calendar: crate::classes::CalendarSettings::default(),
         }
     }
 }
@@ -50,6 +53,7 @@ impl EdgeConfig {
     /// reports as unsupported. Every service that runs an edge calls it at start-up.
     pub fn check(&self) -> Result<(), String> {
         self.auth.check()?;
+        self.calendar.check()?;
         // A phone's request body travels to the mail service in one gRPC request (SendMail's
         // MIME, a draft's MIME body); that link accepts at most this much of it.
         if self.max_request_bytes > eas_rpc::MAX_PHONE_CONTENT_BYTES {

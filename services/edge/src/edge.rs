@@ -56,6 +56,12 @@ impl Edge {
         if let Some(c) = &services.contacts {
             classes = classes.with(Arc::new(crate::classes::ContactsClass::new(c.clone())));
         }
+        if let Some(c) = &services.calendar {
+            classes = classes.with(Arc::new(crate::classes::CalendarClass::new(
+                c.clone(),
+                &config.calendar,
+            )));
+        }
         let a = &config.auth;
         let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
         let throttle = LoginThrottle::new(a);
@@ -106,6 +112,8 @@ pub struct DataServices {
     pub mail: Option<Channel>,
     /// The contacts service (the Contacts class).
     pub contacts: Option<Channel>,
+    /// The calendar service (the Calendar class).
+    pub calendar: Option<Channel>,
 }
 
 /// Mail alone.
@@ -113,7 +121,7 @@ impl From<Option<Channel>> for DataServices {
     fn from(mail: Option<Channel>) -> DataServices {
         DataServices {
             mail,
-            contacts: None,
+            ..DataServices::default()
         }
     }
 }

@@ -55,6 +55,9 @@ struct Settings {
     /// The contacts service's gRPC address; empty: contacts are not served (the hierarchy keeps
     /// an empty Contacts placeholder).
     contacts_url: String,
+    /// The calendar service's gRPC address; empty: calendars are not served (the hierarchy
+    /// keeps its Calendar placeholder).
+    calendar_url: String,
     /// `tracing` filter.
     log: String,
     /// `text` or `json` (one object per line, for a log collector).
@@ -79,6 +82,7 @@ impl Default for Settings {
             redis_timeout_ms: 2000,
             mail_url: "http://127.0.0.1:50051".into(),
             contacts_url: String::new(),
+            calendar_url: String::new(),
             log: "info".into(),
             log_format: LogFormat::Text,
             tls: TlsSettings::default(),
@@ -148,6 +152,10 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         "" => None,
         url => Some(lazy_channel(url).context("contacts_url")?),
     };
+    let calendar = match settings.calendar_url.trim() {
+        "" => None,
+        url => Some(lazy_channel(url).context("calendar_url")?),
+    };
     let edge = Edge::new(
         settings.edge.clone(),
         directory,
@@ -156,6 +164,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         DataServices {
             mail: Some(channel),
             contacts,
+            calendar,
         },
     );
     // Login limits shared by every replica (docs/login-throttling.md).

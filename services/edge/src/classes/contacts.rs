@@ -35,9 +35,6 @@ pub(crate) const CONTACT_TYPES: [u32; 2] = [9, 14];
 /// The contact folder type a device may create, rename, move and delete: 14.
 const USER_FOLDER_TYPES: [u32; 1] = [14];
 
-/// Versions read per call while emptying a folder.
-const EMPTY_PAGE: u32 = 500;
-
 /// Contacts fetched per call: a window of contacts with pictures (48 KB of base64 each at most)
 /// stays far below the gRPC reply limit.
 const FETCH_BATCH: usize = 32;
@@ -83,11 +80,6 @@ impl ContactsClass {
     }
 }
 
-/// The device store's name for a collection's `Supported` list.
-fn supported_name(collection_id: &str) -> String {
-    format!("supported:{collection_id}")
-}
-
 /// The `TruncationSize` of the plain-text notes the collection asks for, if any: a phone that
 /// sends back exactly that much did not edit the notes (MS-ASCNTC 3.1.5.4).
 fn notes_truncation(prefs: &[BodyPreference]) -> Option<u32> {
@@ -117,47 +109,6 @@ fn decode(c: &StoredContact) -> Result<Contact, String> {
 }
 
 impl ContactsClass {
-    /// The collection's `Supported` list: the one this request sent (stored for later
-    /// requests, MS-ASCMD 2.2.3.179: it is sent with SyncKey 0 only), otherwise the stored one.
-    async fn supported(&self, input: &SyncInput<'_>) -> Result<Option<SupportedSet>, SyncError> {
-        let (user, device) = (
-            input.ctx.user.address.as_str(),
-            input.ctx.line.device_id.as_str(),
-        );
-        let name = supported_name(&input.coll.collection_id);
-        if input.coll.is_initial() {
-            let sent = input
-                .coll
-                .supported
-                .as_ref()
-                .map(|els| SupportedSet::from_elements(els));
-            match &sent {
-                Some(set) => {
-                    let bytes = serde_json::to_vec(set).map_err(unavailable)?;
-                    input
-                        .devices
-                        .put_state(user, device, &name, bytes)
-                        .await
-                        .map_err(unavailable)?;
-                }
-                None => {
-                    input
-                        .devices
-                        .delete_state(user, device, &name)
-                        .await
-                        .map_err(unavailable)?;
-                }
-            }
-            return Ok(sent);
-        }
-        let bytes = input
-            .devices
-            .get_state(user, device, &name)
-            .await
-            .map_err(unavailable)?;
-        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
-    }
-
     async fn add(
         &self,
         input: &SyncInput<'_>,
@@ -309,7 +260,7 @@ impl ClassHandler for ContactsClass {
         // The stored list is read only for a Change (key 0 stores what was sent): a Sync window
         // or a held Sync's re-check costs no device-state read for it.
         let supported = if input.coll.is_initial() || !change_ids.is_empty() {
-            self.supported(input).await?
+            super::supported_list(input, SupportedSet::from_elements).await?
         } else {
             None
         };
@@ -521,29 +472,7 @@ impl ClassHandler for ContactsClass {
         delete_sub_folders: bool,
     ) -> Result<(), tonic::Status> {
         let service_id = service_folder(folder);
-        let mut ids = Vec::new();
-        let mut after = None;
-        loop {
-            let reply = self
-                .collections
-                .clone()
-                .changes_since(eas_rpc::collections::ChangesRequest {
-                    user: user.to_owned(),
-                    folder_id: service_id.clone(),
-                    after: after.clone(),
-                    limit: EMPTY_PAGE,
-                })
-                .await?
-                .into_inner();
-            let Some(last) = reply.items.last() else {
-                break;
-            };
-            after = Some(eas_rpc::collections::Cursor {
-                modseq: last.modseq,
-                id: last.id.clone(),
-            });
-            ids.extend(reply.items.into_iter().filter(|v| !v.deleted).map(|v| v.id));
-        }
+        let ids = super::live_ids(&self.collections, user, &service_id).await?;
         for id in ids {
             let mut c = self.contacts.clone();
             let deleted = c

@@ -4,6 +4,7 @@
 //! `ApplicationData`. Sync, Ping, GetItemEstimate and FolderSync route every collection through
 //! here; a new class is one more [`ClassHandler`] (docs/adding-a-data-class.md).
 
+pub(crate) mod calendar;
 pub(crate) mod contacts;
 pub(crate) mod mail;
 
@@ -23,8 +24,95 @@ use eas_wbxml::Element;
 use crate::error::EdgeError;
 use crate::pipeline::context::RequestCtx;
 
+pub use calendar::{CalendarClass, CalendarSettings};
 pub use contacts::ContactsClass;
 pub use mail::MailClass;
+
+/// The device store's name for a collection's `Supported` list.
+fn supported_name(collection_id: &str) -> String {
+    format!("supported:{collection_id}")
+}
+
+fn unavailable(e: impl std::fmt::Display) -> SyncError {
+    SyncError::Source(eas_sync::SourceError::Unavailable(e.to_string()))
+}
+
+/// The collection's `Supported` list (MS-ASCMD 2.2.3.179, Contacts and Calendar): the one this
+/// request sent, stored for later requests, as it is sent with SyncKey 0 only; otherwise the
+/// stored one. `None`: the client sent none.
+pub(crate) async fn supported_list<T>(
+    input: &SyncInput<'_>,
+    read: fn(&[Element]) -> T,
+) -> Result<Option<T>, SyncError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let (user, device) = (
+        input.ctx.user.address.as_str(),
+        input.ctx.line.device_id.as_str(),
+    );
+    let name = supported_name(&input.coll.collection_id);
+    if input.coll.is_initial() {
+        let sent = input.coll.supported.as_ref().map(|els| read(els));
+        match &sent {
+            Some(set) => {
+                let bytes = serde_json::to_vec(set).map_err(unavailable)?;
+                input
+                    .devices
+                    .put_state(user, device, &name, bytes)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            None => {
+                input
+                    .devices
+                    .delete_state(user, device, &name)
+                    .await
+                    .map_err(unavailable)?;
+            }
+        }
+        return Ok(sent);
+    }
+    let bytes = input
+        .devices
+        .get_state(user, device, &name)
+        .await
+        .map_err(unavailable)?;
+    Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+/// Versions read per call while listing a folder's items.
+const LIST_PAGE: u32 = 500;
+
+/// The ids of the live items of a service's folder, through the collection contract.
+pub(crate) async fn live_ids(
+    collections: &CollectionsClient<Channel>,
+    user: &str,
+    service_folder: &str,
+) -> Result<Vec<String>, tonic::Status> {
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let reply = collections
+            .clone()
+            .changes_since(wire::ChangesRequest {
+                user: user.to_owned(),
+                folder_id: service_folder.to_owned(),
+                after: after.clone(),
+                limit: LIST_PAGE,
+            })
+            .await?
+            .into_inner();
+        let Some(last) = reply.items.last() else {
+            return Ok(ids);
+        };
+        after = Some(wire::Cursor {
+            modseq: last.modseq,
+            id: last.id.clone(),
+        });
+        ids.extend(reply.items.into_iter().filter(|v| !v.deleted).map(|v| v.id));
+    }
+}
 
 /// The prefix of the phone-facing collection ids of a class. Each data service numbers its own
 /// folders, so the ids of two services could collide; the prefix keeps them apart and lets a

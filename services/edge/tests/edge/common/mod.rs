@@ -165,6 +165,7 @@ impl TestServer {
             eas_edge::DataServices {
                 mail: client,
                 contacts: contacts_channel,
+                calendar: None,
             },
         );
         // Held Pings and Syncs are woken by the mail service's change events, as in the server.
