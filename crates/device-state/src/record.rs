@@ -66,6 +66,11 @@ pub struct DeviceRecord {
     pub policy_hash: Option<String>,
     pub wipe: WipeState,
     pub info: DeviceInfo,
+    /// The administrator's choice for this device: whether FolderSync offers it the calendars
+    /// other users shared with its user; `None` follows the device type's default
+    /// (`edge.calendar.shared_calendar_device_types`).
+    #[serde(default)]
+    pub shared_calendars: Option<bool>,
 }
 
 impl DeviceRecord {
@@ -91,6 +96,7 @@ impl DeviceRecord {
             policy_hash: None,
             wipe: WipeState::None,
             info: DeviceInfo::default(),
+            shared_calendars: None,
         }
     }
 }

@@ -37,6 +37,49 @@ enum What {
     /// A user's address book: vCard import and export.
     #[command(subcommand)]
     Contacts(ContactsCmd),
+    /// A user's calendars: iCalendar import and export, sharing with other users.
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Adds every event of an iCalendar FILE to the user's calendar (an event whose UID is
+    /// there already replaces it); phones get them on their next Sync.
+    Import {
+        user: String,
+        file: std::path::PathBuf,
+        /// A calendar as phones see it (`cal:7`); default: the Calendar.
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// Writes the user's calendar to FILE as iCalendar (`-` for standard output).
+    Export {
+        user: String,
+        file: std::path::PathBuf,
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// Shares one of OWNER's calendars with GRANTEE (or changes the access of a share).
+    Share {
+        owner: String,
+        grantee: String,
+        /// read or read-write.
+        #[arg(long, default_value = "read")]
+        access: String,
+        /// The owner's calendar as phones see it (`cal:7`); default: the Calendar.
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// Withdraws a share.
+    Unshare {
+        owner: String,
+        grantee: String,
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// The shares of the user's calendars and those made to the user.
+    Shares { user: String },
 }
 
 #[derive(Subcommand)]
@@ -191,6 +234,13 @@ enum DeviceCmd {
         user: String,
         device_id: String,
     },
+    /// Whether the device is offered calendars other users shared: on, off, or default (its
+    /// device type's default, edge.calendar.shared_calendar_device_types).
+    SharedCalendars {
+        user: String,
+        device_id: String,
+        setting: String,
+    },
 }
 
 /// What a request sends: JSON, or raw bytes (a photo).
@@ -243,6 +293,22 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
     };
     let what = match args.what {
         What::Contacts(c) => return contacts(&base, &token, c).await,
+        What::Calendar(CalendarCmd::Import { user, file, folder }) => {
+            let path = format!(
+                "/admin/users/{}/calendar/import?{}",
+                enc(&user),
+                folder_query(&folder)
+            );
+            return upload(&base, &token, &path, "text/calendar", &file).await;
+        }
+        What::Calendar(CalendarCmd::Export { user, file, folder }) => {
+            let path = format!(
+                "/admin/users/{}/calendar/export?{}",
+                enc(&user),
+                folder_query(&folder)
+            );
+            return download(&base, &token, &path, &file).await;
+        }
         other => other,
     };
     let (method, path, body): (Method, String, Option<Payload>) = match what {
@@ -428,9 +494,57 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                 DeviceCmd::Remove { user, device_id } => {
                     (Method::DELETE, dev(&user, &device_id), None)
                 }
+                DeviceCmd::SharedCalendars {
+                    user,
+                    device_id,
+                    setting,
+                } => {
+                    let enabled = match setting.as_str() {
+                        "on" => json!(true),
+                        "off" => json!(false),
+                        "default" => Value::Null,
+                        other => anyhow::bail!("{other:?}: on, off or default"),
+                    };
+                    (
+                        Method::POST,
+                        format!("{}/shared-calendars", dev(&user, &device_id)),
+                        Some(json!({ "enabled": enabled }).into()),
+                    )
+                }
             }
         }
-        What::Contacts(_) => unreachable_contacts()?,
+        What::Calendar(c) => {
+            let shares = |u: &str| format!("/admin/users/{}/calendar/shares", enc(u));
+            match c {
+                CalendarCmd::Share {
+                    owner,
+                    grantee,
+                    access,
+                    folder,
+                } => (
+                    Method::PUT,
+                    shares(&owner),
+                    Some(json!({ "grantee": grantee, "access": access, "folder": folder }).into()),
+                ),
+                CalendarCmd::Unshare {
+                    owner,
+                    grantee,
+                    folder,
+                } => (
+                    Method::DELETE,
+                    format!(
+                        "{}?grantee={}&{}",
+                        shares(&owner),
+                        enc(&grantee),
+                        folder_query(&folder)
+                    ),
+                    None,
+                ),
+                CalendarCmd::Shares { user } => (Method::GET, shares(&user), None),
+                CalendarCmd::Import { .. } | CalendarCmd::Export { .. } => unreachable_files()?,
+            }
+        }
+        What::Contacts(_) => unreachable_files()?,
     };
     let client = reqwest::Client::new();
     let mut req = client
@@ -465,45 +579,91 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `What::Contacts` is answered before the JSON commands; reaching the JSON path with it is a
-/// bug in this file, reported as an error rather than a panic.
-fn unreachable_contacts() -> anyhow::Result<(Method, String, Option<Payload>)> {
-    anyhow::bail!("contacts commands are not JSON requests")
+/// File uploads and downloads are answered before the JSON commands; reaching the JSON path with
+/// one is a bug in this file, reported as an error rather than a panic.
+fn unreachable_files() -> anyhow::Result<(Method, String, Option<Payload>)> {
+    anyhow::bail!("file imports and exports are not JSON requests")
+}
+
+/// `folder=ID` for a query string, or nothing.
+fn folder_query(folder: &Option<String>) -> String {
+    folder
+        .as_ref()
+        .map(|f| format!("folder={}", enc(f)))
+        .unwrap_or_default()
+}
+
+/// POSTs FILE to `path`; the answer goes to standard output.
+async fn upload(
+    base: &str,
+    token: &str,
+    path: &str,
+    content_type: &str,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let data =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", base.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header("Content-Type", content_type)
+        .body(data)
+        .send()
+        .await?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    writeln!(std::io::stdout().lock(), "{text}")
+        .map_err(|e| anyhow::anyhow!("writing the answer to stdout: {e}"))?;
+    if !status.is_success() {
+        anyhow::bail!("admin api answered {status}");
+    }
+    Ok(())
+}
+
+/// GETs `path` into FILE (`-`: standard output); an error answer goes to standard error.
+async fn download(
+    base: &str,
+    token: &str,
+    path: &str,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let resp = reqwest::Client::new()
+        .get(format!("{}{path}", base.trim_end_matches('/')))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    let data = resp.bytes().await?;
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&data);
+        writeln!(std::io::stderr().lock(), "{text}")
+            .map_err(|e| anyhow::anyhow!("writing the answer to stderr: {e}"))?;
+        anyhow::bail!("admin api answered {status}");
+    }
+    if file.as_os_str() == "-" {
+        std::io::stdout()
+            .lock()
+            .write_all(&data)
+            .map_err(|e| anyhow::anyhow!("writing to stdout: {e}"))?;
+    } else {
+        std::fs::write(file, &data)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", file.display()))?;
+    }
+    Ok(())
 }
 
 /// `admin contacts import|export`: a vCard file up or down.
 async fn contacts(base: &str, token: &str, cmd: ContactsCmd) -> anyhow::Result<()> {
-    use std::io::Write;
-    let base = base.trim_end_matches('/');
-    let client = reqwest::Client::new();
-    let folder_query = |folder: &Option<String>| {
-        folder
-            .as_ref()
-            .map(|f| format!("folder={}", enc(f)))
-            .unwrap_or_default()
-    };
     match cmd {
         ContactsCmd::Import { user, file, folder } => {
-            let data = std::fs::read(&file)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
-            let resp = client
-                .post(format!(
-                    "{base}/admin/users/{}/contacts/import?{}",
-                    enc(&user),
-                    folder_query(&folder)
-                ))
-                .bearer_auth(token)
-                .header("Content-Type", "text/vcard")
-                .body(data)
-                .send()
-                .await?;
-            let status = resp.status();
-            let text = resp.text().await?;
-            writeln!(std::io::stdout().lock(), "{text}")
-                .map_err(|e| anyhow::anyhow!("writing the answer to stdout: {e}"))?;
-            if !status.is_success() {
-                anyhow::bail!("admin api answered {status}");
-            }
+            let path = format!(
+                "/admin/users/{}/contacts/import?{}",
+                enc(&user),
+                folder_query(&folder)
+            );
+            upload(base, token, &path, "text/vcard", &file).await
         }
         ContactsCmd::Export {
             user,
@@ -511,33 +671,12 @@ async fn contacts(base: &str, token: &str, cmd: ContactsCmd) -> anyhow::Result<(
             folder,
             version,
         } => {
-            let resp = client
-                .get(format!(
-                    "{base}/admin/users/{}/contacts/export?version={version}&{}",
-                    enc(&user),
-                    folder_query(&folder)
-                ))
-                .bearer_auth(token)
-                .send()
-                .await?;
-            let status = resp.status();
-            let data = resp.bytes().await?;
-            if !status.is_success() {
-                let text = String::from_utf8_lossy(&data);
-                writeln!(std::io::stderr().lock(), "{text}")
-                    .map_err(|e| anyhow::anyhow!("writing the answer to stderr: {e}"))?;
-                anyhow::bail!("admin api answered {status}");
-            }
-            if file.as_os_str() == "-" {
-                std::io::stdout()
-                    .lock()
-                    .write_all(&data)
-                    .map_err(|e| anyhow::anyhow!("writing to stdout: {e}"))?;
-            } else {
-                std::fs::write(&file, &data)
-                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", file.display()))?;
-            }
+            let path = format!(
+                "/admin/users/{}/contacts/export?version={version}&{}",
+                enc(&user),
+                folder_query(&folder)
+            );
+            download(base, token, &path, &file).await
         }
     }
-    Ok(())
 }

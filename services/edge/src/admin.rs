@@ -102,7 +102,12 @@ pub fn router(edge: Arc<Edge>) -> Router {
         .route("/admin/devices/{user}/{device_id}/approve", post(approve))
         .route("/admin/devices/{user}/{device_id}/block", post(block))
         .route("/admin/devices/{user}/{device_id}/wipe", post(wipe))
+        .route(
+            "/admin/devices/{user}/{device_id}/shared-calendars",
+            post(set_shared_calendars),
+        )
         .merge(crate::admin_contacts::routes())
+        .merge(crate::admin_calendar::routes())
         .route_layer(middleware::from_fn_with_state(edge.clone(), require_token))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(eas_service_kit::metrics::handler))
@@ -503,5 +508,26 @@ async fn wipe(
     };
     edge.devices.put_device(&d).await?;
     tracing::warn!(user = %d.user, device_id = %d.device_id, account_only, "remote wipe requested");
+    Ok(Json(d).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SharedCalendarsBody {
+    /// `true` or `false` for this device; `null` to follow its device type's default.
+    enabled: Option<bool>,
+}
+
+/// Whether FolderSync offers this device the calendars other users shared with its user. The
+/// device sees the change at its next FolderSync.
+async fn set_shared_calendars(
+    State(edge): State<Arc<Edge>>,
+    Path((user, device_id)): Path<(String, String)>,
+    Json(body): Json<SharedCalendarsBody>,
+) -> ApiResult<Response> {
+    let mut d = find_device(&edge, &user, &device_id).await?;
+    d.shared_calendars = body.enabled;
+    edge.devices.put_device(&d).await?;
+    tracing::info!(user = %d.user, device_id = %d.device_id, shared_calendars = ?d.shared_calendars, "shared calendars setting changed");
     Ok(Json(d).into_response())
 }

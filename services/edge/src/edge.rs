@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use eas_device_state::DeviceStore;
 use eas_directory::Directory;
+use eas_rpc::calendar::calendar_client::CalendarClient;
 use eas_rpc::contacts::contacts_client::ContactsClient;
 use eas_rpc::mail::mail_client::MailClient;
 use eas_rpc::Channel;
@@ -28,6 +29,9 @@ pub struct Edge {
     /// The contacts service's own API (folder commands, MoveItems, search, vCard import and
     /// export); present exactly when the Contacts class is served.
     pub contacts: Option<ContactsClient<Channel>>,
+    /// The calendar service's own API (folder commands, shares, iCalendar import and export);
+    /// present exactly when the Calendar class is served.
+    pub calendar: Option<CalendarClient<Channel>>,
     /// The data classes served, each over its service: every command that works on
     /// collections routes through them.
     pub classes: crate::classes::Classes,
@@ -73,6 +77,7 @@ impl Edge {
             folders,
             mail: services.mail.map(eas_rpc::mail_client),
             contacts: services.contacts.map(eas_rpc::contacts_client),
+            calendar: services.calendar.map(eas_rpc::calendar_client),
             classes,
             push_hub: std::sync::OnceLock::new(),
             auth,

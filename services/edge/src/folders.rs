@@ -105,9 +105,24 @@ impl Folder {
     }
 }
 
-/// The hierarchy FolderSync reports: every served class's folders, then the placeholders of the
-/// classes not served. An edge serving no class reports its fallback source.
-pub(crate) async fn hierarchy(edge: &Edge, user: &str) -> Result<Vec<Folder>, EdgeError> {
+/// Whether this device is offered the folders other users shared with its user: the
+/// administrator's choice for the device, else its type's default (PIM_FACTS 4: Android and
+/// Samsung clients show one calendar).
+pub(crate) fn offers_shared(edge: &Edge, device: &eas_device_state::DeviceRecord) -> bool {
+    device
+        .shared_calendars
+        .unwrap_or_else(|| edge.config.calendar.offers_shared(&device.device_type))
+}
+
+/// The hierarchy FolderSync reports to a device: every served class's folders (those shared by
+/// other users only where the device is offered them), then the placeholders of the classes not
+/// served. An edge serving no class reports its fallback source.
+pub(crate) async fn hierarchy(
+    edge: &Edge,
+    user: &str,
+    device: &eas_device_state::DeviceRecord,
+) -> Result<Vec<Folder>, EdgeError> {
+    let shared = offers_shared(edge, device);
     if edge.classes.is_empty() {
         return edge
             .folders
@@ -120,6 +135,7 @@ pub(crate) async fn hierarchy(edge: &Edge, user: &str) -> Result<Vec<Folder>, Ed
         .all_folders(user)
         .await?
         .iter()
+        .filter(|f| shared || f.owner.is_empty())
         .map(Folder::from_wire)
         .collect();
     out.extend(

@@ -20,6 +20,7 @@
 
 mod address_books;
 pub mod admin;
+mod admin_calendar;
 mod admin_contacts;
 mod attachment_stream;
 pub mod classes;

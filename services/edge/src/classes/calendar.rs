@@ -57,6 +57,12 @@ pub struct CalendarSettings {
     /// The first day of the week (0 Sunday to 6 Saturday) for a weekly series sent without
     /// `FirstDayOfWeek` (MS-ASCAL 2.2.2.22).
     pub first_day_of_week: u8,
+    /// The device types (`DeviceType` of the request line, compared without regard to case)
+    /// whose FolderSync offers the calendars other users shared with the user. Phones that show
+    /// several calendars side by side (iOS) take them; Android's and Samsung's built-in clients
+    /// show only the default calendar or merge them (PIM_FACTS 4), so they are left out unless
+    /// an administrator turns them on for one device.
+    pub shared_calendar_device_types: Vec<String>,
 }
 
 impl Default for CalendarSettings {
@@ -64,6 +70,7 @@ impl Default for CalendarSettings {
         CalendarSettings {
             time_zone: "UTC".into(),
             first_day_of_week: 1,
+            shared_calendar_device_types: vec!["iPhone".into(), "iPad".into()],
         }
     }
 }
@@ -77,6 +84,14 @@ impl CalendarSettings {
                 self.time_zone
             )
         })
+    }
+
+    /// Whether a device of this type is offered shared calendars, unless its own setting says
+    /// otherwise.
+    pub fn offers_shared(&self, device_type: &str) -> bool {
+        self.shared_calendar_device_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(device_type))
     }
 
     pub fn check(&self) -> Result<(), String> {
@@ -868,7 +883,10 @@ mod tests {
         let paris = CalendarSettings {
             time_zone: "Europe/Paris".into(),
             first_day_of_week: 0,
+            ..CalendarSettings::default()
         };
+        assert!(paris.offers_shared("iphone") && paris.offers_shared("iPad"));
+        assert!(!paris.offers_shared("Android") && !paris.offers_shared("SAMSUNGSMG991B"));
         assert_eq!(paris.zone(), Ok(chrono_tz::Europe::Paris));
         for bad in [
             CalendarSettings {
