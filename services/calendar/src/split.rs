@@ -95,8 +95,8 @@ enum State {
 }
 
 /// Cuts `text` into its events. A component that is not closed ends where the next one of its
-/// kind or its calendar begins or ends, so the model reports it broken without taking its
-/// neighbours along.
+/// kind or its calendar begins or ends, so that it takes none of its neighbours along (the model
+/// reads what it has, or reports it).
 pub(crate) fn split(text: &str) -> Split {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut units = Vec::new();

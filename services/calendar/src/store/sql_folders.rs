@@ -27,11 +27,11 @@ macro_rules! sql_folders {
                 _,
                 (i64, i64, i64, Option<i64>, String, String, i64, String, Option<String>),
             >(
-                "SELECT 0 AS kind, a.hierarchy_counter AS hc, f.id AS fid, f.parent_id, f.name, \
+                "SELECT CAST(0 AS BIGINT) AS kind, a.hierarchy_counter AS hc, f.id AS fid, f.parent_id, f.name, \
                  f.role, f.counter, '' AS owner, CAST(NULL AS TEXT) AS access \
                  FROM accounts a JOIN folders f ON f.account_id = a.id WHERE a.address = $1 \
                  UNION ALL \
-                 SELECT 1, g.hierarchy_counter, f.id, CAST(NULL AS BIGINT), f.name, f.role, \
+                 SELECT CAST(1 AS BIGINT), g.hierarchy_counter, f.id, CAST(NULL AS BIGINT), f.name, f.role, \
                  f.counter, o.address, s.access \
                  FROM accounts g JOIN shares s ON s.grantee_id = g.id \
                  JOIN folders f ON f.id = s.folder_id JOIN accounts o ON o.id = f.account_id \
