@@ -357,8 +357,23 @@ impl CalendarService {
                 "no VCALENDAR in the file".into(),
             ));
         };
+        let folder_id = match folder {
+            Some(folder) => folder,
+            None => self.default_folder(&user).await?,
+        };
+        // A meeting's status (MS-ASCAL 2.2.2.28) is the calendar owner's: organizer or
+        // invited. A grantee importing into a shared calendar imports for its owner.
+        let owner = self
+            .store
+            .hierarchy(&user)
+            .await?
+            .folders
+            .into_iter()
+            .find(|f| f.id == folder_id)
+            .and_then(|f| f.shared)
+            .map_or_else(|| user.clone(), |s| s.owner);
         let options = ImportOptions {
-            user_email: Some(user.clone()),
+            user_email: Some(owner),
             ..ImportOptions::default()
         };
         let mut events = Vec::new();
@@ -380,10 +395,6 @@ impl CalendarService {
                 }),
             }
         }
-        let folder_id = match folder {
-            Some(folder) => folder,
-            None => self.default_folder(&user).await?,
-        };
         // With nothing to write, the calendar must still be one the user may write.
         let (modseq, ids, users) = self.store.import(&user, folder_id, &events).await?;
         if !ids.is_empty() {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
-use eas_calendar_model::stored;
+use eas_calendar_model::{stored, MeetingStatus};
 use eas_event_bus::{EventBus, EventFilter};
 use eas_rpc::calendar::{self as wire};
 use eas_rpc::collections::ChangesRequest;
@@ -242,6 +242,30 @@ backend_tests! {
         // A calendar without events: nothing to do, nothing refused.
         let empty = w.calendar.import_ical(import(USER, &calendar, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")).await.unwrap().into_inner();
         assert_eq!((empty.imported, empty.errors.len()), (0, 0));
+    }
+
+    async fn a_meeting_is_imported_as_the_calendar_owner_sees_it(db: &TestDb) {
+        let mut w = db.wired().await;
+        let (team, _) = w.service.create_folder(USER, None, "Team").await.unwrap();
+        let team = team.id.to_string();
+        w.calendar
+            .grant_share(wire::GrantShareRequest { owner: USER.into(), folder_id: team.clone(), grantee: OTHER.into(), access: wire::Access::ReadWrite.into() })
+            .await
+            .unwrap();
+        let meeting = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:meeting\r\nDTSTAMP:20260301T120000Z\r\n\
+             DTSTART:20260310T090000Z\r\nDTEND:20260310T100000Z\r\nSUMMARY:Review\r\n\
+             ORGANIZER:mailto:{USER}\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{OTHER}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        // The grantee imports into the owner's calendar: the owner organizes the meeting.
+        let shared = w.calendar.import_ical(import(OTHER, &team, &meeting)).await.unwrap().into_inner();
+        let got = w.service.get_events(USER, team.parse().unwrap(), &[shared.ids[0].parse().unwrap()]).await.unwrap();
+        assert_eq!(read(&got[0].json).meeting_status, Some(MeetingStatus::Organizer));
+        // Into the grantee's own calendar, the same file is a meeting they were invited to.
+        let own = calendar_of(&w.service, OTHER).await;
+        let mine = w.calendar.import_ical(import(OTHER, "", &meeting)).await.unwrap().into_inner();
+        let got = w.service.get_events(OTHER, own, &[mine.ids[0].parse().unwrap()]).await.unwrap();
+        assert_eq!(read(&got[0].json).meeting_status, Some(MeetingStatus::Received));
     }
 
     async fn import_and_export_refuse_what_they_cannot_do(db: &TestDb) {
