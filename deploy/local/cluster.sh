@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The cluster on loopback: PostgreSQL-backed mail and contacts services, push service, two edge
-# replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1. The edges call the
+# The cluster on loopback: PostgreSQL-backed mail, contacts and calendar services, push service, two
+# edge replicas, a Kafka-protocol broker (tansu) and Redis, all on 127.0.0.1. The edges call the
 # contacts service; the mail service sends it the recipients of submitted mail (collected contacts).
 #
 #   deploy/local/cluster.sh start     # build, start everything, create the demo accounts
@@ -13,9 +13,9 @@
 #   EAS_CLUSTER_DB      PostgreSQL database, created when missing    (eas_cluster)
 #   EAS_CLUSTER_PREFIX  prefix of Redis keys and channels            (eascl:)
 #   EAS_CLUSTER_TOPIC   Kafka topic of change events                 (eas.changes)
-#   EAS_CLUSTER_PORTS   "edgeA adminA edgeB adminB grpc lmtp contacts"
-#                       (18080 18081 18090 18091 15051 12424 15053); grpc is the mail service's,
-#                       contacts the contacts service's gRPC port
+#   EAS_CLUSTER_PORTS   "edgeA adminA edgeB adminB grpc lmtp contacts calendar"
+#                       (18080 18081 18090 18091 15051 12424 15053 15054); grpc is the mail
+#                       service's, contacts and calendar those services' gRPC ports
 #                       0 lets the OS choose; cluster.env tells what was bound.
 #   EAS_CLUSTER_EDGES   how many edge replicas, 1 to 8 (2); edges after b listen on the ports of
 #                       edge b plus 10, 20, ... (or OS-chosen ports when b's are 0)
@@ -27,9 +27,9 @@
 #   EAS_CLUSTER_EDGE_ENV   extra VAR=value words for both edges (e.g. Ping bounds)
 #
 # After start, $EAS_CLUSTER_DIR/cluster.env holds EDGE_<X>_URL and ADMIN_<X>_URL for each edge
-# (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, CONTACTS_GRPC, ADMIN_TOKEN,
-# the pid of every process and MAIL_HEALTH_URL / CONTACTS_HEALTH_URL / PUSH_HEALTH_URL (their
-# /healthz, /readyz and /metrics).
+# (X = A, B, ...), EDGE_URLS (all, comma-separated), MAIL_GRPC, LMTP, CONTACTS_GRPC, CALENDAR_GRPC,
+# ADMIN_TOKEN, the pid of every process and MAIL_HEALTH_URL / CONTACTS_HEALTH_URL /
+# CALENDAR_HEALTH_URL / PUSH_HEALTH_URL (their /healthz, /readyz and /metrics).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -38,10 +38,14 @@ DB="${EAS_CLUSTER_DB:-eas_cluster}"
 PREFIX="${EAS_CLUSTER_PREFIX:-eascl:}"
 TOPIC="${EAS_CLUSTER_TOPIC:-eas.changes}"
 read -r EDGE_A_PORT ADMIN_A_PORT EDGE_B_PORT ADMIN_B_PORT GRPC_PORT LMTP_PORT CONTACTS_PORT \
-    <<<"${EAS_CLUSTER_PORTS:-18080 18081 18090 18091 15051 12424 15053}"
-# Six values (older callers): the contacts port follows the mail one (OS-chosen when it is).
+    CALENDAR_PORT <<<"${EAS_CLUSTER_PORTS:-18080 18081 18090 18091 15051 12424 15053 15054}"
+# Six or seven values (older callers): the contacts and calendar ports follow the mail one
+# (OS-chosen when it is).
 if [ -z "${CONTACTS_PORT:-}" ]; then
     if [ "$GRPC_PORT" = 0 ]; then CONTACTS_PORT=0; else CONTACTS_PORT=15053; fi
+fi
+if [ -z "${CALENDAR_PORT:-}" ]; then
+    if [ "$GRPC_PORT" = 0 ]; then CALENDAR_PORT=0; else CALENDAR_PORT=15054; fi
 fi
 PROFILE="${EAS_CLUSTER_PROFILE:-debug}"
 KAFKA="${EAS_CLUSTER_KAFKA:-127.0.0.1:${EAS_KAFKA_PORT:-9092}}"
@@ -54,9 +58,10 @@ log() { printf 'cluster: %s\n' "$*" >&2; }
 build() {
     local flags=()
     [ "$PROFILE" = release ] && flags+=(--release)
-    log "building eas-mail, eas-contacts, eas-push, eas-edge ($PROFILE)"
-    (cd "$ROOT" && cargo build --quiet "${flags[@]}" -p eas-mail -p eas-contacts -p eas-push \
-        -p eas-edge --features eas-mail/kafka,eas-contacts/kafka,eas-push/kafka)
+    log "building eas-mail, eas-contacts, eas-calendar, eas-push, eas-edge ($PROFILE)"
+    (cd "$ROOT" && cargo build --quiet "${flags[@]}" -p eas-mail -p eas-contacts -p eas-calendar \
+        -p eas-push -p eas-edge \
+        --features eas-mail/kafka,eas-contacts/kafka,eas-calendar/kafka,eas-push/kafka)
 }
 
 database() {
@@ -169,6 +174,15 @@ start() {
     contacts_grpc="$(wait_line "$DIR/contacts.log" "grpc: " "$(cat "$DIR/contacts.pid")")"
     contacts_health="$(wait_line "$DIR/contacts.log" "health: " "$(cat "$DIR/contacts.pid")")"
     wait_ready "http://$contacts_health/readyz" "$(cat "$DIR/contacts.pid")" contacts
+    start_proc calendar "${common[@]}" \
+        EAS_CALENDAR_GRPC_LISTEN="127.0.0.1:$CALENDAR_PORT" EAS_CALENDAR_DATABASE_URL="$pg" \
+        EAS_CALENDAR_KAFKA__BROKERS="$KAFKA" EAS_CALENDAR_KAFKA__TOPIC="$TOPIC" \
+        EAS_CALENDAR_HEALTH_LISTEN="127.0.0.1:0" \
+        -- "$BIN/eas-calendar"
+    local calendar_grpc calendar_health
+    calendar_grpc="$(wait_line "$DIR/calendar.log" "grpc: " "$(cat "$DIR/calendar.pid")")"
+    calendar_health="$(wait_line "$DIR/calendar.log" "health: " "$(cat "$DIR/calendar.pid")")"
+    wait_ready "http://$calendar_health/readyz" "$(cat "$DIR/calendar.pid")" calendar
     start_proc mail "${common[@]}" \
         EAS_MAIL_GRPC_LISTEN="127.0.0.1:$GRPC_PORT" EAS_MAIL_LMTP_LISTEN="127.0.0.1:$LMTP_PORT" \
         EAS_MAIL_DATABASE_URL="$pg" EAS_MAIL_DIRECTORY_URL="$pg" \
@@ -218,14 +232,17 @@ EDGE_URLS=$all_urls
 MAIL_GRPC=$grpc
 LMTP=$lmtp
 CONTACTS_GRPC=$contacts_grpc
+CALENDAR_GRPC=$calendar_grpc
 ADMIN_TOKEN=$token
 KAFKA=$KAFKA
 REDIS_URL=$REDIS_URL
 MAIL_PID=$(cat "$DIR/mail.pid")
 CONTACTS_PID=$(cat "$DIR/contacts.pid")
+CALENDAR_PID=$(cat "$DIR/calendar.pid")
 PUSH_PID=$(cat "$DIR/push.pid")
 MAIL_HEALTH_URL=http://$mail_health
 CONTACTS_HEALTH_URL=http://$contacts_health
+CALENDAR_HEALTH_URL=http://$calendar_health
 PUSH_HEALTH_URL=http://$push_health
 ENV
     mv "$env_file" "$DIR/cluster.env"
@@ -274,7 +291,7 @@ status() {
 stop() {
     local f pids=()
     # Edges first, so their held Pings answer before the services behind them go away.
-    for f in "$DIR"/edge-*.pid "$DIR/push.pid" "$DIR/contacts.pid" "$DIR/mail.pid"; do
+    for f in "$DIR"/edge-*.pid "$DIR/push.pid" "$DIR/calendar.pid" "$DIR/contacts.pid" "$DIR/mail.pid"; do
         [ -e "$f" ] || continue
         local pid; pid="$(cat "$f")"
         if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; pids+=("$pid"); fi

@@ -1,0 +1,576 @@
+//! [`CalendarStore`], the database handle, and [`CalendarService`], the operations over it:
+//! validation, UIDs, shares, iCalendar import and export, and change events after every
+//! committed write, for the owner of the calendar and every user it is shared with. The gRPC
+//! layer ([`crate::grpc`]) is a thin face of these methods.
+
+use std::sync::Arc;
+
+use eas_calendar_model::ical::{self, ExportOptions, ImportOptions, ImportWarning};
+use eas_calendar_model::{stored, Event};
+use eas_event_bus::{ChangeEvent, DataClass, EventBus};
+
+use crate::error::CalendarError;
+use crate::index::Indexed;
+use crate::model::{
+    Access, Created, EventId, Folder, FolderId, FolderRole, FolderState, Hierarchy, ImportError,
+    Imported, ItemVersion, Moved, Share, Shares, StoredEvent, Written,
+};
+use crate::options::CalendarOptions;
+use crate::split::{self, Split};
+use crate::store::{self, Store};
+
+/// Longest folder display name accepted, in characters.
+const MAX_FOLDER_NAME: usize = 256;
+/// Longest ClientUid accepted, in characters: the bound MS-ASCAL sets for `UID` (2.2.2.46, 300),
+/// which a ClientUid (2.2.2.13) has no bound of its own against.
+const MAX_CLIENT_UID: usize = 300;
+/// `PRODID` of exported files (RFC 5545 3.7.3).
+pub const PRODUCT_ID: &str = "-//eas-server//calendar service//EN";
+
+/// Calendar storage over SQLite or PostgreSQL. Cheap to clone; clones share one pool.
+#[derive(Clone)]
+pub struct CalendarStore {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for CalendarStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CalendarStore").finish_non_exhaustive()
+    }
+}
+
+impl CalendarStore {
+    /// Connects to `sqlite://path`, `sqlite::memory:` or `postgres://...` and runs the
+    /// migrations of that backend.
+    pub async fn connect(url: &str, options: &CalendarOptions) -> Result<Self, CalendarError> {
+        let store = store::open(
+            url,
+            options.max_connections,
+            options.postgres_schema.as_deref(),
+        )
+        .await?;
+        tracing::debug!(
+            backend = url.split(':').next().unwrap_or_default(),
+            schema = options.postgres_schema.as_deref(),
+            "calendar store connected"
+        );
+        Ok(CalendarStore { store })
+    }
+
+    /// Answers when the database does (one round trip), for readiness probes.
+    pub async fn ping(&self) -> Result<(), CalendarError> {
+        self.store.ping().await
+    }
+}
+
+/// The calendar service: every operation takes the user's address and sees only that user's
+/// calendars and those shared with them; every committed write publishes a [`ChangeEvent`] of
+/// [`DataClass::Calendar`] to each user the calendar concerns. Cheap to clone.
+#[derive(Clone)]
+pub struct CalendarService {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn EventBus>,
+}
+
+impl CalendarService {
+    pub fn new(store: CalendarStore, bus: Arc<dyn EventBus>) -> Self {
+        CalendarService {
+            store: store.store,
+            bus,
+        }
+    }
+
+    /// Answers when the database does, for readiness probes.
+    pub async fn ping(&self) -> Result<(), CalendarError> {
+        self.store.ping().await
+    }
+
+    /// Creates the user's account with the default Calendar unless it exists. Safe to call
+    /// concurrently; true when this call created it.
+    pub async fn ensure_account(&self, user: &str) -> Result<bool, CalendarError> {
+        let user = canonical(user)?;
+        let created = self.store.ensure_account(&user).await?;
+        if created {
+            tracing::info!(user = %user, "calendars created");
+        }
+        Ok(created)
+    }
+
+    /// The user's calendars, then those shared with them, and the hierarchy counter (0 and no
+    /// calendars before the account exists).
+    pub async fn hierarchy(&self, user: &str) -> Result<Hierarchy, CalendarError> {
+        self.store.hierarchy(&canonical(user)?).await
+    }
+
+    pub async fn folder_state(
+        &self,
+        user: &str,
+        folder: FolderId,
+    ) -> Result<FolderState, CalendarError> {
+        self.store.folder_state(&canonical(user)?, folder).await
+    }
+
+    /// The calendar's change log after `after` (modseq, id), at most `limit` versions.
+    pub async fn changes_since(
+        &self,
+        user: &str,
+        folder: FolderId,
+        after: (u64, &str),
+        limit: u32,
+    ) -> Result<Vec<ItemVersion>, CalendarError> {
+        self.store
+            .changes(&canonical(user)?, folder, after, limit)
+            .await
+    }
+
+    pub async fn versions(
+        &self,
+        user: &str,
+        folder: FolderId,
+        ids: &[EventId],
+    ) -> Result<Vec<ItemVersion>, CalendarError> {
+        self.store.versions(&canonical(user)?, folder, ids).await
+    }
+
+    /// The live events of `folder` among `ids`, by id; the others are left out.
+    pub async fn get_events(
+        &self,
+        user: &str,
+        folder: FolderId,
+        ids: &[EventId],
+    ) -> Result<Vec<StoredEvent>, CalendarError> {
+        self.store
+            .events(&canonical(user)?, folder, Some(ids))
+            .await
+    }
+
+    /// Adds an event given in the stored form. With a ClientUid (`client_uid`, else the
+    /// event's own; MS-ASCAL 2.2.2.13), an Add repeated in the same calendar returns the event
+    /// the first one created (`existed`) and writes nothing. An event without UID gets a new
+    /// one (MS-ASCAL 2.2.2.46: the server's at 16.x); the answer carries the JSON as stored.
+    pub async fn create_event(
+        &self,
+        user: &str,
+        folder: FolderId,
+        json: &str,
+        client_uid: &str,
+    ) -> Result<Created, CalendarError> {
+        let user = canonical(user)?;
+        let mut event = Indexed::from_json(json)?;
+        let client_uid = client_uid.trim();
+        if !client_uid.is_empty() {
+            if client_uid.chars().count() > MAX_CLIENT_UID {
+                return Err(CalendarError::InvalidEvent(format!(
+                    "client uid longer than {MAX_CLIENT_UID} characters"
+                )));
+            }
+            if event.client_uid != client_uid {
+                event = event.with_client_uid(client_uid);
+            }
+        }
+        if event.uid.is_empty() {
+            event = event.with_uid(&new_uid());
+        }
+        let (created, users) = self.store.create(&user, folder, &event).await?;
+        if created.existed {
+            tracing::debug!(user = %user, folder = %folder, event = %created.event.id, "repeated add: the event exists");
+        } else {
+            self.items_changed(&users, folder, created.event.modseq)
+                .await;
+        }
+        Ok(created)
+    }
+
+    /// Replaces a live event; with `if_modseq`, only while it is at that modseq
+    /// ([`CalendarError::Conflict`] otherwise). A version without UID keeps the stored one.
+    pub async fn update_event(
+        &self,
+        user: &str,
+        folder: FolderId,
+        id: EventId,
+        json: &str,
+        if_modseq: Option<u64>,
+    ) -> Result<Written, CalendarError> {
+        let user = canonical(user)?;
+        let event = Indexed::from_json(json)?;
+        let (written, users) = self
+            .store
+            .update(&user, folder, id, &event, if_modseq)
+            .await?;
+        self.items_changed(&users, folder, written.modseq).await;
+        Ok(written)
+    }
+
+    /// Deletes a live event, leaving a tombstone.
+    pub async fn delete_event(
+        &self,
+        user: &str,
+        folder: FolderId,
+        id: EventId,
+    ) -> Result<Written, CalendarError> {
+        let user = canonical(user)?;
+        let (written, users) = self.store.delete(&user, folder, id).await?;
+        self.items_changed(&users, folder, written.modseq).await;
+        Ok(written)
+    }
+
+    /// Moves a live event to another calendar the user may write, under a new id.
+    pub async fn move_event(
+        &self,
+        user: &str,
+        from: FolderId,
+        id: EventId,
+        to: FolderId,
+    ) -> Result<Moved, CalendarError> {
+        let user = canonical(user)?;
+        let (moved, source, dest) = self.store.move_to(&user, from, id, to).await?;
+        self.items_changed(&source, from, moved.tombstone.modseq)
+            .await;
+        self.items_changed(&dest, to, moved.item.modseq).await;
+        Ok(moved)
+    }
+
+    /// Forgets the tombstones of one of the user's own calendars at or below `through`; how
+    /// many.
+    pub async fn purge_tombstones(
+        &self,
+        user: &str,
+        folder: FolderId,
+        through: u64,
+    ) -> Result<u64, CalendarError> {
+        self.store
+            .purge_tombstones(&canonical(user)?, folder, through)
+            .await
+    }
+
+    /// A user-created calendar (type 13) under `parent`, or at the top level.
+    pub async fn create_folder(
+        &self,
+        user: &str,
+        parent: Option<FolderId>,
+        name: &str,
+    ) -> Result<(Folder, u64), CalendarError> {
+        let user = canonical(user)?;
+        let name = folder_name(name)?;
+        let (folder, counter) = self.store.create_folder(&user, parent, name).await?;
+        tracing::info!(user = %user, folder = %folder.id, "calendar created");
+        self.hierarchy_changed(&user, folder.id, counter).await;
+        Ok((folder, counter))
+    }
+
+    /// Renames and moves a user-created calendar (`parent: None` is the top level). The users
+    /// it is shared with see the new name.
+    pub async fn update_folder(
+        &self,
+        user: &str,
+        folder: FolderId,
+        parent: Option<FolderId>,
+        name: &str,
+    ) -> Result<(Folder, u64), CalendarError> {
+        let user = canonical(user)?;
+        let name = folder_name(name)?;
+        let (updated, counter, grantees) = self
+            .store
+            .update_folder(&user, folder, parent, name)
+            .await?;
+        tracing::info!(user = %user, folder = %folder, "calendar updated");
+        self.hierarchy_changed(&user, folder, counter).await;
+        for (grantee, counter) in grantees {
+            self.hierarchy_changed(&grantee, folder, counter).await;
+        }
+        Ok((updated, counter))
+    }
+
+    /// Deletes a user-created calendar with its subcalendars, events and shares; the new
+    /// hierarchy counter. The users they were shared with lose them.
+    pub async fn delete_folder(&self, user: &str, folder: FolderId) -> Result<u64, CalendarError> {
+        let user = canonical(user)?;
+        let (counter, grantees) = self.store.delete_folder(&user, folder).await?;
+        tracing::info!(user = %user, folder = %folder, shared_with = grantees.len(), "calendar deleted");
+        self.hierarchy_changed(&user, folder, counter).await;
+        for (grantee, counter) in grantees {
+            self.hierarchy_changed(&grantee, folder, counter).await;
+        }
+        Ok(counter)
+    }
+
+    /// Grants `grantee` access to one of `owner`'s calendars, or changes an existing grant.
+    /// The grantee's folder list shows it from now on.
+    pub async fn grant_share(
+        &self,
+        owner: &str,
+        folder: FolderId,
+        grantee: &str,
+        access: Access,
+    ) -> Result<Share, CalendarError> {
+        let owner = canonical(owner)?;
+        let grantee = canonical(grantee)?;
+        if owner == grantee {
+            return Err(CalendarError::InvalidShare(
+                "a calendar is not shared with its owner".into(),
+            ));
+        }
+        let (share, moved) = self.store.grant(&owner, folder, &grantee, access).await?;
+        if let Some(counter) = moved {
+            tracing::info!(owner = %owner, folder = %folder, grantee = %grantee, access = access.as_str(), "calendar shared");
+            self.hierarchy_changed(&grantee, folder, counter).await;
+        }
+        Ok(share)
+    }
+
+    /// Withdraws a grant: the calendar leaves the grantee's folder list.
+    pub async fn revoke_share(
+        &self,
+        owner: &str,
+        folder: FolderId,
+        grantee: &str,
+    ) -> Result<(), CalendarError> {
+        let owner = canonical(owner)?;
+        let grantee = canonical(grantee)?;
+        let counter = self.store.revoke(&owner, folder, &grantee).await?;
+        tracing::info!(owner = %owner, folder = %folder, grantee = %grantee, "calendar share revoked");
+        self.hierarchy_changed(&grantee, folder, counter).await;
+        Ok(())
+    }
+
+    /// The grants of the user's calendars and those made to the user.
+    pub async fn list_shares(&self, user: &str) -> Result<Shares, CalendarError> {
+        self.store.shares(&canonical(user)?).await
+    }
+
+    /// Adds every VEVENT of an iCalendar file to `folder` (`None`: the default Calendar) in
+    /// one write. The file is cut into its events (the VEVENTs of one UID together); one that
+    /// cannot be read is reported by its position and skipped. An event whose UID is that of
+    /// a live event of the calendar replaces it; one without UID gets a new one. A file with no
+    /// `VCALENDAR` at all is [`CalendarError::InvalidIcal`].
+    pub async fn import_ical(
+        &self,
+        user: &str,
+        folder: Option<FolderId>,
+        data: &[u8],
+    ) -> Result<Imported, CalendarError> {
+        let user = canonical(user)?;
+        let text = std::str::from_utf8(data)
+            .map_err(|e| CalendarError::InvalidIcal(format!("not UTF-8: {e}")))?;
+        let Split::Units(units) = split::split(text) else {
+            return Err(CalendarError::InvalidIcal(
+                "no VCALENDAR in the file".into(),
+            ));
+        };
+        let folder_id = match folder {
+            Some(folder) => folder,
+            None => self.default_folder(&user).await?,
+        };
+        // A meeting's status (MS-ASCAL 2.2.2.28) is the calendar owner's: organizer or
+        // invited. A grantee importing into a shared calendar imports for its owner.
+        let owner = self
+            .store
+            .hierarchy(&user)
+            .await?
+            .folders
+            .into_iter()
+            .find(|f| f.id == folder_id)
+            .and_then(|f| f.shared)
+            .map_or_else(|| user.clone(), |s| s.owner);
+        let options = ImportOptions {
+            user_email: Some(owner),
+            ..ImportOptions::default()
+        };
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        let mut warnings = 0usize;
+        for (index, unit) in units.iter().enumerate() {
+            match ical::import(&unit.text, &options) {
+                Ok(read) if read.events.is_empty() => errors.push(ImportError {
+                    index,
+                    reason: unreadable(&read.warnings),
+                }),
+                Ok(read) => {
+                    warnings += read.warnings.len();
+                    events.extend(read.events.into_iter().map(with_uid));
+                }
+                Err(e) => errors.push(ImportError {
+                    index,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        // With nothing to write, the calendar must still be one the user may write.
+        let (modseq, ids, users) = self.store.import(&user, folder_id, &events).await?;
+        if !ids.is_empty() {
+            self.items_changed(&users, folder_id, modseq).await;
+        }
+        tracing::info!(user = %user, folder = %folder_id, imported = ids.len(), refused = errors.len(), warnings, "icalendar imported");
+        Ok(Imported {
+            folder_id,
+            ids,
+            errors,
+        })
+    }
+
+    /// Every live event of `folder` as one iCalendar file, and how many there are; an empty
+    /// calendar gives no file.
+    pub async fn export_ical(
+        &self,
+        user: &str,
+        folder: FolderId,
+    ) -> Result<(String, usize), CalendarError> {
+        let rows = self.store.events(&canonical(user)?, folder, None).await?;
+        let events = rows
+            .iter()
+            .map(|row| {
+                stored::from_json(&row.json)
+                    .map_err(|e| CalendarError::Corrupt(format!("event {}: {e}", row.id)))
+            })
+            .collect::<Result<Vec<Event>, _>>()?;
+        if events.is_empty() {
+            return Ok((String::new(), 0));
+        }
+        let options = ExportOptions {
+            product_id: PRODUCT_ID.to_owned(),
+            dtstamp: chrono::Utc::now(),
+        };
+        Ok((ical::export(&events, &options), events.len()))
+    }
+
+    /// The user's default Calendar, created with the account on first use.
+    pub async fn default_folder(&self, user: &str) -> Result<FolderId, CalendarError> {
+        let user = canonical(user)?;
+        self.store.ensure_account(&user).await?;
+        self.store
+            .hierarchy(&user)
+            .await?
+            .folders
+            .iter()
+            .find(|f| f.shared.is_none() && f.role == FolderRole::Calendar)
+            .map(|f| f.id)
+            .ok_or_else(|| CalendarError::Corrupt(format!("{user} has no Calendar folder")))
+    }
+
+    async fn hierarchy_changed(&self, user: &str, folder: FolderId, counter: u64) {
+        let event = ChangeEvent::hierarchy(user, DataClass::Calendar, folder.to_string(), counter);
+        self.publish(event.stamped()).await;
+    }
+
+    /// One event per user the calendar concerns (its owner and every grantee), so that each
+    /// one's held Ping or Sync on it wakes.
+    async fn items_changed(&self, users: &[String], folder: FolderId, counter: u64) {
+        for user in users {
+            let event = ChangeEvent::items(user, DataClass::Calendar, folder.to_string(), counter);
+            self.publish(event.stamped()).await;
+        }
+    }
+
+    /// After commit; a failure only delays a wake-up, since the counter already moved. The
+    /// event carries the current span (the gRPC call's) as its trace context, when tracing is on.
+    async fn publish(&self, event: ChangeEvent) {
+        let event = event.traced(eas_service_kit::telemetry::current_traceparent());
+        if let Err(error) = self.bus.publish(event.clone()).await {
+            eas_event_bus::warn_unpublished(&event, &error);
+        }
+    }
+}
+
+/// A new UID (MS-ASCAL 2.2.2.46): a random UUID.
+fn new_uid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// An imported event ready to store, with a UID of its own when the file gave it none (RFC 5545
+/// requires one, and a later import of the exported file then replaces it).
+fn with_uid(event: Event) -> Indexed {
+    let indexed = Indexed::of(event);
+    if indexed.uid.is_empty() {
+        indexed.with_uid(&new_uid())
+    } else {
+        indexed
+    }
+}
+
+/// Why an event of a file gave no event: the model's reasons for skipping it.
+fn unreadable(warnings: &[ImportWarning]) -> String {
+    let reasons: Vec<String> = warnings
+        .iter()
+        .filter_map(|w| match w {
+            ImportWarning::Skipped {
+                property, reason, ..
+            } => Some(format!("{property}: {reason}")),
+            _ => None,
+        })
+        .collect();
+    if reasons.is_empty() {
+        "no readable VEVENT".to_owned()
+    } else {
+        reasons.join("; ")
+    }
+}
+
+/// The account key: the address lowercased, as the mail service keys mailboxes.
+pub(crate) fn canonical(user: &str) -> Result<String, CalendarError> {
+    let user = user.trim();
+    if is_address(user) {
+        Ok(user.to_lowercase())
+    } else {
+        Err(CalendarError::InvalidAddress(user.to_owned()))
+    }
+}
+
+fn is_address(s: &str) -> bool {
+    matches!(s.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !s.contains(char::is_whitespace))
+}
+
+fn folder_name(name: &str) -> Result<&str, CalendarError> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_FOLDER_NAME
+        || name.chars().any(char::is_control)
+    {
+        return Err(CalendarError::InvalidFolderName);
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_are_lowercase_addresses() {
+        assert_eq!(canonical(" Jane@Example.COM ").unwrap(), "jane@example.com");
+        for bad in ["", "jane", "@x", "jane@", "ja ne@x"] {
+            assert!(canonical(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn new_uids_differ_and_are_uuids() {
+        let (a, b) = (new_uid(), new_uid());
+        assert_ne!(a, b);
+        assert!(uuid::Uuid::parse_str(&a).is_ok(), "{a}");
+    }
+
+    #[test]
+    fn folder_names_are_trimmed_and_bounded() {
+        assert_eq!(folder_name("  Team  ").unwrap(), "Team");
+        for bad in ["", "   ", "a\u{7}b", &"x".repeat(MAX_FOLDER_NAME + 1)] {
+            assert!(folder_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_event_says_why() {
+        let warnings = [
+            ImportWarning::ExtraDates { uid: "a".into() },
+            ImportWarning::Skipped {
+                uid: "a".into(),
+                property: "DTSTART".into(),
+                reason: "a VEVENT without DTSTART is not an event".into(),
+            },
+        ];
+        assert_eq!(
+            unreadable(&warnings),
+            "DTSTART: a VEVENT without DTSTART is not an event"
+        );
+        assert_eq!(unreadable(&[]), "no readable VEVENT");
+    }
+}

@@ -1,0 +1,12 @@
+//! The calendar service's test suite; every test runs against SQLite and against PostgreSQL.
+
+mod harness;
+
+mod conformance;
+mod dates;
+mod events;
+mod folders;
+mod grpc;
+mod ical;
+mod items;
+mod shares;
