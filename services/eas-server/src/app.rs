@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use eas_calendar::{CalendarOptions, CalendarService, CalendarStore};
 use eas_contacts::{ContactsOptions, ContactsService, ContactsStore};
 use eas_device_state::{DeviceStore, MemoryStore, SqliteStore};
 use eas_directory::{Directory, DirectoryOptions, NewUser};
@@ -51,6 +52,9 @@ impl Application {
         if settings.contacts_database_url.is_none() {
             data_dir::create_private_file(&settings.data_dir.join("contacts.db"))?;
         }
+        if settings.calendar_database_url.is_none() {
+            data_dir::create_private_file(&settings.data_dir.join("calendar.db"))?;
+        }
         let options = DirectoryOptions {
             default_domain: settings.default_domain.clone(),
             ..DirectoryOptions::default()
@@ -88,6 +92,17 @@ impl Application {
         let contacts_channel = eas_rpc::in_process::routes_channel(contacts.into_routes())
             .await
             .context("starting the in-process contacts service")?;
+        // And the calendar service: its events wake held Pings through the same bus.
+        let calendar_store = CalendarStore::connect(
+            &settings.calendar_database_url(),
+            &CalendarOptions::default(),
+        )
+        .await
+        .context("opening the calendar database")?;
+        let calendar = CalendarService::new(calendar_store, bus.clone());
+        let calendar_channel = eas_rpc::in_process::routes_channel(calendar.into_routes())
+            .await
+            .context("starting the in-process calendar service")?;
         // DATA is spooled in the private data directory: on disk, not in a tmpfs /tmp, and
         // readable by nobody else while a message is received.
         let lmtp = LmtpConfig {
@@ -131,8 +146,7 @@ impl Application {
             DataServices {
                 mail: Some(channel),
                 contacts: Some(contacts_channel),
-                // The calendar service is embedded once it exists (README: not done yet).
-                calendar: None,
+                calendar: Some(calendar_channel),
             },
         );
         edge.attach_push(PushHub::start(bus));

@@ -23,6 +23,8 @@ pub struct Settings {
     pub mail_database_url: Option<String>,
     /// Contacts database; defaults to SQLite in `data_dir`.
     pub contacts_database_url: Option<String>,
+    /// Calendar database; defaults to SQLite in `data_dir`.
+    pub calendar_database_url: Option<String>,
     /// LMTP address the MTA delivers to (RFC 2033); keep it private.
     pub lmtp_listen: SocketAddr,
     /// Largest message LMTP accepts, in bytes.
@@ -69,6 +71,7 @@ impl Default for Settings {
             database_url: None,
             mail_database_url: None,
             contacts_database_url: None,
+            calendar_database_url: None,
             lmtp_listen: SocketAddr::from(([127, 0, 0, 1], 2424)),
             max_message_bytes: 50 * 1024 * 1024,
             smtp_relay: None,
@@ -102,6 +105,13 @@ impl Settings {
         self.contacts_database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("contacts.db").display()))
+    }
+
+    /// The calendar database URL.
+    pub fn calendar_database_url(&self) -> String {
+        self.calendar_database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("calendar.db").display()))
     }
 
     /// The device-state database file (when `device_store` is `sqlite`).

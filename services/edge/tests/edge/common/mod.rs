@@ -33,8 +33,19 @@ pub struct TestServer {
     /// The in-process contacts service, for tests that write contacts as another device or an
     /// administrator would.
     pub contacts: Option<eas_contacts::ContactsService>,
+    /// The in-process calendar service, for tests that write events as another user or an
+    /// administrator would.
+    pub calendar: Option<eas_calendar::CalendarService>,
     _stop: watch::Sender<bool>,
     _dir: tempfile::TempDir,
+}
+
+/// Which personal-information services run beside mail.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pim {
+    None,
+    Contacts,
+    ContactsAndCalendar,
 }
 
 /// The default test configuration: cheap enough, with an admin token and a default domain.
@@ -82,7 +93,19 @@ impl TestServer {
     /// The edge with in-process mail and contacts services on one event bus, as the
     /// one-process server runs them.
     pub async fn start_with_contacts() -> TestServer {
-        Self::start_serving_classes(test_config(), true, true, None)
+        Self::start_serving_classes(test_config(), true, Pim::Contacts, None)
+            .await
+            .0
+    }
+
+    /// The edge with in-process mail, contacts and calendar services on one event bus, as the
+    /// one-process server runs them.
+    pub async fn start_with_calendar() -> TestServer {
+        Self::start_with_calendar_config(test_config()).await
+    }
+
+    pub async fn start_with_calendar_config(config: EdgeConfig) -> TestServer {
+        Self::start_serving_classes(config, true, Pim::ContactsAndCalendar, None)
             .await
             .0
     }
@@ -96,13 +119,13 @@ impl TestServer {
         with_mail: bool,
         sigterm: Option<tokio::sync::oneshot::Receiver<()>>,
     ) -> (TestServer, Option<tokio::task::JoinHandle<()>>) {
-        Self::start_serving_classes(config, with_mail, false, sigterm).await
+        Self::start_serving_classes(config, with_mail, Pim::None, sigterm).await
     }
 
     async fn start_serving_classes(
         mut config: EdgeConfig,
         with_mail: bool,
-        with_contacts: bool,
+        pim: Pim,
         sigterm: Option<tokio::sync::oneshot::Receiver<()>>,
     ) -> (TestServer, Option<tokio::task::JoinHandle<()>>) {
         let dir = tempfile::tempdir().unwrap();
@@ -139,7 +162,7 @@ impl TestServer {
         } else {
             (None, None, None)
         };
-        let (contacts, contacts_channel) = match (&bus, with_contacts) {
+        let (contacts, contacts_channel) = match (&bus, pim != Pim::None) {
             (Some(bus), true) => {
                 let url = format!("sqlite://{}", dir.path().join("contacts.db").display());
                 let store = eas_contacts::ContactsStore::connect(
@@ -156,6 +179,23 @@ impl TestServer {
             }
             _ => (None, None),
         };
+        let (calendar, calendar_channel) = match (&bus, pim) {
+            (Some(bus), Pim::ContactsAndCalendar) => {
+                let url = format!("sqlite://{}", dir.path().join("calendar.db").display());
+                let store = eas_calendar::CalendarStore::connect(
+                    &url,
+                    &eas_calendar::CalendarOptions::default(),
+                )
+                .await
+                .unwrap();
+                let service = eas_calendar::CalendarService::new(store, bus.clone());
+                let channel = eas_rpc::in_process::routes_channel(service.clone().into_routes())
+                    .await
+                    .unwrap();
+                (Some(service), Some(channel))
+            }
+            _ => (None, None),
+        };
         let folders: Arc<dyn FolderSource> = Arc::new(StandardFolders);
         let edge = Edge::new(
             config,
@@ -165,7 +205,7 @@ impl TestServer {
             eas_edge::DataServices {
                 mail: client,
                 contacts: contacts_channel,
-                calendar: None,
+                calendar: calendar_channel,
             },
         );
         // Held Pings and Syncs are woken by the mail service's change events, as in the server.
@@ -214,6 +254,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             mail: store,
             contacts,
+            calendar,
             _stop: stop,
             _dir: dir,
         };

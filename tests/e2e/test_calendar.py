@@ -1,0 +1,378 @@
+"""End-to-end: calendars on the one-process server, driven at 14.1 and 16.1 by the raw client
+(libwbxml's codec, no code shared with the server): a weekly series with a moved and a deleted
+occurrence made on one phone is the same on another and in the iCalendar export; at 16.1 one
+occurrence changes and goes by InstanceId, the server makes the UID and a retried ClientUid adds
+nothing; all-day and three-day all-day events keep their dates; a Change of the subject keeps the
+rest; FilterType 4 keeps a yearly series that started three years ago and FilterType 1 is refused;
+a calendar shared with the user is offered to an iPhone and not to an Android phone, and its
+owner's change wakes the iPhone's Ping. Every WBXML response is checked against the XSDs by the
+suite's observer."""
+from __future__ import annotations
+
+import base64
+import pathlib
+import re
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import DEMO_PASSWORDS, _binary
+from rawclient import RawDevice, Reply
+
+USER = "jdoe@example.loc"
+OTHER = "asmith@example.loc"
+NS = 'xmlns="AirSync:" xmlns:A="AirSyncBase:" xmlns:C="Calendar:"'
+
+
+def tz_blob(bias: int, std: tuple[int, int, int, int], dst: tuple[int, int, int, int], dst_bias: int) -> str:
+    """A TIME_ZONE_INFORMATION blob (MS-ASDTYPE 2.7.6) with empty names, as Android writes it
+    (PIM_FACTS 1.2): `std`/`dst` are (month, day of week, week 1-5 with 5 the last, hour)."""
+    def systemtime(month, dow, week, hour):
+        return struct.pack("<8H", 0, month, dow, week, hour, 0, 0, 0)
+    blob = (struct.pack("<i", bias) + b"\0" * 64 + systemtime(*std) + struct.pack("<i", 0)
+            + b"\0" * 64 + systemtime(*dst) + struct.pack("<i", dst_bias))
+    assert len(blob) == 172
+    return base64.b64encode(blob).decode()
+
+
+# Europe/Paris: UTC+1, summer time from the last Sunday of March 02:00 to the last Sunday of
+# October 03:00.
+PARIS = tz_blob(-60, (10, 0, 5, 3), (3, 0, 5, 2), -60)
+
+
+# libwbxml names some Calendar tokens as Exchange 2003 did (its table, not the spec's): the
+# requests are written in its names and the responses read back into the spec's.
+LIBWBXML_NAMES = {
+    "Timezone": "TimeZone", "Type": "Recurrence_Type", "Interval": "Recurrence_Interval",
+    "Occurrences": "Recurrence_Occurrences", "DayOfWeek": "Recurrence_DayOfWeek",
+    "DayOfMonth": "Recurrence_DayOfMonth", "WeekOfMonth": "Recurrence_WeekOfMonth",
+    "MonthOfYear": "Recurrence_MonthOfYear", "Until": "Recurrence_Until",
+    "ExceptionStartTime": "Exception_StartTime", "Deleted": "Exception_Deleted",
+}
+SPEC_NAMES = {v: k for k, v in LIBWBXML_NAMES.items()}
+
+
+def lw(xml: str) -> str:
+    for spec, theirs in LIBWBXML_NAMES.items():
+        xml = xml.replace(f"<C:{spec}>", f"<C:{theirs}>").replace(f"</C:{spec}>", f"</C:{theirs}>")
+    return xml
+
+
+def spec_names(root) -> None:
+    for el in root.iter():
+        el.tag = SPEC_NAMES.get(el.tag, el.tag)
+
+
+def device(server, version: str, login: str = USER, device_type: str = "Android") -> RawDevice:
+    d = RawDevice(server.eas_url, login, DEMO_PASSWORDS[login], "cal" + uuid.uuid4().hex[:10], version,
+                  device_type=device_type)
+    d.provision()
+    return d
+
+
+def cli(server, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [_binary(), "admin", "--url", server.admin_url.rsplit("/admin", 1)[0], "--token", server.token, *args],
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def calendars(d: RawDevice) -> list[tuple[str, str, str]]:
+    r = d.folder_sync("0")
+    assert r.text("Status") == "1", r.raw
+    return [(a.findtext("ServerId"), a.findtext("Type"), a.findtext("DisplayName"))
+            for a in r.xml.findall("Changes/Add") if a.findtext("Type") in ("8", "13")]
+
+
+def default_calendar(d: RawDevice) -> str:
+    ids = [i for i, t, _ in calendars(d) if t == "8"]
+    assert len(ids) == 1 and ids[0].startswith("cal:"), ids
+    return ids[0]
+
+
+def sync(d: RawDevice, coll: str, key: str, commands: str = "", filter_type: str = "0") -> Reply:
+    options = "" if key == "0" else (
+        f"<GetChanges/><WindowSize>100</WindowSize><Options><FilterType>{filter_type}</FilterType>"
+        "<A:BodyPreference><A:Type>1</A:Type></A:BodyPreference></Options>")
+    cmds = f"<Commands>{commands}</Commands>" if commands else ""
+    r = d.post("Sync", lw(f"<Sync {NS}><Collections><Collection><SyncKey>{key}</SyncKey>"
+                          f"<CollectionId>{coll}</CollectionId>{options}{cmds}</Collection></Collections></Sync>"))
+    assert r.status == 200, r.status
+    if r.xml is not None:
+        spec_names(r.xml)
+    return r
+
+
+def primed(d: RawDevice, coll: str, filter_type: str = "0") -> tuple[str, Reply]:
+    r = sync(d, coll, "0")
+    assert r.text("Collections/Collection/Status") == "1", r.raw
+    r = sync(d, coll, r.text("Collections/Collection/SyncKey"), filter_type=filter_type)
+    return r.text("Collections/Collection/SyncKey"), r
+
+
+def items(r: Reply, kind: str = "Add") -> dict[str, object]:
+    return {c.findtext("ServerId"): c.find("ApplicationData")
+            for c in r.xml.findall(f"Collections/Collection/Commands/{kind}")}
+
+
+def add_response(r: Reply):
+    resp = r.xml.find("Collections/Collection/Responses/Add")
+    assert resp is not None, r.raw
+    return resp
+
+
+def times(version: str, start: str, end: str) -> str:
+    return f"<C:StartTime>{start}</C:StartTime><C:EndTime>{end}</C:EndTime>"
+
+
+def weekly_series(version: str, subject: str) -> str:
+    """Tuesdays 09:00-10:00 Paris from 2026-12-01, ten times; at 14.1 with the moved (8 Dec to
+    11:00) and the deleted (15 Dec) occurrences as Exceptions."""
+    body = (f"<C:Timezone>{PARIS}</C:Timezone><C:AllDayEvent>0</C:AllDayEvent>"
+            f"<C:Subject>{subject}</C:Subject>"
+            + times(version, "20261201T080000Z", "20261201T090000Z")
+            + "<C:BusyStatus>2</C:BusyStatus><C:Sensitivity>0</C:Sensitivity><C:Reminder>15</C:Reminder>"
+            "<C:Recurrence><C:Type>1</C:Type><C:Interval>1</C:Interval><C:Occurrences>10</C:Occurrences>"
+            "<C:DayOfWeek>4</C:DayOfWeek><C:FirstDayOfWeek>1</C:FirstDayOfWeek></C:Recurrence>")
+    if version == "14.1":
+        body = body.replace("<C:Subject>", f"<C:UID>{uuid.uuid4()}</C:UID><C:Subject>", 1)
+        body += ("<C:Exceptions>"
+                 "<C:Exception><C:ExceptionStartTime>20261208T080000Z</C:ExceptionStartTime>"
+                 "<C:StartTime>20261208T100000Z</C:StartTime><C:EndTime>20261208T110000Z</C:EndTime>"
+                 "</C:Exception>"
+                 "<C:Exception><C:ExceptionStartTime>20261215T080000Z</C:ExceptionStartTime>"
+                 "<C:Deleted>1</C:Deleted></C:Exception>"
+                 "</C:Exceptions>")
+    return body
+
+
+def exceptions_of(data) -> dict[str, dict[str, str]]:
+    """Each exception by its original start (ExceptionStartTime, or InstanceId at 16.x)."""
+    out = {}
+    for ex in data.findall("Exceptions/Exception"):
+        key = ex.findtext("ExceptionStartTime") or ex.findtext("InstanceId")
+        out[key] = {c.tag: (c.text or "") for c in ex}
+    return out
+
+
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_a_weekly_series_with_a_moved_and_a_deleted_occurrence_is_the_same_on_another_phone_and_in_the_export(server, version):
+    one, two = device(server, version), device(server, version)
+    coll = default_calendar(one)
+    assert default_calendar(two) == coll
+    key, _ = primed(one, coll)
+    key2, _ = primed(two, coll)
+    subject = f"Standup {version} {uuid.uuid4().hex[:6]}"
+    client_uid = uuid.uuid4().hex
+    extra = f"<C:ClientUid>{client_uid}</C:ClientUid>" if version == "16.1" else ""
+    r = sync(one, coll, key, f"<Add><ClientId>s1</ClientId><ApplicationData>{weekly_series(version, subject)}{extra}"
+                             "</ApplicationData></Add>")
+    resp = add_response(r)
+    assert resp.findtext("Status") == "1", r.raw
+    sid = resp.findtext("ServerId")
+    key = r.text("Collections/Collection/SyncKey")
+    if version == "16.1":
+        # MS-ASCAL 2.2.2.46: the server made the UID and says it in the Add response.
+        assert resp.findtext("ApplicationData/UID"), r.raw
+        # MS-ASCMD 2.2.3.24: one occurrence moved by InstanceId, another deleted.
+        r = sync(one, coll, key,
+                 f"<Change><ServerId>{sid}</ServerId><A:InstanceId>20261208T080000Z</A:InstanceId><ApplicationData>"
+                 "<C:StartTime>20261208T100000Z</C:StartTime><C:EndTime>20261208T110000Z</C:EndTime>"
+                 "</ApplicationData></Change>"
+                 f"<Delete><ServerId>{sid}</ServerId><A:InstanceId>20261215T080000Z</A:InstanceId></Delete>")
+        assert r.text("Collections/Collection/Status") == "1", r.raw
+        assert r.xml.find("Collections/Collection/Responses") is None, r.raw
+        key = r.text("Collections/Collection/SyncKey")
+    r = sync(two, coll, key2)
+    key2 = r.text("Collections/Collection/SyncKey")
+    got = items(r)
+    assert sid in got, r.raw
+    data = got[sid]
+    assert data.findtext("Subject") == subject
+    assert data.findtext("StartTime") == "20261201T080000Z" and data.findtext("EndTime") == "20261201T090000Z"
+    assert data.findtext("Timezone"), "a timed series carries its zone"
+    assert data.findtext("Recurrence/Type") == "1" and data.findtext("Recurrence/Occurrences") == "10"
+    assert data.findtext("Recurrence/DayOfWeek") == "4"
+    ex = exceptions_of(data)
+    assert ex["20261208T080000Z"].get("StartTime") == "20261208T100000Z", ex
+    assert ex["20261215T080000Z"].get("Deleted") == "1", ex
+    assert len(ex) == 2, ex
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "out.ics"
+        r = cli(server, "calendar", "export", USER, str(out))
+        assert r.returncode == 0, r.stderr
+        text = out.read_text()
+    assert f"SUMMARY:{subject}" in text, text
+    assert "RRULE:FREQ=WEEKLY" in text and "COUNT=10" in text
+    assert "EXDATE" in text and "RECURRENCE-ID" in text
+    # The blob names a rule, not a city: any zone with Paris's rules (Berlin's are the same) is
+    # right, and the series stays at 09:00 local time in it.
+    assert re.search(r"DTSTART;TZID=Europe/[A-Za-z]+:20261201T090000", text), text
+    assert re.search(r"RECURRENCE-ID;TZID=Europe/[A-Za-z]+:20261208T090000", text), text
+    # The series deleted on one phone goes away on the other.
+    r = sync(one, coll, key, f"<Delete><ServerId>{sid}</ServerId></Delete>")
+    assert r.text("Collections/Collection/Status") == "1", r.raw
+    r = sync(two, coll, key2)
+    deleted = [d.findtext("ServerId") for d in r.xml.findall("Collections/Collection/Commands/Delete")]
+    assert deleted == [sid], r.raw
+
+
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_all_day_events_of_one_and_three_days_keep_their_dates(server, version):
+    one, two = device(server, version), device(server, version)
+    coll = default_calendar(one)
+    key, _ = primed(one, coll)
+    key2, _ = primed(two, coll)
+    # MS-ASCAL R2005 to R2008: at 16.x dates without a time and no Timezone; up to 14.1 the
+    # local midnights of the event's zone (the server's users are in UTC here).
+    if version == "16.1":
+        one_day = "<C:StartTime>20261210T000000Z</C:StartTime><C:EndTime>20261211T000000Z</C:EndTime>"
+        three_days = "<C:StartTime>20261221T000000Z</C:StartTime><C:EndTime>20261224T000000Z</C:EndTime>"
+        zone = ""
+    else:
+        one_day = "<C:StartTime>20261209T230000Z</C:StartTime><C:EndTime>20261210T230000Z</C:EndTime>"
+        three_days = "<C:StartTime>20261220T230000Z</C:StartTime><C:EndTime>20261223T230000Z</C:EndTime>"
+        zone = f"<C:Timezone>{PARIS}</C:Timezone>"
+    adds = "".join(
+        f"<Add><ClientId>d{i}</ClientId><ApplicationData>{zone}<C:AllDayEvent>1</C:AllDayEvent>"
+        f"<C:Subject>{name}</C:Subject>{when}</ApplicationData></Add>"
+        for i, (name, when) in enumerate([(f"Holiday {version}", one_day), (f"Trip {version}", three_days)]))
+    r = sync(one, coll, key, adds)
+    ids = [a.findtext("ServerId") for a in r.xml.findall("Collections/Collection/Responses/Add")]
+    assert len(ids) == 2 and all(ids), r.raw
+    r = sync(two, coll, key2)
+    got = items(r)
+    holiday, trip = got[ids[0]], got[ids[1]]
+    assert holiday.findtext("AllDayEvent") == "1" and trip.findtext("AllDayEvent") == "1"
+    if version == "16.1":
+        assert holiday.find("Timezone") is None, "no Timezone with an all-day event at 16.x (R2006)"
+        assert (holiday.findtext("StartTime"), holiday.findtext("EndTime")) == ("20261210T000000Z", "20261211T000000Z")
+        assert (trip.findtext("StartTime"), trip.findtext("EndTime")) == ("20261221T000000Z", "20261224T000000Z")
+    else:
+        # The phone sent Paris midnights; the dates are 10 December and 21 to 23 December, which go
+        # out at the midnights of the users' zone (UTC), EndTime the midnight after the last day.
+        assert (holiday.findtext("StartTime"), holiday.findtext("EndTime")) == ("20261210T000000Z", "20261211T000000Z")
+        assert (trip.findtext("StartTime"), trip.findtext("EndTime")) == ("20261221T000000Z", "20261224T000000Z")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "out.ics"
+        assert cli(server, "calendar", "export", USER, str(out)).returncode == 0
+        text = out.read_text()
+    assert "DTSTART;VALUE=DATE:20261221" in text and "DTEND;VALUE=DATE:20261224" in text, text
+
+
+def test_a_retried_client_uid_adds_nothing_and_a_subject_change_keeps_the_rest_at_16_1(server):
+    d = device(server, "16.1")
+    coll = default_calendar(d)
+    key, _ = primed(d, coll)
+    client_uid = uuid.uuid4().hex
+    add = (f"<Add><ClientId>r1</ClientId><ApplicationData><C:Timezone>{PARIS}</C:Timezone>"
+           "<C:AllDayEvent>0</C:AllDayEvent><C:Subject>Dentist</C:Subject>"
+           "<C:StartTime>20261203T140000Z</C:StartTime><C:EndTime>20261203T150000Z</C:EndTime>"
+           "<A:Location><A:DisplayName>Rue de Rivoli 1</A:DisplayName></A:Location>"
+           "<C:Reminder>30</C:Reminder><C:BusyStatus>2</C:BusyStatus><C:Sensitivity>2</C:Sensitivity>"
+           f"<C:Categories><C:Category>Health</C:Category></C:Categories><C:ClientUid>{client_uid}</C:ClientUid>"
+           "</ApplicationData></Add>")
+    r = sync(d, coll, key, add)
+    first = add_response(r)
+    key = r.text("Collections/Collection/SyncKey")
+    # The phone never got the answer and sends the Add again with a new ClientId in a new
+    # request: the ClientUid finds the first event (MS-ASCAL 2.2.2.13).
+    r = sync(d, coll, key, add.replace("<ClientId>r1</ClientId>", "<ClientId>r2</ClientId>"))
+    second = add_response(r)
+    key = r.text("Collections/Collection/SyncKey")
+    assert second.findtext("ServerId") == first.findtext("ServerId"), r.raw
+    assert second.findtext("ApplicationData/UID") == first.findtext("ApplicationData/UID")
+    sid = first.findtext("ServerId")
+    # At 16.x every property is ghosted (MS-ASCAL 3.1.5.3): a Change of the subject alone keeps
+    # the rest.
+    r = sync(d, coll, key, f"<Change><ServerId>{sid}</ServerId><ApplicationData>"
+                           "<C:Subject>Dentist (moved room)</C:Subject></ApplicationData></Change>")
+    assert r.text("Collections/Collection/Status") == "1", r.raw
+    other = device(server, "16.1")
+    _, r = primed(other, coll)
+    data = items(r)[sid]
+    assert data.findtext("Subject") == "Dentist (moved room)"
+    assert data.findtext("Location/DisplayName") == "Rue de Rivoli 1"
+    assert (data.findtext("Reminder"), data.findtext("BusyStatus"), data.findtext("Sensitivity")) == ("30", "2", "2")
+    assert data.findtext("Categories/Category") == "Health"
+    assert data.findtext("StartTime") == "20261203T140000Z"
+    assert sum(1 for x in items(r).values() if x.findtext("Subject", "").startswith("Dentist")) == 1
+
+
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_filtertype_4_keeps_a_yearly_series_from_three_years_ago_and_1_is_refused(server, version):
+    d = device(server, version)
+    coll = default_calendar(d)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "in.ics"
+        uid = f"birthday-{version}-{uuid.uuid4().hex[:6]}@example.org"
+        path.write_text(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:{uid}\r\nDTSTAMP:20230101T000000Z\r\nDTSTART;VALUE=DATE:20231004\r\nDTEND;VALUE=DATE:20231005\r\n"
+            "RRULE:FREQ=YEARLY\r\nSUMMARY:Old yearly\r\nEND:VEVENT\r\n"
+            "BEGIN:VEVENT\r\n"
+            f"UID:old-{uid}\r\nDTSTAMP:20230101T000000Z\r\nDTSTART:20230301T100000Z\r\nDTEND:20230301T110000Z\r\n"
+            "SUMMARY:Long past\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        r = cli(server, "calendar", "import", USER, str(path))
+        assert r.returncode == 0, r.stderr + r.stdout
+    r = sync(d, coll, "0")
+    key = r.text("Collections/Collection/SyncKey")
+    # MS-ASCMD 2.2.3.68.2 (R3045): FilterType 1 is not for calendars.
+    r = sync(d, coll, key, filter_type="1")
+    assert r.text("Collections/Collection/Status") == "4", r.raw
+    r = sync(d, coll, key, filter_type="4")
+    assert r.text("Collections/Collection/Status") == "1", r.raw
+    subjects = [x.findtext("Subject") for x in items(r).values()]
+    assert "Old yearly" in subjects, "a series with no end is in every window (R2971)"
+    assert "Long past" not in subjects
+    est = d.post("GetItemEstimate",
+                 '<GetItemEstimate xmlns="GetItemEstimate:" xmlns:S="AirSync:"><Collections><Collection>'
+                 f'<S:SyncKey>{r.text("Collections/Collection/SyncKey")}</S:SyncKey><CollectionId>{coll}</CollectionId>'
+                 '<S:Options><S:FilterType>2</S:FilterType></S:Options></Collection></Collections></GetItemEstimate>')
+    assert est.text("Response/Status") == "110", est.raw
+
+
+def test_a_shared_calendar_is_offered_to_an_iphone_not_to_an_android_phone_and_its_owners_change_wakes_the_iphone(server):
+    r = cli(server, "calendar", "share", OTHER, USER, "--access", "read")
+    assert r.returncode == 0, r.stderr + r.stdout
+    iphone = device(server, "16.1", device_type="iPhone")
+    android = device(server, "16.1", device_type="Android")
+    shared = [c for c in calendars(iphone) if c[1] == "13"]
+    assert len(shared) == 1, calendars(iphone)
+    assert not [c for c in calendars(android) if c[1] == "13"]
+    coll = shared[0][0]
+    key, _ = primed(iphone, coll)
+    woke = {}
+
+    def hold():
+        woke["r"] = iphone.post("Ping", '<Ping xmlns="Ping:"><HeartbeatInterval>120</HeartbeatInterval><Folders>'
+                                        f'<Folder><Id>{coll}</Id><Class>Calendar</Class></Folder></Folders></Ping>')
+
+    t = threading.Thread(target=hold)
+    t.start()
+    time.sleep(1.0)
+    owner = device(server, "16.1", login=OTHER)
+    own = default_calendar(owner)
+    okey, _ = primed(owner, own)
+    r = sync(owner, own, okey, "<Add><ClientId>o1</ClientId><ApplicationData>"
+                               "<C:Subject>Board meeting</C:Subject><C:StartTime>20261211T090000Z</C:StartTime>"
+                               "<C:EndTime>20261211T100000Z</C:EndTime></ApplicationData></Add>")
+    sid = add_response(r).findtext("ServerId")
+    t.join(timeout=110)
+    assert woke["r"].text("Status") == "2", woke["r"].raw
+    assert [f.text for f in woke["r"].xml.findall("Folders/Folder")] == [coll]
+    r = sync(iphone, coll, key)
+    key = r.text("Collections/Collection/SyncKey")
+    assert items(r)[sid].findtext("Subject") == "Board meeting"
+    # Read-only: the iPhone's change is refused and the original comes back.
+    r = sync(iphone, coll, key, f"<Change><ServerId>{sid}</ServerId><ApplicationData>"
+                                "<C:Subject>Hijacked</C:Subject></ApplicationData></Change>")
+    assert r.xml.findtext("Collections/Collection/Responses/Change/Status") == "7", r.raw
+    assert items(r, "Change")[sid].findtext("Subject") == "Board meeting"
+    assert cli(server, "calendar", "unshare", OTHER, USER).returncode == 0
+    assert not [c for c in calendars(iphone) if c[1] == "13"]
