@@ -300,6 +300,9 @@ pub fn date_end_anywhere(exclusive_end: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&exclusive_end.and_time(NaiveTime::MIN)) + Duration::hours(12)
 }
 
+/// How many occurrences [`Event::last_end`] expands before it bounds the end instead.
+const EXACT_UP_TO: usize = 2_000;
+
 /// The earliest instant at which a date has begun somewhere: its start at UTC+14.
 pub fn date_start_anywhere(date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)) - Duration::hours(14)
@@ -433,8 +436,46 @@ impl Event {
         if rec.end.is_never() {
             return None;
         }
-        let last = self.occurrences().map(|o| utc_end(&o.when)).max();
+        // A Count series has at most 999 occurrences (R345); an Until one may have a million
+        // (daily until 9999), which a phone could send to make every write slow. Past
+        // `EXACT_UP_TO` occurrences the end is bounded instead of found: the last occurrence
+        // starts by `Until` and lasts the series' duration, unless an exception moved one later.
+        let mut last = None;
+        for (n, o) in self.occurrences().enumerate() {
+            if n >= EXACT_UP_TO {
+                return Some(
+                    self.until_bound(&rec.end)
+                        .max(last.unwrap_or_else(|| utc_end(&self.when))),
+                );
+            }
+            let end = utc_end(&o.when);
+            last = Some(last.map_or(end, |l: DateTime<Utc>| l.max(end)));
+        }
         Some(last.unwrap_or_else(|| utc_end(&self.when)))
+    }
+
+    /// An instant no occurrence of a series ending at `end` (an `Until`) ends after.
+    fn until_bound(&self, end: &RecurrenceEnd) -> DateTime<Utc> {
+        let (start, finish) = match self.when {
+            When::Timed { start, end } => (start, end),
+            When::AllDay { start, end } => (date_start_anywhere(start), date_end_anywhere(end)),
+        };
+        let duration = finish - start;
+        let last_start = match end {
+            RecurrenceEnd::Until(Moment::At(t)) => *t,
+            RecurrenceEnd::Until(Moment::On(d)) => date_end_anywhere(*d),
+            // Not reached: Count series are expanded in full.
+            RecurrenceEnd::Count(_) | RecurrenceEnd::Never => finish,
+        };
+        let moved = self
+            .exceptions
+            .values()
+            .filter_map(|x| x.when.as_ref())
+            .map(|w| match *w {
+                When::Timed { end, .. } => end,
+                When::AllDay { end, .. } => date_end_anywhere(end),
+            });
+        moved.fold(last_start + duration, DateTime::max)
     }
 }
 

@@ -561,3 +561,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_series_until_year_9999_is_bounded_without_expanding_it() {
+    let utc = Tz::UTC;
+    let mut e = Event::new(
+        When::timed(local(utc, 2026, 1, 5, 9, 0), local(utc, 2026, 1, 5, 10, 0)).unwrap(),
+    );
+    let until = Utc.with_ymd_and_hms(9999, 12, 31, 9, 0, 0).unwrap();
+    e.recurrence =
+        Some(Recurrence::new(Pattern::Daily).with_end(RecurrenceEnd::Until(Moment::At(until))));
+    // The last occurrence starts at Until and lasts an hour: the bound is exact here.
+    assert_eq!(e.last_end(), Some(until + chrono::Duration::hours(1)));
+
+    // Past the exact limit, the bound is never before the true end: a daily series of six
+    // years (2,191 occurrences) whose Until falls between two occurrences.
+    let mut six = e.clone();
+    let six_until = local(utc, 2032, 1, 5, 12, 0);
+    six.recurrence =
+        Some(Recurrence::new(Pattern::Daily).with_end(RecurrenceEnd::Until(Moment::At(six_until))));
+    let exact = six.occurrences().map(|o| match o.when {
+        When::Timed { end, .. } => end,
+        When::AllDay { .. } => unreachable!(),
+    });
+    let exact = exact.max().unwrap();
+    assert_eq!(exact, local(utc, 2032, 1, 5, 10, 0));
+    let bound = six.last_end().unwrap();
+    assert!(
+        bound >= exact && bound <= six_until + chrono::Duration::hours(1),
+        "{bound}"
+    );
+}
