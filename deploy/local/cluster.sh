@@ -214,7 +214,8 @@ start() {
             EAS_EDGE_LISTEN="127.0.0.1:$port" EAS_EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" \
             EAS_EDGE_EDGE_ID="edge-$name" EAS_EDGE_DIRECTORY_URL="$pg" \
             EAS_EDGE_REDIS_URL="$REDIS_URL" EAS_EDGE_REDIS_PREFIX="$PREFIX" EAS_EDGE_MAIL_URL="http://$grpc" \
-            EAS_EDGE_CONTACTS_URL="http://$contacts_grpc" EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
+            EAS_EDGE_CONTACTS_URL="http://$contacts_grpc" EAS_EDGE_CALENDAR_URL="http://$calendar_grpc" \
+            EAS_EDGE_EDGE__ADMIN_TOKEN="$token" ${EAS_CLUSTER_EDGE_ENV:-} \
             -- "$BIN/eas-edge"
         url="$(wait_line "$DIR/edge-$name.log" "eas endpoint: " "$(cat "$DIR/edge-$name.pid")")"
         admin_url="$(wait_line "$DIR/edge-$name.log" "admin api: " "$(cat "$DIR/edge-$name.pid")")"

@@ -76,6 +76,7 @@ BINARIES = {
     "eas-edge": ("services/edge/src/main.rs", "EAS_EDGE_"),
     "eas-mail": ("services/mail/src/main.rs", "EAS_MAIL_"),
     "eas-contacts": ("services/contacts/src/main.rs", "EAS_CONTACTS_"),
+    "eas-calendar": ("services/calendar/src/main.rs", "EAS_CALENDAR_"),
     "eas-push": ("services/push/src/main.rs", "EAS_PUSH_"),
     "eas-server": ("services/eas-server/src/config.rs", "EAS_"),
 }

@@ -9,6 +9,7 @@ import json
 import pathlib
 import re
 import shutil
+import tomllib
 
 import jsonschema
 import kubernetes_validate
@@ -29,7 +30,9 @@ CRD_SCHEMAS = {
 IDS = [v.name.removesuffix("-values.yaml") for v in VALUE_SETS]
 # The environment prefix of each binary (eas_service_kit::load_config).
 PREFIX = {"eas-edge": "EAS_EDGE_", "eas-mail": "EAS_MAIL_", "eas-contacts": "EAS_CONTACTS_",
-          "eas-push": "EAS_PUSH_", "eas-server": "EAS_"}
+          "eas-calendar": "EAS_CALENDAR_", "eas-push": "EAS_PUSH_", "eas-server": "EAS_"}
+# The data services beside mail: each a component of its own that the edges call over gRPC.
+DATA_SERVICES = ["contacts", "calendar"]
 
 
 def set_named(name: str) -> pathlib.Path:
@@ -198,14 +201,22 @@ def test_every_service_gets_its_settings_and_only_real_ones(values):
                      "KAFKA__TOPIC", "MAX_MESSAGE_BYTES"],
         "eas-contacts": ["GRPC_LISTEN", "HEALTH_LISTEN", "DATABASE_URL", "DATABASE_SCHEMA",
                          "KAFKA__BROKERS", "KAFKA__TOPIC"],
+        "eas-calendar": ["GRPC_LISTEN", "HEALTH_LISTEN", "DATABASE_URL", "DATABASE_SCHEMA",
+                         "KAFKA__BROKERS", "KAFKA__TOPIC"],
         "eas-push": ["HEALTH_LISTEN", "REDIS_URL", "REDIS_PREFIX", "KAFKA__BROKERS",
                      "KAFKA__TOPIC", "KAFKA__GROUP_ID"],
         "eas-server": ["LISTEN", "ADMIN_LISTEN", "LMTP_LISTEN", "DATA_DIR", "DEMO",
                        "EDGE__PUBLIC_URL", "EDGE__ADMIN_TOKEN", "EDGE__DRAIN__DELAY_SECONDS"],
     }
+    # The Calendar class's settings, in both modes.
+    for b in ["eas-edge", "eas-server"]:
+        required[b] += ["EDGE__CALENDAR__TIME_ZONE", "EDGE__CALENDAR__FIRST_DAY_OF_WEEK",
+                        "EDGE__CALENDAR__SHARED_CALENDAR_DEVICE_TYPES"]
     if v["mode"] == "cluster" and v["contacts"]["enabled"]:
         required["eas-edge"].append("CONTACTS_URL")
         required["eas-mail"].append("CONTACTS_URL")
+    if v["mode"] == "cluster" and v["calendar"]["enabled"]:
+        required["eas-edge"].append("CALENDAR_URL")
     # Variables that are not settings of the binary: PostgreSQL's password (read by sqlx), the
     # pieces the Redis URL is made of, the OpenTelemetry ones, the admin CLI's token.
     other = re.compile(r"^(PGPASSWORD|EAS_REDIS_PASSWORD|EAS_POD_NAME|EAS_POD_NAMESPACE|OTEL_\w+)$")
@@ -229,16 +240,20 @@ def test_every_service_gets_its_settings_and_only_real_ones(values):
     if v["mode"] == "allInOne":
         assert seen == {"eas-server"}
         return
-    assert seen == {"eas-edge", "eas-mail", "eas-contacts", "eas-push"}
+    assert seen == {"eas-edge", "eas-mail", "eas-contacts", "eas-calendar", "eas-push"}
     edge = container_env(docs, named(docs, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0])
     mail = container_env(docs, named(docs, "Deployment", "-mail")["spec"]["template"]["spec"]["containers"][0])
     push = container_env(docs, named(docs, "Deployment", "-push")["spec"]["template"]["spec"]["containers"][0])
     contacts = container_env(docs, named(docs, "Deployment", "-contacts")["spec"]["template"]["spec"]["containers"][0])
-    # The edges call the mail and the contacts Services' gRPC ports, which lead to the
+    calendar = container_env(docs, named(docs, "Deployment", "-calendar")["spec"]["template"]["spec"]["containers"][0])
+    # The edges call the mail, contacts and calendar Services' gRPC ports, which lead to the
     # containers' gRPC listeners.
-    # The mail service tells the contacts service the recipients of sent mail.
+    # The mail service tells the contacts service the recipients of sent mail; it does not call
+    # the calendar service.
     assert mail["EAS_MAIL_CONTACTS_URL"]["value"] == edge["EAS_EDGE_CONTACTS_URL"]["value"]
-    for component, setting in [("mail", "EAS_EDGE_MAIL_URL"), ("contacts", "EAS_EDGE_CONTACTS_URL")]:
+    assert not [k for k in mail if "CALENDAR" in k]
+    for component, setting in [("mail", "EAS_EDGE_MAIL_URL"), ("contacts", "EAS_EDGE_CONTACTS_URL"),
+                               ("calendar", "EAS_EDGE_CALENDAR_URL")]:
         svc = named(docs, "Service", f"-{component}")
         grpc = next(p for p in svc["spec"]["ports"] if p["name"] == "grpc")
         assert edge[setting]["value"] == f"http://{svc['metadata']['name']}:{grpc['port']}"
@@ -246,19 +261,26 @@ def test_every_service_gets_its_settings_and_only_real_ones(values):
         port = next(p["containerPort"] for p in c["ports"] if p["name"] == grpc["targetPort"])
         listen = container_env(docs, c)[f"{PREFIX['eas-' + component]}GRPC_LISTEN"]["value"]
         assert listen == f"0.0.0.0:{port}", component
-    # Contacts: the same PostgreSQL as mail, in a schema of its own.
-    same = [{k: e for k, e in entry.items() if k != "name"}
-            for entry in (contacts["EAS_CONTACTS_DATABASE_URL"], mail["EAS_MAIL_DATABASE_URL"])]
-    assert same[0] == same[1]
-    assert contacts["EAS_CONTACTS_DATABASE_SCHEMA"]["value"] == v["postgresql"]["contactsSchema"]
-    assert contacts["EAS_CONTACTS_DATABASE_SCHEMA"]["value"] != mail["EAS_MAIL_DATABASE_SCHEMA"]["value"]
+    # Contacts and calendar: the same PostgreSQL as mail, each in a schema of its own.
+    schemas = {mail["EAS_MAIL_DATABASE_SCHEMA"]["value"], mail["EAS_MAIL_DIRECTORY_SCHEMA"]["value"]}
+    for component, env in [("contacts", contacts), ("calendar", calendar)]:
+        prefix = PREFIX[f"eas-{component}"]
+        same = [{k: e for k, e in entry.items() if k != "name"}
+                for entry in (env[f"{prefix}DATABASE_URL"], mail["EAS_MAIL_DATABASE_URL"])]
+        assert same[0] == same[1], component
+        schema = env[f"{prefix}DATABASE_SCHEMA"]["value"]
+        assert schema == v["postgresql"][f"{component}Schema"], component
+        assert schema not in schemas, component
+        schemas.add(schema)
     # One Redis prefix and one topic for every component; every edge names itself by its pod.
     assert edge["EAS_EDGE_REDIS_PREFIX"]["value"] == push["EAS_PUSH_REDIS_PREFIX"]["value"]
     for key in ["BROKERS", "TOPIC", "PARTITIONS", "REPLICATION_FACTOR"]:
         assert mail[f"EAS_MAIL_KAFKA__{key}"]["value"] == push[f"EAS_PUSH_KAFKA__{key}"]["value"], key
         assert contacts[f"EAS_CONTACTS_KAFKA__{key}"]["value"] == push[f"EAS_PUSH_KAFKA__{key}"]["value"], key
+        assert calendar[f"EAS_CALENDAR_KAFKA__{key}"]["value"] == push[f"EAS_PUSH_KAFKA__{key}"]["value"], key
     for key, value in v["kafka"]["settings"].items():
         assert contacts[f"EAS_CONTACTS_KAFKA__{key.upper()}"]["value"] == str(value), key
+        assert calendar[f"EAS_CALENDAR_KAFKA__{key.upper()}"]["value"] == str(value), key
     assert edge["EAS_EDGE_EDGE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert edge["EAS_EDGE_DIRECTORY_SCHEMA"]["value"] == mail["EAS_MAIL_DIRECTORY_SCHEMA"]["value"]
 
@@ -394,7 +416,7 @@ def test_autoscalers_and_disruption_budgets():
         if name.endswith(("-edge", "-push")):
             assert "replicas" not in d["spec"], f"{name}: the autoscaler owns the replica count"
     pdbs = {p["metadata"]["name"].rsplit("-", 1)[1] for p in objects(docs, "PodDisruptionBudget")}
-    assert pdbs == {"edge", "mail", "contacts", "push"}
+    assert pdbs == {"edge", "mail", "contacts", "calendar", "push"}
     # More push replicas than partitions would leave replicas without work: refused.
     run = helm("template", "eas", str(CHART), "-f", str(set_named("cluster")),
                "--set", "push.replicas=13", check=False)
@@ -413,11 +435,12 @@ def test_the_migration_job_runs_before_install_and_upgrade():
     assert pod["restartPolicy"] == "Never"
     # One container per service that owns migrations, each naming its databases and schemas.
     by_binary = {binary(c): c for c in pod["containers"]}
-    assert set(by_binary) == {"eas-mail", "eas-contacts"}
+    assert set(by_binary) == {"eas-mail", "eas-contacts", "eas-calendar"}
     for b, urls, schemas in [
             ("eas-mail", ["DATABASE_URL", "DIRECTORY_URL"],
              {"DATABASE_SCHEMA": "mailSchema", "DIRECTORY_SCHEMA": "directorySchema"}),
-            ("eas-contacts", ["DATABASE_URL"], {"DATABASE_SCHEMA": "contactsSchema"})]:
+            ("eas-contacts", ["DATABASE_URL"], {"DATABASE_SCHEMA": "contactsSchema"}),
+            ("eas-calendar", ["DATABASE_URL"], {"DATABASE_SCHEMA": "calendarSchema"})]:
         c = by_binary[b]
         assert c["command"][1:] == ["--migrate-only"], b
         assert not c.get("envFrom"), b
@@ -426,76 +449,94 @@ def test_the_migration_job_runs_before_install_and_upgrade():
             assert PREFIX[b] + url in env, f"{b}: {url}"
         for key, value in schemas.items():
             assert env[PREFIX[b] + key]["value"] == v["postgresql"][value], f"{b}: {key}"
-    # Without the contacts service only mail's migrations run.
-    (job,) = objects(render(set_named("cluster"), ("contacts.enabled=false",)), "Job")
-    assert [binary(c) for c in job["spec"]["template"]["spec"]["containers"]] == ["eas-mail"]
+    # Without a data service its migrations do not run; mail's always do.
+    for sets, binaries in [(("contacts.enabled=false",), ["eas-mail", "eas-calendar"]),
+                           (("calendar.enabled=false",), ["eas-mail", "eas-contacts"]),
+                           (("contacts.enabled=false", "calendar.enabled=false"), ["eas-mail"])]:
+        (job,) = objects(render(set_named("cluster"), sets), "Job")
+        assert [binary(c) for c in job["spec"]["template"]["spec"]["containers"]] == binaries, sets
     assert not objects(render(set_named("all-in-one")), "Job"), "eas-server migrates its SQLite itself"
 
 
+@pytest.mark.parametrize("component", DATA_SERVICES)
 @pytest.mark.parametrize("values", VALUE_SETS, ids=IDS)
-def test_the_contacts_service_is_a_component_like_mail_and_its_config_holds_no_secret(values):
+def test_each_data_service_is_a_component_like_mail_and_its_config_holds_no_secret(values, component):
     docs = render(values)
     v = values_of(values)
-    contacts = [d for d in docs
-                if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "contacts"]
+    prefix = PREFIX[f"eas-{component}"]
+    ours = [d for d in docs
+            if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component]
     if v["mode"] != "cluster":
-        # eas-server embeds the contacts service on SQLite in its data directory.
-        assert not contacts
+        # eas-server embeds the contacts and calendar services on SQLite in its data directory.
+        assert not ours
         return
-    kinds = sorted(d["kind"] for d in contacts)
+    kinds = sorted(d["kind"] for d in ours)
     expected = ["ConfigMap", "Deployment", "Service"]
-    if v["contacts"]["podDisruptionBudget"]["enabled"]:
+    if v[component]["podDisruptionBudget"]["enabled"]:
         expected.append("PodDisruptionBudget")
     if v["networkPolicy"]["enabled"]:
         expected.append("NetworkPolicy")
     assert kinds == sorted(expected)
-    deployment = named(docs, "Deployment", "-contacts")
-    assert deployment["spec"]["replicas"] == v["contacts"]["replicas"]
+    deployment = named(docs, "Deployment", f"-{component}")
+    assert deployment["spec"]["replicas"] == v[component]["replicas"]
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     pod = deployment["spec"]["template"]["spec"]
     (c,) = pod["containers"]
-    assert c["command"] == ["/usr/local/bin/eas-contacts"]
-    assert pod["terminationGracePeriodSeconds"] == v["contacts"]["terminationGracePeriodSeconds"]
+    assert c["command"] == [f"/usr/local/bin/eas-{component}"]
+    assert pod["terminationGracePeriodSeconds"] == v[component]["terminationGracePeriodSeconds"]
     assert {s["topologyKey"] for s in pod["topologySpreadConstraints"]} == set(v["topologySpread"]["topologyKeys"])
     for s in pod["topologySpreadConstraints"]:
-        assert s["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "contacts"
+        assert s["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    assert ports == {"grpc": v["contacts"]["grpcPort"], "health": v["contacts"]["healthPort"]}
+    assert ports == {"grpc": v[component]["grpcPort"], "health": v[component]["healthPort"]}
     env = container_env(docs, c)
-    assert env["EAS_CONTACTS_HEALTH_LISTEN"]["value"] == f"0.0.0.0:{ports['health']}"
+    assert env[f"{prefix}HEALTH_LISTEN"]["value"] == f"0.0.0.0:{ports['health']}"
+    assert env[f"{prefix}GRPC_LISTEN"]["value"] == f"0.0.0.0:{ports['grpc']}"
+    # The Service leads to both ports by name.
+    svc = named(docs, "Service", f"-{component}")
+    assert {p["name"]: (p["port"], p["targetPort"]) for p in svc["spec"]["ports"]} == {
+        "grpc": (ports["grpc"], "grpc"), "health": (ports["health"], "health")}
     # The database URL is an env entry, never a ConfigMap key: with postgresql.urlKey it is a
     # Secret's (password included).
-    (cm,) = [d for d in contacts if d["kind"] == "ConfigMap"]
+    (cm,) = [d for d in ours if d["kind"] == "ConfigMap"]
     assert not [k for k in cm["data"] if k.endswith("_URL")], cm["data"]
-    url = next(e for e in c["env"] if e["name"] == "EAS_CONTACTS_DATABASE_URL")
+    url = next(e for e in c["env"] if e["name"] == f"{prefix}DATABASE_URL")
     if v["postgresql"]["urlKey"]:
         assert url["valueFrom"]["secretKeyRef"] == {"name": v["postgresql"]["existingSecret"],
                                                     "key": v["postgresql"]["urlKey"]}
     else:
         assert "@" in url["value"] and ":" not in url["value"].split("://", 1)[1].split("@")[0]
     # The pods' ConfigMap checksum changes with the settings, so a change rolls the pods.
-    changed = render(values, ("contacts.settings.max_connections=32",))
-    after = named(changed, "Deployment", "-contacts")["spec"]["template"]["metadata"]["annotations"]
+    changed = render(values, (f"{component}.settings.max_connections=32",))
+    after = named(changed, "Deployment", f"-{component}")["spec"]["template"]["metadata"]["annotations"]
     before = deployment["spec"]["template"]["metadata"]["annotations"]
     assert after["checksum/config"] != before["checksum/config"]
-    assert named(changed, "ConfigMap", "-contacts")["data"]["EAS_CONTACTS_MAX_CONNECTIONS"] == "32"
+    assert named(changed, "ConfigMap", f"-{component}")["data"][f"{prefix}MAX_CONNECTIONS"] == "32"
 
 
-def test_without_the_contacts_service_nothing_of_it_is_rendered_and_the_edges_serve_no_contacts():
+@pytest.mark.parametrize("component", DATA_SERVICES)
+def test_without_a_data_service_nothing_of_it_is_rendered_and_the_edges_do_not_call_it(component):
+    setting = f"{component.upper()}_URL"
     on = render(set_named("httproute"))
-    off = render(set_named("httproute"), ("contacts.enabled=false",))
-    assert not [d for d in off if d["metadata"]["name"].endswith("-contacts")]
+    off = render(set_named("httproute"), (f"{component}.enabled=false",))
+    assert not [d for d in off if d["metadata"]["name"].endswith(f"-{component}")]
+    assert not [d for d in off
+                if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component]
     # ConfigMap, Deployment, Service, PodDisruptionBudget and NetworkPolicy.
     assert len(on) - len(off) == 5
     edge = named(off, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0]
-    assert "EAS_EDGE_CONTACTS_URL" not in container_env(off, edge)
+    assert f"EAS_EDGE_{setting}" not in container_env(off, edge)
     mail = named(off, "Deployment", "-mail")["spec"]["template"]["spec"]["containers"][0]
-    assert "EAS_MAIL_CONTACTS_URL" not in container_env(off, mail)
-    # An edge may still be pointed at a contacts service of its own.
-    docs = render(set_named("cluster"), ("contacts.enabled=false",
-                                         "edge.settings.contacts_url=http://contacts.other:50053"))
+    assert f"EAS_MAIL_{setting}" not in container_env(off, mail)
+    # The other data service is untouched.
+    (other,) = [s for s in DATA_SERVICES if s != component]
+    assert f"EAS_EDGE_{other.upper()}_URL" in container_env(off, edge)
+    # An edge may still be pointed at a service of its own.
+    url = f"http://{component}.other:{values_of(set_named('cluster'))[component]['grpcPort']}"
+    docs = render(set_named("cluster"), (f"{component}.enabled=false",
+                                         f"edge.settings.{component}_url={url}"))
     edge = named(docs, "Deployment", "-edge")["spec"]["template"]["spec"]["containers"][0]
-    assert container_env(docs, edge)["EAS_EDGE_CONTACTS_URL"]["value"] == "http://contacts.other:50053"
+    assert container_env(docs, edge)[f"EAS_EDGE_{setting}"]["value"] == url
 
 
 def test_a_cluster_without_its_backends_is_refused_with_a_message():
@@ -506,13 +547,13 @@ def test_a_cluster_without_its_backends_is_refused_with_a_message():
         assert run.returncode != 0 and message in run.stderr, missing
 
 
-def test_network_policies_let_only_the_edges_call_mail_and_contacts_and_only_the_mta_deliver():
+def test_network_policies_let_only_the_edges_call_mail_contacts_calendar_and_only_the_mta_deliver():
     docs = render(set_named("httproute"))
     v = values_of(set_named("httproute"))
     edges = [{"podSelector": {"matchLabels": {
         "app.kubernetes.io/name": "eas", "app.kubernetes.io/instance": "eas",
         "app.kubernetes.io/component": "edge"}}}]
-    for component in ["mail", "contacts"]:
+    for component in ["mail", *DATA_SERVICES]:
         policy = named(docs, "NetworkPolicy", f"-{component}")
         assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
         rules = {r["ports"][0]["port"]: r.get("from") for r in policy["spec"]["ingress"]}
@@ -521,14 +562,15 @@ def test_network_policies_let_only_the_edges_call_mail_and_contacts_and_only_the
         if component == "mail":
             assert rules["lmtp"] == v["networkPolicy"]["lmtpFrom"]
         else:
-            assert set(rules) == {"grpc", "health"}, "contacts listens on nothing else"
+            assert set(rules) == {"grpc", "health"}, f"{component} listens on nothing else"
     # Every Deployment's pods are covered by a policy.
     covered = {p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
                for p in objects(docs, "NetworkPolicy")}
     assert covered == {d["metadata"]["labels"]["app.kubernetes.io/component"]
                        for d in objects(docs, "Deployment")}
-    docs = render(set_named("httproute"), ("contacts.enabled=false",))
-    assert not [p for p in objects(docs, "NetworkPolicy") if p["metadata"]["name"].endswith("-contacts")]
+    for component in DATA_SERVICES:
+        off = render(set_named("httproute"), (f"{component}.enabled=false",))
+        assert not [p for p in objects(off, "NetworkPolicy") if p["metadata"]["name"].endswith(f"-{component}")]
     edge = named(docs, "NetworkPolicy", "-edge")
     rules = {r["ports"][0]["port"]: r.get("from") for r in edge["spec"]["ingress"]}
     assert rules["http"] == v["networkPolicy"]["webFrom"]
@@ -541,7 +583,7 @@ def test_the_service_monitor_scrapes_every_components_health_port():
     ports = {e["port"] for e in sm["spec"]["endpoints"]}
     selected = [s for s in objects(docs, "Service")
                 if all(s["metadata"]["labels"].get(k) == val for k, val in sm["spec"]["selector"]["matchLabels"].items())]
-    assert {s["metadata"]["name"].split("eas-", 1)[1] for s in selected} == {"edge-admin", "mail", "contacts", "push"}
+    assert {s["metadata"]["name"].split("eas-", 1)[1] for s in selected} == {"edge-admin", "mail", "contacts", "calendar", "push"}
     for s in selected:
         assert {p["name"] for p in s["spec"]["ports"]} & ports, s["metadata"]["name"]
 
@@ -586,6 +628,56 @@ def test_edge_settings_reach_the_edge_as_its_own_keys():
     run = helm("template", "eas", str(CHART), "-f", str(set_named("cluster")), "--set",
                "edge.config.ping.max_heartbeat_seconds=100", check=False)
     assert run.returncode != 0 and "edge.ping" in run.stderr
+
+
+def configuration_md_defaults() -> dict:
+    """The `[edge.calendar]` table of the example in docs/configuration.md (the binaries'
+    defaults)."""
+    text = (REPO / "docs" / "configuration.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", text, re.S)
+    return tomllib.loads(block)["edge"]["calendar"]
+
+
+@pytest.mark.parametrize("mode", ["cluster", "all-in-one"])
+def test_the_calendar_settings_reach_the_edge_of_either_mode(mode):
+    deployment = "-edge" if mode == "cluster" else "-server"
+    prefix = "EAS_EDGE_EDGE__CALENDAR__" if mode == "cluster" else "EAS_EDGE__CALENDAR__"
+
+    def calendar_env(docs) -> dict[str, str]:
+        (c,) = named(docs, "Deployment", deployment)["spec"]["template"]["spec"]["containers"]
+        return {k.removeprefix(prefix): e["value"] for k, e in container_env(docs, c).items()
+                if k.startswith(prefix)}
+
+    # The chart's defaults are the binaries' (docs/configuration.md).
+    documented = configuration_md_defaults()
+    c = values_of(set_named(mode))["edge"]["calendar"]
+    assert {"time_zone": c["timeZone"], "first_day_of_week": c["firstDayOfWeek"],
+            "shared_calendar_device_types": c["sharedCalendarDeviceTypes"]} == documented
+    env = calendar_env(render(set_named(mode)))
+    assert env == {"TIME_ZONE": documented["time_zone"],
+                   "FIRST_DAY_OF_WEEK": str(documented["first_day_of_week"]),
+                   "SHARED_CALENDAR_DEVICE_TYPES": json.dumps(documented["shared_calendar_device_types"],
+                                                              separators=(",", ":"))}
+    # Set values arrive as the edge's keys; Sunday (0) is a value, not an absence.
+    env = calendar_env(render(set_named(mode), ("edge.calendar.timeZone=Europe/Berlin",
+                                                 "edge.calendar.firstDayOfWeek=0",
+                                                 "edge.calendar.sharedCalendarDeviceTypes={iPhone,iPad,SM-S918B}")))
+    assert env == {"TIME_ZONE": "Europe/Berlin", "FIRST_DAY_OF_WEEK": "0",
+                   "SHARED_CALENDAR_DEVICE_TYPES": '["iPhone","iPad","SM-S918B"]'}
+    # No device type offered shared calendars: an empty list, not the binary's default.
+    out = helm("template", "eas", str(CHART), "-f", str(set_named(mode)), "--set-json",
+               "edge.calendar.sharedCalendarDeviceTypes=[]").stdout
+    docs = tuple(d for d in yaml.safe_load_all(out) if d)
+    assert calendar_env(docs)["SHARED_CALENDAR_DEVICE_TYPES"] == "[]"
+    # Outside the edge's ranges, or a second way to set them: refused.
+    for bad in ["edge.calendar.firstDayOfWeek=7", "edge.calendar.timeZone=",
+                "edge.calendar.timezone=UTC", "edge.config.calendar.time_zone=UTC"]:
+        run = helm("template", "eas", str(CHART), "-f", str(set_named(mode)), "--set", bad,
+                   check=False)
+        assert run.returncode != 0, bad
+    run = helm("template", "eas", str(CHART), "-f", str(set_named(mode)), "--set",
+               "edge.config.calendar.time_zone=UTC", check=False)
+    assert "edge.calendar.timeZone" in run.stderr
 
 
 def test_the_all_in_one_server_keeps_its_data_on_a_volume_and_runs_alone():

@@ -138,7 +138,7 @@ def test_the_binaries_copied_are_workspace_binaries_built_with_their_features():
     features = set(re.search(r"--features ([\w/,-]+)", build).group(1).split(","))
     copied = set(re.findall(r"target/release/([\w-]+)", text))
     binaries = workspace_binaries()
-    assert copied == {"eas-edge", "eas-mail", "eas-contacts", "eas-push", "eas-server"}
+    assert copied == {"eas-edge", "eas-mail", "eas-contacts", "eas-calendar", "eas-push", "eas-server"}
     for name in copied:
         assert name in binaries, f"{name} is no binary of the workspace"
         b = binaries[name]
@@ -167,7 +167,7 @@ def image_env() -> dict[str, str]:
 
 # The environment prefix of each binary; eas-server's `EAS_` is the fallback.
 PREFIXES = {"EAS_EDGE_": "eas-edge", "EAS_MAIL_": "eas-mail", "EAS_CONTACTS_": "eas-contacts",
-            "EAS_PUSH_": "eas-push"}
+            "EAS_CALENDAR_": "eas-calendar", "EAS_PUSH_": "eas-push"}
 
 
 def test_the_images_environment_sets_real_settings_and_exposes_every_listener():
@@ -177,7 +177,7 @@ def test_the_images_environment_sets_real_settings_and_exposes_every_listener():
         b = next((b for p, b in PREFIXES.items() if var.startswith(p)), "eas-server")
         assert var in settings_env(b), f"{var} is no setting of {b}"
     # Every service in the image listens on all addresses, on a port the image exposes.
-    for b in ["eas-mail", "eas-contacts"]:
+    for b in ["eas-mail", "eas-contacts", "eas-calendar"]:
         prefix = next(p for p, n in PREFIXES.items() if n == b)
         for key in ["GRPC_LISTEN", "HEALTH_LISTEN"]:
             assert env[prefix + key].startswith("0.0.0.0:"), f"{b}: {key}"
@@ -220,19 +220,23 @@ def test_compose_services_use_the_image_and_real_settings(compose):
             assert dep in doc["services"], dep
 
 
-def test_the_cluster_compose_file_has_postgres_redis_kafka_and_the_four_services():
+def test_the_cluster_compose_file_has_postgres_redis_kafka_and_the_five_services():
     doc = yaml.safe_load((DOCKER / "docker-compose.yml").read_text())
-    assert {"postgres", "redis", "kafka", "mail", "contacts", "push", "edge"} <= set(doc["services"])
+    assert {"postgres", "redis", "kafka", "mail", "contacts", "calendar", "push", "edge"} <= set(doc["services"])
     redis = " ".join(doc["services"]["redis"]["command"])
     assert "--appendonly yes" in redis and "noeviction" in redis, "device state must survive"
     edge = doc["services"]["edge"]["environment"]
     mail = doc["services"]["mail"]["environment"]
     push = doc["services"]["push"]["environment"]
     contacts = doc["services"]["contacts"]
+    calendar = doc["services"]["calendar"]
     assert contacts["entrypoint"] == ["/usr/local/bin/eas-contacts"]
-    # The edge reaches both services' gRPC ports, which are where the image makes them listen.
+    assert calendar["entrypoint"] == ["/usr/local/bin/eas-calendar"]
+    # The edge reaches the three services' gRPC ports, which are where the image makes them
+    # listen.
     image = image_env()
-    for service, setting in [("mail", "EAS_EDGE_MAIL_URL"), ("contacts", "EAS_EDGE_CONTACTS_URL")]:
+    for service, setting in [("mail", "EAS_EDGE_MAIL_URL"), ("contacts", "EAS_EDGE_CONTACTS_URL"),
+                             ("calendar", "EAS_EDGE_CALENDAR_URL")]:
         port = image[f"EAS_{service.upper()}_GRPC_LISTEN"].rsplit(":", 1)[1]
         assert edge[setting] == f"http://{service}:{port}", setting
         assert service in doc["services"]["edge"]["depends_on"], service
@@ -240,4 +244,9 @@ def test_the_cluster_compose_file_has_postgres_redis_kafka_and_the_four_services
     assert contacts["environment"]["EAS_CONTACTS_KAFKA__TOPIC"] == push["EAS_PUSH_KAFKA__TOPIC"]
     assert contacts["environment"]["EAS_CONTACTS_DATABASE_URL"] == mail["EAS_MAIL_DATABASE_URL"]
     assert set(contacts["depends_on"]) == {"postgres", "kafka"}
+    # Calendar: the same PostgreSQL and topic; the mail service does not call it.
+    assert calendar["environment"]["EAS_CALENDAR_KAFKA__TOPIC"] == push["EAS_PUSH_KAFKA__TOPIC"]
+    assert calendar["environment"]["EAS_CALENDAR_DATABASE_URL"] == mail["EAS_MAIL_DATABASE_URL"]
+    assert set(calendar["depends_on"]) == {"postgres", "kafka"}
+    assert not any("CALENDAR" in var for var in mail), "the mail service does not call the calendar service"
     assert edge["EAS_EDGE_REDIS_PREFIX"] == push["EAS_PUSH_REDIS_PREFIX"]

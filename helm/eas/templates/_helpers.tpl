@@ -123,10 +123,14 @@ gives EAS_EDGE_<KEY>, with `__` between nested keys, the way the services read t
   "public_url" .Values.publicUrl
   "max_request_bytes" $e.maxRequestBytes
   "ping" (dict "min_heartbeat_seconds" $e.ping.minHeartbeatSeconds "max_heartbeat_seconds" $e.ping.maxHeartbeatSeconds "max_folders" $e.ping.maxFolders)
-  "drain" (dict "delay_seconds" $e.drain.delaySeconds "timeout_seconds" $e.drain.timeoutSeconds) -}}
+  "drain" (dict "delay_seconds" $e.drain.delaySeconds "timeout_seconds" $e.drain.timeoutSeconds)
+  "calendar" (dict "time_zone" $e.calendar.timeZone "first_day_of_week" $e.calendar.firstDayOfWeek "shared_calendar_device_types" $e.calendar.sharedCalendarDeviceTypes) -}}
 {{- $cfg := deepCopy $e.config -}}
 {{- if or (hasKey $cfg "ping") (hasKey $cfg "drain") (hasKey $cfg "admin_token") (hasKey $cfg "public_url") (hasKey $cfg "max_request_bytes") -}}
 {{- fail "edge.config: set ping, drain, public_url and max_request_bytes through edge.ping, edge.drain, publicUrl and edge.maxRequestBytes, and the admin token through adminToken (the routes and the grace period follow them)" -}}
+{{- end -}}
+{{- if hasKey $cfg "calendar" -}}
+{{- fail "edge.config: set calendar.time_zone, calendar.first_day_of_week and calendar.shared_calendar_device_types through edge.calendar.timeZone, edge.calendar.firstDayOfWeek and edge.calendar.sharedCalendarDeviceTypes" -}}
 {{- end -}}
 {{- toYaml (mustMergeOverwrite $t $cfg) -}}
 {{- end -}}
