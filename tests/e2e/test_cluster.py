@@ -94,6 +94,51 @@ def test_a_contact_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(c
         one.apply_contact_changes(folder, r1.sync_key, [test_contacts.ContactChange(server_id=i, delete=True) for i in ids])
 
 
+@pytest.mark.parametrize("version", ["16.1", "14.1"])
+def test_an_event_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(cluster, version):
+    """Calendars through the cluster (before the tests below stop edges): the calendar service's
+    change event goes through Kafka and the push service to edge B, which holds the second
+    phone's Ping; the series syncs there with its occurrences; the export through edge B's admin
+    API has it."""
+    import threading
+
+    import test_calendar as tc
+
+    edge_a, edge_b = cluster.edge("a"), cluster.edge("b")
+    one, two = tc.device(edge_a, version), tc.device(edge_b, version)
+    coll = tc.default_calendar(one)
+    key1, _ = tc.primed(one, coll)
+    key2, _ = tc.primed(two, coll)
+    woke = {}
+
+    def hold():
+        woke["r"] = two.post("Ping", '<Ping xmlns="Ping:"><HeartbeatInterval>120</HeartbeatInterval><Folders>'
+                                     f'<Folder><Id>{coll}</Id><Class>Calendar</Class></Folder></Folders></Ping>')
+
+    t = threading.Thread(target=hold)
+    t.start()
+    time.sleep(1.0)
+    subject = f"Cluster standup {version}"
+    r = tc.sync(one, coll, key1, f"<Add><ClientId>k1</ClientId><ApplicationData>"
+                                 f"{tc.weekly_series(version, subject)}</ApplicationData></Add>")
+    sid = tc.add_response(r).findtext("ServerId")
+    t.join(timeout=110)
+    assert woke["r"].text("Status") == "2", woke["r"].raw
+    r = tc.sync(two, coll, key2)
+    data = tc.items(r)[sid]
+    assert data.findtext("Subject") == subject
+    assert data.findtext("Recurrence/Occurrences") == "10"
+    resp = requests.get(edge_b.admin_url.rsplit("/admin", 1)[0] + "/admin/users/jdoe@example.loc/calendar/export",
+                        headers={"Authorization": f"Bearer {edge_b.token}"}, timeout=30)
+    assert resp.status_code == 200 and f"SUMMARY:{subject}" in resp.text, resp.text[:500]
+
+
+def test_the_calendar_service_answers_its_probes(cluster):
+    base = cluster.env["CALENDAR_HEALTH_URL"]
+    assert requests.get(base + "/healthz", timeout=5).status_code == 200
+    assert requests.get(base + "/readyz", timeout=5).status_code == 200
+
+
 def test_the_contacts_service_answers_its_probes(cluster):
     base = cluster.env["CONTACTS_HEALTH_URL"]
     assert requests.get(base + "/healthz", timeout=5).status_code == 200
