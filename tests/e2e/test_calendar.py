@@ -4,8 +4,9 @@ occurrence made on one phone is the same on another and in the iCalendar export;
 occurrence changes and goes by InstanceId, the server makes the UID and a retried ClientUid adds
 nothing; all-day and three-day all-day events keep their dates; a Change of the subject keeps the
 rest; FilterType 4 keeps a yearly series that started three years ago and FilterType 1 is refused;
-a calendar shared with the user is offered to an iPhone and not to an Android phone, and its
-owner's change wakes the iPhone's Ping. Every WBXML response is checked against the XSDs by the
+a calendar shared with the user is offered to an iPhone and not to an Android phone unless an
+administrator says otherwise for the user or the device, and its owner's change wakes the
+iPhone's Ping. Every WBXML response is checked against the XSDs by the
 suite's observer."""
 from __future__ import annotations
 
@@ -374,5 +375,15 @@ def test_a_shared_calendar_is_offered_to_an_iphone_not_to_an_android_phone_and_i
                                 "<C:Subject>Hijacked</C:Subject></ApplicationData></Change>")
     assert r.xml.findtext("Collections/Collection/Responses/Change/Status") == "7", r.raw
     assert items(r, "Change")[sid].findtext("Subject") == "Board meeting"
+    # The administrator's choices: off for the user hides it from the iPhone too; on for the
+    # Android phone itself wins over the user's setting.
+    assert cli(server, "users", "shared-calendars", USER, "off").returncode == 0
+    assert not [c for c in calendars(iphone) if c[1] == "13"]
+    r = cli(server, "devices", "shared-calendars", USER, android.device_id, "on")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert [c[0] for c in calendars(android) if c[1] == "13"] == [coll]
+    assert cli(server, "users", "shared-calendars", USER, "default").returncode == 0
+    assert cli(server, "devices", "shared-calendars", USER, android.device_id, "default").returncode == 0
+    assert [c[0] for c in calendars(iphone) if c[1] == "13"] == [coll]
     assert cli(server, "calendar", "unshare", OTHER, USER).returncode == 0
     assert not [c for c in calendars(iphone) if c[1] == "13"]

@@ -34,6 +34,10 @@ pub struct User {
     /// The user's photo, when one is set (the bytes come from `Directory::photo`).
     #[serde(default)]
     pub photo: Option<PhotoInfo>,
+    /// Whether the user's devices are offered calendars other users shared with them; `None`:
+    /// each device type's default. A device's own setting wins over it.
+    #[serde(default)]
+    pub shared_calendars: Option<bool>,
 }
 
 impl User {
@@ -269,6 +273,7 @@ mod tests {
             aliases: Vec::new(),
             gal,
             photo: None,
+            shared_calendars: None,
         }
     }
 

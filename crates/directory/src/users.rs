@@ -51,6 +51,19 @@ impl Directory {
         }
     }
 
+    /// Sets whether the user's devices are offered calendars other users shared with them
+    /// (`None`: each device type's default); the user with this primary address.
+    pub async fn set_shared_calendars(
+        &self,
+        address: &str,
+        value: Option<bool>,
+    ) -> Result<User, DirectoryError> {
+        let user = self.primary_user(address).await?;
+        self.store.set_shared_calendars(user.id, value).await?;
+        tracing::info!(user = %user.address, shared_calendars = ?value, "shared calendars setting changed");
+        self.primary_user(address).await
+    }
+
     /// Changes the display name, password or disabled flag of the user with this primary
     /// address (an alias is refused, so that a typo cannot change someone else).
     pub async fn update_user(

@@ -193,6 +193,12 @@ enum UserCmd {
         #[arg(long, conflicts_with = "file")]
         clear: bool,
     },
+    /// Whether the user's devices are offered calendars other users shared: on, off, or
+    /// default (each device type's default); a device's own setting wins.
+    SharedCalendars {
+        address: String,
+        setting: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -439,6 +445,11 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                         _ => (Method::DELETE, path, None),
                     }
                 }
+                UserCmd::SharedCalendars { address, setting } => (
+                    Method::POST,
+                    format!("/admin/users/{}/shared-calendars", enc(&address)),
+                    Some(json!({ "enabled": on_off_default(&setting)? }).into()),
+                ),
             }
         }
         What::Aliases(c) => match c {
@@ -498,19 +509,11 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                     user,
                     device_id,
                     setting,
-                } => {
-                    let enabled = match setting.as_str() {
-                        "on" => json!(true),
-                        "off" => json!(false),
-                        "default" => Value::Null,
-                        other => anyhow::bail!("{other:?}: on, off or default"),
-                    };
-                    (
-                        Method::POST,
-                        format!("{}/shared-calendars", dev(&user, &device_id)),
-                        Some(json!({ "enabled": enabled }).into()),
-                    )
-                }
+                } => (
+                    Method::POST,
+                    format!("{}/shared-calendars", dev(&user, &device_id)),
+                    Some(json!({ "enabled": on_off_default(&setting)? }).into()),
+                ),
             }
         }
         What::Calendar(c) => {
@@ -583,6 +586,16 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
 /// one is a bug in this file, reported as an error rather than a panic.
 fn unreachable_files() -> anyhow::Result<(Method, String, Option<Payload>)> {
     anyhow::bail!("file imports and exports are not JSON requests")
+}
+
+/// `on`, `off` or `default` as JSON `true`, `false` or `null`.
+fn on_off_default(setting: &str) -> anyhow::Result<Value> {
+    Ok(match setting {
+        "on" => json!(true),
+        "off" => json!(false),
+        "default" => Value::Null,
+        other => anyhow::bail!("{other:?}: on, off or default"),
+    })
 }
 
 /// `folder=ID` for a query string, or nothing.

@@ -92,6 +92,10 @@ pub fn router(edge: Arc<Edge>) -> Router {
             "/admin/users/{address}/photo",
             get(get_photo).put(put_photo).delete(delete_photo),
         )
+        .route(
+            "/admin/users/{address}/shared-calendars",
+            post(set_user_shared_calendars),
+        )
         .route("/admin/users/{address}/aliases", post(add_alias))
         .route("/admin/aliases/{alias}", delete(remove_alias))
         .route("/admin/devices", get(list_devices))
@@ -530,4 +534,19 @@ async fn set_shared_calendars(
     edge.devices.put_device(&d).await?;
     tracing::info!(user = %d.user, device_id = %d.device_id, shared_calendars = ?d.shared_calendars, "shared calendars setting changed");
     Ok(Json(d).into_response())
+}
+
+/// Whether the user's devices are offered calendars other users shared with them (a device's
+/// own setting wins); they see the change at their next FolderSync.
+async fn set_user_shared_calendars(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    Json(body): Json<SharedCalendarsBody>,
+) -> ApiResult<Response> {
+    let user = edge
+        .directory
+        .set_shared_calendars(&address, body.enabled)
+        .await?;
+    edge.forget_logins();
+    Ok(Json(user).into_response())
 }

@@ -106,11 +106,16 @@ impl Folder {
 }
 
 /// Whether this device is offered the folders other users shared with its user: the
-/// administrator's choice for the device, else its type's default (PIM_FACTS 4: Android and
-/// Samsung clients show one calendar).
-pub(crate) fn offers_shared(edge: &Edge, device: &eas_device_state::DeviceRecord) -> bool {
+/// administrator's choice for the device, else for the user, else its type's default
+/// (PIM_FACTS 4: Android and Samsung clients show one calendar).
+pub(crate) fn offers_shared(
+    edge: &Edge,
+    user: &eas_directory::User,
+    device: &eas_device_state::DeviceRecord,
+) -> bool {
     device
         .shared_calendars
+        .or(user.shared_calendars)
         .unwrap_or_else(|| edge.config.calendar.offers_shared(&device.device_type))
 }
 
@@ -119,10 +124,10 @@ pub(crate) fn offers_shared(edge: &Edge, device: &eas_device_state::DeviceRecord
 /// served. An edge serving no class reports its fallback source.
 pub(crate) async fn hierarchy(
     edge: &Edge,
-    user: &str,
-    device: &eas_device_state::DeviceRecord,
+    ctx: &crate::pipeline::context::RequestCtx,
 ) -> Result<Vec<Folder>, EdgeError> {
-    let shared = offers_shared(edge, device);
+    let user = ctx.user.address.as_str();
+    let shared = offers_shared(edge, &ctx.user, &ctx.device);
     if edge.classes.is_empty() {
         return edge
             .folders

@@ -121,6 +121,11 @@ pub(crate) trait UserStore: Send + Sync + 'static {
     async fn users_by_local_part(&self, local: &str) -> Result<Vec<UserRecord>, DirectoryError>;
     async fn users(&self, domain: Option<&str>) -> Result<Vec<User>, DirectoryError>;
     async fn update_user(&self, id: i64, changes: &UserChanges) -> Result<(), DirectoryError>;
+    async fn set_shared_calendars(
+        &self,
+        id: i64,
+        value: Option<bool>,
+    ) -> Result<(), DirectoryError>;
     /// By primary address only; false when there is no such user.
     async fn delete_user(&self, address: &str) -> Result<bool, DirectoryError>;
 

@@ -30,6 +30,7 @@ pub(super) struct UserRow {
     mobile_phone: Option<String>,
     photo_type: Option<String>,
     photo_size: Option<i64>,
+    shared_calendars: Option<bool>,
 }
 
 /// Selects users joined with their domain, their photo's type and size, and one row per alias;
@@ -40,7 +41,7 @@ macro_rules! select_users {
             "SELECT u.id, u.address, u.local_part, d.name AS domain, u.display_name, u.disabled, ",
             "u.password_hash, a.address AS alias, u.first_name, u.last_name, u.title, ",
             "u.company, u.office, u.phone, u.home_phone, u.mobile_phone, ",
-            "p.content_type AS photo_type, p.size AS photo_size ",
+            "p.content_type AS photo_type, p.size AS photo_size, u.shared_calendars ",
             "FROM users u JOIN domains d ON d.id = u.domain_id ",
             "LEFT JOIN addresses a ON a.user_id = u.id AND NOT a.is_primary ",
             "LEFT JOIN user_photos p ON p.user_id = u.id ",
@@ -88,6 +89,7 @@ pub(super) fn group_users(rows: Vec<UserRow>) -> Vec<UserRecord> {
                         mobile_phone: row.mobile_phone,
                     },
                     photo,
+                    shared_calendars: row.shared_calendars,
                 },
                 password_hash: row.password_hash,
             });

@@ -131,6 +131,22 @@ macro_rules! sql_store_users {
                 Ok(())
             }
 
+            async fn set_shared_calendars(
+                &self,
+                id: i64,
+                value: Option<bool>,
+            ) -> Result<(), $crate::error::DirectoryError> {
+                sqlx::query(
+                    "UPDATE users SET shared_calendars = $2, updated_at = CURRENT_TIMESTAMP \
+                 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn delete_user(
                 &self,
                 address: &str,

@@ -5,6 +5,22 @@ use eas_directory::{DirectoryError, Entity, NewUser, UserUpdate};
 use crate::harness::{backend_tests, test_options, user};
 
 backend_tests! {
+    async fn the_shared_calendars_setting_is_kept_per_user_and_cleared_back_to_the_default(db: &TestDb) {
+        let dir = db.directory(test_options()).await;
+        dir.create_domain("example.loc", None).await.unwrap();
+        let created = user(&dir, "jdoe@example.loc", "John Doe", "pw").await;
+        assert_eq!(created.shared_calendars, None);
+        let off = dir.set_shared_calendars("jdoe@example.loc", Some(false)).await.unwrap();
+        assert_eq!(off.shared_calendars, Some(false));
+        assert_eq!(dir.get_user("jdoe@example.loc").await.unwrap().shared_calendars, Some(false));
+        let on = dir.set_shared_calendars("jdoe@example.loc", Some(true)).await.unwrap();
+        assert_eq!(on.shared_calendars, Some(true));
+        let back = dir.set_shared_calendars("jdoe@example.loc", None).await.unwrap();
+        assert_eq!(back, created);
+        let err = dir.set_shared_calendars("nobody@example.loc", Some(true)).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { .. }), "{err:?}");
+    }
+
     async fn a_created_user_is_lowercased_and_found_by_address(db: &TestDb) {
         let dir = db.directory(test_options()).await;
         dir.create_domain("example.loc", None).await.unwrap();

@@ -44,7 +44,7 @@ pub async fn handle(
         }
     };
     let (user, device) = (ctx.user.address.clone(), ctx.line.device_id.clone());
-    let current = crate::folders::hierarchy(edge, &user, &ctx.device).await?;
+    let current = crate::folders::hierarchy(edge, ctx).await?;
 
     if req.sync_key == "0" {
         // A new hierarchy invalidates every collection's sync state (MS-ASCMD 2.2.3.177.5).

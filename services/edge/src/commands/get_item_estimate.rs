@@ -43,7 +43,7 @@ pub async fn handle(
     };
     // The hierarchy the device sees, placeholders included, so that a folder it was given is
     // never "invalid" here.
-    let folders = crate::folders::hierarchy(edge, &ctx.user.address, &ctx.device).await?;
+    let folders = crate::folders::hierarchy(edge, ctx).await?;
     let mut responses = Vec::with_capacity(req.collections.len());
     for coll in &req.collections {
         let folder = folders.iter().find(|f| f.server_id == coll.collection_id);

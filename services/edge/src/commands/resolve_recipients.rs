@@ -289,6 +289,7 @@ mod tests {
             aliases: Vec::new(),
             gal: eas_directory::GalFields::default(),
             photo: None,
+            shared_calendars: None,
         }
     }
 

@@ -154,6 +154,7 @@ mod tests {
             aliases: Vec::new(),
             gal: Default::default(),
             photo: None,
+            shared_calendars: None,
         }
     }
 
