@@ -51,6 +51,9 @@ pub enum CalendarError {
     InvalidId(String),
     #[error("invalid address {0:?}")]
     InvalidAddress(String),
+    /// A free/busy window that ends before it starts or is too long.
+    #[error("invalid time range: {0}")]
+    InvalidRange(String),
     #[error("invalid postgres schema name {0:?}: expected lowercase letters, digits and _")]
     InvalidSchema(String),
     #[error("unsupported database url: expected sqlite:// or postgres://")]
@@ -77,7 +80,7 @@ impl From<CalendarError> for eas_rpc::ServiceError {
             ReadOnly(_) => C::ReadOnly,
             Conflict { .. } => C::Conflict,
             InvalidShare(_) | InvalidEvent(_) | InvalidIcal(_) | InvalidFolderName
-            | InvalidId(_) | InvalidAddress(_) => C::InvalidArgument,
+            | InvalidId(_) | InvalidAddress(_) | InvalidRange(_) => C::InvalidArgument,
             Database(db) => database_code(db),
             InvalidSchema(_) | UnsupportedUrl | Corrupt(_) | Migration(_) => C::Internal,
         };
@@ -142,6 +145,7 @@ mod tests {
             (CalendarError::InvalidIcal("x".into()), C::InvalidArgument),
             (CalendarError::InvalidShare("x".into()), C::InvalidArgument),
             (CalendarError::InvalidId("z".into()), C::InvalidArgument),
+            (CalendarError::InvalidRange("x".into()), C::InvalidArgument),
         ];
         for (e, want) in cases {
             assert_eq!(eas_rpc::ServiceError::from(e).code, want);

@@ -21,9 +21,9 @@ pub mod grpc;
 
 pub use error::CalendarError;
 pub use model::{
-    shared_display_name, Access, Created, EventId, Folder, FolderId, FolderRole, FolderState,
+    shared_display_name, Access, Busy, Created, EventId, Folder, FolderId, FolderRole, FolderState,
     Hierarchy, ImportError, Imported, ItemVersion, Moved, Share, SharedBy, Shares, StoredEvent,
     Written, CALENDAR_FOLDER_NAME,
 };
 pub use options::CalendarOptions;
-pub use service::{CalendarService, CalendarStore, PRODUCT_ID};
+pub use service::{CalendarService, CalendarStore, MAX_FREE_BUSY_SECONDS, PRODUCT_ID};

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use eas_calendar_model::BusyStatus;
+
 /// A folder (calendar) id: its row id, a decimal string on the wire. The same for the owner and
 /// for every user the calendar is shared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -255,4 +257,15 @@ pub struct Imported {
     /// The ids of the events added or replaced, in file order.
     pub ids: Vec<EventId>,
     pub errors: Vec<ImportError>,
+}
+
+/// One occurrence that is not free, for free/busy (MS-ASCMD 2.2.3.16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy {
+    /// Its span in unix seconds; an all-day occurrence spans its dates in UTC.
+    pub start: i64,
+    pub end: i64,
+    /// Its exception's BusyStatus, else the series' (MS-ASCAL 2.2.2.10); an event without one
+    /// is busy.
+    pub status: BusyStatus,
 }

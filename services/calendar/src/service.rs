@@ -5,15 +5,17 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use eas_calendar_model::ical::{self, ExportOptions, ImportOptions, ImportWarning};
-use eas_calendar_model::{stored, Event};
+use eas_calendar_model::recurrence::expand::span_in;
+use eas_calendar_model::{stored, BusyStatus, Event};
 use eas_event_bus::{ChangeEvent, DataClass, EventBus};
 
 use crate::error::CalendarError;
 use crate::index::Indexed;
 use crate::model::{
-    Access, Created, EventId, Folder, FolderId, FolderRole, FolderState, Hierarchy, ImportError,
-    Imported, ItemVersion, Moved, Share, Shares, StoredEvent, Written,
+    Access, Busy, Created, EventId, Folder, FolderId, FolderRole, FolderState, Hierarchy,
+    ImportError, Imported, ItemVersion, Moved, Share, Shares, StoredEvent, Written,
 };
 use crate::options::CalendarOptions;
 use crate::split::{self, Split};
@@ -24,6 +26,9 @@ const MAX_FOLDER_NAME: usize = 256;
 /// Longest ClientUid accepted, in characters: the bound MS-ASCAL sets for `UID` (2.2.2.46, 300),
 /// which a ClientUid (2.2.2.13) has no bound of its own against.
 const MAX_CLIENT_UID: usize = 300;
+/// The longest free/busy window, in seconds: the 42 days past which MS-ASCMD 2.2.3.58.1
+/// (product behavior note, R5175) refuses a ResolveRecipients Availability request.
+pub const MAX_FREE_BUSY_SECONDS: i64 = 42 * 86_400;
 /// `PRODID` of exported files (RFC 5545 3.7.3).
 pub const PRODUCT_ID: &str = "-//eas-server//calendar service//EN";
 
@@ -431,6 +436,64 @@ impl CalendarService {
             dtstamp: chrono::Utc::now(),
         };
         Ok((ical::export(&events, &options), events.len()))
+    }
+
+    /// The busy times of the user's own calendars (not those shared with them) in
+    /// `[start, end)` (unix seconds), for free/busy (MS-ASCMD 2.2.3.16): every occurrence that
+    /// overlaps the window, series expanded with their exceptions (a deleted occurrence is not
+    /// one), each with its exception's BusyStatus or else the series' (MS-ASCAL 2.2.2.10; none
+    /// is busy), by start. Free occurrences and those of no duration take no time and are
+    /// left out. All-day occurrences span their dates in UTC. A user without an account has
+    /// no events, hence no busy times. [`CalendarError::InvalidRange`] when `end` is not after
+    /// `start` or the window is longer than [`MAX_FREE_BUSY_SECONDS`].
+    pub async fn free_busy(
+        &self,
+        user: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Busy>, CalendarError> {
+        let user = canonical(user)?;
+        if end <= start {
+            return Err(CalendarError::InvalidRange(format!(
+                "end {end} is not after start {start}"
+            )));
+        }
+        if end - start > MAX_FREE_BUSY_SECONDS {
+            return Err(CalendarError::InvalidRange(format!(
+                "{} seconds is longer than {MAX_FREE_BUSY_SECONDS}",
+                end - start
+            )));
+        }
+        let instant = |t: i64| {
+            DateTime::<Utc>::from_timestamp(t, 0)
+                .ok_or_else(|| CalendarError::InvalidRange(format!("{t} is not a date")))
+        };
+        let (from, to) = (instant(start)?, instant(end)?);
+        let rows = self.store.own_events_after(&user, start).await?;
+        let mut busy = Vec::new();
+        for row in &rows {
+            let event = stored::from_json(&row.json)
+                .map_err(|e| CalendarError::Corrupt(format!("event {}: {e}", row.id)))?;
+            for occurrence in event.occurrences_between(from, to, chrono_tz::UTC) {
+                let series = event.busy_status.as_ref();
+                let status = match occurrence.exception {
+                    Some(x) => x.busy_status.resolve(series),
+                    None => series,
+                };
+                let status = status.copied().unwrap_or(BusyStatus::Busy);
+                let (s, e) = span_in(&occurrence.when, chrono_tz::UTC);
+                if status == BusyStatus::Free || s >= e {
+                    continue;
+                }
+                busy.push(Busy {
+                    start: s.timestamp(),
+                    end: e.timestamp(),
+                    status,
+                });
+            }
+        }
+        busy.sort_by_key(|b| (b.start, b.end));
+        Ok(busy)
     }
 
     /// The user's default Calendar, created with the account on first use.

@@ -383,4 +383,24 @@ impl Calendar for CalendarService {
             count: u32::try_from(count).unwrap_or(u32::MAX),
         }))
     }
+
+    async fn free_busy(
+        &self,
+        r: Request<wire::FreeBusyRequest>,
+    ) -> Result<Response<wire::FreeBusyReply>, Status> {
+        let r = r.into_inner();
+        let busy = CalendarService::free_busy(self, &r.user, r.start, r.end)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(wire::FreeBusyReply {
+            busy: busy
+                .into_iter()
+                .map(|b| wire::Busy {
+                    start: b.start,
+                    end: b.end,
+                    busy_status: i32::from(b.status.code()),
+                })
+                .collect(),
+        }))
+    }
 }

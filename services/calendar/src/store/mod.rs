@@ -90,6 +90,14 @@ pub(crate) trait Store: Send + Sync + 'static {
         folder: FolderId,
         ids: Option<&[EventId]>,
     ) -> Result<Vec<StoredEvent>, CalendarError>;
+    /// The live events of the user's own calendars (not those shared with them) that may have
+    /// an occurrence ending after `after` (unix seconds): their FilterType date is later, or
+    /// they are series without end. None when the user has no account.
+    async fn own_events_after(
+        &self,
+        user: &str,
+        after: i64,
+    ) -> Result<Vec<StoredEvent>, CalendarError>;
 
     /// Adds an event, unless its ClientUid is already that of a live event of the folder:
     /// then that event, and nothing written.

@@ -201,6 +201,14 @@ macro_rules! sql_store {
                 events(self, user, folder, ids).await
             }
 
+            async fn own_events_after(
+                &self,
+                user: &str,
+                after: i64,
+            ) -> Result<Vec<StoredEvent>, Error> {
+                own_events_after(self, user, after).await
+            }
+
             async fn create(
                 &self,
                 user: &str,

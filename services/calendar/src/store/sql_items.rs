@@ -105,6 +105,28 @@ macro_rules! sql_items {
             Ok(rows.into_iter().map($crate::store::sql::event_from_row).collect())
         }
 
+        async fn own_events_after(
+            store: &$store,
+            user: &str,
+            after: i64,
+        ) -> Result<Vec<StoredEvent>, Error> {
+            // `date` is the end of the last occurrence (0: a series without end), the column
+            // FilterType windows use; an all-day event's is its end in the last time zone, so
+            // no event with an occurrence after `after` is missed.
+            let rows = sqlx::query_as::<_, $crate::store::sql::EventRow>(
+                "SELECT e.id, e.folder_id, e.modseq, e.json FROM events e \
+                 JOIN folders f ON f.id = e.folder_id \
+                 JOIN accounts a ON a.id = f.account_id \
+                 WHERE a.address = $1 AND NOT e.deleted AND (e.date = 0 OR e.date > $2) \
+                 ORDER BY e.id",
+            )
+            .bind(user)
+            .bind(after)
+            .fetch_all(&store.pool)
+            .await?;
+            Ok(rows.into_iter().map($crate::store::sql::event_from_row).collect())
+        }
+
         async fn create(
             store: &$store,
             user: &str,

@@ -6,6 +6,7 @@ mod conformance;
 mod dates;
 mod events;
 mod folders;
+mod free_busy;
 mod grpc;
 mod ical;
 mod items;
