@@ -7,16 +7,26 @@
 //! list), none is 4.
 //!
 //! Pictures (14.1 and later) are the directory's photos and the contacts' own, under MaxSize and
-//! MaxPictures, the latter counted per name (`crate::pictures`). What the directory does not hold yet is answered
-//! as the spec says for "none": no S/MIME certificates are stored (Certificates status 7), and
-//! free/busy cannot be read until the calendar service exists (Availability status 163).
+//! MaxPictures, the latter counted per name (`crate::pictures`). No S/MIME certificates are
+//! stored, which is answered as the spec says for "none" (Certificates status 7).
+//!
+//! Free/busy (Availability, 14.0 and later, MS-ASCMD 2.2.3.16) of a directory user is read from
+//! the calendar service (`FreeBusy`: their own calendars) and merged into one digit per 30
+//! minutes from StartTime (MergedFreeBusy, 2.2.3.107). A contact (Type 2) has no calendar here,
+//! so its free/busy cannot be read (status 163); neither can anyone's when this edge has no
+//! calendar service. A calendar service that cannot be reached is a temporary failure (162).
+
+use std::collections::HashMap;
 
 use axum::response::Response;
 use eas_protocol::resolve_recipients::{
-    Availability, CertificateRetrieval, Certificates, Picture, Recipient, RecipientType,
-    ResolveRecipientsRequest, ResolveRecipientsResponse, ResolveResponse, ResolveStatus,
+    Availability, AvailabilityRequest, CertificateRetrieval, Certificates, Picture, Recipient,
+    RecipientType, ResolveRecipientsRequest, ResolveRecipientsResponse, ResolveResponse,
+    ResolveStatus,
 };
 use eas_protocol::version::ProtocolVersion;
+use eas_rpc::calendar::{Busy, FreeBusyRequest};
+use eas_rpc::{ServiceError, ServiceErrorCode};
 use eas_wbxml::Element;
 
 use crate::address_books::{self, BookEntry};
@@ -36,6 +46,15 @@ const MATCH_LIMIT: u32 = 1000;
 const STATUS_SUCCESS: u8 = 1;
 const STATUS_PROTOCOL_ERROR: u8 = 5;
 const STATUS_SERVER_ERROR: u8 = 6;
+
+/// MS-ASCMD 2.2.3.107: each MergedFreeBusy digit stands for 30 minutes.
+const SLOT_SECONDS: i64 = 30 * 60;
+/// MS-ASCMD 2.2.3.58.1: a window longer than this is status 5 (42 days, the product behavior
+/// note R5175; the calendar service refuses longer ones too).
+const MAX_WINDOW_SECONDS: i64 = 42 * 86_400;
+/// MS-ASCMD 2.2.3.177.11 status 160: the most recipients whose free/busy one request reads
+/// (100, the product behavior note <16>).
+const MAX_AVAILABILITY_RECIPIENTS: usize = 100;
 
 fn respond(resp: &ResolveRecipientsResponse) -> Response {
     wbxml_response(&resp.to_element())
@@ -57,11 +76,22 @@ pub async fn handle(
         }
     };
     let version = ctx.version;
-    let options = Extras {
-        certificates: req.certificates != CertificateRetrieval::None,
-        // Free/busy from 14.0 (R6085).
-        availability: req.availability.is_some() && version >= ProtocolVersion::V14_0,
-    };
+    let certificates = req.certificates != CertificateRetrieval::None;
+    // Free/busy from 14.0 (R6085).
+    let window = req
+        .availability
+        .filter(|_| version >= ProtocolVersion::V14_0);
+    if let Some(w) = window {
+        // R2266: EndTime at least 30 minutes after StartTime, and the span at most 42 days.
+        let span = w.end - w.start;
+        if !(SLOT_SECONDS..=MAX_WINDOW_SECONDS).contains(&span) {
+            tracing::info!(user = %ctx.user.address, device_id = %ctx.line.device_id, span, "resolverecipients availability window refused");
+            return Ok(respond(&ResolveRecipientsResponse::status_only(
+                STATUS_PROTOCOL_ERROR,
+            )));
+        }
+    }
+    let mut free_busy = window.map(|w| FreeBusy::new(edge, w));
     // Pictures from 14.1 (R6969).
     let mut photos = req
         .picture
@@ -116,12 +146,23 @@ pub async fn handle(
             }
             None => None,
         };
+        let availability = match free_busy.as_mut() {
+            Some(fb) => {
+                let mut each = Vec::with_capacity(shown.len());
+                for c in &shown {
+                    each.push(fb.of(c).await);
+                }
+                Some(each)
+            }
+            None => None,
+        };
         responses.push(answer(
             to,
             status,
             matches.len(),
             &shown,
-            &options,
+            certificates,
+            availability,
             pictures,
         ));
     }
@@ -193,10 +234,114 @@ async fn contacts_for(
         .collect())
 }
 
-/// Which optional parts each recipient carries (pictures are passed on their own).
-struct Extras {
-    certificates: bool,
-    availability: bool,
+/// The free/busy of the recipients of one request over its window, each directory user read
+/// once.
+struct FreeBusy<'a> {
+    edge: &'a Edge,
+    window: AvailabilityRequest,
+    /// By lowercase address; its length counts against [`MAX_AVAILABILITY_RECIPIENTS`].
+    read: HashMap<String, Availability>,
+}
+
+impl<'a> FreeBusy<'a> {
+    fn new(edge: &'a Edge, window: AvailabilityRequest) -> Self {
+        FreeBusy {
+            edge,
+            window,
+            read: HashMap::new(),
+        }
+    }
+
+    /// The Availability of one recipient (MS-ASCMD 2.2.3.16, statuses 2.2.3.177.11).
+    async fn of(&mut self, recipient: &Candidate) -> Availability {
+        let user = match recipient {
+            Candidate::Directory(u) => u,
+            // A contact's calendar is not here to read.
+            Candidate::Contact(_) => return Availability::NotAvailable,
+        };
+        let key = user.address.to_lowercase();
+        if let Some(known) = self.read.get(&key) {
+            return known.clone();
+        }
+        if self.read.len() >= MAX_AVAILABILITY_RECIPIENTS {
+            return over_limit();
+        }
+        let availability = self.fetch(&user.address).await;
+        self.read.insert(key, availability.clone());
+        availability
+    }
+
+    async fn fetch(&self, address: &str) -> Availability {
+        let Some(client) = self.edge.calendar.as_ref() else {
+            return Availability::NotAvailable;
+        };
+        let request = FreeBusyRequest {
+            user: address.to_owned(),
+            start: self.window.start,
+            end: self.window.end,
+        };
+        match client.clone().free_busy(request).await {
+            Ok(reply) => {
+                Availability::Merged(merged_free_busy(self.window, &reply.into_inner().busy))
+            }
+            Err(status) => {
+                let e = ServiceError::from_status(&status);
+                tracing::warn!(recipient = address, error = %e, "free/busy not read");
+                failure(e.code)
+            }
+        }
+    }
+}
+
+/// What the phone hears past [`MAX_AVAILABILITY_RECIPIENTS`]. MS-ASCMD 2.2.3.177.11 gives
+/// status 160 for it, which `eas_protocol::resolve_recipients::Availability` cannot express
+/// yet; until it can, these recipients get 163 (free/busy not retrieved, do not ask again).
+fn over_limit() -> Availability {
+    Availability::NotAvailable
+}
+
+/// The Availability status of a failed FreeBusy call (MS-ASCMD 2.2.3.177.11): a service that is
+/// down or busy is a temporary failure the phone may retry (162); anything else (a calendar
+/// service without the call, a refusal) is data that cannot be retrieved (163).
+fn failure(code: ServiceErrorCode) -> Availability {
+    match code {
+        ServiceErrorCode::Unavailable | ServiceErrorCode::Busy => Availability::TemporaryFailure,
+        _ => Availability::NotAvailable,
+    }
+}
+
+/// The MergedFreeBusy digit of a FreeBusy status (MS-ASCAL 2.2.2.10 BusyStatus) in MS-ASCMD
+/// 2.2.3.107's scale: 0 free, 1 tentative, 2 busy, 3 out of office. Working elsewhere (4)
+/// has no digit there (4 is "no data"); it is time the user works, so free, as MS-ASCAL gives
+/// it to clients before 16.0. An unknown status (-1) is busy, as those clients are told.
+fn digit(busy_status: i32) -> u8 {
+    match busy_status {
+        0 | 4 => 0,
+        1 => 1,
+        3 => 3,
+        _ => 2,
+    }
+}
+
+/// MergedFreeBusy (MS-ASCMD 2.2.3.107): one digit per 30 minutes from StartTime, as many as
+/// the window divided by 30 minutes rounded up (R3329), the last one standing for what is left
+/// (R3330). A slot takes the highest digit of the busy times that overlap it, even by a second
+/// (R3327, R3332); a busy time that ends where a slot starts does not touch it (R3336).
+fn merged_free_busy(window: AvailabilityRequest, busy: &[Busy]) -> String {
+    let slots = (window.end - window.start + SLOT_SECONDS - 1).div_euclid(SLOT_SECONDS);
+    (0..slots)
+        .map(|i| {
+            let from = window.start + i * SLOT_SECONDS;
+            let to = (from + SLOT_SECONDS).min(window.end);
+            let highest = busy
+                .iter()
+                .filter(|b| b.start < to && b.end > from)
+                .map(|b| digit(b.busy_status))
+                .max()
+                .unwrap_or(0);
+            char::from(b'0' + highest)
+        })
+        .collect()
 }
 
 /// The directory users a typed name stands for: the one user of an address or alias, or the
@@ -240,18 +385,20 @@ fn outcome(matches: &[Candidate], max_suggestions: u32) -> (ResolveStatus, Vec<&
     (status, matches.iter().take(shown).collect())
 }
 
-/// The `Response` for one name (MS-ASCMD 2.2.3.140.5); `pictures`, when the phone asked for
-/// them, has one answer per shown recipient.
+/// The `Response` for one name (MS-ASCMD 2.2.3.140.5); `availability` and `pictures`, when the
+/// phone asked for them, have one answer per shown recipient.
 fn answer(
     to: &str,
     status: ResolveStatus,
     total: usize,
     shown: &[&Candidate],
-    extras: &Extras,
+    certificates: bool,
+    availability: Option<Vec<Availability>>,
     pictures: Option<Vec<Picture>>,
 ) -> ResolveResponse {
     let total = u32::try_from(total).unwrap_or(u32::MAX);
     let resolved = status == ResolveStatus::Resolved;
+    let mut availability = availability.into_iter().flatten();
     let mut pictures = pictures.into_iter().flatten();
     let recipients = shown
         .iter()
@@ -259,9 +406,9 @@ fn answer(
             kind: u.kind(),
             display_name: u.display_name(),
             email_address: u.email(),
-            availability: extras.availability.then_some(Availability::NotAvailable),
+            availability: availability.next(),
             // Certificates go with a resolved recipient only (R4279, R4284, R4287).
-            certificates: (extras.certificates && resolved).then_some(Certificates::None),
+            certificates: (certificates && resolved).then_some(Certificates::None),
             picture: pictures.next(),
         })
         .collect();
@@ -293,15 +440,10 @@ mod tests {
         }
     }
 
-    const NONE: Extras = Extras {
-        certificates: true,
-        availability: false,
-    };
-
     fn resolve_names(to: &str, matches: &[eas_directory::User], max: u32) -> ResolveResponse {
         let matches: Vec<Candidate> = matches.iter().cloned().map(Candidate::Directory).collect();
         let (status, shown) = outcome(&matches, max);
-        answer(to, status, matches.len(), &shown, &NONE, None)
+        answer(to, status, matches.len(), &shown, true, None, None)
     }
 
     #[test]
@@ -360,11 +502,105 @@ mod tests {
         ];
         let (status, shown) = outcome(&all, 20);
         let pictures = vec![Picture::Data(vec![1]), Picture::NoPhoto];
-        let r = answer("an", status, 2, &shown, &NONE, Some(pictures));
+        let r = answer("an", status, 2, &shown, true, None, Some(pictures));
         assert_eq!(r.recipients[0].picture, Some(Picture::Data(vec![1])));
         assert_eq!(r.recipients[1].picture, Some(Picture::NoPhoto));
         assert_eq!(r.recipients[0].kind, RecipientType::Gal);
         assert_eq!(r.recipients[1].kind, RecipientType::Contact);
         assert_eq!(r.recipients[1].email_address, "andy@example.org");
+    }
+
+    fn busy(start: i64, end: i64, busy_status: i32) -> Busy {
+        Busy {
+            start,
+            end,
+            busy_status,
+        }
+    }
+
+    /// 12:00 UTC on some day.
+    const NOON: i64 = 1_796_040_000;
+    const MIN: i64 = 60;
+
+    fn merged(start: i64, end: i64, busy: &[Busy]) -> String {
+        merged_free_busy(AvailabilityRequest { start, end }, busy)
+    }
+
+    #[test]
+    fn merged_free_busy_has_one_digit_per_started_half_hour() {
+        assert_eq!(NOON % 86_400, 12 * 3600);
+        // R3331: 13:00 to 13:30 is one digit; a second more on either side makes two.
+        let one = NOON + 60 * MIN;
+        assert_eq!(merged(one, one + 30 * MIN, &[]), "0");
+        assert_eq!(merged(one - 1, one + 30 * MIN, &[]), "00");
+        assert_eq!(merged(one, one + 30 * MIN + 1, &[]), "00");
+        // 42 days of slots.
+        assert_eq!(merged(NOON, NOON + 42 * 86_400, &[]).len(), 42 * 48);
+    }
+
+    #[test]
+    fn a_slot_takes_the_highest_digit_that_touches_it() {
+        // R3333-R3336: out of office from 12:00 to 12:05.
+        let oof = [busy(NOON, NOON + 5 * MIN, 3)];
+        assert_eq!(merged(NOON, NOON + 60 * MIN, &oof), "30");
+        assert_eq!(merged(NOON + 5 * MIN - 1, NOON + 60 * MIN, &oof), "30");
+        assert_eq!(merged(NOON + 5 * MIN, NOON + 60 * MIN, &oof), "00");
+        // R3326's example "32201": OOF, busy for an hour, free, tentative.
+        let day = [
+            busy(NOON, NOON + 30 * MIN, 3),
+            busy(NOON + 30 * MIN, NOON + 90 * MIN, 2),
+            busy(NOON + 120 * MIN, NOON + 150 * MIN, 1),
+        ];
+        assert_eq!(merged(NOON, NOON + 150 * MIN, &day), "32201");
+        // R3328: 25 minutes free then 5 busy is busy; tentative and busy overlapping is busy,
+        // busy and out of office is out of office.
+        assert_eq!(
+            merged(
+                NOON,
+                NOON + 30 * MIN,
+                &[busy(NOON + 25 * MIN, NOON + 30 * MIN, 2)]
+            ),
+            "2"
+        );
+        let overlapping = [
+            busy(NOON, NOON + 60 * MIN, 1),
+            busy(NOON + 10 * MIN, NOON + 20 * MIN, 2),
+            busy(NOON + 40 * MIN, NOON + 41 * MIN, 3),
+        ];
+        assert_eq!(merged(NOON, NOON + 90 * MIN, &overlapping), "230");
+        // A busy time longer than the window fills it.
+        assert_eq!(
+            merged(
+                NOON,
+                NOON + 60 * MIN,
+                &[busy(NOON - 86_400, NOON + 86_400, 2)]
+            ),
+            "22"
+        );
+    }
+
+    #[test]
+    fn busy_statuses_map_to_the_digits_of_merged_free_busy() {
+        let digits: Vec<u8> = [0, 1, 2, 3, 4, -1, 99].into_iter().map(digit).collect();
+        assert_eq!(digits, [0, 1, 2, 3, 0, 2, 2]);
+    }
+
+    #[test]
+    fn a_calendar_service_down_is_a_temporary_failure_and_anything_else_is_163() {
+        assert_eq!(
+            failure(ServiceErrorCode::Unavailable),
+            Availability::TemporaryFailure
+        );
+        assert_eq!(
+            failure(ServiceErrorCode::Busy),
+            Availability::TemporaryFailure
+        );
+        for code in [
+            ServiceErrorCode::Unimplemented,
+            ServiceErrorCode::InvalidArgument,
+            ServiceErrorCode::Internal,
+        ] {
+            assert_eq!(failure(code), Availability::NotAvailable);
+        }
     }
 }

@@ -1,7 +1,13 @@
 //! ResolveRecipients against the directory: an address, an alias, a name prefix that is
 //! ambiguous (cut by MaxAmbiguousRecipients), an unknown name, another domain's user, the
-//! certificate, picture and availability parts by protocol version, and a malformed request.
+//! certificate, picture and availability parts by protocol version, free/busy read from the
+//! calendar service (MergedFreeBusy, the window's limits, the recipients' limit), and a
+//! malformed request.
 
+use chrono::{NaiveDate, TimeZone, Utc};
+use eas_calendar_model::{
+    stored, BusyStatus, DaySet, Event, Exception, Moment, Override, Pattern, Recurrence, When,
+};
 use eas_directory::NewUser;
 use eas_protocol::picture::{Picture, PictureTags};
 use eas_wbxml::tags::resolve_recipients as r;
@@ -174,7 +180,8 @@ async fn certificates_pictures_and_availability_follow_the_protocol_version() {
             certs.and_then(|c| c.child_text(r::STATUS)).as_deref(),
             Some("7")
         );
-        // Free/busy cannot be read yet: 163; not at all before 14.0.
+        // This edge has no calendar service, so free/busy cannot be read: 163; not at all
+        // before 14.0.
         let av = rc
             .child(r::AVAILABILITY)
             .and_then(|a| a.child_text(r::STATUS));
@@ -297,4 +304,292 @@ async fn a_malformed_request_gets_status_5() {
         assert_eq!(reply.text(&[r::STATUS]).as_deref(), Some("5"));
         assert_xsd_valid("ResolveRecipients", &reply);
     }
+}
+
+/// 7 December 2026 at `h:m` UTC.
+fn dec7(h: u32, m: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 7, h, m, 0).unwrap()
+}
+
+fn timed(start: chrono::DateTime<Utc>, end: chrono::DateTime<Utc>, status: BusyStatus) -> Event {
+    let mut e = Event::new(When::timed(start, end).unwrap());
+    e.busy_status = Some(status);
+    e
+}
+
+/// Adds an event to the user's default Calendar through the calendar service.
+async fn add_event(s: &TestServer, user: &str, e: &Event) {
+    let calendar = s.calendar.as_ref().unwrap();
+    let folder = calendar.default_folder(user).await.unwrap();
+    calendar
+        .create_event(user, folder, &stored::to_json(e), "")
+        .await
+        .unwrap();
+}
+
+fn availability(start: &str, end: &str) -> Element {
+    Element::new(r::OPTIONS).with(
+        Element::new(r::AVAILABILITY)
+            .with_text(r::START_TIME, start)
+            .with_text(r::END_TIME, end),
+    )
+}
+
+/// (Type, EmailAddress, Availability Status, MergedFreeBusy) of each recipient of a response.
+fn free_busy(resp: &Element) -> Vec<(String, String, Option<String>, Option<String>)> {
+    resp.children_of(r::RECIPIENT)
+        .map(|rc| {
+            let av = rc.child(r::AVAILABILITY);
+            (
+                rc.child_text(r::TYPE).unwrap_or_default(),
+                rc.child_text(r::EMAIL_ADDRESS).unwrap_or_default(),
+                av.and_then(|a| a.child_text(r::STATUS)),
+                av.and_then(|a| a.child_text(r::MERGED_FREE_BUSY)),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    kind: &str,
+    email: &str,
+    status: &str,
+    merged: Option<&str>,
+) -> (String, String, Option<String>, Option<String>) {
+    (
+        kind.into(),
+        email.into(),
+        Some(status.into()),
+        merged.map(Into::into),
+    )
+}
+
+#[tokio::test]
+async fn free_busy_is_merged_from_the_recipients_own_calendars() {
+    let s = TestServer::start_with_calendar().await;
+    add_user(&s, "asmith@example.loc", "Anna Smith").await;
+    let anna = "asmith@example.loc";
+    // Anna's 7 December, 08:00 to 12:00 UTC: busy 09:00-10:00, tentative 10:15-10:45, out of
+    // office 10:40-10:50, a free lunch at 11:30, and a weekly Monday stand-up at 11:00 whose
+    // occurrence that day moved to 08:00-08:20 and became tentative, the next one deleted.
+    add_event(&s, anna, &timed(dec7(9, 0), dec7(10, 0), BusyStatus::Busy)).await;
+    add_event(
+        &s,
+        anna,
+        &timed(dec7(10, 15), dec7(10, 45), BusyStatus::Tentative),
+    )
+    .await;
+    add_event(
+        &s,
+        anna,
+        &timed(dec7(10, 40), dec7(10, 50), BusyStatus::OutOfOffice),
+    )
+    .await;
+    add_event(
+        &s,
+        anna,
+        &timed(dec7(11, 30), dec7(12, 0), BusyStatus::Free),
+    )
+    .await;
+    let mut standup = timed(dec7(11, 0), dec7(11, 15), BusyStatus::Busy);
+    standup.recurrence = Some(Recurrence::new(Pattern::Weekly {
+        days: DaySet::of(chrono::Weekday::Mon),
+    }));
+    standup.exceptions.insert(
+        Moment::At(dec7(11, 0)),
+        Exception {
+            when: Some(When::timed(dec7(8, 0), dec7(8, 20)).unwrap()),
+            busy_status: Override::Set(BusyStatus::Tentative),
+            ..Exception::default()
+        },
+    );
+    let next_monday = Utc.with_ymd_and_hms(2026, 12, 14, 11, 0, 0).unwrap();
+    standup
+        .exceptions
+        .insert(Moment::At(next_monday), Exception::deleted());
+    add_event(&s, anna, &standup).await;
+    // An all-day event on the 6th ends when the 7th starts in UTC (in the last time zone it
+    // would run to 12:00): no part of the window.
+    let sunday = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+    add_event(&s, anna, &Event::new(When::all_day_for(sunday, 1))).await;
+    // John's calendar, shared with Anna, is John's time, not hers.
+    add_event(
+        &s,
+        USER,
+        &timed(dec7(11, 0), dec7(11, 30), BusyStatus::Busy),
+    )
+    .await;
+    let calendar = s.calendar.as_ref().unwrap();
+    let johns = calendar.default_folder(USER).await.unwrap();
+    calendar
+        .grant_share(USER, johns, anna, eas_calendar::Access::ReadWrite)
+        .await
+        .unwrap();
+    // A contact of John's, outside the directory.
+    s.contacts
+        .as_ref()
+        .unwrap()
+        .import_vcards(USER, None, b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nEMAIL:ada@example.org\r\nEND:VCARD\r\n")
+        .await
+        .unwrap();
+
+    for v in ["14.1", "16.1"] {
+        let mut d = s.device(&format!("fb{}", v.replace('.', "")), v);
+        d.provision().await;
+        let reply = d
+            .post(
+                "ResolveRecipients",
+                Some(&request(
+                    &[anna, USER, "ada@example.org", "nobody"],
+                    Some(availability(
+                        "2026-12-07T08:00:00.000Z",
+                        "2026-12-07T12:00:00.000Z",
+                    )),
+                )),
+            )
+            .await;
+        assert_xsd_valid("ResolveRecipients", &reply);
+        let rs = responses(&reply);
+        // Eight half hours: tentative (the moved stand-up), free, busy, busy, tentative,
+        // out of office (over the tentative), free, free (the lunch is free).
+        assert_eq!(
+            free_busy(&rs[0]),
+            [row("1", anna, "1", Some("10221300"))],
+            "{v}"
+        );
+        assert_eq!(
+            free_busy(&rs[1]),
+            [row("1", USER, "1", Some("00000020"))],
+            "{v}"
+        );
+        // A contact's calendar is not here: 163.
+        assert_eq!(
+            free_busy(&rs[2]),
+            [row("2", "ada@example.org", "163", None)],
+            "{v}"
+        );
+        // An unresolved name has no recipient to carry an Availability.
+        assert_eq!(rs[3].child_text(r::STATUS).as_deref(), Some("4"));
+        assert!(free_busy(&rs[3]).is_empty());
+
+        // R3330, R3332: a window starting at 10:44:59 makes the out-of-office minutes the first
+        // digit's, and the last digit stands for the 15 seconds left.
+        let reply = d
+            .post(
+                "ResolveRecipients",
+                Some(&request(
+                    &[anna],
+                    Some(availability(
+                        "2026-12-07T10:44:59.000Z",
+                        "2026-12-07T11:45:14.000Z",
+                    )),
+                )),
+            )
+            .await;
+        assert_xsd_valid("ResolveRecipients", &reply);
+        assert_eq!(
+            free_busy(&responses(&reply)[0]),
+            [row("1", anna, "1", Some("300"))],
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_free_busy_window_must_be_half_an_hour_to_42_days() {
+    let s = TestServer::start_with_calendar().await;
+    add_user(&s, "asmith@example.loc", "Anna Smith").await;
+    let mut d = s.device("fbwin", "16.1");
+    d.provision().await;
+    // R2266: shorter than 30 minutes, ending before the start, or longer than 42 days: status 5.
+    for (start, end) in [
+        ("2026-12-07T08:00:00.000Z", "2026-12-07T08:29:59.000Z"),
+        ("2026-12-07T08:00:00.000Z", "2026-12-07T07:00:00.000Z"),
+        ("2026-12-07T08:00:00.000Z", "2027-01-18T08:00:01.000Z"),
+    ] {
+        let reply = d
+            .post(
+                "ResolveRecipients",
+                Some(&request(
+                    &["asmith@example.loc"],
+                    Some(availability(start, end)),
+                )),
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.text(&[r::STATUS]).as_deref(),
+            Some("5"),
+            "{start} {end}"
+        );
+        assert_xsd_valid("ResolveRecipients", &reply);
+    }
+    // 30 minutes is one digit, 42 days 2016.
+    for (end, digits) in [
+        ("2026-12-07T08:30:00.000Z", 1),
+        ("2027-01-18T08:00:00.000Z", 42 * 48),
+    ] {
+        let reply = d
+            .post(
+                "ResolveRecipients",
+                Some(&request(
+                    &["asmith@example.loc"],
+                    Some(availability("2026-12-07T08:00:00.000Z", end)),
+                )),
+            )
+            .await;
+        assert_xsd_valid("ResolveRecipients", &reply);
+        let merged = free_busy(&responses(&reply)[0])[0]
+            .3
+            .clone()
+            .unwrap_or_default();
+        assert_eq!(merged, "0".repeat(digits));
+    }
+}
+
+#[tokio::test]
+async fn free_busy_is_read_for_at_most_100_recipients_per_request() {
+    let s = TestServer::start_with_calendar().await;
+    let mut names = Vec::new();
+    for i in 0..101 {
+        let address = format!("user{i:03}@example.loc");
+        add_user(&s, &address, &format!("User {i:03}")).await;
+        names.push(address);
+    }
+    add_event(
+        &s,
+        "user100@example.loc",
+        &timed(dec7(8, 0), dec7(9, 0), BusyStatus::Busy),
+    )
+    .await;
+    let mut d = s.device("fblimit", "14.1");
+    d.provision().await;
+    // The same user twice is read once, and counts once.
+    let mut to: Vec<&str> = names.iter().map(String::as_str).collect();
+    to.insert(1, "user000@example.loc");
+    let reply = d
+        .post(
+            "ResolveRecipients",
+            Some(&request(
+                &to,
+                Some(availability(
+                    "2026-12-07T08:00:00.000Z",
+                    "2026-12-07T09:00:00.000Z",
+                )),
+            )),
+        )
+        .await;
+    assert_xsd_valid("ResolveRecipients", &reply);
+    let rs = responses(&reply);
+    assert_eq!(rs.len(), 102);
+    let statuses: Vec<_> = rs
+        .iter()
+        .map(|resp| free_busy(resp)[0].2.clone().unwrap_or_default())
+        .collect();
+    assert!(statuses[..101].iter().all(|st| st == "1"), "{statuses:?}");
+    // The 101st user is past the limit: not read (their busy hour is not answered).
+    assert_eq!(
+        free_busy(&rs[101]),
+        [row("1", "user100@example.loc", "163", None)]
+    );
 }
