@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use chrono::{DateTime, NaiveTime, SubsecRound, TimeDelta, Utc};
 use clap::Parser;
 use eas_load::admin::Admin;
 use eas_load::calgen::{subject_index, Calendar, GenEvent, Kind, Spec, ZONES};
@@ -41,7 +41,7 @@ struct Args {
     /// Share of recurring series among them, in percent.
     #[arg(long, default_value_t = 20)]
     recurring_percent: usize,
-    /// Seed of the generated calendar (the same seed on the same day gives the same file).
+    /// Seed of the generated calendar (the same seed, day and FilterTypes give the same file).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Sync window (WindowSize).
@@ -62,9 +62,9 @@ struct Args {
 }
 
 /// How far back a FilterType's window reaches, in days, as the server counts it
-/// (`crates/sync-engine/src/filter.rs`: months of 31, 92 and 183 days). The generator keeps every
-/// event's end three days away from these window starts, so a server counting a month as 30
-/// days would see the same events.
+/// (`crates/sync-engine/src/filter.rs`: months of 31, 92 and 183 days). No event ends within two
+/// days of these window starts, so a server counting a month as 30 days would see the same
+/// events.
 fn filter_days(filter: u8) -> anyhow::Result<Option<i64>> {
     Ok(match filter {
         0 => None,
@@ -351,18 +351,25 @@ fn report(r: &Run) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let now: DateTime<Utc> = Utc::now().trunc_subsecs(0);
+    let now = DateTime::<Utc>::from(std::time::SystemTime::now()).trunc_subsecs(0);
+    let today = now.date_naive();
+    // The data depends on the day only: events are placed around today, keep their ends three
+    // days from the window starts counted from today's midnight (so at least two days from the
+    // server's, whatever the hour), and carry that midnight as DTSTAMP.
+    let midnight = today.and_time(NaiveTime::MIN).and_utc();
     let mut windows = Vec::new();
+    let mut guards = Vec::new();
     for f in &args.filters {
-        windows.push((*f, filter_days(*f)?.map(|d| now - TimeDelta::days(d))));
+        let days = filter_days(*f)?;
+        windows.push((*f, days.map(|d| now - TimeDelta::days(d))));
+        guards.extend(days.map(|d| midnight - TimeDelta::days(d)));
     }
-    let guards: Vec<DateTime<Utc>> = windows.iter().filter_map(|w| w.1).collect();
     let spec = Spec {
         count: args.events,
         recurring_percent: args.recurring_percent,
         seed: args.seed,
     };
-    let calendar = Calendar::generate(spec, now.date_naive(), now, &guards)?;
+    let calendar = Calendar::generate(spec, today, midnight, &guards)?;
     let ical = calendar.to_ical();
     if let Some(p) = &args.write_ical {
         std::fs::write(p, &ical).with_context(|| format!("writing {}", p.display()))?;
@@ -414,6 +421,13 @@ async fn main() -> anyhow::Result<()> {
         per_item(after_import.cpu - started.cpu, args.events),
         mib(after_import.hwm_kib)
     );
+
+    // The server verifies a password with argon2 (19 MiB, tens of ms of CPU) on a user's first
+    // login and caches the result: log in once before measuring, so the first run's peak and
+    // CPU are the Sync's and not the login's.
+    let conn = Connection::new(Endpoint::parse(&server.eas_url)?, None);
+    let mut warm = Phone::new(conn, USER, PASSWORD, "calbenchwarmup", "16.1");
+    warm.provision().await.context("warm-up login")?;
 
     let mut runs = Vec::new();
     for version in &args.versions {
