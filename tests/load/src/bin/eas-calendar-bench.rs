@@ -467,3 +467,91 @@ async fn main() -> anyhow::Result<()> {
     println!("all runs received exactly the events their window holds");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn calendar() -> Calendar {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let midnight = today.and_time(NaiveTime::MIN).and_utc();
+        let spec = Spec {
+            count: 200,
+            recurring_percent: 20,
+            seed: 5,
+        };
+        Calendar::generate(spec, today, midnight, &[]).unwrap()
+    }
+
+    /// What a server that answers exactly right sends for `indexes`.
+    fn received(cal: &Calendar, indexes: &BTreeSet<usize>) -> Vec<Received> {
+        indexes
+            .iter()
+            .map(|i| {
+                let g = &cal.events[*i];
+                Received {
+                    index: Some(*i),
+                    subject: format!("x #{i}"),
+                    recurring: g.kind.recurring(),
+                    all_day: matches!(g.kind, Kind::AllDay | Kind::YearlyAllDay),
+                    exceptions: g.moved + g.deleted,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exactly_the_expected_events_pass_and_every_deviation_fails() {
+        let cal = calendar();
+        let since = Some(
+            NaiveDate::from_ymd_opt(2026, 11, 6)
+                .unwrap()
+                .and_time(NaiveTime::MIN)
+                .and_utc(),
+        );
+        let window = cal.expected(since);
+        assert!(window.len() < cal.events.len());
+        let good = received(&cal, &window);
+        assert!(check(&cal, &window, &good).is_ok());
+
+        let mut missing = received(&cal, &window);
+        missing.pop();
+        assert!(check(&cal, &window, &missing).is_err());
+
+        let mut twice = received(&cal, &window);
+        twice.push(received(&cal, &window).remove(0));
+        assert!(check(&cal, &window, &twice).is_err());
+
+        let outside = received(&cal, &cal.expected(None));
+        assert!(check(&cal, &window, &outside).is_err());
+
+        let mut stranger = received(&cal, &window);
+        stranger.push(Received {
+            index: None,
+            subject: "not ours".into(),
+            recurring: false,
+            all_day: false,
+            exceptions: 0,
+        });
+        assert!(check(&cal, &window, &stranger).is_err());
+
+        let series = *window
+            .iter()
+            .find(|i| cal.events[**i].moved + cal.events[**i].deleted > 0)
+            .unwrap();
+        let mut lost = received(&cal, &window);
+        for r in lost.iter_mut().filter(|r| r.index == Some(series)) {
+            r.exceptions = 0;
+        }
+        assert!(check(&cal, &window, &lost).is_err());
+    }
+
+    #[test]
+    fn calendars_take_filter_types_0_and_4_to_7() {
+        assert_eq!(filter_days(0).unwrap(), None);
+        assert_eq!(filter_days(5).unwrap(), Some(31));
+        assert!(filter_days(1).is_err());
+        assert!(filter_days(8).is_err());
+    }
+}
