@@ -227,6 +227,18 @@ impl Phone {
         key: &str,
         opts: SyncOptions,
     ) -> Result<SyncPage, Error> {
+        self.sync_each(folder, key, opts, &mut |_: &Element| {})
+            .await
+    }
+
+    /// [`Phone::sync`], handing the `ApplicationData` of every added item to `on_add`.
+    pub async fn sync_each(
+        &mut self,
+        folder: &str,
+        key: &str,
+        opts: SyncOptions,
+        on_add: &mut (dyn FnMut(&Element) + Send),
+    ) -> Result<SyncPage, Error> {
         let reply = self
             .command("Sync", Some(&request::sync_request(folder, key, opts)))
             .await?;
@@ -253,6 +265,9 @@ impl Phone {
         if let Some(commands) = c.child(s::COMMANDS) {
             for add in commands.children_of(s::ADD) {
                 page.added += 1;
+                if let Some(data) = add.child(s::APPLICATION_DATA) {
+                    on_add(data);
+                }
                 let attachments = element_at(add, &[s::APPLICATION_DATA, base::ATTACHMENTS]);
                 for a in attachments
                     .into_iter()

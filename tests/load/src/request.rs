@@ -44,10 +44,12 @@ pub fn folder_sync_request(key: &str) -> Element {
     Element::new(fh::FOLDER_SYNC).with_text(fh::SYNC_KEY, key)
 }
 
-/// What a Sync asks for besides the key: window and body preference.
+/// What a Sync asks for besides the key: window, FilterType and body preference.
 #[derive(Clone, Copy, Debug)]
 pub struct SyncOptions {
     pub window: u32,
+    /// FilterType (MS-ASCMD 2.2.3.68.2); `None` sends none, which the server reads as all items.
+    pub filter: Option<u8>,
     /// AirSyncBase body type (1 plain text, 2 HTML, 4 MIME) and truncation size.
     pub body: Option<(u8, u32)>,
 }
@@ -63,14 +65,19 @@ pub fn sync_request(collection_id: &str, key: &str, opts: SyncOptions) -> Elemen
             .with_text(s::DELETES_AS_MOVES, "1")
             .with_text(s::GET_CHANGES, "1")
             .with_text(s::WINDOW_SIZE, opts.window.to_string());
-        if let Some((kind, truncation)) = opts.body {
-            c = c.with(
-                Element::new(s::OPTIONS).with(
+        if opts.filter.is_some() || opts.body.is_some() {
+            let mut o = Element::new(s::OPTIONS);
+            if let Some(filter) = opts.filter {
+                o = o.with_text(s::FILTER_TYPE, filter.to_string());
+            }
+            if let Some((kind, truncation)) = opts.body {
+                o = o.with(
                     Element::new(base::BODY_PREFERENCE)
                         .with_text(base::TYPE, kind.to_string())
                         .with_text(base::TRUNCATION_SIZE, truncation.to_string()),
-                ),
-            );
+                );
+            }
+            c = c.with(o);
         }
     }
     Element::new(s::SYNC).with(Element::new(s::COLLECTIONS).with(c))
@@ -121,6 +128,7 @@ mod tests {
             "abc",
             SyncOptions {
                 window: 100,
+                filter: None,
                 body: Some((2, 32768)),
             },
         );
@@ -138,11 +146,34 @@ mod tests {
             "0",
             SyncOptions {
                 window: 100,
+                filter: Some(5),
                 body: None,
             },
         );
         let c = element_at(&doc, &[s::COLLECTIONS, s::COLLECTION]).unwrap();
         assert!(c.child(s::GET_CHANGES).is_none());
+        assert!(c.child(s::OPTIONS).is_none());
+    }
+
+    #[test]
+    fn a_filter_type_goes_first_in_the_options_and_none_sends_no_options() {
+        let opts = SyncOptions {
+            window: 100,
+            filter: Some(5),
+            body: Some((1, 32768)),
+        };
+        let back =
+            eas_wbxml::decode(&eas_wbxml::encode(&sync_request("cal:1", "k", opts))).unwrap();
+        let o = element_at(&back, &[s::COLLECTIONS, s::COLLECTION, s::OPTIONS]).unwrap();
+        assert_eq!(o.elements().next().map(|e| e.tag), Some(s::FILTER_TYPE));
+        assert_eq!(o.child_text(s::FILTER_TYPE).as_deref(), Some("5"));
+        let bare = SyncOptions {
+            window: 100,
+            filter: None,
+            body: None,
+        };
+        let doc = sync_request("cal:1", "k", bare);
+        let c = element_at(&doc, &[s::COLLECTIONS, s::COLLECTION]).unwrap();
         assert!(c.child(s::OPTIONS).is_none());
     }
 

@@ -149,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
         .context("no Contacts folder")?;
     let opts = SyncOptions {
         window: args.window,
+        filter: None,
         body: Some((1, 32_768)),
     };
     let mut client_time = Duration::ZERO;

@@ -100,6 +100,7 @@ async fn sync_inbox(args: &Args) -> anyhow::Result<()> {
     let (mut phone, inbox) = phone(&server).await?;
     let opts = SyncOptions {
         window: args.window,
+        filter: None,
         body: Some((2, args.truncation)),
     };
     let (first, d) = eas_load::phone::timed(phone.sync(&inbox, "0", opts)).await;
@@ -183,6 +184,7 @@ async fn fetch_attachment(args: &Args) -> anyhow::Result<()> {
     let (mut phone, inbox) = phone(&server).await?;
     let opts = SyncOptions {
         window: 10,
+        filter: None,
         body: Some((2, args.truncation)),
     };
     let key = phone.sync(&inbox, "0", opts).await?.key;

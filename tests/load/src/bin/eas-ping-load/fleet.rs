@@ -58,6 +58,7 @@ pub enum Event {
 
 const SYNC: SyncOptions = SyncOptions {
     window: 100,
+    filter: None,
     body: None,
 };
 
