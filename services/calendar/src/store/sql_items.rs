@@ -143,7 +143,7 @@ macro_rules! sql_items {
                 // Nothing is written: dropping the transaction takes the bump back.
                 let first = sqlx::query_as::<_, $crate::store::sql::EventRow>(
                     "SELECT id, folder_id, modseq, json FROM events \
-                     WHERE folder_id = $1 AND client_uid = $2 AND NOT deleted",
+                     WHERE folder_id = $1 AND client_uid = $2 AND client_uid <> '' AND NOT deleted",
                 )
                 .bind(folder.0)
                 .bind(&event.client_uid)
@@ -273,7 +273,8 @@ macro_rules! sql_items {
                 "INSERT INTO events (account_id, folder_id, modseq, json, uid, client_uid, date) \
                  SELECT $1, $2, $3, e.json, e.uid, \
                  CASE WHEN e.client_uid = '' OR EXISTS (SELECT 1 FROM events d \
-                 WHERE d.folder_id = $2 AND d.client_uid = e.client_uid AND NOT d.deleted) \
+                 WHERE d.folder_id = $2 AND d.client_uid = e.client_uid AND d.client_uid <> '' \
+                 AND NOT d.deleted) \
                  THEN '' ELSE e.client_uid END, e.date \
                  FROM events e WHERE e.id = $4 AND NOT e.deleted RETURNING id",
             )
@@ -320,8 +321,10 @@ macro_rules! sql_items {
                 let mut replaced = None;
                 if !event.uid.is_empty() {
                     let same_uid = sqlx::query_scalar::<_, i64>(
-                        "SELECT id FROM events WHERE folder_id = $1 AND uid = $2 AND NOT deleted \
-                         ORDER BY id",
+                        // `uid <> ''` lets SQLite use the partial index events_uid instead
+                        // of reading the whole calendar for each imported event.
+                        "SELECT id FROM events WHERE folder_id = $1 AND uid = $2 AND uid <> '' \
+                         AND NOT deleted ORDER BY id",
                     )
                     .bind(folder.0)
                     .bind(&event.uid)
