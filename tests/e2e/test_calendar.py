@@ -387,3 +387,55 @@ def test_a_shared_calendar_is_offered_to_an_iphone_not_to_an_android_phone_and_i
     assert [c[0] for c in calendars(iphone) if c[1] == "13"] == [coll]
     assert cli(server, "calendar", "unshare", OTHER, USER).returncode == 0
     assert not [c for c in calendars(iphone) if c[1] == "13"]
+
+
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_a_calendar_created_on_the_phone_holds_events_and_a_held_ping_wakes_for_an_import(server, version):
+    d = device(server, version)
+    fs = d.folder_sync("0")
+    hkey = fs.text("SyncKey")
+    name = f"Family {version} {uuid.uuid4().hex[:4]}"
+    r = d.post("FolderCreate", f'<FolderCreate xmlns="FolderHierarchy:"><SyncKey>{hkey}</SyncKey>'
+                               f"<ParentId>0</ParentId><DisplayName>{name}</DisplayName><Type>13</Type></FolderCreate>")
+    assert r.text("Status") == "1", r.raw
+    family = r.text("ServerId")
+    assert family.startswith("cal:"), family
+    hkey = r.text("SyncKey")
+    key, _ = primed(d, family)
+    r = sync(d, family, key, "<Add><ClientId>f1</ClientId><ApplicationData><C:Subject>School play</C:Subject>"
+                             "<C:StartTime>20261212T170000Z</C:StartTime><C:EndTime>20261212T190000Z</C:EndTime>"
+                             "</ApplicationData></Add>")
+    sid = add_response(r).findtext("ServerId")
+    assert sid, r.raw
+    key = r.text("Collections/Collection/SyncKey")
+    other = device(server, version)
+    assert [c for c in calendars(other) if c[0] == family] == [(family, "13", name)]
+    _, r = primed(other, family)
+    assert items(r)[sid].findtext("Subject") == "School play"
+    # A Ping held on the new calendar wakes when the administrator imports into it.
+    woke = {}
+
+    def hold():
+        woke["r"] = d.post("Ping", '<Ping xmlns="Ping:"><HeartbeatInterval>120</HeartbeatInterval><Folders>'
+                                   f'<Folder><Id>{family}</Id><Class>Calendar</Class></Folder></Folders></Ping>')
+
+    t = threading.Thread(target=hold)
+    t.start()
+    time.sleep(1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "in.ics"
+        path.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+                        f"UID:{uuid.uuid4()}@example.org\r\nDTSTAMP:20261201T000000Z\r\n"
+                        "DTSTART:20261219T100000Z\r\nDTEND:20261219T110000Z\r\nSUMMARY:Imported\r\n"
+                        "END:VEVENT\r\nEND:VCALENDAR\r\n")
+        r = cli(server, "calendar", "import", USER, str(path), "--folder", family)
+        assert r.returncode == 0, r.stderr + r.stdout
+    t.join(timeout=110)
+    assert woke["r"].text("Status") == "2", woke["r"].raw
+    r = sync(d, family, key)
+    assert [x.findtext("Subject") for x in items(r).values()] == ["Imported"]
+    # The calendar the phone made goes with its events.
+    r = d.post("FolderDelete", f'<FolderDelete xmlns="FolderHierarchy:"><SyncKey>{hkey}</SyncKey>'
+                               f"<ServerId>{family}</ServerId></FolderDelete>")
+    assert r.text("Status") == "1", r.raw
+    assert not [c for c in calendars(other) if c[0] == family]
