@@ -14,6 +14,9 @@ pub use crate::picture::{Picture, PictureRequest};
 pub const MAX_TO: usize = 1000;
 /// MS-ASCMD 2.2.3.90: MaxAmbiguousRecipients is 0 to 9999.
 pub const MAX_AMBIGUOUS_LIMIT: u32 = 9999;
+/// MS-ASCMD 2.2.3.58.1 (R2265): an Availability without EndTime asks for the seven days after
+/// StartTime.
+pub const DEFAULT_AVAILABILITY_SECONDS: i64 = 7 * 24 * 3600;
 
 /// What the phone asks of the certificates of each resolved recipient (MS-ASCMD 2.2.3.22).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,7 +100,12 @@ impl ResolveRecipientsRequest {
                     .map(|t| t.unix_millis().div_euclid(1000))
                     .ok_or_else(|| ParseError::bad_value(tag, &text))
             };
-            let (start, end) = (time(r::START_TIME)?, time(r::END_TIME)?);
+            let start = time(r::START_TIME)?;
+            // R2265: without EndTime the window is the seven days after StartTime.
+            let end = match av.child(r::END_TIME) {
+                Some(_) => time(r::END_TIME)?,
+                None => start.saturating_add(DEFAULT_AVAILABILITY_SECONDS),
+            };
             if end <= start {
                 return Err(ParseError::bad_value(r::END_TIME, "before StartTime"));
             }
@@ -178,6 +186,8 @@ pub enum RecipientType {
 pub enum Availability {
     /// Status 1 with the merged free/busy string (one digit per 30 minutes).
     Merged(String),
+    /// Status 160: the request reached the most recipients whose free/busy the server reads.
+    TooManyRecipients,
     /// Status 162: a temporary failure; the phone may ask again.
     TemporaryFailure,
     /// Status 163: free/busy cannot be read for this recipient.
@@ -216,6 +226,7 @@ impl Recipient {
         if let Some(av) = &self.availability {
             let (status, merged) = match av {
                 Availability::Merged(m) => (1, Some(m)),
+                Availability::TooManyRecipients => (160, None),
                 Availability::TemporaryFailure => (162, None),
                 Availability::NotAvailable => (163, None),
             };
@@ -363,6 +374,52 @@ mod tests {
             ),
         );
         assert!(ResolveRecipientsRequest::from_element(&backwards).is_err());
+    }
+
+    #[test]
+    fn an_availability_without_end_time_asks_for_seven_days() {
+        let open = request(&["a"]).with(Element::new(r::OPTIONS).with(
+            Element::new(r::AVAILABILITY).with_text(r::START_TIME, "2026-12-07T00:00:00.000Z"),
+        ));
+        let req = ResolveRecipientsRequest::from_element(&open);
+        let start = EasDateTime::parse("2026-12-07T00:00:00.000Z")
+            .map(|t| t.unix_millis() / 1000)
+            .unwrap_or_default();
+        let end = EasDateTime::parse("2026-12-14T00:00:00.000Z")
+            .map(|t| t.unix_millis() / 1000)
+            .unwrap_or_default();
+        assert_eq!(
+            req.map(|r| r.availability),
+            Ok(Some(AvailabilityRequest { start, end }))
+        );
+        let no_start = request(&["a"]).with(Element::new(r::OPTIONS).with(
+            Element::new(r::AVAILABILITY).with_text(r::END_TIME, "2026-12-07T00:00:00.000Z"),
+        ));
+        assert_eq!(
+            ResolveRecipientsRequest::from_element(&no_start),
+            Err(ParseError::Missing(r::START_TIME))
+        );
+    }
+
+    #[test]
+    fn too_many_availability_recipients_is_status_160() {
+        let rec = Recipient {
+            kind: RecipientType::Gal,
+            display_name: "A".into(),
+            email_address: "a@example.loc".into(),
+            availability: Some(Availability::TooManyRecipients),
+            certificates: None,
+            picture: None,
+        };
+        let el = rec.to_element();
+        let availability = el.child(r::AVAILABILITY);
+        assert_eq!(
+            availability
+                .and_then(|a| a.child_text(r::STATUS))
+                .as_deref(),
+            Some("160")
+        );
+        assert!(availability.is_some_and(|a| a.child(r::MERGED_FREE_BUSY).is_none()));
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! minutes from StartTime (MergedFreeBusy, 2.2.3.107). A contact (Type 2) has no calendar here,
 //! so its free/busy cannot be read (status 163); neither can anyone's when this edge has no
 //! calendar service. A calendar service that cannot be reached is a temporary failure (162).
+//! Past 100 users in one request free/busy is not read (160). Without EndTime the window is the
+//! seven days after StartTime (R2265, read by the protocol crate).
 
 use std::collections::HashMap;
 
@@ -264,21 +266,31 @@ impl<'a> FreeBusy<'a> {
             return known.clone();
         }
         if self.read.len() >= MAX_AVAILABILITY_RECIPIENTS {
-            return over_limit();
+            return Availability::TooManyRecipients;
         }
-        let availability = self.fetch(&user.address).await;
+        let availability = self.fetch(user).await;
         self.read.insert(key, availability.clone());
         availability
     }
 
-    async fn fetch(&self, address: &str) -> Availability {
+    /// Reads the busy times of `user`, their all-day events laid in their own zone.
+    async fn fetch(&self, user: &eas_directory::User) -> Availability {
         let Some(client) = self.edge.calendar.as_ref() else {
             return Availability::NotAvailable;
         };
+        let address = user.address.as_str();
+        let server_zone = self
+            .edge
+            .config
+            .calendar
+            .zone()
+            .unwrap_or(chrono_tz::Tz::UTC);
+        let zone = crate::classes::calendar::user_zone(&user.calendar, server_zone);
         let request = FreeBusyRequest {
             user: address.to_owned(),
             start: self.window.start,
             end: self.window.end,
+            time_zone: zone.name().to_owned(),
         };
         match client.clone().free_busy(request).await {
             Ok(reply) => {
@@ -291,13 +303,6 @@ impl<'a> FreeBusy<'a> {
             }
         }
     }
-}
-
-/// What the phone hears past [`MAX_AVAILABILITY_RECIPIENTS`]. MS-ASCMD 2.2.3.177.11 gives
-/// status 160 for it, which `eas_protocol::resolve_recipients::Availability` cannot express
-/// yet; until it can, these recipients get 163 (free/busy not retrieved, do not ask again).
-fn over_limit() -> Availability {
-    Availability::NotAvailable
 }
 
 /// The Availability status of a failed FreeBusy call (MS-ASCMD 2.2.3.177.11): a service that is
@@ -437,6 +442,7 @@ mod tests {
             gal: eas_directory::GalFields::default(),
             photo: None,
             shared_calendars: None,
+            calendar: Default::default(),
         }
     }
 

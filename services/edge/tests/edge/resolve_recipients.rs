@@ -524,6 +524,21 @@ async fn the_free_busy_window_must_be_half_an_hour_to_42_days() {
         );
         assert_xsd_valid("ResolveRecipients", &reply);
     }
+    // R2265: without EndTime, the seven days after StartTime (336 digits).
+    let open = Element::new(r::OPTIONS)
+        .with(Element::new(r::AVAILABILITY).with_text(r::START_TIME, "2026-12-07T08:00:00.000Z"));
+    let reply = d
+        .post(
+            "ResolveRecipients",
+            Some(&request(&["asmith@example.loc"], Some(open))),
+        )
+        .await;
+    assert_xsd_valid("ResolveRecipients", &reply);
+    let merged = free_busy(&responses(&reply)[0])[0]
+        .3
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(merged, "0".repeat(7 * 48));
     // 30 minutes is one digit, 42 days 2016.
     for (end, digits) in [
         ("2026-12-07T08:30:00.000Z", 1),
@@ -587,9 +602,10 @@ async fn free_busy_is_read_for_at_most_100_recipients_per_request() {
         .map(|resp| free_busy(resp)[0].2.clone().unwrap_or_default())
         .collect();
     assert!(statuses[..101].iter().all(|st| st == "1"), "{statuses:?}");
-    // The 101st user is past the limit: not read (their busy hour is not answered).
+    // The 101st user is past the limit: not read (their busy hour is not answered), status 160
+    // (MS-ASCMD 2.2.3.177.11).
     assert_eq!(
         free_busy(&rs[101]),
-        [row("1", "user100@example.loc", "163", None)]
+        [row("1", "user100@example.loc", "160", None)]
     );
 }
