@@ -5,8 +5,9 @@ occurrence changes and goes by InstanceId, the server makes the UID and a retrie
 nothing; all-day and three-day all-day events keep their dates; a Change of the subject keeps the
 rest; FilterType 4 keeps a yearly series that started three years ago and FilterType 1 is refused;
 a calendar shared with the user is offered to an iPhone and not to an Android phone unless an
-administrator says otherwise for the user or the device, and its owner's change wakes the
-iPhone's Ping. Every WBXML response is checked against the XSDs by the
+administrator says otherwise for the user or the device, its owner's change wakes the
+iPhone's Ping, and the iPhone's FolderDelete of it leaves the share; an administrator sets a
+user's own time zone. Every WBXML response is checked against the XSDs by the
 suite's observer."""
 from __future__ import annotations
 
@@ -385,8 +386,17 @@ def test_a_shared_calendar_is_offered_to_an_iphone_not_to_an_android_phone_and_i
     assert cli(server, "users", "shared-calendars", USER, "default").returncode == 0
     assert cli(server, "devices", "shared-calendars", USER, android.device_id, "default").returncode == 0
     assert [c[0] for c in calendars(iphone) if c[1] == "13"] == [coll]
-    assert cli(server, "calendar", "unshare", OTHER, USER).returncode == 0
+    # The user removes the shared calendar on the iPhone: FolderDelete leaves the share, the
+    # owner keeps the calendar and its event.
+    hkey = iphone.folder_sync("0").text("SyncKey")
+    r = iphone.post("FolderDelete", f'<FolderDelete xmlns="FolderHierarchy:"><SyncKey>{hkey}</SyncKey>'
+                                    f"<ServerId>{coll}</ServerId></FolderDelete>")
+    assert r.text("Status") == "1", r.raw
     assert not [c for c in calendars(iphone) if c[1] == "13"]
+    _, r = primed(owner, own)
+    assert items(r)[sid].findtext("Subject") == "Board meeting"
+    r = cli(server, "calendar", "shares", OTHER)
+    assert r.returncode == 0 and USER not in r.stdout, r.stdout
 
 
 @pytest.mark.parametrize("version", ["14.1", "16.1"])
@@ -439,3 +449,111 @@ def test_a_calendar_created_on_the_phone_holds_events_and_a_held_ping_wakes_for_
                                f"<ServerId>{family}</ServerId></FolderDelete>")
     assert r.text("Status") == "1", r.raw
     assert not [c for c in calendars(other) if c[0] == family]
+
+
+def test_a_users_own_time_zone_places_their_all_day_events_and_free_busy(server):
+    """An administrator sets a user's zone (`eas-server admin users time-zone`): at 14.1 the
+    user's all-day events go out at Paris midnights, at 16.1 still as dates, and free/busy counts
+    the day in Paris; `default` returns to the server's zone (UTC here)."""
+    address = f"tz{uuid.uuid4().hex[:6]}@example.loc"
+    password = "tz-pass-1"
+    r = cli(server, "users", "add", address, "--name", "Zoe Tz", "--password", password)
+    assert r.returncode == 0, r.stderr + r.stdout
+    r = cli(server, "users", "time-zone", address, "Mars/Olympus")
+    assert r.returncode != 0 and "time_zone" in (r.stderr + r.stdout), r.stderr + r.stdout
+    r = cli(server, "users", "time-zone", address, "Europe/Paris", "--first-day-of-week", "1")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert '"Europe/Paris"' in r.stdout, r.stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "in.ics"
+        path.write_text(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+            "UID:holiday-tz@example.org\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20261210\r\n"
+            "DTEND;VALUE=DATE:20261211\r\nSUMMARY:Holiday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        r = cli(server, "calendar", "import", address, str(path))
+        assert r.returncode == 0, r.stderr + r.stdout
+
+    def holiday(version: str):
+        d = RawDevice(server.eas_url, address, password, "tz" + uuid.uuid4().hex[:10], version)
+        d.provision()
+        _, r = primed(d, default_calendar(d))
+        (data,) = [x for x in items(r).values() if x.findtext("Subject") == "Holiday"]
+        return d, data
+
+    # MS-ASCAL R2005/R2008: up to 14.1 an all-day event is the local midnights of the user's zone.
+    _, data = holiday("14.1")
+    assert (data.findtext("StartTime"), data.findtext("EndTime")) == ("20261209T230000Z", "20261210T230000Z")
+    assert data.findtext("AllDayEvent") == "1"
+    _, data = holiday("16.1")
+    assert (data.findtext("StartTime"), data.findtext("EndTime")) == ("20261210T000000Z", "20261211T000000Z")
+    # Free/busy of the user, asked by another: 10 December in Paris is 23:00 UTC on the 9th to
+    # 23:00 UTC on the 10th, so the two half hours from 22:30 on the 9th are free then busy.
+    asker = device(server, "14.1")
+    rr = asker.post(
+        "ResolveRecipients",
+        f'<ResolveRecipients xmlns="ResolveRecipients:"><To>{address}</To><Options><Availability>'
+        "<StartTime>2026-12-09T22:30:00.000Z</StartTime><EndTime>2026-12-09T23:30:00.000Z</EndTime>"
+        "</Availability></Options></ResolveRecipients>")
+    assert rr.text("Response/Recipient/Availability/Status") == "1", rr.raw
+    assert rr.text("Response/Recipient/Availability/MergedFreeBusy") == "02", rr.raw
+    # Back to the server's zone (UTC): the dates go out at UTC midnights again.
+    r = cli(server, "users", "time-zone", address, "default")
+    assert r.returncode == 0, r.stderr + r.stdout
+    _, data = holiday("14.1")
+    assert (data.findtext("StartTime"), data.findtext("EndTime")) == ("20261210T000000Z", "20261211T000000Z")
+
+
+# pyactivesync has no Calendar code page (MS-ASWBXML page 4): its reader names those tags by
+# page and token.
+# Its items are flat {tag: text} maps, so an exception's StartTime hides the series'.
+PYAS_SUBJECT, PYAS_TYPE, PYAS_OCCURRENCES, PYAS_DAY = "page4.0x26", "page4.0x1C", "page4.0x1E", "page4.0x20"
+
+
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_pyactivesync_reads_a_series_made_on_another_phone_and_manages_a_calendar_of_its_own(server, version, monkeypatch):
+    """The independent client pyactivesync, at 14.1 and 16.1: the weekly series the raw client
+    made syncs to it and fetches with ItemOperations, GetItemEstimate counts it, and a calendar
+    it creates (type 13, raw number: its FolderType is one off) holds the raw client's event and
+    goes with FolderDelete."""
+    import pyactivesync._http as pyas_http
+    from pyactivesync import Client
+
+    monkeypatch.setattr(pyas_http, "_EAS_PROTOCOL_VERSION", version)
+    d = device(server, version, login=OTHER)
+    coll = default_calendar(d)
+    key, _ = primed(d, coll)
+    subject = f"Standup pyactivesync {version} {uuid.uuid4().hex[:6]}"
+    r = sync(d, coll, key, f"<Add><ClientId>p1</ClientId><ApplicationData>{weekly_series(version, subject)}"
+                           "</ApplicationData></Add>")
+    sid = add_response(r).findtext("ServerId")
+    key = r.text("Collections/Collection/SyncKey")
+    c = Client(server=server.host_port, username=OTHER, password=DEMO_PASSWORDS[OTHER],
+               device_id="pyc" + uuid.uuid4().hex[:10])
+    c._transport.base_url = server.eas_url
+    with c:
+        folders = {f.id: int(f.type) for f in c.list_folders()}
+        assert folders[coll] == 8, folders
+        first = c.sync_folder(coll, "0")
+        assert c.get_item_estimate(coll, first.sync_key) >= 1
+        got = c.sync_folder(coll, first.sync_key, window_size=100)
+        mine = [i for i in got.added if i.server_id == sid]
+        assert len(mine) == 1, [i.server_id for i in got.added]
+        assert mine[0].fields[PYAS_SUBJECT] == subject
+        # Weekly on Tuesdays, ten times.
+        fields = mine[0].fields
+        assert (fields[PYAS_TYPE], fields[PYAS_OCCURRENCES], fields[PYAS_DAY]) == ("1", "10", "4"), fields
+        fetched = c.fetch_item(coll, sid)
+        assert fetched.fields[PYAS_SUBJECT] == subject
+        # A calendar of its own (type 13); the raw client's FolderSync shows it and can fill it.
+        made = c.create_folder(f"Trips {version}", type=13)
+        assert (made.id, "13", f"Trips {version}") in calendars(d)
+        tkey, _ = primed(d, made.id)
+        r = sync(d, made.id, tkey, "<Add><ClientId>t1</ClientId><ApplicationData>"
+                                   f"<C:Subject>Flight {version}</C:Subject>"
+                                   + times(version, "20261220T070000Z", "20261220T090000Z")
+                                   + "</ApplicationData></Add>")
+        assert add_response(r).findtext("Status") == "1", r.raw
+        trip = c.sync_folder(made.id, c.sync_folder(made.id, "0").sync_key)
+        assert [i.fields[PYAS_SUBJECT] for i in trip.added] == [f"Flight {version}"]
+        c.delete_folder(made.id)
+        assert made.id not in [i for i, _, _ in calendars(d)]

@@ -27,8 +27,8 @@ pub use directory::Directory;
 pub use error::{AuthError, DirectoryError, Entity};
 pub use gal::{image_type, MAX_PHOTO_BYTES, PHOTO_IDS_PER_QUERY};
 pub use model::{
-    display_name_or, Domain, GalFields, GalFieldsUpdate, NewUser, OofReply, OutOfOffice, Password,
-    Photo, PhotoInfo, User, UserUpdate,
+    display_name_or, CalendarPreferences, Domain, GalFields, GalFieldsUpdate, NewUser, OofReply,
+    OutOfOffice, Password, Photo, PhotoInfo, User, UserUpdate,
 };
 pub use options::{Argon2Cost, DirectoryOptions};
 pub use policy::{ApprovalPolicy, UnknownApprovalPolicy};

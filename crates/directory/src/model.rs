@@ -38,6 +38,45 @@ pub struct User {
     /// each device type's default. A device's own setting wins over it.
     #[serde(default)]
     pub shared_calendars: Option<bool>,
+    /// The user's own calendar settings; what is not set follows the server's.
+    #[serde(default)]
+    pub calendar: CalendarPreferences,
+}
+
+/// A user's calendar settings (`None`: the server-wide default, `edge.calendar.*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarPreferences {
+    /// The IANA zone the user lives in (`Europe/Paris`): up to 14.1 all-day events go out at
+    /// its midnights, times a phone sends without a `Timezone` are read in it, and free/busy
+    /// lays the user's all-day events in it.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The first day of the week, 0 (Sunday) to 6, of a weekly series sent without one
+    /// (MS-ASCAL 2.2.2.22).
+    #[serde(default)]
+    pub first_day_of_week: Option<u8>,
+}
+
+impl CalendarPreferences {
+    /// Whether the zone is an IANA zone name and the first day of the week 0 to 6.
+    pub fn check(&self) -> Result<(), crate::DirectoryError> {
+        if let Some(zone) = &self.time_zone {
+            if zone.parse::<chrono_tz::Tz>().is_err() {
+                return Err(crate::DirectoryError::InvalidField {
+                    field: "time_zone",
+                    reason: "not an IANA time zone name",
+                });
+            }
+        }
+        if self.first_day_of_week.is_some_and(|d| d > 6) {
+            return Err(crate::DirectoryError::InvalidField {
+                field: "first_day_of_week",
+                reason: "must be 0 (Sunday) to 6 (Saturday)",
+            });
+        }
+        Ok(())
+    }
 }
 
 impl User {
@@ -274,6 +313,7 @@ mod tests {
             gal,
             photo: None,
             shared_calendars: None,
+            calendar: CalendarPreferences::default(),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use crate::directory::Directory;
 use crate::error::{DirectoryError, Entity};
-use crate::model::{display_name_or, NewUser, User, UserUpdate};
+use crate::model::{display_name_or, CalendarPreferences, NewUser, User, UserUpdate};
 use crate::names::{normalize_domain, parse_address};
 use crate::password;
 use crate::store::{NewUserRow, SearchPatterns, UserChanges};
@@ -61,6 +61,21 @@ impl Directory {
         let user = self.primary_user(address).await?;
         self.store.set_shared_calendars(user.id, value).await?;
         tracing::info!(user = %user.address, shared_calendars = ?value, "shared calendars setting changed");
+        self.primary_user(address).await
+    }
+
+    /// Sets the user's own time zone and first day of the week (each `None`: the server's
+    /// default); the user with this primary address. A zone that is not an IANA zone name or a
+    /// day past 6 is refused and nothing changes.
+    pub async fn set_calendar_preferences(
+        &self,
+        address: &str,
+        prefs: CalendarPreferences,
+    ) -> Result<User, DirectoryError> {
+        prefs.check()?;
+        let user = self.primary_user(address).await?;
+        self.store.set_calendar_preferences(user.id, &prefs).await?;
+        tracing::info!(user = %user.address, time_zone = ?prefs.time_zone, first_day_of_week = ?prefs.first_day_of_week, "calendar settings changed");
         self.primary_user(address).await
     }
 

@@ -257,6 +257,8 @@ pub struct Imported {
     /// The ids of the events added or replaced, in file order.
     pub ids: Vec<EventId>,
     pub errors: Vec<ImportError>,
+    /// Events imported with something phones will not see or that was dropped, by position.
+    pub warnings: Vec<ImportError>,
 }
 
 /// One occurrence that is not free, for free/busy (MS-ASCMD 2.2.3.16).

@@ -287,9 +287,25 @@ impl CalendarService {
     }
 
     /// Deletes a user-created calendar with its subcalendars, events and shares; the new
-    /// hierarchy counter. The users they were shared with lose them.
+    /// hierarchy counter. The users they were shared with lose them. A calendar another user
+    /// shared with `user` is not deleted: `user` leaves the share (a phone's FolderDelete of it
+    /// removes it from the user's list), and its owner and other grantees keep it.
     pub async fn delete_folder(&self, user: &str, folder: FolderId) -> Result<u64, CalendarError> {
         let user = canonical(user)?;
+        let shared_by = self
+            .store
+            .hierarchy(&user)
+            .await?
+            .folders
+            .into_iter()
+            .find(|f| f.id == folder)
+            .and_then(|f| f.shared);
+        if let Some(by) = shared_by {
+            let counter = self.store.revoke(&by.owner, folder, &user).await?;
+            tracing::info!(owner = %by.owner, folder = %folder, grantee = %user, "shared calendar left by its grantee");
+            self.hierarchy_changed(&user, folder, counter).await;
+            return Ok(counter);
+        }
         let (counter, grantees) = self.store.delete_folder(&user, folder).await?;
         tracing::info!(user = %user, folder = %folder, shared_with = grantees.len(), "calendar deleted");
         self.hierarchy_changed(&user, folder, counter).await;
@@ -383,7 +399,7 @@ impl CalendarService {
         };
         let mut events = Vec::new();
         let mut errors = Vec::new();
-        let mut warnings = 0usize;
+        let mut warnings = Vec::new();
         for (index, unit) in units.iter().enumerate() {
             match ical::import(&unit.text, &options) {
                 Ok(read) if read.events.is_empty() => errors.push(ImportError {
@@ -391,7 +407,10 @@ impl CalendarService {
                     reason: unreadable(&read.warnings),
                 }),
                 Ok(read) => {
-                    warnings += read.warnings.len();
+                    warnings.extend(read.warnings.iter().map(|w| ImportError {
+                        index,
+                        reason: describe(w),
+                    }));
                     events.extend(read.events.into_iter().map(with_uid));
                 }
                 Err(e) => errors.push(ImportError {
@@ -405,11 +424,12 @@ impl CalendarService {
         if !ids.is_empty() {
             self.items_changed(&users, folder_id, modseq).await;
         }
-        tracing::info!(user = %user, folder = %folder_id, imported = ids.len(), refused = errors.len(), warnings, "icalendar imported");
+        tracing::info!(user = %user, folder = %folder_id, imported = ids.len(), refused = errors.len(), warnings = warnings.len(), "icalendar imported");
         Ok(Imported {
             folder_id,
             ids,
             errors,
+            warnings,
         })
     }
 
@@ -443,14 +463,15 @@ impl CalendarService {
     /// overlaps the window, series expanded with their exceptions (a deleted occurrence is not
     /// one), each with its exception's BusyStatus or else the series' (MS-ASCAL 2.2.2.10; none
     /// is busy), by start. Free occurrences and those of no duration take no time and are
-    /// left out. All-day occurrences span their dates in UTC. A user without an account has
-    /// no events, hence no busy times. [`CalendarError::InvalidRange`] when `end` is not after
-    /// `start` or the window is longer than [`MAX_FREE_BUSY_SECONDS`].
+    /// left out. All-day occurrences span their dates in `zone`, the user's. A user without an
+    /// account has no events, hence no busy times. [`CalendarError::InvalidRange`] when `end`
+    /// is not after `start` or the window is longer than [`MAX_FREE_BUSY_SECONDS`].
     pub async fn free_busy(
         &self,
         user: &str,
         start: i64,
         end: i64,
+        zone: chrono_tz::Tz,
     ) -> Result<Vec<Busy>, CalendarError> {
         let user = canonical(user)?;
         if end <= start {
@@ -474,14 +495,14 @@ impl CalendarService {
         for row in &rows {
             let event = stored::from_json(&row.json)
                 .map_err(|e| CalendarError::Corrupt(format!("event {}: {e}", row.id)))?;
-            for occurrence in event.occurrences_between(from, to, chrono_tz::UTC) {
+            for occurrence in event.occurrences_between(from, to, zone) {
                 let series = event.busy_status.as_ref();
                 let status = match occurrence.exception {
                     Some(x) => x.busy_status.resolve(series),
                     None => series,
                 };
                 let status = status.copied().unwrap_or(BusyStatus::Busy);
-                let (s, e) = span_in(&occurrence.when, chrono_tz::UTC);
+                let (s, e) = span_in(&occurrence.when, zone);
                 if status == BusyStatus::Free || s >= e {
                     continue;
                 }
@@ -565,6 +586,26 @@ fn unreadable(warnings: &[ImportWarning]) -> String {
         "no readable VEVENT".to_owned()
     } else {
         reasons.join("; ")
+    }
+}
+
+/// One line for a warning of an imported event.
+fn describe(warning: &ImportWarning) -> String {
+    match warning {
+        ImportWarning::UnexpressibleRule { uid, rule, reason } => format!(
+            "{uid}: RRULE {rule} cannot be sent to phones ({reason}); they see the first occurrence only"
+        ),
+        ImportWarning::ExtraDates { uid } => {
+            format!("{uid}: RDATE occurrences are kept for export; phones do not see them")
+        }
+        ImportWarning::OrphanOverride { uid } => {
+            format!("{uid}: an occurrence override without its series, imported as an event")
+        }
+        ImportWarning::Skipped {
+            uid,
+            property,
+            reason,
+        } => format!("{uid}: {property} dropped: {reason}"),
     }
 }
 

@@ -199,6 +199,15 @@ enum UserCmd {
         address: String,
         setting: String,
     },
+    /// The user's own calendar time zone (an IANA name such as Europe/Paris, or default for
+    /// the server's, edge.calendar.time_zone) and first day of the week.
+    TimeZone {
+        address: String,
+        zone: String,
+        /// 0 (Sunday) to 6 (Saturday); without it, the server's (edge.calendar.first_day_of_week).
+        #[arg(long)]
+        first_day_of_week: Option<u8>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -449,6 +458,21 @@ pub async fn run(settings: &Settings, args: AdminArgs) -> anyhow::Result<()> {
                     Method::POST,
                     format!("/admin/users/{}/shared-calendars", enc(&address)),
                     Some(json!({ "enabled": on_off_default(&setting)? }).into()),
+                ),
+                UserCmd::TimeZone {
+                    address,
+                    zone,
+                    first_day_of_week,
+                } => (
+                    Method::PUT,
+                    format!("/admin/users/{}/calendar-settings", enc(&address)),
+                    Some(
+                        json!({
+                            "time_zone": Some(zone).filter(|z| z != "default"),
+                            "first_day_of_week": first_day_of_week,
+                        })
+                        .into(),
+                    ),
                 ),
             }
         }

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use eas_device_state::{ApprovalState, DeviceRecord, WipeState};
 use eas_directory::{
@@ -95,6 +95,10 @@ pub fn router(edge: Arc<Edge>) -> Router {
         .route(
             "/admin/users/{address}/shared-calendars",
             post(set_user_shared_calendars),
+        )
+        .route(
+            "/admin/users/{address}/calendar-settings",
+            put(set_calendar_settings),
         )
         .route("/admin/users/{address}/aliases", post(add_alias))
         .route("/admin/aliases/{alias}", delete(remove_alias))
@@ -534,6 +538,22 @@ async fn set_shared_calendars(
     edge.devices.put_device(&d).await?;
     tracing::info!(user = %d.user, device_id = %d.device_id, shared_calendars = ?d.shared_calendars, "shared calendars setting changed");
     Ok(Json(d).into_response())
+}
+
+/// The user's own time zone and first day of the week (`null`: the server's); a zone that is
+/// not an IANA name or a day past 6 is 400. Phones see it at their next Sync (on this edge at
+/// once; on others when their login cache expires).
+async fn set_calendar_settings(
+    State(edge): State<Arc<Edge>>,
+    Path(address): Path<String>,
+    Json(body): Json<eas_directory::CalendarPreferences>,
+) -> ApiResult<Response> {
+    let user = edge
+        .directory
+        .set_calendar_preferences(&address, body)
+        .await?;
+    edge.forget_logins();
+    Ok(Json(user).into_response())
 }
 
 /// Whether the user's devices are offered calendars other users shared with them (a device's

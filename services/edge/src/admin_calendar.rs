@@ -3,7 +3,8 @@
 //! the calendar get imported events on their next Sync, and a held Ping or Sync on it wakes.
 //!
 //! - `POST /admin/users/{address}/calendar/import[?folder=ID]`: the body is an iCalendar file;
-//!   the answer counts the events added or replaced and lists those that could not be read.
+//!   the answer counts the events added or replaced, lists those that could not be read
+//!   (`errors`) and those imported with something phones will not see (`warnings`).
 //! - `GET /admin/users/{address}/calendar/export[?folder=ID]`: one iCalendar file.
 //! - `GET /admin/users/{address}/calendar/shares`: the grants of the user's calendars and those
 //!   made to the user.
@@ -27,12 +28,12 @@ use eas_rpc::calendar::{
     Access, ExportRequest, GrantShareRequest, ImportRequest, ListSharesRequest, RevokeShareRequest,
     Share,
 };
-use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
+use eas_rpc::{Channel, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::admin::ApiError;
-use crate::classes::class_of;
+use crate::admin_pim::{by_position, CALENDARS};
 use crate::edge::Edge;
 
 /// The largest iCalendar file an import takes.
@@ -71,75 +72,16 @@ struct GrantBody {
     folder: Option<String>,
 }
 
-fn service_error(e: ServiceError) -> ApiError {
-    let status = match e.code {
-        ServiceErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ServiceErrorCode::InvalidArgument => StatusCode::BAD_REQUEST,
-        ServiceErrorCode::SpecialFolder | ServiceErrorCode::ReadOnly => StatusCode::CONFLICT,
-        ServiceErrorCode::Busy | ServiceErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => {
-            tracing::error!(error = %e, "admin api calendar failure");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    ApiError(status, e.message)
-}
-
 /// The calendar client and the user's canonical address; 404 for an unknown user, 501 when
 /// this edge does not serve calendars.
 async fn target(edge: &Edge, address: &str) -> Result<(CalendarClient<Channel>, String), ApiError> {
-    let Some(client) = edge.calendar.clone() else {
-        return Err(ApiError(
-            StatusCode::NOT_IMPLEMENTED,
-            "this server does not serve calendars".into(),
-        ));
-    };
+    let client = edge.calendar.clone().ok_or_else(|| CALENDARS.unserved())?;
     let user = edge.directory.get_user(address).await?;
     Ok((client, user.address))
 }
 
-/// The service's folder id for `?folder=`: a calendar as phones see it, or empty for the
-/// default Calendar.
-fn folder_arg(folder: Option<&str>) -> Result<String, ApiError> {
-    match folder.map(class_of) {
-        None => Ok(String::new()),
-        Some((DataClass::Calendar, id)) => Ok(id.to_owned()),
-        Some(_) => Err(ApiError(
-            StatusCode::BAD_REQUEST,
-            "folder is not a calendar (its id starts with cal:)".into(),
-        )),
-    }
-}
-
-/// The service's id of the user's default Calendar (type 8).
-async fn default_folder(edge: &Edge, user: &str) -> Result<String, ApiError> {
-    let folders = edge
-        .classes
-        .folders_of(DataClass::Calendar, user)
-        .await
-        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
-    folders
-        .values()
-        .find(|f| f.folder_type == 8)
-        .map(|f| class_of(&f.id).1.to_owned())
-        .ok_or_else(|| {
-            ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the user has no Calendar folder".into(),
-            )
-        })
-}
-
-/// `?folder=` or the default Calendar.
-async fn folder_or_default(
-    edge: &Edge,
-    user: &str,
-    folder: Option<&str>,
-) -> Result<String, ApiError> {
-    match folder_arg(folder)? {
-        id if id.is_empty() => default_folder(edge, user).await,
-        id => Ok(id),
-    }
+fn service_error(s: tonic::Status) -> ApiError {
+    CALENDARS.service_error(ServiceError::from_status(&s))
 }
 
 async fn import(
@@ -149,7 +91,7 @@ async fn import(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (mut client, user) = target(&edge, &address).await?;
-    let folder_id = folder_arg(q.folder.as_deref())?;
+    let folder_id = CALENDARS.folder_arg(q.folder.as_deref())?;
     let reply = client
         .import_ical(ImportRequest {
             user: user.clone(),
@@ -157,18 +99,19 @@ async fn import(
             data: body.to_vec(),
         })
         .await
-        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .map_err(service_error)?
         .into_inner();
     tracing::info!(user = %user, imported = reply.imported, skipped = reply.errors.len(), "calendar imported");
-    let errors: Vec<_> = reply
-        .errors
-        .iter()
-        .map(|e| json!({ "index": e.index, "reason": e.reason }))
-        .collect();
-    Ok(
-        Json(json!({ "imported": reply.imported, "ids": reply.ids, "errors": errors }))
-            .into_response(),
-    )
+    let listed = |list: &[eas_rpc::calendar::ImportError]| {
+        by_position(list.iter().map(|e| (e.index, e.reason.as_str())))
+    };
+    Ok(Json(json!({
+        "imported": reply.imported,
+        "ids": reply.ids,
+        "errors": listed(&reply.errors),
+        "warnings": listed(&reply.warnings),
+    }))
+    .into_response())
 }
 
 async fn export(
@@ -177,11 +120,13 @@ async fn export(
     Query(q): Query<FolderQuery>,
 ) -> Result<Response, ApiError> {
     let (mut client, user) = target(&edge, &address).await?;
-    let folder_id = folder_or_default(&edge, &user, q.folder.as_deref()).await?;
+    let folder_id = CALENDARS
+        .folder_or_default(&edge, &user, q.folder.as_deref())
+        .await?;
     let reply = client
         .export_ical(ExportRequest { user, folder_id })
         .await
-        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .map_err(service_error)?
         .into_inner();
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
@@ -216,7 +161,7 @@ async fn list_shares(
     let reply = client
         .list_shares(ListSharesRequest { user })
         .await
-        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .map_err(service_error)?
         .into_inner();
     Ok(Json(json!({
         "granted": reply.granted.iter().map(share_json).collect::<Vec<_>>(),
@@ -242,7 +187,9 @@ async fn grant(
         }
     };
     let grantee = edge.directory.get_user(&body.grantee).await?.address;
-    let folder_id = folder_or_default(&edge, &owner, body.folder.as_deref()).await?;
+    let folder_id = CALENDARS
+        .folder_or_default(&edge, &owner, body.folder.as_deref())
+        .await?;
     let share = client
         .grant_share(GrantShareRequest {
             owner: owner.clone(),
@@ -251,7 +198,7 @@ async fn grant(
             access: access.into(),
         })
         .await
-        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .map_err(service_error)?
         .into_inner();
     tracing::info!(owner = %owner, grantee = %grantee, access = access_name(share.access), "calendar shared");
     Ok(Json(share_json(&share)).into_response())
@@ -264,7 +211,9 @@ async fn revoke(
 ) -> Result<Response, ApiError> {
     let (mut client, owner) = target(&edge, &address).await?;
     let grantee = edge.directory.get_user(&q.grantee).await?.address;
-    let folder_id = folder_or_default(&edge, &owner, q.folder.as_deref()).await?;
+    let folder_id = CALENDARS
+        .folder_or_default(&edge, &owner, q.folder.as_deref())
+        .await?;
     client
         .revoke_share(RevokeShareRequest {
             owner: owner.clone(),
@@ -272,7 +221,7 @@ async fn revoke(
             grantee: grantee.clone(),
         })
         .await
-        .map_err(|s| service_error(ServiceError::from_status(&s)))?;
+        .map_err(service_error)?;
     tracing::info!(owner = %owner, grantee = %grantee, "calendar share withdrawn");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -16,14 +16,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use eas_event_bus::DataClass;
+use eas_rpc::contacts::contacts_client::ContactsClient;
 use eas_rpc::contacts::{ExportRequest, ImportRequest};
-use eas_rpc::{ServiceError, ServiceErrorCode};
+use eas_rpc::{Channel, ServiceError};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::admin::ApiError;
-use crate::classes::class_of;
+use crate::admin_pim::{by_position, CONTACTS};
 use crate::edge::Edge;
 
 /// The largest vCard file an import takes: thousands of contacts with photos.
@@ -45,71 +45,16 @@ struct FolderQuery {
     version: Option<u32>,
 }
 
-fn service_error(e: ServiceError) -> ApiError {
-    let status = match e.code {
-        ServiceErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ServiceErrorCode::InvalidArgument => StatusCode::BAD_REQUEST,
-        ServiceErrorCode::Busy | ServiceErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => {
-            tracing::error!(error = %e, "admin api contacts failure");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    ApiError(status, e.message)
-}
-
 /// The contacts client and the user's canonical address; 404 for an unknown user, 501 when this
 /// edge does not serve contacts.
-async fn target(
-    edge: &Edge,
-    address: &str,
-) -> Result<
-    (
-        eas_rpc::contacts::contacts_client::ContactsClient<eas_rpc::Channel>,
-        String,
-    ),
-    ApiError,
-> {
-    let Some(client) = edge.contacts.clone() else {
-        return Err(ApiError(
-            StatusCode::NOT_IMPLEMENTED,
-            "this server does not serve contacts".into(),
-        ));
-    };
+async fn target(edge: &Edge, address: &str) -> Result<(ContactsClient<Channel>, String), ApiError> {
+    let client = edge.contacts.clone().ok_or_else(|| CONTACTS.unserved())?;
     let user = edge.directory.get_user(address).await?;
     Ok((client, user.address))
 }
 
-/// The service's folder id for `?folder=`: a contacts folder as phones see it, or empty for
-/// the default Contacts folder.
-fn folder_arg(folder: Option<&str>) -> Result<String, ApiError> {
-    match folder.map(class_of) {
-        None => Ok(String::new()),
-        Some((DataClass::Contacts, id)) => Ok(id.to_owned()),
-        Some(_) => Err(ApiError(
-            StatusCode::BAD_REQUEST,
-            "folder is not a contacts folder (its id starts with con:)".into(),
-        )),
-    }
-}
-
-/// The service's id of the user's default Contacts folder (type 9).
-async fn default_folder(edge: &Edge, user: &str) -> Result<String, ApiError> {
-    let folders = edge
-        .classes
-        .folders_of(DataClass::Contacts, user)
-        .await
-        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
-    folders
-        .values()
-        .find(|f| f.folder_type == 9)
-        .map(|f| class_of(&f.id).1.to_owned())
-        .ok_or_else(|| {
-            ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the user has no Contacts folder".into(),
-            )
-        })
+fn service_error(s: tonic::Status) -> ApiError {
+    CONTACTS.service_error(ServiceError::from_status(&s))
 }
 
 async fn import(
@@ -119,7 +64,7 @@ async fn import(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (mut client, user) = target(&edge, &address).await?;
-    let folder_id = folder_arg(q.folder.as_deref())?;
+    let folder_id = CONTACTS.folder_arg(q.folder.as_deref())?;
     let reply = client
         .import_vcards(ImportRequest {
             user: user.clone(),
@@ -127,14 +72,10 @@ async fn import(
             data: body.to_vec(),
         })
         .await
-        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .map_err(service_error)?
         .into_inner();
     tracing::info!(user = %user, imported = reply.imported, skipped = reply.errors.len(), "contacts imported");
-    let errors: Vec<_> = reply
-        .errors
-        .iter()
-        .map(|e| json!({ "index": e.index, "reason": e.reason }))
-        .collect();
+    let errors = by_position(reply.errors.iter().map(|e| (e.index, e.reason.as_str())));
     Ok(
         Json(json!({ "imported": reply.imported, "ids": reply.ids, "errors": errors }))
             .into_response(),
@@ -156,10 +97,9 @@ async fn export(
             ))
         }
     };
-    let folder_id = match folder_arg(q.folder.as_deref())? {
-        id if id.is_empty() => default_folder(&edge, &user).await?,
-        id => id,
-    };
+    let folder_id = CONTACTS
+        .folder_or_default(&edge, &user, q.folder.as_deref())
+        .await?;
     let reply = client
         .export_vcards(ExportRequest {
             user,
@@ -167,7 +107,7 @@ async fn export(
             version,
         })
         .await
-        .map_err(|s| service_error(ServiceError::from_status(&s)))?
+        .map_err(service_error)?
         .into_inner();
     Ok((
         [(header::CONTENT_TYPE, "text/vcard; charset=utf-8")],

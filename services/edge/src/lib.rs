@@ -22,6 +22,7 @@ mod address_books;
 pub mod admin;
 mod admin_calendar;
 mod admin_contacts;
+mod admin_pim;
 mod attachment_stream;
 pub mod classes;
 mod commands;

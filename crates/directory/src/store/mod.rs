@@ -126,6 +126,11 @@ pub(crate) trait UserStore: Send + Sync + 'static {
         id: i64,
         value: Option<bool>,
     ) -> Result<(), DirectoryError>;
+    async fn set_calendar_preferences(
+        &self,
+        id: i64,
+        prefs: &crate::model::CalendarPreferences,
+    ) -> Result<(), DirectoryError>;
     /// By primary address only; false when there is no such user.
     async fn delete_user(&self, address: &str) -> Result<bool, DirectoryError>;
 

@@ -31,6 +31,8 @@ pub(super) struct UserRow {
     photo_type: Option<String>,
     photo_size: Option<i64>,
     shared_calendars: Option<bool>,
+    time_zone: Option<String>,
+    first_day_of_week: Option<i16>,
 }
 
 /// Selects users joined with their domain, their photo's type and size, and one row per alias;
@@ -41,7 +43,8 @@ macro_rules! select_users {
             "SELECT u.id, u.address, u.local_part, d.name AS domain, u.display_name, u.disabled, ",
             "u.password_hash, a.address AS alias, u.first_name, u.last_name, u.title, ",
             "u.company, u.office, u.phone, u.home_phone, u.mobile_phone, ",
-            "p.content_type AS photo_type, p.size AS photo_size, u.shared_calendars ",
+            "p.content_type AS photo_type, p.size AS photo_size, u.shared_calendars, ",
+            "u.time_zone, u.first_day_of_week ",
             "FROM users u JOIN domains d ON d.id = u.domain_id ",
             "LEFT JOIN addresses a ON a.user_id = u.id AND NOT a.is_primary ",
             "LEFT JOIN user_photos p ON p.user_id = u.id ",
@@ -90,6 +93,10 @@ pub(super) fn group_users(rows: Vec<UserRow>) -> Vec<UserRecord> {
                     },
                     photo,
                     shared_calendars: row.shared_calendars,
+                    calendar: crate::model::CalendarPreferences {
+                        time_zone: row.time_zone,
+                        first_day_of_week: row.first_day_of_week.and_then(|d| u8::try_from(d).ok()),
+                    },
                 },
                 password_hash: row.password_hash,
             });

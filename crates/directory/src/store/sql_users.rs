@@ -147,6 +147,23 @@ macro_rules! sql_store_users {
                 Ok(())
             }
 
+            async fn set_calendar_preferences(
+                &self,
+                id: i64,
+                prefs: &$crate::model::CalendarPreferences,
+            ) -> Result<(), $crate::error::DirectoryError> {
+                sqlx::query(
+                    "UPDATE users SET time_zone = $2, first_day_of_week = $3, \
+                 updated_at = CURRENT_TIMESTAMP WHERE id = $1",
+                )
+                .bind(id)
+                .bind(prefs.time_zone.as_deref())
+                .bind(prefs.first_day_of_week.map(i16::from))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn delete_user(
                 &self,
                 address: &str,

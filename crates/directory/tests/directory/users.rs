@@ -1,6 +1,6 @@
 //! Users and aliases: creation, duplicates, updates, deletion.
 
-use eas_directory::{DirectoryError, Entity, NewUser, UserUpdate};
+use eas_directory::{CalendarPreferences, DirectoryError, Entity, NewUser, UserUpdate};
 
 use crate::harness::{backend_tests, test_options, user};
 
@@ -18,6 +18,39 @@ backend_tests! {
         let back = dir.set_shared_calendars("jdoe@example.loc", None).await.unwrap();
         assert_eq!(back, created);
         let err = dir.set_shared_calendars("nobody@example.loc", Some(true)).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { .. }), "{err:?}");
+    }
+
+    async fn the_calendar_settings_are_kept_per_user_checked_and_cleared(db: &TestDb) {
+        let dir = db.directory(test_options()).await;
+        dir.create_domain("example.loc", None).await.unwrap();
+        let created = user(&dir, "jdoe@example.loc", "John Doe", "pw").await;
+        assert_eq!(created.calendar, CalendarPreferences::default());
+        let paris = CalendarPreferences {
+            time_zone: Some("Europe/Paris".into()),
+            first_day_of_week: Some(0),
+        };
+        let set = dir.set_calendar_preferences("jdoe@example.loc", paris.clone()).await.unwrap();
+        assert_eq!(set.calendar, paris);
+        assert_eq!(dir.get_user("jdoe@example.loc").await.unwrap().calendar, paris);
+        // A zone that is not an IANA name, or a day past Saturday, changes nothing.
+        for bad in [
+            CalendarPreferences { time_zone: Some("Mars/Olympus".into()), first_day_of_week: None },
+            CalendarPreferences { time_zone: None, first_day_of_week: Some(7) },
+        ] {
+            let err = dir.set_calendar_preferences("jdoe@example.loc", bad).await.unwrap_err();
+            assert!(matches!(err, DirectoryError::InvalidField { .. }), "{err:?}");
+        }
+        assert_eq!(dir.get_user("jdoe@example.loc").await.unwrap().calendar, paris);
+        let back = dir
+            .set_calendar_preferences("jdoe@example.loc", CalendarPreferences::default())
+            .await
+            .unwrap();
+        assert_eq!(back, created);
+        let err = dir
+            .set_calendar_preferences("nobody@example.loc", CalendarPreferences::default())
+            .await
+            .unwrap_err();
         assert!(matches!(err, DirectoryError::NotFound { .. }), "{err:?}");
     }
 

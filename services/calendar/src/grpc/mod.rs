@@ -358,15 +358,9 @@ impl Calendar for CalendarService {
             .map_err(status)?;
         Ok(Response::new(wire::ImportReply {
             imported: u32::try_from(imported.ids.len()).unwrap_or(u32::MAX),
-            errors: imported
-                .errors
-                .into_iter()
-                .map(|e| wire::ImportError {
-                    index: u32::try_from(e.index).unwrap_or(u32::MAX),
-                    reason: e.reason,
-                })
-                .collect(),
+            errors: import_errors(imported.errors),
             ids: imported.ids.iter().map(ToString::to_string).collect(),
+            warnings: import_errors(imported.warnings),
         }))
     }
 
@@ -389,7 +383,15 @@ impl Calendar for CalendarService {
         r: Request<wire::FreeBusyRequest>,
     ) -> Result<Response<wire::FreeBusyReply>, Status> {
         let r = r.into_inner();
-        let busy = CalendarService::free_busy(self, &r.user, r.start, r.end)
+        let zone = match r.time_zone.as_str() {
+            "" => chrono_tz::UTC,
+            name => eas_calendar_model::time::zone_named(name).ok_or_else(|| {
+                status(CalendarError::InvalidRange(format!(
+                    "{name:?} is not an IANA time zone"
+                )))
+            })?,
+        };
+        let busy = CalendarService::free_busy(self, &r.user, r.start, r.end, zone)
             .await
             .map_err(status)?;
         Ok(Response::new(wire::FreeBusyReply {
@@ -403,4 +405,14 @@ impl Calendar for CalendarService {
                 .collect(),
         }))
     }
+}
+
+/// Events of an import by position, on the wire.
+fn import_errors(list: Vec<crate::model::ImportError>) -> Vec<wire::ImportError> {
+    list.into_iter()
+        .map(|e| wire::ImportError {
+            index: u32::try_from(e.index).unwrap_or(u32::MAX),
+            reason: e.reason,
+        })
+        .collect()
 }

@@ -1,6 +1,6 @@
 //! FreeBusy over gRPC: the busy times of a user's own calendars in a window, with a weekly
 //! series (one occurrence moved and out of office, one deleted, one moved in from after the
-//! window), a tentative event, a free one, an all-day one in UTC days, a user-created calendar,
+//! window), a tentative event, a free one, an all-day one in the user's days (UTC or Paris), a user-created calendar,
 //! a deleted event and a calendar shared with the user (not counted); the window's bounds.
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -48,11 +48,23 @@ fn with_status(mut e: Event, status: Option<BusyStatus>) -> Event {
 }
 
 async fn free_busy(w: &mut Wired, user: &str, start: i64, end: i64) -> Vec<(i64, i64, i32)> {
+    free_busy_in(w, user, start, end, "").await
+}
+
+/// FreeBusy with the user's zone (`""`: UTC).
+async fn free_busy_in(
+    w: &mut Wired,
+    user: &str,
+    start: i64,
+    end: i64,
+    zone: &str,
+) -> Vec<(i64, i64, i32)> {
     w.calendar
         .free_busy(wire::FreeBusyRequest {
             user: user.into(),
             start,
             end,
+            time_zone: zone.into(),
         })
         .await
         .unwrap()
@@ -158,6 +170,17 @@ backend_tests! {
             free_busy(&mut w, USER, utc(9, 23, 30), utc(12, 13, 30)).await,
             [(utc(9, 0, 0), utc(10, 0, 0), 2), (utc(12, 13, 0), utc(12, 14, 0), 3)]
         );
+        // For a user in Paris the all-day event covers 9 March in Paris: 23:00 UTC the day
+        // before to 23:00 UTC; timed events do not move.
+        assert_eq!(
+            free_busy_in(&mut w, USER, utc(8, 12, 0), utc(10, 12, 0), "Europe/Paris").await,
+            [(utc(8, 23, 0), utc(9, 23, 0), 2)]
+        );
+        let r = w
+            .calendar
+            .free_busy(wire::FreeBusyRequest { user: USER.into(), start, end, time_zone: "Mars/Olympus".into() })
+            .await;
+        assert_eq!(code(r), C::InvalidArgument);
     }
 
     async fn a_user_without_calendars_is_free_and_the_window_is_bounded(db: &TestDb) {
@@ -172,7 +195,7 @@ backend_tests! {
             (USER, start, start - 1),
             ("not an address", start, start + 3600),
         ] {
-            let r = w.calendar.free_busy(wire::FreeBusyRequest { user: user.into(), start: s, end: e }).await;
+            let r = w.calendar.free_busy(wire::FreeBusyRequest { user: user.into(), start: s, end: e, time_zone: String::new() }).await;
             assert_eq!(code(r), C::InvalidArgument, "{user} {s} {e}");
         }
     }

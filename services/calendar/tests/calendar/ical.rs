@@ -244,6 +244,24 @@ backend_tests! {
         assert_eq!((empty.imported, empty.errors.len()), (0, 0));
     }
 
+    async fn what_phones_will_not_see_is_reported_as_warnings_of_imported_events(db: &TestDb) {
+        let mut w = db.wired().await;
+        let calendar = calendar_of(&w.service, USER).await.to_string();
+        let file = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n\
+            BEGIN:VEVENT\r\nUID:plain\r\nDTSTART:20260310T090000Z\r\nDTEND:20260310T100000Z\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:hourly\r\nDTSTART:20260311T090000Z\r\nDTEND:20260311T091500Z\r\nRRULE:FREQ=HOURLY;COUNT=3\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:extra\r\nDTSTART:20260312T090000Z\r\nDTEND:20260312T100000Z\r\nRDATE:20260320T090000Z\r\nEND:VEVENT\r\n\
+            END:VCALENDAR\r\n";
+        let imported = w.calendar.import_ical(import(USER, &calendar, file)).await.unwrap().into_inner();
+        assert_eq!((imported.imported, imported.errors.len()), (3, 0), "{:?}", imported.errors);
+        let warned: Vec<(u32, &str)> = imported.warnings.iter().map(|e| (e.index, e.reason.as_str())).collect();
+        assert_eq!(warned.len(), 2, "{warned:?}");
+        assert_eq!(warned[0].0, 1);
+        assert!(warned[0].1.starts_with("hourly: RRULE") && warned[0].1.contains("FREQ=HOURLY"), "{warned:?}");
+        assert_eq!(warned[1].0, 2);
+        assert!(warned[1].1.starts_with("extra: RDATE"), "{warned:?}");
+    }
+
     async fn a_meeting_is_imported_as_the_calendar_owner_sees_it(db: &TestDb) {
         let mut w = db.wired().await;
         let (team, _) = w.service.create_folder(USER, None, "Team").await.unwrap();

@@ -1,6 +1,6 @@
 //! Shared calendars over gRPC: the grantee's folder list, reads, the refusal of every write
 //! with read access (and nothing changed), writes with read-write access waking the owner and
-//! every grantee, renames, revocation and deletion.
+//! every grantee, renames, revocation, deletion, and a grantee leaving a share by deleting it.
 
 use eas_calendar::{shared_display_name, CALENDAR_FOLDER_NAME};
 use eas_event_bus::{DataClass, EventBus, EventFilter};
@@ -141,12 +141,12 @@ backend_tests! {
             code(w.calendar.import_ical(wire::ImportRequest { user: OTHER.into(), folder_id: calendar.clone(), data: ics.as_bytes().to_vec() }).await),
             C::ReadOnly
         );
-        // Nor may a grantee rename, delete, re-share or withdraw the calendar.
+        // Nor may a grantee rename, re-share or withdraw the calendar (a delete leaves the
+        // share: the next test).
         assert_eq!(
             code(w.calendar.update_folder(wire::UpdateFolderRequest { user: OTHER.into(), folder_id: calendar.clone(), parent_id: "0".into(), display_name: "Mine".into() }).await),
             C::SpecialFolder
         );
-        assert_eq!(code(w.calendar.delete_folder(wire::DeleteFolderRequest { user: OTHER.into(), folder_id: calendar.clone() }).await), C::SpecialFolder);
         assert_eq!(
             code(w.calendar.grant_share(wire::GrantShareRequest { owner: OTHER.into(), ..grant(&calendar, THIRD, Access::Read) }).await),
             C::NotFound
@@ -274,6 +274,43 @@ backend_tests! {
         let shares = w.calendar.list_shares(wire::ListSharesRequest { user: USER.into() }).await.unwrap().into_inner();
         assert!(shares.granted.is_empty(), "{shares:?}");
         assert!(w.calendar.list_shares(wire::ListSharesRequest { user: THIRD.into() }).await.unwrap().into_inner().received.is_empty());
+    }
+
+    async fn a_grantee_who_deletes_a_shared_calendar_leaves_it_and_the_others_keep_it(db: &TestDb) {
+        let mut w = db.wired().await;
+        let calendar = calendar_of(&w.service, USER).await.to_string();
+        let e = create(&mut w, USER, &calendar, "Kept").await;
+        w.calendar.grant_share(grant(&calendar, OTHER, Access::Read)).await.unwrap();
+        w.calendar.grant_share(grant(&calendar, THIRD, Access::ReadWrite)).await.unwrap();
+        let (_, before) = list(&mut w, OTHER).await;
+        let mut grantee_events = w.bus.subscribe(EventFilter::user(OTHER)).await.unwrap();
+        let mut owner_events = w.bus.subscribe(EventFilter::user(USER)).await.unwrap();
+        let counter = w
+            .calendar
+            .delete_folder(wire::DeleteFolderRequest { user: OTHER.into(), folder_id: calendar.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .hierarchy_counter;
+        // Gone from the grantee's list, whose counter moved and who is woken.
+        let (folders, after) = list(&mut w, OTHER).await;
+        assert!(listed(&folders, &calendar).is_none());
+        assert!(after > before && counter == after, "{before} {counter} {after}");
+        let woken = next_event(&mut grantee_events).await;
+        assert_eq!((woken.folder_id.as_str(), woken.hierarchy_changed), (calendar.as_str(), true));
+        // The owner keeps the calendar and its event, and the other grantee the share.
+        let got = w.calendar.get_events(wire::GetEventsRequest { user: USER.into(), folder_id: calendar.clone(), ids: vec![e.id.clone()] }).await.unwrap().into_inner();
+        assert_eq!(got.events.len(), 1);
+        assert!(listed(&list(&mut w, THIRD).await.0, &calendar).is_some());
+        let shares = w.calendar.list_shares(wire::ListSharesRequest { user: USER.into() }).await.unwrap().into_inner();
+        let grantees: Vec<&str> = shares.granted.iter().map(|s| s.grantee.as_str()).collect();
+        assert_eq!(grantees, [THIRD]);
+        no_event(&mut owner_events).await;
+        // A second delete finds nothing to leave.
+        assert_eq!(
+            code(w.calendar.delete_folder(wire::DeleteFolderRequest { user: OTHER.into(), folder_id: calendar.clone() }).await),
+            C::NotFound
+        );
     }
 
     async fn grants_refuse_what_cannot_be_shared(db: &TestDb) {

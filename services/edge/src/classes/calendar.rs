@@ -103,6 +103,16 @@ impl CalendarSettings {
     }
 }
 
+/// The zone of a user: their own (set through the admin API, checked there), else `server`.
+/// A stored name this build's zone table does not know falls back to `server`.
+pub(crate) fn user_zone(prefs: &eas_directory::CalendarPreferences, server: Tz) -> Tz {
+    prefs
+        .time_zone
+        .as_deref()
+        .and_then(eas_calendar_model::time::zone_named)
+        .unwrap_or(server)
+}
+
 /// The Calendar class: calendars on the calendar service.
 pub struct CalendarClass {
     calendar: CalendarClient<Channel>,
@@ -124,11 +134,17 @@ impl CalendarClass {
         }
     }
 
+    /// The request's context: the user's own zone and first day of the week where the
+    /// administrator set them, else the server's.
     fn context(&self, ctx: &RequestCtx) -> EasContext {
+        let prefs = &ctx.user.calendar;
         EasContext {
             version: ctx.version,
-            user_zone: self.zone,
-            first_day_of_week: self.first_day_of_week,
+            user_zone: user_zone(prefs, self.zone),
+            first_day_of_week: prefs
+                .first_day_of_week
+                .filter(|d| *d <= 6)
+                .unwrap_or(self.first_day_of_week),
             now: Utc::now(),
         }
     }

@@ -155,6 +155,7 @@ mod tests {
             gal: Default::default(),
             photo: None,
             shared_calendars: None,
+            calendar: Default::default(),
         }
     }
 
