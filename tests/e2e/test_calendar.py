@@ -7,8 +7,11 @@ rest; FilterType 4 keeps a yearly series that started three years ago and Filter
 a calendar shared with the user is offered to an iPhone and not to an Android phone unless an
 administrator says otherwise for the user or the device, its owner's change wakes the
 iPhone's Ping, and the iPhone's FolderDelete of it leaves the share; an administrator sets a
-user's own time zone. Every WBXML response is checked against the XSDs by the
-suite's observer."""
+user's own time zone; at 16.1 an attachment added on one phone (its ClientId answered with a
+FileReference) is fetched whole and by range on another by ItemOperations, a Change adds
+another and a Delete removes one there too, while a 14.1 phone sees the event without them;
+pyactivesync reads a series and manages a calendar at 14.1 and 16.1. Every WBXML response is
+checked against the XSDs by the suite's observer."""
 from __future__ import annotations
 
 import base64
@@ -557,3 +560,114 @@ def test_pyactivesync_reads_a_series_made_on_another_phone_and_manages_a_calenda
         assert [i.fields[PYAS_SUBJECT] for i in trip.added] == [f"Flight {version}"]
         c.delete_folder(made.id)
         assert made.id not in [i for i, _, _ in calendars(d)]
+
+
+def attachment_add(client_id: str, name: str, payload: bytes) -> str:
+    """An `airsyncbase:Attachments/Add` (MS-ASAIRS 2.2.2.2); libwbxml reads Content's text as
+    base64 and writes the bytes as opaque data, as a phone does."""
+    return ("<A:Attachments><A:Add>"
+            f"<A:ClientId>{client_id}</A:ClientId><A:Method>1</A:Method>"
+            "<A:ContentType>text/plain</A:ContentType>"
+            f"<A:Content>{base64.b64encode(payload).decode()}</A:Content>"
+            f"<A:DisplayName>{name}</A:DisplayName>"
+            "</A:Add></A:Attachments>")
+
+
+def fetch_attachment(d: RawDevice, file_reference: str, byte_range: str | None = None):
+    """ItemOperations Fetch by FileReference (MS-ASCMD 2.2.3.67.1): the Fetch element."""
+    options = f"<Options><Range>{byte_range}</Range></Options>" if byte_range else ""
+    r = d.post("ItemOperations",
+               '<ItemOperations xmlns="ItemOperations:" xmlns:A="AirSyncBase:"><Fetch><Store>Mailbox</Store>'
+               f"<A:FileReference>{file_reference}</A:FileReference>{options}</Fetch></ItemOperations>")
+    assert r.status == 200 and r.text("Status") == "1", r.raw
+    return r.xml.find("Response/Fetch")
+
+
+def test_an_attachment_added_at_16_1_is_fetched_on_another_phone_and_its_delete_reaches_it(server):
+    one, two = device(server, "16.1"), device(server, "16.1")
+    coll = default_calendar(one)
+    key, _ = primed(one, coll)
+    key2, _ = primed(two, coll)
+    payload = bytes(range(256)) * 40 + b"the end"
+    subject = f"Review {uuid.uuid4().hex[:6]}"
+    r = sync(one, coll, key, "<Add><ClientId>v1</ClientId><ApplicationData>"
+                             f"<C:Subject>{subject}</C:Subject>"
+                             "<C:StartTime>20261214T090000Z</C:StartTime><C:EndTime>20261214T100000Z</C:EndTime>"
+                             + attachment_add("att-1", "agenda.bin", payload) + "</ApplicationData></Add>")
+    resp = add_response(r)
+    assert resp.findtext("Status") == "1", r.raw
+    sid = resp.findtext("ServerId")
+    key = r.text("Collections/Collection/SyncKey")
+    # MS-ASAIRS R1082, R1324 to R1326: the ClientId answered with the server's FileReference.
+    answered = resp.findall("ApplicationData/Attachments/Attachment")
+    assert [a.findtext("ClientId") for a in answered] == ["att-1"], r.raw
+    ref = answered[0].findtext("FileReference")
+    assert ref and ref.startswith("cal:att:"), r.raw
+
+    # The other phone sees the attachment and fetches its bytes, whole and a range.
+    r = sync(two, coll, key2)
+    key2 = r.text("Collections/Collection/SyncKey")
+    data = items(r)[sid]
+    atts = data.findall("Attachments/Attachment")
+    assert len(atts) == 1, r.raw
+    att = atts[0]
+    assert (att.findtext("DisplayName"), att.findtext("FileReference"), att.findtext("Method"),
+            att.findtext("EstimatedDataSize")) == ("agenda.bin", ref, "1", str(len(payload)))
+    assert att.find("ClientId") is None
+    whole = fetch_attachment(two, ref)
+    assert whole.findtext("Status") == "1"
+    assert base64.b64decode(whole.findtext("Properties/Data")) == payload
+    part = fetch_attachment(two, ref, "10-19")
+    assert part.findtext("Status") == "1"
+    assert (part.findtext("Properties/Range"), part.findtext("Properties/Total")) == ("10-19", str(len(payload)))
+    assert base64.b64decode(part.findtext("Properties/Data")) == payload[10:20]
+    # MS-ASCMD 2.2.3.177.8: a range past the end is 8; an unknown or foreign reference 15.
+    assert fetch_attachment(two, ref, f"{len(payload)}-{len(payload) + 9}").findtext("Status") == "8"
+    assert fetch_attachment(two, "cal:att:" + "0" * 32).findtext("Status") == "15"
+    stranger = device(server, "16.1", login=OTHER)
+    assert fetch_attachment(stranger, ref).findtext("Status") == "15"
+
+    # At 14.1 calendar items carry no attachments: the same event syncs without them.
+    old = device(server, "14.1")
+    _, r = primed(old, coll)
+    assert items(r)[sid].find("Attachments") is None, r.raw
+    assert items(r)[sid].findtext("Subject") == subject
+
+    # A Change that adds an attachment: the event comes back with its FileReference (a Change
+    # response has no ApplicationData to say it in).
+    r = sync(one, coll, key, f"<Change><ServerId>{sid}</ServerId><ApplicationData>"
+                             + attachment_add("att-2", "minutes.txt", b"minutes") + "</ApplicationData></Change>")
+    assert r.text("Collections/Collection/Status") == "1", r.raw
+    assert r.xml.find("Collections/Collection/Responses") is None, r.raw
+    key = r.text("Collections/Collection/SyncKey")
+    echoed = items(r, "Change")[sid].findall("Attachments/Attachment")
+    names = {a.findtext("DisplayName"): a.findtext("FileReference") for a in echoed}
+    assert set(names) == {"agenda.bin", "minutes.txt"} and names["agenda.bin"] == ref, r.raw
+    assert base64.b64decode(fetch_attachment(two, names["minutes.txt"]).findtext("Properties/Data")) == b"minutes"
+
+    # The first phone deletes the first attachment; the second phone sees it gone.
+    r = sync(one, coll, key, f"<Change><ServerId>{sid}</ServerId><ApplicationData><A:Attachments><A:Delete>"
+                             f"<A:FileReference>{ref}</A:FileReference></A:Delete></A:Attachments>"
+                             "</ApplicationData></Change>")
+    assert r.text("Collections/Collection/Status") == "1", r.raw
+    assert r.xml.find("Collections/Collection/Responses") is None, r.raw
+    key = r.text("Collections/Collection/SyncKey")
+    r = sync(two, coll, key2)
+    changed = items(r, "Change")[sid]
+    assert [a.findtext("DisplayName") for a in changed.findall("Attachments/Attachment")] == ["minutes.txt"], r.raw
+    assert changed.findtext("Subject") == subject
+    assert fetch_attachment(two, ref).findtext("Status") == "15"
+    # Deleting it again names a FileReference the event no longer has: status 6.
+    r = sync(one, coll, key, f"<Change><ServerId>{sid}</ServerId><ApplicationData><A:Attachments><A:Delete>"
+                             f"<A:FileReference>{ref}</A:FileReference></A:Delete></A:Attachments>"
+                             "</ApplicationData></Change>")
+    assert r.xml.findtext("Collections/Collection/Responses/Change/Status") == "6", r.raw
+    key = r.text("Collections/Collection/SyncKey")
+    # An Add without its Content is an invalid item (status 6), and nothing is stored.
+    r = sync(one, coll, key, "<Add><ClientId>v2</ClientId><ApplicationData><C:Subject>Broken</C:Subject>"
+                             "<C:StartTime>20261215T090000Z</C:StartTime><C:EndTime>20261215T100000Z</C:EndTime>"
+                             "<A:Attachments><A:Add><A:ClientId>att-3</A:ClientId><A:Method>1</A:Method>"
+                             "<A:DisplayName>empty.txt</A:DisplayName></A:Add></A:Attachments>"
+                             "</ApplicationData></Add>")
+    resp = add_response(r)
+    assert resp.findtext("Status") == "6" and resp.find("ServerId") is None, r.raw

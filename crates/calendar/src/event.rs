@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::attachment::Attachment;
 use crate::meta::ICalMeta;
 use crate::recurrence::Recurrence;
 use crate::time::{utc_opt, zone_opt, Moment};
@@ -669,6 +670,9 @@ pub struct Exception {
     pub online_meeting_conf_link: Override<String>,
     #[serde(skip_serializing_if = "Override::is_inherit")]
     pub online_meeting_external_link: Override<String>,
+    /// The occurrence's own attachments (16.x, MS-ASCAL R2107); inherited: the series'.
+    #[serde(skip_serializing_if = "Override::is_inherit")]
+    pub attachments: Override<Vec<Attachment>>,
     /// When the exception was made (R22111).
     #[serde(with = "utc_opt", skip_serializing_if = "Option::is_none")]
     pub dtstamp: Option<DateTime<Utc>>,
@@ -769,6 +773,9 @@ pub struct Event {
     /// all-day one. At most 256 go to a client (R24311).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exceptions: BTreeMap<Moment, Exception>,
+    /// MS-ASAIRS 2.2.2.8 (16.x); iCalendar `ATTACH;VALUE=BINARY`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     /// What an iCalendar file carried beyond the EAS properties, kept for export.
     #[serde(default, skip_serializing_if = "ICalMeta::is_empty")]
     pub ical: ICalMeta,
@@ -802,6 +809,7 @@ impl Event {
             online_meeting_external_link: None,
             recurrence: None,
             exceptions: BTreeMap::new(),
+            attachments: Vec::new(),
             ical: ICalMeta::default(),
         }
     }

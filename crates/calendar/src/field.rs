@@ -62,6 +62,9 @@ pub enum Field {
     OnlineMeetingConfLink,
     /// MS-ASCAL 2.2.2.34 (server-written)
     OnlineMeetingExternalLink,
+    /// MS-ASAIRS 2.2.2.8 (16.x only): `Attachment`s in responses, `Add` and `Delete` in
+    /// requests.
+    Attachments,
     /// MS-ASCAL 2.2.2.13 (16.x requests only)
     ClientUid,
 }
@@ -94,6 +97,7 @@ impl Field {
         Field::DisallowNewTimeProposal,
         Field::OnlineMeetingConfLink,
         Field::OnlineMeetingExternalLink,
+        Field::Attachments,
         Field::ClientUid,
     ];
 
@@ -144,6 +148,7 @@ impl Field {
             Field::DisallowNewTimeProposal => cal::DISALLOW_NEW_TIME_PROPOSAL,
             Field::OnlineMeetingConfLink => cal::ONLINE_MEETING_CONF_LINK,
             Field::OnlineMeetingExternalLink => cal::ONLINE_MEETING_EXTERNAL_LINK,
+            Field::Attachments => asb::ATTACHMENTS,
             Field::ClientUid => cal::CLIENT_UID,
         }
     }
@@ -162,10 +167,14 @@ impl Field {
     /// Whether the field can be ghosted up to 14.1 (MS-ASCMD 2.2.3.179; MS-ASCAL R128, R111,
     /// R319, R365, R370, R399, R217, R96, R419, R352, R360): every top-level property except
     /// `Location` (R301: "cannot be ghosted"), `Exceptions` (an omitted `Exceptions` never
-    /// deletes them, 3.2.5.3.1, R541) and `ClientUid` (not a stored property of the item for the
-    /// client). From 16.0 everything is ghosted (R2231), which the EAS codec decides.
+    /// deletes them, 3.2.5.3.1, R541), `ClientUid` (not a stored property of the item for the
+    /// client) and `Attachments` (16.x only; changed by its `Add` and `Delete` alone). From 16.0
+    /// everything is ghosted (R2231), which the EAS codec decides.
     pub const fn ghostable(self) -> bool {
-        !matches!(self, Field::Location | Field::Exceptions | Field::ClientUid)
+        !matches!(
+            self,
+            Field::Location | Field::Exceptions | Field::ClientUid | Field::Attachments
+        )
     }
 
     /// Whether only the server writes the field (a client must not send it: R92, R404, R349,

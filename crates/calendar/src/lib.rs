@@ -22,10 +22,13 @@
 //!   16.x occurrence operations [`eas::apply_instance`] and [`eas::delete_instance`]; every
 //!   refusal maps to Sync status 6.
 //! - [`goid`]: one UID to `GlobalObjId` mapping, both ways (meeting requests).
+//! - [`attachment`]: files attached to an event or an occurrence at 16.x (MS-ASAIRS 2.2.2.7),
+//!   described in the model, their bytes kept by the store under a FileReference it makes.
 //! - [`stored`]: the versioned JSON form the store persists.
 //!
 //! See `docs/calendar-model.md` for the rules.
 
+pub mod attachment;
 pub mod eas;
 pub mod event;
 pub mod field;
@@ -37,6 +40,7 @@ pub mod stored;
 pub mod time;
 pub mod tz;
 
+pub use attachment::Attachment;
 pub use event::{
     all_day_date, Attendee, AttendeeStatus, AttendeeType, BusyStatus, Event, Exception, Location,
     MeetingStatus, Notes, NotesFormat, Override, ResponseType, Sensitivity, When, WhenError,

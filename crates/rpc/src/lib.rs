@@ -4,6 +4,7 @@
 //! the embedded server runs the very same client and server code as the cluster. [`trace`]
 //! carries the OpenTelemetry trace context over each call.
 
+pub mod chunks;
 pub mod detached;
 pub mod error;
 pub mod in_process;
@@ -100,15 +101,15 @@ pub mod mail {
     tonic::include_proto!("eas.mail.v1");
 
     /// The shared messages the mail service's own calls answer with.
-    pub use crate::collections::{Folder, ItemVersion};
+    pub use crate::collections::{Chunk, Folder, ItemVersion};
 }
 
 /// The calendar service (`proto/eas/calendar/v1/calendar.proto`).
 pub mod calendar {
     tonic::include_proto!("eas.calendar.v1");
 
-    /// The shared message the calendar service's folder calls answer with.
-    pub use crate::collections::Folder;
+    /// The shared messages the calendar service's folder and attachment calls answer with.
+    pub use crate::collections::{Chunk, Folder};
 }
 
 /// The contacts service (`proto/eas/contacts/v1/contacts.proto`).

@@ -42,6 +42,12 @@ pub enum CalendarError {
     /// The JSON is not crates/calendar's stored form.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
+    /// An attachment larger than the service takes (`CalendarOptions::max_attachment_bytes`).
+    #[error("attachment of {size} bytes is larger than the {max} bytes accepted")]
+    AttachmentTooLarge { size: u64, max: u64 },
+    /// No live event of a calendar the user sees has an attachment of that FileReference.
+    #[error("attachment not found: {0:?}")]
+    AttachmentNotFound(String),
     /// The data is not an iCalendar file.
     #[error("invalid icalendar file: {0}")]
     InvalidIcal(String),
@@ -72,15 +78,23 @@ impl From<CalendarError> for eas_rpc::ServiceError {
         use eas_rpc::ServiceErrorCode as C;
         use CalendarError::*;
         let code = match &e {
-            FolderNotFound(_) | EventNotFound(_) | ShareNotFound { .. } => C::NotFound,
+            FolderNotFound(_) | EventNotFound(_) | ShareNotFound { .. } | AttachmentNotFound(_) => {
+                C::NotFound
+            }
             FolderExists(_) => C::AlreadyExists,
             SpecialFolder(_) => C::SpecialFolder,
             FolderCycle(_) => C::FolderCycle,
             SameFolder(_) => C::SameFolder,
             ReadOnly(_) => C::ReadOnly,
             Conflict { .. } => C::Conflict,
-            InvalidShare(_) | InvalidEvent(_) | InvalidIcal(_) | InvalidFolderName
-            | InvalidId(_) | InvalidAddress(_) | InvalidRange(_) => C::InvalidArgument,
+            InvalidShare(_)
+            | InvalidEvent(_)
+            | AttachmentTooLarge { .. }
+            | InvalidIcal(_)
+            | InvalidFolderName
+            | InvalidId(_)
+            | InvalidAddress(_)
+            | InvalidRange(_) => C::InvalidArgument,
             Database(db) => database_code(db),
             InvalidSchema(_) | UnsupportedUrl | Corrupt(_) | Migration(_) => C::Internal,
         };

@@ -1,9 +1,11 @@
 //! What the service indexes of an event: its UID (iCalendar import replaces by it), its
-//! ClientUid (MS-ASCAL 2.2.2.13, the key of duplicate Add detection) and the FilterType date
-//! (MS-ASCMD 2.2.3.68.2: the end of its last occurrence, `Event::last_end`).
+//! ClientUid (MS-ASCAL 2.2.2.13, the key of duplicate Add detection), the FilterType date
+//! (MS-ASCMD 2.2.3.68.2: the end of its last occurrence, `Event::last_end`), and the
+//! FileReferences of its attachments with the bytes of those the write adds.
 
 use eas_calendar_model::{stored, Event};
 
+use crate::attachments::{self, Contents};
 use crate::error::CalendarError;
 
 /// An event ready to store: its normalised stored form and its indexed columns.
@@ -17,39 +19,62 @@ pub(crate) struct Indexed {
     pub client_uid: String,
     /// `ItemVersion.date`: unix seconds, 0 for a series without end.
     pub date: i64,
+    /// The FileReference of every attachment of the event and its occurrences.
+    pub references: Vec<String>,
+    /// The bytes of the attachments this write adds, by FileReference.
+    pub contents: Contents,
 }
 
 impl Indexed {
-    /// Reads the stored form; a text `stored::from_json` refuses is `InvalidEvent`.
-    pub(crate) fn from_json(json: &str) -> Result<Indexed, CalendarError> {
+    /// Reads the stored form (a text `stored::from_json` refuses is `InvalidEvent`), its new
+    /// attachments named and their bytes taken from `sent` ([`attachments::prepare`]).
+    pub(crate) fn from_json(
+        json: &str,
+        sent: Vec<(String, Vec<u8>)>,
+        max_attachment_bytes: u64,
+    ) -> Result<Indexed, CalendarError> {
         let event =
             stored::from_json(json).map_err(|e| CalendarError::InvalidEvent(e.to_string()))?;
-        Ok(Indexed::of(event))
+        Indexed::prepared(event, sent, max_attachment_bytes)
     }
 
-    pub(crate) fn of(event: Event) -> Indexed {
+    /// An event whose new attachments are named and their bytes taken
+    /// ([`attachments::prepare`]): from the model, else from `sent` by ClientId.
+    pub(crate) fn prepared(
+        mut event: Event,
+        sent: Vec<(String, Vec<u8>)>,
+        max_attachment_bytes: u64,
+    ) -> Result<Indexed, CalendarError> {
+        let contents = attachments::prepare(&mut event, sent, max_attachment_bytes)?;
+        Ok(Indexed::with_contents(event, contents))
+    }
+
+    fn with_contents(event: Event, contents: Contents) -> Indexed {
         let json = stored::to_json(&event);
         Indexed {
             uid: non_empty(event.uid.as_deref()),
             client_uid: non_empty(event.client_uid.as_deref()),
             date: filter_date(&event),
+            references: event
+                .all_attachments()
+                .map(|a| a.file_reference.clone())
+                .collect(),
             json,
             event,
+            contents,
         }
     }
 
     /// The same event with this UID.
-    pub(crate) fn with_uid(&self, uid: &str) -> Indexed {
-        let mut event = self.event.clone();
-        event.uid = Some(uid.to_owned());
-        Indexed::of(event)
+    pub(crate) fn with_uid(mut self, uid: &str) -> Indexed {
+        self.event.uid = Some(uid.to_owned());
+        Indexed::with_contents(self.event, self.contents)
     }
 
     /// The same event with this ClientUid.
-    pub(crate) fn with_client_uid(&self, client_uid: &str) -> Indexed {
-        let mut event = self.event.clone();
-        event.client_uid = Some(client_uid.to_owned());
-        Indexed::of(event)
+    pub(crate) fn with_client_uid(mut self, client_uid: &str) -> Indexed {
+        self.event.client_uid = Some(client_uid.to_owned());
+        Indexed::with_contents(self.event, self.contents)
     }
 }
 
@@ -114,7 +139,7 @@ mod tests {
         let mut event = timed(1_700_000_000, 1_700_003_600);
         event.uid = Some("abc".into());
         event.client_uid = Some("  ".into());
-        let indexed = Indexed::of(event);
+        let indexed = Indexed::prepared(event, Vec::new(), 0).unwrap();
         assert_eq!(
             (indexed.uid.as_str(), indexed.client_uid.as_str()),
             ("abc", "")
@@ -131,7 +156,10 @@ mod tests {
         );
         for bad in ["", "[]", "{\"subject\":\"x\"}", "{\"v\":99}", "{\"v\":1}"] {
             assert!(
-                matches!(Indexed::from_json(bad), Err(CalendarError::InvalidEvent(_))),
+                matches!(
+                    Indexed::from_json(bad, Vec::new(), 0),
+                    Err(CalendarError::InvalidEvent(_))
+                ),
                 "{bad:?}"
             );
         }

@@ -34,6 +34,8 @@ struct Settings {
     database_schema: Option<String>,
     /// Pool size of the calendar database.
     max_connections: u32,
+    /// The largest event attachment accepted, in bytes (10 MiB).
+    max_attachment_bytes: u64,
     /// Where change events go.
     #[serde(skip_serializing)]
     kafka: KafkaConfig,
@@ -53,6 +55,7 @@ impl Default for Settings {
             database_url: "postgres://postgres@127.0.0.1:5432/eas".into(),
             database_schema: Some("calendar".into()),
             max_connections: 16,
+            max_attachment_bytes: eas_calendar::DEFAULT_MAX_ATTACHMENT_BYTES,
             kafka: KafkaConfig::default(),
             health_listen: None,
             log: "info".into(),
@@ -66,6 +69,7 @@ impl Settings {
         CalendarOptions {
             max_connections,
             postgres_schema: self.database_schema.clone(),
+            max_attachment_bytes: self.max_attachment_bytes,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Settings of a `CalendarStore`: pool size and PostgreSQL schema.
+//! Settings of a `CalendarStore`: pool size, PostgreSQL schema, and the largest attachment.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,10 @@ pub struct CalendarOptions {
     /// PostgreSQL only: keep the calendar tables (and their migration history) in this schema,
     /// created if missing. `None` uses the connection's default `search_path`.
     pub postgres_schema: Option<String>,
+    /// The largest attachment (16.x, MS-ASAIRS 2.2.2.7) an event may get, in bytes; larger
+    /// ones are refused with `INVALID_ARGUMENT`. Default
+    /// [`crate::attachments::DEFAULT_MAX_ATTACHMENT_BYTES`] (10 MiB).
+    pub max_attachment_bytes: u64,
 }
 
 impl Default for CalendarOptions {
@@ -18,6 +22,7 @@ impl Default for CalendarOptions {
         CalendarOptions {
             max_connections: 8,
             postgres_schema: None,
+            max_attachment_bytes: crate::attachments::DEFAULT_MAX_ATTACHMENT_BYTES,
         }
     }
 }

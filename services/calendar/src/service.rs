@@ -36,6 +36,7 @@ pub const PRODUCT_ID: &str = "-//eas-server//calendar service//EN";
 #[derive(Clone)]
 pub struct CalendarStore {
     store: Arc<dyn Store>,
+    max_attachment_bytes: u64,
 }
 
 impl std::fmt::Debug for CalendarStore {
@@ -59,7 +60,10 @@ impl CalendarStore {
             schema = options.postgres_schema.as_deref(),
             "calendar store connected"
         );
-        Ok(CalendarStore { store })
+        Ok(CalendarStore {
+            store,
+            max_attachment_bytes: options.max_attachment_bytes,
+        })
     }
 
     /// Answers when the database does (one round trip), for readiness probes.
@@ -75,6 +79,7 @@ impl CalendarStore {
 pub struct CalendarService {
     store: Arc<dyn Store>,
     bus: Arc<dyn EventBus>,
+    max_attachment_bytes: u64,
 }
 
 impl CalendarService {
@@ -82,6 +87,7 @@ impl CalendarService {
         CalendarService {
             store: store.store,
             bus,
+            max_attachment_bytes: store.max_attachment_bytes,
         }
     }
 
@@ -160,8 +166,26 @@ impl CalendarService {
         json: &str,
         client_uid: &str,
     ) -> Result<Created, CalendarError> {
+        self.create_event_with(user, folder, json, client_uid, Vec::new())
+            .await
+    }
+
+    /// [`CalendarService::create_event`] of an event that adds attachments (16.x, MS-ASAIRS
+    /// 2.2.2.2): each new attachment of the JSON (no `file_reference`) has its bytes in
+    /// `contents` under its `client_id`, and gets a FileReference of its own. Refused
+    /// ([`CalendarError::InvalidEvent`]): a new attachment without bytes, bytes no new
+    /// attachment takes, a FileReference the service did not make for this event;
+    /// [`CalendarError::AttachmentTooLarge`] over `max_attachment_bytes`.
+    pub async fn create_event_with(
+        &self,
+        user: &str,
+        folder: FolderId,
+        json: &str,
+        client_uid: &str,
+        contents: Vec<(String, Vec<u8>)>,
+    ) -> Result<Created, CalendarError> {
         let user = canonical(user)?;
-        let mut event = Indexed::from_json(json)?;
+        let mut event = self.prepared(json, contents)?;
         let client_uid = client_uid.trim();
         if !client_uid.is_empty() {
             if client_uid.chars().count() > MAX_CLIENT_UID {
@@ -196,14 +220,54 @@ impl CalendarService {
         json: &str,
         if_modseq: Option<u64>,
     ) -> Result<Written, CalendarError> {
+        self.update_event_with(user, folder, id, json, if_modseq, Vec::new())
+            .await
+    }
+
+    /// [`CalendarService::update_event`] with the bytes of the attachments the new version
+    /// adds, as [`CalendarService::create_event_with`] takes them. The attachments the new
+    /// version no longer lists are deleted with their bytes.
+    pub async fn update_event_with(
+        &self,
+        user: &str,
+        folder: FolderId,
+        id: EventId,
+        json: &str,
+        if_modseq: Option<u64>,
+        contents: Vec<(String, Vec<u8>)>,
+    ) -> Result<Written, CalendarError> {
         let user = canonical(user)?;
-        let event = Indexed::from_json(json)?;
+        let event = self.prepared(json, contents)?;
         let (written, users) = self
             .store
             .update(&user, folder, id, &event, if_modseq)
             .await?;
         self.items_changed(&users, folder, written.modseq).await;
         Ok(written)
+    }
+
+    /// A stored form with its new attachments named and their bytes taken.
+    fn prepared(
+        &self,
+        json: &str,
+        contents: Vec<(String, Vec<u8>)>,
+    ) -> Result<Indexed, CalendarError> {
+        Indexed::from_json(json, contents, self.max_attachment_bytes)
+    }
+
+    /// The bytes of one attachment by the FileReference this service gave it (MS-ASAIRS
+    /// 2.2.2.24), if a live event of a calendar the user owns or that is shared with them has
+    /// it; [`CalendarError::AttachmentNotFound`] for any other reference.
+    pub async fn read_attachment(
+        &self,
+        user: &str,
+        file_reference: &str,
+    ) -> Result<Vec<u8>, CalendarError> {
+        let user = canonical(user)?;
+        if !file_reference.starts_with(eas_calendar_model::attachment::FILE_REFERENCE_PREFIX) {
+            return Err(CalendarError::AttachmentNotFound(file_reference.to_owned()));
+        }
+        self.store.attachment(&user, file_reference).await
     }
 
     /// Deletes a live event, leaving a tombstone.
@@ -411,7 +475,19 @@ impl CalendarService {
                         index,
                         reason: describe(w),
                     }));
-                    events.extend(read.events.into_iter().map(with_uid));
+                    // Inline ATTACH content becomes attachments of their own.
+                    let prepared: Result<Vec<Indexed>, CalendarError> = read
+                        .events
+                        .into_iter()
+                        .map(|e| Indexed::prepared(e, Vec::new(), self.max_attachment_bytes))
+                        .collect();
+                    match prepared {
+                        Ok(list) => events.extend(list.into_iter().map(with_uid)),
+                        Err(e) => errors.push(ImportError {
+                            index,
+                            reason: e.to_string(),
+                        }),
+                    }
                 }
                 Err(e) => errors.push(ImportError {
                     index,
@@ -440,8 +516,9 @@ impl CalendarService {
         user: &str,
         folder: FolderId,
     ) -> Result<(String, usize), CalendarError> {
-        let rows = self.store.events(&canonical(user)?, folder, None).await?;
-        let events = rows
+        let user = canonical(user)?;
+        let rows = self.store.events(&user, folder, None).await?;
+        let mut events = rows
             .iter()
             .map(|row| {
                 stored::from_json(&row.json)
@@ -450,6 +527,13 @@ impl CalendarService {
             .collect::<Result<Vec<Event>, _>>()?;
         if events.is_empty() {
             return Ok((String::new(), 0));
+        }
+        // Attachments go inline (ATTACH;VALUE=BINARY), so that an import restores them.
+        if events.iter().any(|e| e.all_attachments().next().is_some()) {
+            let contents = self.store.folder_attachments(&user, folder).await?;
+            for e in &mut events {
+                crate::attachments::fill(e, &contents);
+            }
         }
         let options = ExportOptions {
             product_id: PRODUCT_ID.to_owned(),
@@ -562,8 +646,7 @@ fn new_uid() -> String {
 
 /// An imported event ready to store, with a UID of its own when the file gave it none (RFC 5545
 /// requires one, and a later import of the exported file then replaces it).
-fn with_uid(event: Event) -> Indexed {
-    let indexed = Indexed::of(event);
+fn with_uid(indexed: Indexed) -> Indexed {
     if indexed.uid.is_empty() {
         indexed.with_uid(&new_uid())
     } else {

@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use chrono_tz::Tz;
-use eas_protocol::body::truncate_utf8;
+use eas_protocol::body::{truncate_utf8, AttachmentChanges};
 use eas_protocol::status::SyncStatus;
 
 use super::parse::{is_exception_field, EventChange, ExceptionChange, Incoming};
 use super::EasContext;
+use crate::attachment::Attachment;
 use crate::event::{
     BusyStatus, Event, Exception, Location, MeetingStatus, Notes, Override, ResponseType,
     Sensitivity, When,
@@ -60,6 +61,10 @@ pub enum ApplyError {
     NoSuchOccurrence(DateTime<Utc>),
     #[error("the item is not a recurring series")]
     NotRecurring,
+    /// MS-ASAIRS R1374: a `Delete` names its attachment by the FileReference the server gave
+    /// it; this one is not an attachment of the item (or of the occurrence).
+    #[error("the item has no attachment {0:?}")]
+    UnknownAttachment(String),
 }
 
 impl ApplyError {
@@ -325,6 +330,11 @@ fn build(
         None if keeps(Field::Location) => e.location.clone(),
         None => None,
     };
+    // MS-ASAIRS 2.2.2.8: attachments change only by their Add and Delete; an omitted
+    // Attachments keeps them (and a client before 16.0 never sends one).
+    if let Some(Incoming::Attachments(changes)) = get(Field::Attachments) {
+        e.attachments = changed_attachments(&e.attachments, changes)?;
+    }
     e.notes = match get(Field::Body) {
         Some(Incoming::Notes(n)) => {
             if echoes_truncated(e.notes.as_ref(), n, options.notes_truncated_at) {
@@ -369,7 +379,7 @@ fn build(
                 };
                 let key = key_for(&e, original, zone, ctx);
                 let current = e.exceptions.get(&key).cloned();
-                let ex = exception_from(&e, key, x, current, zone, ctx);
+                let ex = exception_from(&e, key, x, current, zone, ctx)?;
                 e.exceptions.insert(key, ex);
             }
         }
@@ -395,6 +405,35 @@ fn key_for(e: &Event, original: DateTime<Utc>, zone: Tz, ctx: &EasContext) -> Mo
             When::AllDay { .. } => Moment::On(crate::event::all_day_date(original, all_day_zone)),
             When::Timed { .. } => Moment::At(original),
         })
+}
+
+/// `current` after a client's `Delete`s (each must name one of them, R1374) and `Add`s (new
+/// attachments with their bytes, named by the store when it keeps them; MS-ASAIRS 2.2.2.2).
+fn changed_attachments(
+    current: &[Attachment],
+    changes: &AttachmentChanges,
+) -> Result<Vec<Attachment>, ApplyError> {
+    let mut out = current.to_vec();
+    for reference in &changes.deletes {
+        let before = out.len();
+        out.retain(|a| a.is_new() || a.file_reference != *reference);
+        if out.len() == before {
+            return Err(ApplyError::UnknownAttachment(reference.clone()));
+        }
+    }
+    for add in &changes.adds {
+        out.push(Attachment {
+            client_id: Some(add.client_id.clone()),
+            display_name: add.display_name.clone(),
+            method: add.method.code(),
+            content_type: add.content_type.clone(),
+            content_id: add.content_id.clone(),
+            content_location: add.content_location.clone(),
+            is_inline: add.is_inline,
+            ..Attachment::with_content(add.content.clone())
+        });
+    }
+    Ok(out)
 }
 
 /// Whether `incoming` is the stored body cut at the truncation size it was sent with.
@@ -428,9 +467,9 @@ fn exception_from(
     current: Option<Exception>,
     zone: Tz,
     ctx: &EasContext,
-) -> Exception {
+) -> Result<Exception, ApplyError> {
     if x.deleted {
-        return Exception::deleted();
+        return Ok(Exception::deleted());
     }
     let mut ex = current.filter(|c| !c.deleted).unwrap_or_default();
     let get = |f: Field| x.fields.get(&f).filter(|_| is_exception_field(f));
@@ -488,12 +527,20 @@ fn exception_from(
         Incoming::Attendees(a) => Some(a.clone()),
         _ => None,
     });
+    // 16.x (MS-ASCAL R2107): the occurrence's attachments start from what it shows (the
+    // series' while inherited); the same list as the series' is inherited again.
+    if let Some(Incoming::Attachments(changes)) = get(Field::Attachments) {
+        let series = (!e.attachments.is_empty()).then_some(&e.attachments);
+        let shown = ex.attachments.resolve(series).cloned().unwrap_or_default();
+        let next = changed_attachments(&shown, changes)?;
+        ex.attachments = Override::against((!next.is_empty()).then_some(next), series);
+    }
     ex.dtstamp = if ctx.is_16() {
         Some(ctx.now)
     } else {
         get(Field::DtStamp).and_then(time_of).or(ex.dtstamp)
     };
-    ex
+    Ok(ex)
 }
 
 /// 16.x: a Sync `Change` with `airsyncbase:InstanceId` (MS-ASCMD 2.2.3.24; MS-ASCAL R2113):
@@ -513,7 +560,7 @@ pub fn apply_instance(
     let mut e = stored.clone();
     let current = e.exceptions.get(&key).cloned();
     let zone = e.zone();
-    let ex = exception_from(&e, key, &x, current, zone, ctx);
+    let ex = exception_from(&e, key, &x, current, zone, ctx)?;
     e.exceptions.insert(key, ex);
     Ok(e)
 }

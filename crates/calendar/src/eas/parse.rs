@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use eas_protocol::body::BodyType;
+use eas_protocol::body::{AttachmentChanges, BodyType};
 use eas_protocol::status::SyncStatus;
 use eas_protocol::ProtocolVersion;
 use eas_wbxml::tags::{air_sync_base as asb, calendar as cal, meeting_response as mr};
@@ -34,6 +34,8 @@ pub enum Incoming {
     Categories(Vec<String>),
     Recurrence(RecurrenceElements),
     Exceptions(Vec<ExceptionChange>),
+    /// 16.x `airsyncbase:Attachments`: attachments added and deleted (MS-ASAIRS 2.2.2.8).
+    Attachments(AttachmentChanges),
 }
 
 /// One `Exception` as sent.
@@ -83,6 +85,10 @@ pub enum ParseError {
     TooManyExceptions(usize),
     #[error("airsyncbase:Body has an unknown Type {0:?}")]
     BadBodyType(String),
+    /// MS-ASAIRS 2.2.2.2: an `Add` without its `ClientId` (R1009) or `Content` (R1010), a
+    /// reserved `Method`, a `Delete` without `FileReference` (R1141).
+    #[error("airsyncbase:Attachments: {0}")]
+    Attachments(eas_protocol::ParseError),
 }
 
 impl ParseError {
@@ -141,6 +147,10 @@ pub fn parse(elements: &[Element], version: ProtocolVersion) -> Result<EventChan
         if field.server_only() || change.fields.contains_key(&field) {
             continue;
         }
+        // MS-ASAIRS R1017 to R1019, R1142 to R1144: no attachment Add or Delete before 16.0.
+        if field == Field::Attachments && version < ProtocolVersion::V16_0 {
+            continue;
+        }
         change.fields.insert(field, incoming(field, el, version)?);
     }
     if change.contains(Field::EndTime) && !change.contains(Field::StartTime) {
@@ -181,6 +191,9 @@ fn incoming(field: Field, el: &Element, version: ProtocolVersion) -> Result<Inco
         }
         Field::Recurrence => Incoming::Recurrence(RecurrenceElements::from_element(el)?),
         Field::Exceptions => Incoming::Exceptions(exceptions(el, version)?),
+        Field::Attachments => Incoming::Attachments(
+            AttachmentChanges::from_element(el).map_err(ParseError::Attachments)?,
+        ),
         _ if empty => Incoming::Empty,
         Field::Timezone => Incoming::Timezone(TimeZoneBlob::from_base64(&t)?),
         Field::StartTime | Field::EndTime | Field::DtStamp | Field::AppointmentReplyTime => {
@@ -304,7 +317,7 @@ fn attendees(el: &Element) -> Result<Vec<Attendee>, ParseError> {
     Ok(out)
 }
 
-const EXCEPTION_FIELDS: [Field; 13] = [
+const EXCEPTION_FIELDS: [Field; 14] = [
     Field::Subject,
     Field::StartTime,
     Field::EndTime,
@@ -318,6 +331,8 @@ const EXCEPTION_FIELDS: [Field; 13] = [
     Field::DtStamp,
     Field::MeetingStatus,
     Field::Attendees,
+    // 16.x only (MS-ASCAL R2107).
+    Field::Attachments,
 ];
 
 /// The fields a 16.x Change of one occurrence (`InstanceId`) or an `Exception` may carry.
@@ -350,6 +365,9 @@ fn exceptions(el: &Element, version: ProtocolVersion) -> Result<Vec<ExceptionCha
                 let Some(f) = Field::from_tag(child.tag).filter(|f| is_exception_field(*f)) else {
                     continue;
                 };
+                if f == Field::Attachments && version < ProtocolVersion::V16_0 {
+                    continue;
+                }
                 if let std::collections::btree_map::Entry::Vacant(slot) = fields.entry(f) {
                     slot.insert(incoming(f, child, version)?);
                 }

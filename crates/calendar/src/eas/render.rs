@@ -3,12 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use eas_protocol::body::{select_body, AvailableBodies, Body, BodyPreference, BodyType};
+use eas_protocol::body::{
+    attachments_element as wire_attachments, select_body, Attachment as WireAttachment,
+    AttachmentMethod, AvailableBodies, Body, BodyPreference, BodyType,
+};
 use eas_protocol::ProtocolVersion;
 use eas_wbxml::tags::{air_sync_base as asb, calendar as cal, meeting_response as mr};
 use eas_wbxml::Element;
 
 use super::{check_version, EasContext, UnsupportedVersion, MAX_EXCEPTIONS};
+use crate::attachment::Attachment;
 use crate::event::{Attendee, Event, Exception, Location, Notes, NotesFormat, Override, When};
 use crate::field::{Field, FieldSet};
 use crate::recurrence::RecurrenceElements;
@@ -157,6 +161,30 @@ fn attendees_element(list: &[Attendee], version: ProtocolVersion) -> Element {
     el
 }
 
+/// `airsyncbase:Attachments` (MS-ASAIRS 2.2.2.8) with an `Attachment` (2.2.2.7: DisplayName,
+/// FileReference, Method, EstimatedDataSize, ContentId, ContentLocation, IsInline) for each
+/// stored attachment; `None` for none, as the element may not be empty. 16.x only: a calendar
+/// item carries no attachments before (MS-ASCAL R557 does not list them; R2107).
+fn attachments_element(list: &[Attachment], version: ProtocolVersion) -> Option<Element> {
+    if version < ProtocolVersion::V16_0 {
+        return None;
+    }
+    let wire: Vec<WireAttachment> = list
+        .iter()
+        .filter(|a| !a.is_new())
+        .map(|a| WireAttachment {
+            display_name: a.display_name.clone(),
+            file_reference: a.file_reference.clone(),
+            method: AttachmentMethod::from_code(a.method).unwrap_or(AttachmentMethod::Normal),
+            estimated_data_size: u32::try_from(a.size).unwrap_or(u32::MAX),
+            content_id: a.content_id.clone(),
+            content_location: a.content_location.clone(),
+            is_inline: a.is_inline,
+        })
+        .collect();
+    wire_attachments(&wire)
+}
+
 fn categories_element(list: &[String]) -> Element {
     let mut el = Element::new(cal::CATEGORIES);
     for c in list.iter().take(300) {
@@ -244,6 +272,10 @@ pub fn render(
     push(
         Field::Location,
         event.location.as_ref().and_then(|l| location_element(l, v)),
+    );
+    push(
+        Field::Attachments,
+        attachments_element(&event.attachments, v),
     );
     push(
         Field::Reminder,
@@ -416,6 +448,12 @@ fn exception_element(
         override_element(&x.notes, Element::new(asb::BODY), |n| {
             notes_body(n, v, options.body_preferences).map(|b| b.to_element())
         }),
+        // An occurrence without the series' attachments cannot be said: Attachments may not
+        // be empty (AirSyncBase.xsd).
+        match &x.attachments {
+            Override::Set(list) => attachments_element(list, v),
+            _ => None,
+        },
         override_element(&x.categories, Element::new(cal::CATEGORIES), |c| {
             Some(categories_element(c))
         }),

@@ -584,3 +584,258 @@ fn bad_values_are_status_6() {
     ));
     assert!(parse(&[], ProtocolVersion::V2_5).is_err());
 }
+
+/// An `Attachments` element with an `Add` of `content` under `client_id`.
+fn attachment_add(client_id: &str, name: &str, content: &[u8]) -> Element {
+    Element::new(asb::ATTACHMENTS).with(
+        Element::new(asb::ADD)
+            .with_text(asb::CLIENT_ID, client_id)
+            .with_text(asb::METHOD, "1")
+            .with_text(asb::CONTENT_TYPE, "text/plain")
+            .with(Element::opaque(asb::CONTENT, content.to_vec()))
+            .with_text(asb::DISPLAY_NAME, name),
+    )
+}
+
+fn attachment_delete(file_reference: &str) -> Element {
+    Element::new(asb::ATTACHMENTS)
+        .with(Element::new(asb::DELETE).with_text(asb::FILE_REFERENCE, file_reference))
+}
+
+/// The event as the store keeps it: each new attachment named, its bytes taken away.
+fn stored_as(mut e: Event) -> Event {
+    for (n, a) in e.all_attachments_mut().enumerate() {
+        if a.is_new() {
+            a.file_reference = format!("cal:att:{n}");
+            a.content = None;
+        }
+    }
+    e
+}
+
+fn single(v: ProtocolVersion, data: &[Element]) -> Event {
+    let change = parse(data, v).expect("parses");
+    create(&change, &ctx(v), &ApplyOptions::default()).expect("creates")
+}
+
+fn times() -> Vec<Element> {
+    vec![
+        Element::text(cal::START_TIME, "20260310T080000Z"),
+        Element::text(cal::END_TIME, "20260310T090000Z"),
+    ]
+}
+
+#[test]
+fn at_16_an_add_brings_attachments_with_their_bytes() {
+    let mut data = times();
+    data.push(attachment_add("c1", "plan.txt", b"\x00plan\xff"));
+    let mut e = single(ProtocolVersion::V16_1, &data);
+    let [a] = e.attachments.as_slice() else {
+        panic!("one attachment: {:?}", e.attachments);
+    };
+    assert!(a.is_new());
+    assert_eq!(a.client_id.as_deref(), Some("c1"));
+    assert_eq!(a.display_name.as_deref(), Some("plan.txt"));
+    assert_eq!(a.content_type.as_deref(), Some("text/plain"));
+    assert_eq!((a.method, a.size), (1, 6));
+    assert_eq!(
+        e.take_new_contents(),
+        [("c1".to_string(), b"\x00plan\xff".to_vec())]
+    );
+    assert!(e.attachments[0].content.is_none());
+    // The stored form never holds the bytes.
+    let mut with_bytes = e.clone();
+    with_bytes.attachments[0].content = Some(vec![1, 2]);
+    assert!(!crate::stored::to_json(&with_bytes).contains("content\""));
+}
+
+#[test]
+fn before_16_attachments_are_neither_read_nor_written() {
+    let mut data = times();
+    data.push(attachment_add("c1", "plan.txt", b"plan"));
+    assert!(single(ProtocolVersion::V14_1, &data).attachments.is_empty());
+    let e = stored_as(single(ProtocolVersion::V16_1, &data));
+    assert!(find(&rendered(&e, ProtocolVersion::V14_1), asb::ATTACHMENTS).is_none());
+    assert!(find(&rendered(&e, ProtocolVersion::V16_0), asb::ATTACHMENTS).is_some());
+}
+
+#[test]
+fn at_16_attachments_go_out_with_their_file_reference_in_the_xsd_order() {
+    let mut data = times();
+    data.push(attachment_add("c1", "plan.txt", b"plan"));
+    let mut e = stored_as(single(ProtocolVersion::V16_1, &data));
+    e.attachments[0].content_id = Some("cid-1".into());
+    e.attachments[0].content_location = Some("plan".into());
+    e.attachments[0].is_inline = true;
+    e.attachments[0].method = 6;
+    let out = rendered(&e, ProtocolVersion::V16_1);
+    let atts = find(&out, asb::ATTACHMENTS).expect("Attachments");
+    let att: Vec<&Element> = atts.children_of(asb::ATTACHMENT).collect();
+    assert_eq!(att.len(), 1);
+    let names: Vec<Tag> = att[0].elements().map(|c| c.tag).collect();
+    assert_eq!(
+        names,
+        [
+            asb::DISPLAY_NAME,
+            asb::FILE_REFERENCE,
+            asb::METHOD,
+            asb::ESTIMATED_DATA_SIZE,
+            asb::CONTENT_ID,
+            asb::CONTENT_LOCATION,
+            asb::IS_INLINE
+        ]
+    );
+    assert_eq!(
+        att[0].child_text(asb::FILE_REFERENCE).as_deref(),
+        Some("cal:att:0")
+    );
+    assert_eq!(att[0].child_text(asb::METHOD).as_deref(), Some("6"));
+    assert_eq!(
+        att[0].child_text(asb::ESTIMATED_DATA_SIZE).as_deref(),
+        Some("4")
+    );
+    // No ClientId in a server's Attachment of ApplicationData.
+    assert!(att[0].child(asb::CLIENT_ID).is_none());
+    // An ItemOperations Schema without Attachments leaves them out.
+    let schema = FieldSet::from_elements(&[Element::new(cal::SUBJECT)]);
+    let options = RenderOptions {
+        schema: Some(&schema),
+        ..RenderOptions::default()
+    };
+    let out = render(&e, &ctx(ProtocolVersion::V16_1), &options).unwrap();
+    assert!(find(&out, asb::ATTACHMENTS).is_none());
+}
+
+#[test]
+fn a_change_without_attachments_keeps_them_and_a_delete_removes_one() {
+    let v = ProtocolVersion::V16_1;
+    let mut data = times();
+    data.push(
+        Element::new(asb::ATTACHMENTS)
+            .with(
+                attachment_add("c1", "a.txt", b"a")
+                    .elements()
+                    .next()
+                    .unwrap()
+                    .clone(),
+            )
+            .with(
+                attachment_add("c2", "b.txt", b"b")
+                    .elements()
+                    .next()
+                    .unwrap()
+                    .clone(),
+            ),
+    );
+    let stored = stored_as(single(v, &data));
+    assert_eq!(stored.attachments.len(), 2);
+    // Ghosted: a Change of the subject alone keeps both.
+    let change = parse(&[Element::text(cal::SUBJECT, "New")], v).unwrap();
+    let kept = apply(&stored, &change, None, &ctx(v), &ApplyOptions::default()).unwrap();
+    assert_eq!(kept.attachments, stored.attachments);
+    // So does a 14.1 client's Change that deletes what it omits.
+    let change = parse(
+        &[Element::text(cal::SUBJECT, "New")],
+        ProtocolVersion::V14_1,
+    )
+    .unwrap();
+    let kept = apply(
+        &stored,
+        &change,
+        None,
+        &ctx(ProtocolVersion::V14_1),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(kept.attachments, stored.attachments);
+    // A Delete by FileReference removes that one only.
+    let first = stored.attachments[0].file_reference.clone();
+    let change = parse(&[attachment_delete(&first)], v).unwrap();
+    let after = apply(&stored, &change, None, &ctx(v), &ApplyOptions::default()).unwrap();
+    assert_eq!(after.attachments, stored.attachments[1..]);
+    // A Delete of a FileReference the item does not have is status 6 (MS-ASAIRS R1374).
+    let change = parse(&[attachment_delete("cal:att:nope")], v).unwrap();
+    let err = apply(&stored, &change, None, &ctx(v), &ApplyOptions::default()).unwrap_err();
+    assert_eq!(err, ApplyError::UnknownAttachment("cal:att:nope".into()));
+    assert_eq!(
+        err.sync_status(),
+        eas_protocol::status::SyncStatus::ConversionError
+    );
+}
+
+#[test]
+fn an_attachment_add_without_client_id_or_content_is_status_6() {
+    let v = ProtocolVersion::V16_1;
+    for missing in [asb::CLIENT_ID, asb::CONTENT] {
+        let mut add = Element::new(asb::ADD);
+        for c in attachment_add("c1", "a.txt", b"a")
+            .elements()
+            .next()
+            .unwrap()
+            .elements()
+            .filter(|c| c.tag != missing)
+        {
+            add.push(c.clone());
+        }
+        let err = parse(&[Element::new(asb::ATTACHMENTS).with(add)], v).unwrap_err();
+        assert_eq!(
+            err,
+            ParseError::Attachments(eas_protocol::ParseError::Missing(missing))
+        );
+        assert_eq!(
+            err.sync_status(),
+            eas_protocol::status::SyncStatus::ConversionError
+        );
+    }
+}
+
+#[test]
+fn at_16_an_occurrence_gets_attachments_of_its_own() {
+    let v = ProtocolVersion::V16_1;
+    let mut s = series();
+    s.attachments = vec![crate::Attachment {
+        file_reference: "cal:att:series".into(),
+        display_name: Some("agenda.pdf".into()),
+        size: 10,
+        ..crate::Attachment::default()
+    }];
+    // A Change of the occurrence of 31 March that adds a file: it shows the series' and its own.
+    let change = parse(&[attachment_add("c9", "minutes.txt", b"minutes")], v).unwrap();
+    let key = Moment::At(local(2026, 3, 31, 9, 0));
+    let e = stored_as(apply_instance(&s, local(2026, 3, 31, 9, 0), &change, &ctx(v)).unwrap());
+    let Override::Set(list) = &e.exceptions[&key].attachments else {
+        panic!("own attachments: {:?}", e.exceptions[&key]);
+    };
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0], s.attachments[0]);
+    assert_eq!(list[1].client_id.as_deref(), Some("c9"));
+    assert_eq!(e.all_attachments().count(), 3);
+    let out = rendered(&e, v);
+    let exceptions = find(&out, cal::EXCEPTIONS).unwrap();
+    let x = exceptions
+        .children_of(cal::EXCEPTION)
+        .find(|x| x.child(asb::ATTACHMENTS).is_some())
+        .expect("an exception with attachments");
+    assert_eq!(
+        x.child(asb::ATTACHMENTS)
+            .unwrap()
+            .children_of(asb::ATTACHMENT)
+            .count(),
+        2
+    );
+    assert!(find(&rendered(&e, ProtocolVersion::V14_1), cal::EXCEPTIONS)
+        .unwrap()
+        .children_of(cal::EXCEPTION)
+        .all(|x| x.child(asb::ATTACHMENTS).is_none()));
+    // Deleting the file added to it gives the occurrence the series' list again: inherited.
+    let added = list[1].file_reference.clone();
+    let change = parse(&[attachment_delete(&added)], v).unwrap();
+    let back = apply_instance(&e, local(2026, 3, 31, 9, 0), &change, &ctx(v)).unwrap();
+    assert!(back.exceptions[&key].attachments.is_inherit());
+    // Deleting the series' file from one occurrence leaves that occurrence without
+    // attachments and the series as it was.
+    let change = parse(&[attachment_delete("cal:att:series")], v).unwrap();
+    let none = apply_instance(&s, local(2026, 3, 31, 9, 0), &change, &ctx(v)).unwrap();
+    assert_eq!(none.exceptions[&key].attachments, Override::Removed);
+    assert_eq!(none.attachments, s.attachments);
+}

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use chrono::{Days, Duration};
 use chrono_tz::Tz;
 
@@ -16,6 +17,7 @@ use super::values::{
     address, attendee_type, cdo_busy, class, parse_duration, partstat, time_values, TimeValue,
 };
 use super::{ICalError, ImportOptions, ImportWarning, Imported};
+use crate::attachment::Attachment;
 use crate::event::{
     Attendee, BusyStatus, Event, Exception, Location, MeetingStatus, Notes, NotesFormat, Override,
     When,
@@ -35,7 +37,32 @@ struct Component {
 fn entry_text(entry: &calcard::icalendar::ICalendarEntry) -> Option<Property> {
     let mut text = String::new();
     entry.write_to(&mut text).ok()?;
-    unfold(&text).first().and_then(|l| split_line(l))
+    let mut p = unfold(&text).first().and_then(|l| split_line(l))?;
+    if p.name == "ATTACH" {
+        inline_content(entry, &mut p);
+    }
+    Some(p)
+}
+
+/// calcard decodes the base64 of an inline `ATTACH`: bytes that are UTF-8 become text (its
+/// `ENCODING` dropped), others binary. Both are put back as base64 with `ENCODING=BASE64`, so
+/// the property reads the same whatever its bytes. Base64 calcard could not decode stays as
+/// it came.
+fn inline_content(entry: &calcard::icalendar::ICalendarEntry, p: &mut Property) {
+    use calcard::icalendar::ICalendarValue;
+    let binary = p
+        .param("VALUE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("BINARY"));
+    let bytes = match entry.values.first() {
+        Some(ICalendarValue::Binary(b)) => b.as_slice(),
+        Some(ICalendarValue::Text(t)) if binary && p.param("ENCODING").is_none() => t.as_bytes(),
+        _ => return,
+    };
+    p.value = base64::engine::general_purpose::STANDARD.encode(bytes);
+    p.params
+        .retain(|x| !x.name.eq_ignore_ascii_case("ENCODING"));
+    p.params
+        .insert(0, crate::meta::Param::new("ENCODING", &["BASE64"]));
 }
 
 fn component(cal: &calcard::icalendar::ICalendar, id: u32, depth: usize) -> Option<Component> {
@@ -374,6 +401,15 @@ fn parse_vevent(
                 warnings.push(ImportWarning::ExtraDates { uid: uid.clone() });
                 meta.extra.push(p.clone());
             }
+            // RFC 5545 3.8.1.1: inline content becomes an attachment; a URI stays as it came.
+            "ATTACH" => match binary_attachment(p) {
+                Some(Ok(a)) => event.attachments.push(a),
+                Some(Err(reason)) => {
+                    warnings.push(skipped(&uid, "ATTACH", reason));
+                    meta.extra.push(p.clone());
+                }
+                None => meta.extra.push(p.clone()),
+            },
             name if MAPPED.contains(&name) => {}
             _ => meta.extra.push(p.clone()),
         }
@@ -581,11 +617,40 @@ fn exception_from(master: &Event, key: Moment, o: Event, cancelled: bool) -> Exc
         ),
         online_meeting_conf_link: Override::Inherit,
         online_meeting_external_link: Override::Inherit,
+        attachments: Override::against(
+            (!o.attachments.is_empty()).then_some(o.attachments),
+            (!master.attachments.is_empty()).then_some(&master.attachments),
+        ),
         dtstamp: o.dtstamp.filter(|d| Some(*d) != master.dtstamp),
         appointment_reply_time: None,
         response_type: None,
         ical: o.ical,
     }
+}
+
+/// An `ATTACH;VALUE=BINARY;ENCODING=BASE64` as an attachment: its name from `X-FILENAME`
+/// (Outlook, and this crate's export) or `X-APPLE-FILENAME`, its type from `FMTTYPE`. `None`
+/// for a URI (kept as it came); an error for base64 that does not decode.
+pub(super) fn binary_attachment(p: &Property) -> Option<Result<Attachment, String>> {
+    let binary = p
+        .param("VALUE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("BINARY"))
+        || p.param("ENCODING")
+            .is_some_and(|v| v.eq_ignore_ascii_case("BASE64"));
+    if !binary {
+        return None;
+    }
+    let text: String = p.value.chars().filter(|c| !c.is_whitespace()).collect();
+    let content = match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
+        Ok(c) => c,
+        Err(e) => return Some(Err(format!("inline content is not base64: {e}"))),
+    };
+    let named = |n: &str| p.param(n).map(str::to_string).filter(|v| !v.is_empty());
+    Some(Ok(Attachment {
+        display_name: named("X-FILENAME").or_else(|| named("X-APPLE-FILENAME")),
+        content_type: named("FMTTYPE"),
+        ..Attachment::with_content(content)
+    }))
 }
 
 fn skipped(uid: &str, property: &str, reason: String) -> ImportWarning {

@@ -456,3 +456,106 @@ END:VCALENDAR",
         [ImportWarning::Skipped { property, .. }] if property == "DTSTART"
     ));
 }
+
+#[test]
+fn inline_attachments_round_trip_with_name_type_and_bytes_and_uris_stay_as_they_came() {
+    let file = crlf(
+        "BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Test//Test//EN
+BEGIN:VEVENT
+UID:att-1@example.com
+DTSTAMP:20260101T120000Z
+DTSTART:20260310T090000Z
+DTEND:20260310T100000Z
+SUMMARY:With files
+ATTACH;VALUE=BINARY;ENCODING=BASE64;FMTTYPE=text/plain;X-FILENAME=notes.txt:AGhlbGxv/w==
+ATTACH;FMTTYPE=application/pdf:https://files.example.com/agenda.pdf
+ATTACH;ENCODING=BASE64;VALUE=BINARY;X-APPLE-FILENAME=pic.png:iVBORw==
+END:VEVENT
+END:VCALENDAR
+",
+    );
+    let event = import_one(&file);
+    let [notes, pic] = event.attachments.as_slice() else {
+        panic!("two inline attachments: {:?}", event.attachments);
+    };
+    assert_eq!(notes.content.as_deref(), Some(&b"\x00hello\xff"[..]));
+    assert_eq!(notes.size, 7);
+    assert_eq!(notes.display_name.as_deref(), Some("notes.txt"));
+    assert_eq!(notes.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(pic.display_name.as_deref(), Some("pic.png"));
+    assert_eq!(pic.content.as_deref(), Some(&b"\x89PNG"[..]));
+    let uris: Vec<&crate::meta::Property> = event.ical.extra_named("ATTACH").collect();
+    assert_eq!(uris.len(), 1);
+    assert_eq!(uris[0].value, "https://files.example.com/agenda.pdf");
+    let (text, again) = round_trip(&event);
+    assert!(text.contains("X-FILENAME=notes.txt"), "{text}");
+    assert!(
+        text.contains("https://files.example.com/agenda.pdf"),
+        "{text}"
+    );
+    assert_eq!(again.attachments, event.attachments);
+    assert_eq!(again.ical, event.ical);
+    // An attachment whose bytes are not at hand is left out, not written empty.
+    let mut without = event.clone();
+    without.attachments[0].content = None;
+    let text = export(&[without], &export_options());
+    assert!(!text.contains("notes.txt"), "{text}");
+    // Content that is not base64 is refused (the importer then keeps the property as it came,
+    // with a warning); a URI is not inline content.
+    let mut bad = crate::meta::Property::new("ATTACH", "!!!");
+    bad.params = vec![
+        crate::meta::Param::new("ENCODING", &["BASE64"]),
+        crate::meta::Param::new("VALUE", &["BINARY"]),
+    ];
+    assert!(matches!(
+        super::import::binary_attachment(&bad),
+        Some(Err(_))
+    ));
+    let uri = crate::meta::Property::new("ATTACH", "https://files.example.com/a.pdf");
+    assert!(super::import::binary_attachment(&uri).is_none());
+}
+
+#[test]
+fn an_override_with_its_own_attachment_keeps_it_and_one_like_the_master_inherits() {
+    let file = crlf(
+        "BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Test//Test//EN
+BEGIN:VEVENT
+UID:att-2@example.com
+DTSTART:20260310T090000Z
+DTEND:20260310T100000Z
+RRULE:FREQ=WEEKLY;COUNT=3
+ATTACH;VALUE=BINARY;ENCODING=BASE64;X-FILENAME=a.txt:YQ==
+END:VEVENT
+BEGIN:VEVENT
+UID:att-2@example.com
+RECURRENCE-ID:20260317T090000Z
+DTSTART:20260317T090000Z
+DTEND:20260317T100000Z
+ATTACH;VALUE=BINARY;ENCODING=BASE64;X-FILENAME=a.txt:YQ==
+ATTACH;VALUE=BINARY;ENCODING=BASE64;X-FILENAME=b.txt:Yg==
+END:VEVENT
+BEGIN:VEVENT
+UID:att-2@example.com
+RECURRENCE-ID:20260324T090000Z
+DTSTART:20260324T110000Z
+DTEND:20260324T120000Z
+ATTACH;VALUE=BINARY;ENCODING=BASE64;X-FILENAME=a.txt:YQ==
+END:VEVENT
+END:VCALENDAR
+",
+    );
+    let event = import_one(&file);
+    let at = |d| Moment::At(Utc.with_ymd_and_hms(2026, 3, d, 9, 0, 0).unwrap());
+    let Override::Set(own) = &event.exceptions[&at(17)].attachments else {
+        panic!("own attachments: {:?}", event.exceptions[&at(17)]);
+    };
+    assert_eq!(own.len(), 2);
+    assert!(event.exceptions[&at(24)].attachments.is_inherit());
+    let (_, again) = round_trip(&event);
+    assert_eq!(again.exceptions, event.exceptions);
+    assert_eq!(again.attachments, event.attachments);
+}

@@ -1,8 +1,10 @@
 //! AirSyncBase body and attachment elements (MS-ASAIRS): the client's `BodyPreference`, the
 //! `Body` and `Attachments` a response carries, and the choice of body for a preference list.
 
+mod changes;
 mod select;
 
+pub use changes::{added_attachments_element, AttachmentAdd, AttachmentChanges};
 pub use select::{select_body, truncate_utf8, AvailableBodies};
 
 use eas_wbxml::tags::{air_sync_base as asb, item_operations as io};
@@ -148,6 +150,23 @@ pub enum AttachmentMethod {
     Normal = 1,
     EmbeddedMessage = 5,
     Ole = 6,
+}
+
+impl AttachmentMethod {
+    /// The numeric value of `Method`.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// MS-ASAIRS 2.2.2.31.2: 1, 5 or 6; 2 to 4 are reserved (R226 to R228).
+    pub const fn from_code(code: u8) -> Option<AttachmentMethod> {
+        match code {
+            1 => Some(AttachmentMethod::Normal),
+            5 => Some(AttachmentMethod::EmbeddedMessage),
+            6 => Some(AttachmentMethod::Ole),
+            _ => None,
+        }
+    }
 }
 
 /// An `airsyncbase:Attachment` of a response (MS-ASAIRS 2.2.2.7).

@@ -203,3 +203,98 @@ fn attachments_write_file_reference_method_and_size() {
     );
     assert_eq!(attachments_element(&[]), None);
 }
+
+fn add(client_id: &str) -> Element {
+    Element::new(asb::ADD)
+        .with_text(asb::CLIENT_ID, client_id)
+        .with_text(asb::METHOD, "1")
+        .with_text(asb::CONTENT_TYPE, "text/plain")
+        .with(Element::opaque(asb::CONTENT, b"\x00hello\xff".to_vec()))
+        .with_text(asb::DISPLAY_NAME, "notes.txt")
+}
+
+#[test]
+fn attachment_adds_and_deletes_are_read_with_opaque_content() {
+    let el = Element::new(asb::ATTACHMENTS)
+        .with(
+            add("c1")
+                .with_text(asb::IS_INLINE, "1")
+                .with_text(asb::CONTENT_ID, "cid-1"),
+        )
+        .with(Element::new(asb::DELETE).with_text(asb::FILE_REFERENCE, "cal:att:9"))
+        .with(add("c2"));
+    let changes =
+        AttachmentChanges::from_element(&decode(&encode(&el)).expect("decodes")).expect("parses");
+    assert_eq!(changes.deletes, ["cal:att:9"]);
+    let [first, second] = changes.adds.as_slice() else {
+        panic!("two adds: {changes:?}");
+    };
+    assert_eq!(first.client_id, "c1");
+    assert_eq!(first.content, b"\x00hello\xff");
+    assert_eq!(first.method, AttachmentMethod::Normal);
+    assert_eq!(first.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(first.display_name.as_deref(), Some("notes.txt"));
+    assert_eq!(first.content_id.as_deref(), Some("cid-1"));
+    assert!(first.is_inline && !second.is_inline);
+    assert!(!changes.is_empty());
+}
+
+#[test]
+fn an_add_without_client_id_or_content_or_with_a_reserved_method_is_refused() {
+    let without = |tag| {
+        let mut el = Element::new(asb::ADD);
+        for c in add("c1").elements().filter(|c| c.tag != tag) {
+            el.push(c.clone());
+        }
+        Element::new(asb::ATTACHMENTS).with(el)
+    };
+    for tag in [asb::CLIENT_ID, asb::CONTENT] {
+        assert_eq!(
+            AttachmentChanges::from_element(&without(tag)),
+            Err(ParseError::Missing(tag))
+        );
+    }
+    // Method and DisplayName are required by the schema but read leniently.
+    let lenient = AttachmentChanges::from_element(&without(asb::METHOD)).expect("parses");
+    assert_eq!(lenient.adds[0].method, AttachmentMethod::Normal);
+    for method in ["2", "4", "7", "x"] {
+        let el = Element::new(asb::ATTACHMENTS).with(
+            Element::new(asb::ADD)
+                .with_text(asb::CLIENT_ID, "c")
+                .with_text(asb::METHOD, method)
+                .with_text(asb::CONTENT, "x"),
+        );
+        assert!(
+            matches!(AttachmentChanges::from_element(&el), Err(ParseError::BadValue { tag, .. }) if tag == asb::METHOD),
+            "{method}"
+        );
+    }
+    let twice = Element::new(asb::ATTACHMENTS)
+        .with(add("c1"))
+        .with(add("c1"));
+    assert!(AttachmentChanges::from_element(&twice).is_err());
+    let no_reference = Element::new(asb::ATTACHMENTS).with(Element::new(asb::DELETE));
+    assert_eq!(
+        AttachmentChanges::from_element(&no_reference),
+        Err(ParseError::Missing(asb::FILE_REFERENCE))
+    );
+}
+
+#[test]
+fn added_attachments_answer_client_id_and_file_reference() {
+    assert_eq!(added_attachments_element([]), None);
+    let el = added_attachments_element([("c1", "cal:att:1"), ("c2", "cal:att:2")]).expect("two");
+    let atts: Vec<_> = el.children_of(asb::ATTACHMENT).collect();
+    assert_eq!(atts.len(), 2);
+    assert_eq!(atts[1].child_text(asb::CLIENT_ID).as_deref(), Some("c2"));
+    assert_eq!(
+        atts[1].child_text(asb::FILE_REFERENCE).as_deref(),
+        Some("cal:att:2")
+    );
+    for code in 0..=9u8 {
+        assert_eq!(
+            AttachmentMethod::from_code(code).map(AttachmentMethod::code),
+            [1, 5, 6].contains(&code).then_some(code)
+        );
+    }
+}

@@ -38,7 +38,10 @@ pub enum ItemResponse {
         server_id: Option<String>,
         status: SyncStatus,
         /// 16.x calendar items: the `UID` the server made for the event (MS-ASCAL 2.2.2.46,
-        /// R2223), sent back in the response's `ApplicationData`.
+        /// R2223) and, for each attachment the Add brought, an `airsyncbase:Attachment` with its
+        /// `ClientId` and `FileReference` (MS-ASAIRS R1082, R1324 to R1326;
+        /// [`crate::body::added_attachments_element`]), sent back in `ApplicationData`. A
+        /// `Change` response has no `ApplicationData` (SyncResponse.xsd).
         application_data: Option<Vec<Element>>,
     },
     /// MS-ASCMD 2.2.3.24 (R6234): sent for failed changes; success needs no answer.

@@ -146,3 +146,26 @@ fn status_only_limit_and_empty_sync_responses_validate() {
         xsd::assert_valid_response("Sync", name, &bytes);
     }
 }
+
+/// MS-ASAIRS R1082, R1324 to R1326: a 16.x Add response answers each attachment the Add brought
+/// with its ClientId and the server's FileReference, beside the event's UID.
+#[test]
+fn an_add_response_with_the_file_references_of_added_attachments_validates() {
+    let answer = eas_protocol::body::added_attachments_element([
+        ("att-1", "cal:att:0123456789abcdef0123456789abcdef"),
+        ("att-2", "cal:att:fedcba9876543210fedcba9876543210"),
+    ])
+    .expect("two attachments");
+    let mut c = SyncCollectionResponse::new("cal:7", "3");
+    c.responses = vec![ItemResponse::Add {
+        client_id: "v1".into(),
+        server_id: Some("41".into()),
+        status: SyncStatus::Success,
+        application_data: Some(vec![
+            eas_wbxml::Element::text(eas_wbxml::tags::calendar::UID, "0A1B"),
+            answer,
+        ]),
+    }];
+    let bytes = eas_wbxml::encode(&SyncResponse::collections(vec![c]).to_element());
+    xsd::assert_valid_response("Sync", "sync-add-attachments", &bytes);
+}

@@ -120,6 +120,11 @@ fn written(id: EventId, modseq: u64) -> wire::EventWritten {
     }
 }
 
+/// The bytes of new attachments by ClientId.
+fn contents(sent: Vec<wire::AttachmentContent>) -> Vec<(String, Vec<u8>)> {
+    sent.into_iter().map(|c| (c.client_id, c.content)).collect()
+}
+
 fn access_of(access: i32) -> Result<Access, Status> {
     match wire::Access::try_from(access) {
         Ok(wire::Access::Read) => Ok(Access::Read),
@@ -167,12 +172,13 @@ impl Calendar for CalendarService {
         r: Request<wire::CreateEventRequest>,
     ) -> Result<Response<wire::EventWritten>, Status> {
         let r = r.into_inner();
-        let created = CalendarService::create_event(
+        let created = CalendarService::create_event_with(
             self,
             &r.user,
             folder_id(&r.folder_id)?,
             &r.json,
             &r.client_uid,
+            contents(r.attachments),
         )
         .await
         .map_err(status)?;
@@ -190,13 +196,14 @@ impl Calendar for CalendarService {
     ) -> Result<Response<wire::EventWritten>, Status> {
         let r = r.into_inner();
         let if_modseq = (r.if_modseq != 0).then_some(r.if_modseq);
-        let w = CalendarService::update_event(
+        let w = CalendarService::update_event_with(
             self,
             &r.user,
             folder_id(&r.folder_id)?,
             event_id(&r.id)?,
             &r.json,
             if_modseq,
+            contents(r.attachments),
         )
         .await
         .map_err(status)?;
@@ -404,6 +411,22 @@ impl Calendar for CalendarService {
                 })
                 .collect(),
         }))
+    }
+
+    type ReadAttachmentStream = eas_rpc::chunks::ChunkStream;
+
+    async fn read_attachment(
+        &self,
+        r: Request<wire::AttachmentRef>,
+    ) -> Result<Response<Self::ReadAttachmentStream>, Status> {
+        let r = r.into_inner();
+        let content = CalendarService::read_attachment(self, &r.user, &r.file_reference)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(eas_rpc::chunks::from_bytes(
+            content,
+            crate::attachments::CHUNK_BYTES,
+        )))
     }
 }
 

@@ -167,6 +167,16 @@ pub(crate) trait Store: Send + Sync + 'static {
         grantee: &str,
     ) -> Result<u64, CalendarError>;
     async fn shares(&self, user: &str) -> Result<Shares, CalendarError>;
+
+    /// The bytes of the attachment of that FileReference, if a live event of a calendar the
+    /// user sees has it; `AttachmentNotFound` otherwise.
+    async fn attachment(&self, user: &str, reference: &str) -> Result<Vec<u8>, CalendarError>;
+    /// The bytes of every attachment of the live events of `folder`, by FileReference.
+    async fn folder_attachments(
+        &self,
+        user: &str,
+        folder: FolderId,
+    ) -> Result<std::collections::HashMap<String, Vec<u8>>, CalendarError>;
 }
 
 eas_store_kit::sql_store!(crate::store::sql::sql_store);

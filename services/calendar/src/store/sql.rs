@@ -288,6 +288,18 @@ macro_rules! sql_store {
             async fn shares(&self, user: &str) -> Result<Shares, Error> {
                 shares(self, user).await
             }
+
+            async fn attachment(&self, user: &str, reference: &str) -> Result<Vec<u8>, Error> {
+                attachment(self, user, reference).await
+            }
+
+            async fn folder_attachments(
+                &self,
+                user: &str,
+                folder: FolderId,
+            ) -> Result<std::collections::HashMap<String, Vec<u8>>, Error> {
+                folder_attachments(self, user, folder).await
+            }
         }
     };
 }
@@ -493,8 +505,54 @@ macro_rules! sql_helpers {
             .await?)
         }
 
-        /// Turns an event into a tombstone at `modseq`: no content, no indexed values.
+        /// Keeps the bytes of the attachments `event` lists and adds those it brings, as the
+        /// attachments of event `id`; deletes the ones it no longer lists. A FileReference that
+        /// is neither the event's nor new is refused: a write cannot take another event's bytes.
+        async fn write_attachments(tx: &mut Tx<'_>, id: i64, event: &Indexed) -> Result<(), Error> {
+            let stored = sqlx::query_scalar::<_, String>(
+                "SELECT reference FROM attachments WHERE event_id = $1",
+            )
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+            let is_new = |r: &String| event.contents.iter().any(|(n, _)| n == r);
+            if let Some(r) = event
+                .references
+                .iter()
+                .find(|r| !stored.contains(r) && !is_new(r))
+            {
+                return Err(Error::InvalidEvent(format!(
+                    "attachment {r:?} is not one of the event's"
+                )));
+            }
+            for r in stored.iter().filter(|r| !event.references.contains(r)) {
+                sqlx::query("DELETE FROM attachments WHERE reference = $1")
+                    .bind(r)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            for (reference, content) in &event.contents {
+                sqlx::query(
+                    "INSERT INTO attachments (reference, event_id, size, content) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(reference)
+                .bind(id)
+                .bind($crate::store::sql::to_i64(content.len() as u64))
+                .bind(content)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        /// Turns an event into a tombstone at `modseq`: no content, no indexed values, no
+        /// attachments.
         async fn tombstone(tx: &mut Tx<'_>, id: i64, modseq: i64) -> Result<(), Error> {
+            sqlx::query("DELETE FROM attachments WHERE event_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
             sqlx::query(
                 "UPDATE events SET deleted = TRUE, modseq = $1, json = '', uid = '', \
                  client_uid = '', date = 0 WHERE id = $2",

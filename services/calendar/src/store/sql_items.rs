@@ -158,6 +158,7 @@ macro_rules! sql_items {
                 }
             }
             let id = insert_event(&mut tx, reach.account, folder.0, modseq, event).await?;
+            write_attachments(&mut tx, id, event).await?;
             let users = audience(&mut tx, &reach, folder).await?;
             tx.commit().await?;
             let created = Created {
@@ -199,11 +200,12 @@ macro_rules! sql_items {
             // keeps it.
             let kept;
             let event = if event.uid.is_empty() && !stored_uid.is_empty() {
-                kept = event.with_uid(&stored_uid);
+                kept = event.clone().with_uid(&stored_uid);
                 &kept
             } else {
                 event
             };
+            write_attachments(&mut tx, id.0, event).await?;
             sqlx::query("UPDATE events SET modseq = $1, json = $2, uid = $3, date = $4 WHERE id = $5")
                 .bind(modseq)
                 .bind(&event.json)
@@ -285,6 +287,12 @@ macro_rules! sql_items {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| Error::EventNotFound(id.to_string()))?;
+            // The attachments' bytes go with the event to its new id; their FileReferences stay.
+            sqlx::query("UPDATE attachments SET event_id = $1 WHERE event_id = $2")
+                .bind(new_id)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
             tombstone(&mut tx, id.0, source_modseq).await?;
             let source_users = audience(&mut tx, &source, from).await?;
             let dest_users = audience(&mut tx, &dest, to).await?;
@@ -351,6 +359,7 @@ macro_rules! sql_items {
                     }
                     None => insert_event(&mut tx, reach.account, folder.0, modseq, event).await?,
                 };
+                write_attachments(&mut tx, id, event).await?;
                 ids.push(EventId(id));
             }
             let users = audience(&mut tx, &reach, folder).await?;
@@ -387,6 +396,54 @@ macro_rules! sql_items {
             .await?;
             tx.commit().await?;
             Ok(purged)
+        }
+
+        /// MS-ASAIRS 2.2.2.24: the attachment's bytes, checked to belong to a live event of a
+        /// calendar the user owns or that is shared with them; any other reference is not
+        /// found, so that nothing tells another user's attachment from none.
+        async fn attachment(store: &$store, user: &str, reference: &str) -> Result<Vec<u8>, Error> {
+            let not_found = || Error::AttachmentNotFound(reference.to_owned());
+            let mut tx = store.pool.begin().await?;
+            let folder = sqlx::query_scalar::<_, i64>(
+                "SELECT e.folder_id FROM attachments a JOIN events e ON e.id = a.event_id \
+                 WHERE a.reference = $1 AND NOT e.deleted",
+            )
+            .bind(reference)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(not_found)?;
+            match reach(&mut tx, user, FolderId(folder)).await {
+                Ok(_) => {}
+                Err(Error::FolderNotFound(_)) => return Err(not_found()),
+                Err(e) => return Err(e),
+            }
+            let content = sqlx::query_scalar::<_, Vec<u8>>(
+                "SELECT content FROM attachments WHERE reference = $1",
+            )
+            .bind(reference)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(not_found)?;
+            tx.commit().await?;
+            Ok(content)
+        }
+
+        async fn folder_attachments(
+            store: &$store,
+            user: &str,
+            folder: FolderId,
+        ) -> Result<std::collections::HashMap<String, Vec<u8>>, Error> {
+            let mut tx = store.pool.begin().await?;
+            reach(&mut tx, user, folder).await?;
+            let rows = sqlx::query_as::<_, (String, Vec<u8>)>(
+                "SELECT a.reference, a.content FROM attachments a \
+                 JOIN events e ON e.id = a.event_id WHERE e.folder_id = $1 AND NOT e.deleted",
+            )
+            .bind(folder.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(rows.into_iter().collect())
         }
     };
 }

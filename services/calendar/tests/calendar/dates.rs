@@ -19,6 +19,7 @@ async fn add(w: &mut Wired, folder: &str, e: &Event) -> String {
             folder_id: folder.to_owned(),
             json: stored::to_json(e),
             client_uid: String::new(),
+            attachments: Vec::new(),
         })
         .await
         .unwrap()
@@ -115,7 +116,7 @@ backend_tests! {
         let mut series = event("Call", 1_800_000_000, 1_800_001_800);
         series.recurrence = Some(Recurrence::new(Pattern::Daily));
         w.calendar
-            .update_event(wire::UpdateEventRequest { user: USER.into(), folder_id: folder.clone(), id: id.clone(), json: stored::to_json(&series), if_modseq: 0 })
+            .update_event(wire::UpdateEventRequest { user: USER.into(), folder_id: folder.clone(), id: id.clone(), json: stored::to_json(&series), if_modseq: 0, attachments: Vec::new() })
             .await
             .unwrap();
         assert_eq!(version(&mut w, &folder, &id).await.date, 0);

@@ -21,6 +21,7 @@ async fn add(w: &mut Wired, user: &str, folder: &str, e: &Event) -> String {
             folder_id: folder.to_owned(),
             json: stored::to_json(e),
             client_uid: String::new(),
+            attachments: Vec::new(),
         })
         .await
         .unwrap()

@@ -15,6 +15,7 @@ fn create(folder: &str, json: String, client_uid: &str) -> wire::CreateEventRequ
         folder_id: folder.to_owned(),
         json,
         client_uid: client_uid.to_owned(),
+        attachments: Vec::new(),
     }
 }
 
@@ -109,6 +110,7 @@ backend_tests! {
             id: id.to_owned(),
             json: event_json("B", 1_700_000_000, 1_700_000_900),
             if_modseq,
+            attachments: Vec::new(),
         };
         assert_eq!(code(w.calendar.update_event(wire::UpdateEventRequest { json: "nope".into(), ..update(&folder, &e.id, 0) }).await), C::InvalidArgument);
         let u = w.calendar.update_event(update(&folder, &e.id, e.modseq)).await.unwrap().into_inner();

@@ -47,7 +47,7 @@ impl TestDb {
     pub async fn store(&self) -> CalendarStore {
         let options = CalendarOptions {
             max_connections: 4,
-            postgres_schema: None,
+            ..CalendarOptions::default()
         };
         CalendarStore::connect(self.url(), &options)
             .await

@@ -188,14 +188,14 @@ backend_tests! {
         let mut added = event("Phone", 1_700_000_000, 1_700_003_600);
         added.uid = Some("from-phone".into());
         let c = w.calendar
-            .create_event(wire::CreateEventRequest { user: USER.into(), folder_id: calendar.clone(), json: stored::to_json(&added), client_uid: "cu".into() })
+            .create_event(wire::CreateEventRequest { user: USER.into(), folder_id: calendar.clone(), json: stored::to_json(&added), client_uid: "cu".into(), attachments: Vec::new() })
             .await
             .unwrap()
             .into_inner();
         let replaced = w.calendar.import_ical(import(USER, &calendar, &single("from-phone", "From the file"))).await.unwrap().into_inner();
         assert_eq!(replaced.ids, std::slice::from_ref(&c.id));
         let retry = w.calendar
-            .create_event(wire::CreateEventRequest { user: USER.into(), folder_id: calendar.clone(), json: stored::to_json(&added), client_uid: "cu".into() })
+            .create_event(wire::CreateEventRequest { user: USER.into(), folder_id: calendar.clone(), json: stored::to_json(&added), client_uid: "cu".into(), attachments: Vec::new() })
             .await
             .unwrap()
             .into_inner();

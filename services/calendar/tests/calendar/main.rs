@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod attachments;
 mod conformance;
 mod dates;
 mod events;

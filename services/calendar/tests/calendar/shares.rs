@@ -53,6 +53,7 @@ async fn create(w: &mut Wired, user: &str, folder: &str, subject: &str) -> wire:
             folder_id: folder.to_owned(),
             json: event_json(subject, 1_700_000_000, 1_700_003_600),
             client_uid: String::new(),
+            attachments: Vec::new(),
         })
         .await
         .unwrap()
@@ -114,11 +115,11 @@ backend_tests! {
         let mut events = w.bus.subscribe(EventFilter::all()).await.unwrap();
         let state = w.service.folder_state(USER, calendar.parse().unwrap()).await.unwrap();
         assert_eq!(
-            code(w.calendar.update_event(wire::UpdateEventRequest { user: OTHER.into(), folder_id: calendar.clone(), id: e.id.clone(), json: event_json("Hijacked", 1_700_000_000, 1_700_003_600), if_modseq: 0 }).await),
+            code(w.calendar.update_event(wire::UpdateEventRequest { user: OTHER.into(), folder_id: calendar.clone(), id: e.id.clone(), json: event_json("Hijacked", 1_700_000_000, 1_700_003_600), if_modseq: 0, attachments: Vec::new() }).await),
             C::ReadOnly
         );
         assert_eq!(
-            code(w.calendar.create_event(wire::CreateEventRequest { user: OTHER.into(), folder_id: calendar.clone(), json: event_json("New", 0, 1), client_uid: "c".into() }).await),
+            code(w.calendar.create_event(wire::CreateEventRequest { user: OTHER.into(), folder_id: calendar.clone(), json: event_json("New", 0, 1), client_uid: "c".into(), attachments: Vec::new() }).await),
             C::ReadOnly
         );
         assert_eq!(
@@ -183,7 +184,7 @@ backend_tests! {
         let mut grantee_events = w.bus.subscribe(EventFilter::user(OTHER)).await.unwrap();
         let mut third_events = w.bus.subscribe(EventFilter::user(THIRD)).await.unwrap();
         let u = w.calendar
-            .update_event(wire::UpdateEventRequest { user: OTHER.into(), folder_id: team.clone(), id: e.id.clone(), json: event_json("Planning, moved", 1_700_003_600, 1_700_007_200), if_modseq: e.modseq })
+            .update_event(wire::UpdateEventRequest { user: OTHER.into(), folder_id: team.clone(), id: e.id.clone(), json: event_json("Planning, moved", 1_700_003_600, 1_700_007_200), if_modseq: e.modseq, attachments: Vec::new() })
             .await
             .unwrap()
             .into_inner();

@@ -5,6 +5,9 @@
 //! 2.2.3.24, 2.2.3.42.2), the UID the server makes at 16.x returned in the Add response
 //! (MS-ASCAL 2.2.2.46) and `ClientUid` retries answered with the first event (2.2.2.13).
 //! Calendars shared with the user read-only refuse a phone's write and send the original back.
+//! At 16.x attachments (MS-ASAIRS 2.2.2.8) travel with the event: the bytes of an `Add` go to
+//! the service beside the event, the Add response answers each `ClientId` with its
+//! `FileReference` (R1082), and ItemOperations fetches their content by it.
 
 use std::collections::HashMap;
 
@@ -13,14 +16,15 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use eas_calendar_model::eas::{self as model, ApplyOptions, EasContext, RenderOptions};
 use eas_calendar_model::time::parse_eas_datetime;
-use eas_calendar_model::{stored, Event, FieldSet, SupportedSet};
+use eas_calendar_model::{stored, Event, Field, FieldSet, SupportedSet};
 use eas_event_bus::DataClass;
 use eas_protocol::body::{BodyPreference, BodyType};
 use eas_protocol::status::{ItemOperationsStatus, SyncStatus};
 use eas_protocol::sync::{ClientCommand, ItemResponse};
 use eas_rpc::calendar::calendar_client::CalendarClient;
 use eas_rpc::calendar::{
-    CreateEventRequest, DeleteEventRequest, GetEventsRequest, StoredEvent, UpdateEventRequest,
+    AttachmentContent, AttachmentRef, CreateEventRequest, DeleteEventRequest, GetEventsRequest,
+    StoredEvent, UpdateEventRequest,
 };
 use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
@@ -32,7 +36,7 @@ use eas_wbxml::tags::calendar as cal;
 use eas_wbxml::Element;
 use serde::Deserialize;
 
-use super::{ClassHandler, Rendered, SyncInput};
+use super::{ClassHandler, OpenedContent, Rendered, SyncInput};
 use crate::error::EdgeError;
 use crate::pipeline::context::RequestCtx;
 
@@ -210,13 +214,14 @@ impl CalendarClass {
             new_uid: Some(new_uid()),
             ..self.options(input)
         };
-        let event = match model::create(&change, &ctx, &options) {
+        let mut event = match model::create(&change, &ctx, &options) {
             Ok(e) => e,
             Err(e) => {
                 tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %e, "event refused");
                 return Ok(refused(e.sync_status()));
             }
         };
+        let attachments = contents(&mut event);
         let mut c = self.calendar.clone();
         let reply = c
             .create_event(CreateEventRequest {
@@ -224,6 +229,7 @@ impl CalendarClass {
                 folder_id: service_folder.to_owned(),
                 json: stored::to_json(&event),
                 client_uid: event.client_uid.clone().unwrap_or_default(),
+                attachments,
             })
             .await;
         match reply {
@@ -232,12 +238,17 @@ impl CalendarClass {
                 let created = written(r.id, r.modseq);
                 session.record_client_add(client_id, &created);
                 // The UID the event got, for the phone at 16.x (a repeated ClientUid gets the
-                // first event's).
-                let uid = stored::from_json(&r.json).ok().and_then(|e| e.uid);
-                let application_data = match (ctx.is_16(), uid) {
-                    (true, Some(uid)) => Some(vec![Element::text(cal::UID, uid)]),
-                    _ => None,
-                };
+                // first event's), and the FileReference of each attachment it added (MS-ASAIRS
+                // R1082, R1324 to R1326).
+                let written = stored::from_json(&r.json).ok();
+                let mut application_data = Vec::new();
+                if ctx.is_16() {
+                    if let Some(e) = &written {
+                        application_data.extend(e.uid.clone().map(|u| Element::text(cal::UID, u)));
+                        application_data.extend(added_attachments(e, &change));
+                    }
+                }
+                let application_data = (!application_data.is_empty()).then_some(application_data);
                 Ok(ItemResponse::Add {
                     client_id: client_id.to_owned(),
                     server_id: Some(created.id),
@@ -247,6 +258,9 @@ impl CalendarClass {
             }
             Err(s) => match ServiceError::from_status(&s).code {
                 ServiceErrorCode::InvalidArgument | ServiceErrorCode::ReadOnly => {
+                    // An attachment over the service's size limit is one of these (status 6:
+                    // the item is not taken, and resending it will not help).
+                    tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %s.message(), "event refused by the calendar service");
                     Ok(refused(SyncStatus::ConversionError))
                 }
                 ServiceErrorCode::NotFound => Err(SyncError::Source(SourceError::FolderNotFound)),
@@ -289,15 +303,23 @@ impl CalendarClass {
             }
             None => model::apply(&event, &change, supported, &ctx, &self.options(input)),
         };
-        let merged = match merged {
+        let mut merged = match merged {
             Ok(e) => e,
             Err(e) => {
                 tracing::info!(user, device_id = %input.ctx.line.device_id, error = %e, "event change refused");
                 return Ok(Some(e.sync_status()));
             }
         };
-        self.write(input, service_folder, &current, &merged, session)
-            .await
+        let attachments = contents(&mut merged);
+        self.write(
+            input,
+            service_folder,
+            &current,
+            &merged,
+            attachments,
+            session,
+        )
+        .await
     }
 
     /// The stored event and its model; `None` when the folder does not hold it.
@@ -318,17 +340,22 @@ impl CalendarClass {
         Ok(Some((current, event)))
     }
 
-    /// Writes `merged` over `current` if nothing changed it meanwhile: `None` when written (and
-    /// recorded, so the change is not echoed back), the item status otherwise. A read-only
-    /// share refuses it and the server's version goes back to the phone.
+    /// Writes `merged` (with the bytes of the attachments it adds) over `current` if nothing
+    /// changed it meanwhile: `None` when written (and recorded, so the change is not echoed
+    /// back), the item status otherwise. A read-only share refuses it and the server's version
+    /// goes back to the phone. A change that added attachments is not recorded: a Change
+    /// response has no `ApplicationData` (SyncResponse.xsd) to answer their FileReferences in,
+    /// so the event goes back to the phone as a Change that carries them.
     async fn write(
         &self,
         input: &SyncInput<'_>,
         service_folder: &str,
         current: &StoredEvent,
         merged: &Event,
+        attachments: Vec<AttachmentContent>,
         session: &mut Session,
     ) -> Result<Option<SyncStatus>, SyncError> {
+        let added = !attachments.is_empty();
         let mut c = self.calendar.clone();
         let reply = c
             .update_event(UpdateEventRequest {
@@ -337,12 +364,15 @@ impl CalendarClass {
                 id: current.id.clone(),
                 json: stored::to_json(merged),
                 if_modseq: current.modseq,
+                attachments,
             })
             .await;
         match reply {
             Ok(r) => {
                 let r = r.into_inner();
-                session.record_client_change(&written(r.id, r.modseq));
+                if !added {
+                    session.record_client_change(&written(r.id, r.modseq));
+                }
                 Ok(None)
             }
             Err(s) => match ServiceError::from_status(&s).code {
@@ -354,7 +384,10 @@ impl CalendarClass {
                     self.refuse(input, &current.id, session, false).await?;
                     Ok(Some(SyncStatus::Conflict))
                 }
-                ServiceErrorCode::InvalidArgument => Ok(Some(SyncStatus::ConversionError)),
+                ServiceErrorCode::InvalidArgument => {
+                    tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %s.message(), "event change refused by the calendar service");
+                    Ok(Some(SyncStatus::ConversionError))
+                }
                 _ => Err(unavailable(s.message())),
             },
         }
@@ -402,8 +435,15 @@ impl CalendarClass {
             };
             return match model::delete_instance(&event, at) {
                 Ok(merged) => {
-                    self.write(input, service_folder, &current, &merged, session)
-                        .await
+                    self.write(
+                        input,
+                        service_folder,
+                        &current,
+                        &merged,
+                        Vec::new(),
+                        session,
+                    )
+                    .await
                 }
                 Err(e) => {
                     tracing::info!(user, device_id = %input.ctx.line.device_id, error = %e, "occurrence delete refused");
@@ -473,6 +513,46 @@ fn written(id: String, modseq: u64) -> ItemVersion {
         date: None,
         complete: false,
     }
+}
+
+/// Takes the bytes of the attachments `event` adds, to go beside its stored form.
+fn contents(event: &mut Event) -> Vec<AttachmentContent> {
+    event
+        .take_new_contents()
+        .into_iter()
+        .map(|(client_id, content)| AttachmentContent { client_id, content })
+        .collect()
+}
+
+/// The ClientIds of the attachments a phone's `ApplicationData` adds, to the item or to one of
+/// its exceptions.
+fn added_client_ids(change: &model::EventChange) -> Vec<&str> {
+    fn adds(i: Option<&model::Incoming>) -> Vec<&str> {
+        match i {
+            Some(model::Incoming::Attachments(a)) => {
+                a.adds.iter().map(|a| a.client_id.as_str()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+    let mut ids = adds(change.get(Field::Attachments));
+    if let Some(model::Incoming::Exceptions(list)) = change.get(Field::Exceptions) {
+        for x in list {
+            ids.extend(adds(x.fields.get(&Field::Attachments)));
+        }
+    }
+    ids
+}
+
+/// MS-ASAIRS R1082, R1324 to R1326: the `Attachments` of an Add response, each attachment the
+/// Add brought with its `ClientId` and the `FileReference` the service gave it.
+fn added_attachments(written: &Event, change: &model::EventChange) -> Option<Element> {
+    let sent = added_client_ids(change);
+    eas_protocol::body::added_attachments_element(written.all_attachments().filter_map(|a| {
+        let client_id = a.client_id.as_deref()?;
+        sent.contains(&client_id)
+            .then_some((client_id, a.file_reference.as_str()))
+    }))
 }
 
 /// A stored event's JSON read back; a form the edge cannot read is a server error.
@@ -877,6 +957,21 @@ impl ClassHandler for CalendarClass {
             }
         }
     }
+
+    /// A calendar attachment's content (`cal:att:`, made by the calendar service).
+    async fn open_attachment(&self, user: &str, file_reference: &str) -> Option<OpenedContent> {
+        if !file_reference.starts_with(eas_calendar_model::attachment::FILE_REFERENCE_PREFIX) {
+            return None;
+        }
+        let mut c = self.calendar.clone();
+        let opened = c
+            .read_attachment(AttachmentRef {
+                user: user.to_owned(),
+                file_reference: file_reference.to_owned(),
+            })
+            .await;
+        Some(opened.map(tonic::Response::into_inner))
+    }
 }
 
 #[cfg(test)]
@@ -916,6 +1011,65 @@ mod tests {
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_add_response_answers_the_client_ids_of_the_attachments_it_brought() {
+        use eas_calendar_model::Attachment;
+        use eas_wbxml::tags::air_sync_base as asb;
+        let add = |id: &str| {
+            Element::new(asb::ADD)
+                .with_text(asb::CLIENT_ID, id)
+                .with_text(asb::CONTENT, "x")
+        };
+        let data = [Element::new(asb::ATTACHMENTS)
+            .with(add("c1"))
+            .with(add("c2"))];
+        let change = model::parse(&data, eas_protocol::ProtocolVersion::V16_1).unwrap();
+        let ctx = EasContext {
+            version: eas_protocol::ProtocolVersion::V16_1,
+            user_zone: Tz::UTC,
+            first_day_of_week: 1,
+            now: Utc::now(),
+        };
+        let mut event = model::create(&change, &ctx, &ApplyOptions::default()).unwrap();
+        // The bytes go beside the event, by ClientId, and leave it.
+        let sent = contents(&mut event);
+        assert_eq!(
+            sent.iter()
+                .map(|c| (c.client_id.as_str(), c.content.as_slice()))
+                .collect::<Vec<_>>(),
+            [("c1", &b"x"[..]), ("c2", &b"x"[..])]
+        );
+        assert!(event.attachments.iter().all(|a| a.content.is_none()));
+        // As the service wrote it: named, with an older attachment of another Add.
+        for (n, a) in event.attachments.iter_mut().enumerate() {
+            a.file_reference = format!("cal:att:{n}");
+        }
+        event.attachments.push(Attachment {
+            file_reference: "cal:att:old".into(),
+            client_id: Some("c0".into()),
+            ..Attachment::default()
+        });
+        let answer = added_attachments(&event, &change).expect("an answer");
+        let pairs: Vec<(Option<String>, Option<String>)> = answer
+            .children_of(asb::ATTACHMENT)
+            .map(|a| {
+                (
+                    a.child_text(asb::CLIENT_ID),
+                    a.child_text(asb::FILE_REFERENCE),
+                )
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (Some("c1".into()), Some("cal:att:0".into())),
+                (Some("c2".into()), Some("cal:att:1".into()))
+            ]
+        );
+        let none = model::parse(&[], eas_protocol::ProtocolVersion::V16_1).unwrap();
+        assert!(added_attachments(&event, &none).is_none());
     }
 
     #[test]

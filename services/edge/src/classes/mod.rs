@@ -260,7 +260,18 @@ pub trait ClassHandler: Send + Sync + 'static {
         id: &str,
         request: &eas_protocol::item_operations::FetchRequest,
     ) -> Result<Option<Result<Vec<Element>, eas_protocol::status::ItemOperationsStatus>>, EdgeError>;
+
+    /// Opens the content of an attachment by a FileReference this class's service made
+    /// (ItemOperations Fetch, MS-ASCMD 2.2.3.67.1; MS-ASAIRS 2.2.2.24), streamed in chunks;
+    /// `None` when the reference is not of this class. Email attachments are the command's own
+    /// default (the mail service).
+    async fn open_attachment(&self, _user: &str, _file_reference: &str) -> Option<OpenedContent> {
+        None
+    }
 }
+
+/// A data service's stream of content (an attachment), or why it could not be opened.
+pub type OpenedContent = Result<tonic::Streaming<wire::Chunk>, tonic::Status>;
 
 /// Every class this edge serves.
 #[derive(Clone, Default)]
@@ -289,6 +300,17 @@ impl Classes {
 
     pub fn serves(&self, class: DataClass) -> bool {
         self.get(class).is_some()
+    }
+
+    /// The attachment content of a FileReference some class's service made (see
+    /// [`ClassHandler::open_attachment`]); `None` when no class claims the reference.
+    pub async fn open_attachment(&self, user: &str, file_reference: &str) -> Option<OpenedContent> {
+        for handler in &self.0 {
+            if let Some(opened) = handler.open_attachment(user, file_reference).await {
+                return Some(opened);
+            }
+        }
+        None
     }
 
     /// The class in which a device may create folders of `folder_type`.

@@ -139,7 +139,19 @@ async fn fetch(
     let (id, folder) = match &f.target {
         FetchTarget::FileReference(r) => {
             let range = f.options.range;
-            match open_attachment(ctx, mail, r, range, out).await? {
+            // A calendar attachment's reference is its class's (`cal:att:`); any other is mail's.
+            let opened = match classes.open_attachment(&ctx.user.address, r).await {
+                Some(opened) => opened,
+                None => mail
+                    .clone()
+                    .read_attachment(AttachmentRef {
+                        user: ctx.user.address.clone(),
+                        file_reference: r.clone(),
+                    })
+                    .await
+                    .map(tonic::Response::into_inner),
+            };
+            match open_attachment(ctx, opened, range, out).await? {
                 Ok(props) => resp.properties = Some(props),
                 Err(status) => resp.status = status,
             }
@@ -236,24 +248,16 @@ async fn fetch(
     Ok(OperationResponse::Fetch(resp))
 }
 
-/// Opens an attachment's stream and reads its first chunk for the size; the item status when it
-/// cannot be served.
+/// Reads the first chunk of an attachment's stream (the mail service's or a class's) for the
+/// size; the item status when it cannot be served.
 async fn open_attachment(
     ctx: &RequestCtx,
-    mail: &MailClient<Channel>,
-    file_reference: &str,
+    opened: crate::classes::OpenedContent,
     range: Option<ByteRange>,
     out: &mut Out,
 ) -> Result<Result<FetchProperties, Status>, EdgeError> {
-    let mut c = mail.clone();
-    let opened = c
-        .read_attachment(AttachmentRef {
-            user: ctx.user.address.clone(),
-            file_reference: file_reference.to_owned(),
-        })
-        .await;
     let mut rest = match opened {
-        Ok(s) => s.into_inner(),
+        Ok(s) => s,
         // Status 15: the attachment or attachment ID is invalid.
         Err(s) => {
             let e = ServiceError::from_status(&s);

@@ -386,3 +386,85 @@ async fn an_attachment_and_a_small_body_come_as_parts_of_a_multipart_response() 
     assert!(String::from_utf8_lossy(p[part_of(message)]).contains("see attached"));
     assert_ne!(part_of(attachment), part_of(message));
 }
+
+/// A calendar attachment (`cal:att:`, 16.x) is the calendar service's: ItemOperations fetches
+/// it whole, by range and as a part of a multipart response, for its owner only.
+#[tokio::test]
+async fn a_calendar_attachment_is_fetched_whole_by_range_and_as_a_multipart_part() {
+    use eas_calendar_model::{stored, Attachment, Event, When};
+    let s = TestServer::start_with_calendar().await;
+    let calendar = s.calendar.as_ref().unwrap();
+    let folder = calendar.default_folder(USER).await.unwrap();
+    let at = chrono::DateTime::from_timestamp(1_796_000_000, 0).unwrap();
+    let mut e = Event::new(When::timed(at, at).unwrap());
+    e.attachments = vec![Attachment {
+        client_id: Some("c1".into()),
+        display_name: Some("plan.bin".into()),
+        ..Attachment::default()
+    }];
+    let size = 600_001;
+    let created = calendar
+        .create_event_with(
+            USER,
+            folder,
+            &stored::to_json(&e),
+            "",
+            vec![("c1".into(), expected(0..size))],
+        )
+        .await
+        .unwrap();
+    let fr = stored::from_json(&created.event.json).unwrap().attachments[0]
+        .file_reference
+        .clone();
+    assert!(fr.starts_with("cal:att:"), "{fr}");
+    let mut d = s.device("iocal", "16.1");
+    d.provision().await;
+    let r = d
+        .post("ItemOperations", Some(&fetch_attachment(&fr, None)))
+        .await;
+    let f = fetches(&r);
+    assert_eq!(f[0].child_text(io::STATUS).as_deref(), Some("1"));
+    assert_eq!(decoded(f[0]), expected(0..size));
+    let r = d
+        .post(
+            "ItemOperations",
+            Some(&fetch_attachment(&fr, Some("300000-300009"))),
+        )
+        .await;
+    let f = fetches(&r);
+    let props = f[0].child(io::PROPERTIES).unwrap();
+    assert_eq!(props.child_text(io::TOTAL), Some(size.to_string()));
+    assert_eq!(decoded(f[0]), expected(300_000..300_010));
+    let r = post_multipart(&d, &fetch_attachment(&fr, None), false).await;
+    assert_eq!(parts(&r.raw)[1], expected(0..size).as_slice());
+    // Status 15: a calendar reference that names nothing, and one of another user's calendar.
+    let r = d
+        .post(
+            "ItemOperations",
+            Some(&fetch_attachment(
+                "cal:att:00000000000000000000000000000000",
+                None,
+            )),
+        )
+        .await;
+    assert_eq!(fetches(&r)[0].child_text(io::STATUS).as_deref(), Some("15"));
+    s.edge
+        .directory
+        .create_user(eas_directory::NewUser {
+            address: "asmith@example.loc".into(),
+            display_name: "Anna Smith".into(),
+            password: "a long enough password".into(),
+        })
+        .await
+        .unwrap();
+    let mut other = Device {
+        login: "asmith@example.loc".into(),
+        password: "a long enough password".into(),
+        ..s.device("iocal2", "16.1")
+    };
+    other.provision().await;
+    let r = other
+        .post("ItemOperations", Some(&fetch_attachment(&fr, None)))
+        .await;
+    assert_eq!(fetches(&r)[0].child_text(io::STATUS).as_deref(), Some("15"));
+}

@@ -9,8 +9,7 @@ mod collections;
 mod convert;
 mod submit;
 
-use std::pin::Pin;
-
+use eas_rpc::chunks::ChunkStream;
 use eas_rpc::collections::collections_server::CollectionsServer;
 use eas_rpc::mail::mail_server::{Mail, MailServer};
 use eas_rpc::mail::{self as wire};
@@ -157,24 +156,9 @@ fn message_id(s: &str) -> Result<MessageId, Status> {
         .map_err(|_| Status::invalid_argument(format!("bad message id {s:?}")))
 }
 
-type ChunkStream = Pin<Box<dyn Stream<Item = Result<wire::Chunk, Status>> + Send + 'static>>;
-
 /// Streams bytes already in memory as chunks of [`BODY_CHUNK`]; the first carries the total.
 fn byte_chunks(data: Vec<u8>) -> ChunkStream {
-    let total = data.len() as u64;
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(async move {
-        for (n, piece) in data.chunks(BODY_CHUNK).enumerate() {
-            let chunk = wire::Chunk {
-                data: piece.to_vec(),
-                total_size: if n == 0 { total } else { 0 },
-            };
-            if tx.send(Ok(chunk)).await.is_err() {
-                return;
-            }
-        }
-    });
-    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+    eas_rpc::chunks::from_bytes(data, BODY_CHUNK)
 }
 
 /// Streams a blob as chunks; the first carries the total size.
