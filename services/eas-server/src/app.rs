@@ -95,7 +95,10 @@ impl Application {
         // And the calendar service: its events wake held Pings through the same bus.
         let calendar_store = CalendarStore::connect(
             &settings.calendar_database_url(),
-            &CalendarOptions::default(),
+            &CalendarOptions {
+                max_attachment_bytes: settings.max_calendar_attachment_bytes,
+                ..CalendarOptions::default()
+            },
         )
         .await
         .context("opening the calendar database")?;

@@ -29,6 +29,9 @@ pub struct Settings {
     pub lmtp_listen: SocketAddr,
     /// Largest message LMTP accepts, in bytes.
     pub max_message_bytes: usize,
+    /// Largest attachment a phone may add to a calendar event (16.x), in bytes; a larger one
+    /// is refused with Sync status 6.
+    pub max_calendar_attachment_bytes: u64,
     /// The SMTP relay for mail to external recipients (`host`, `port`, retry timings). Without
     /// one, mail between local users still works and a message with an external recipient is
     /// refused with status 120 (MailSubmissionFailed).
@@ -74,6 +77,7 @@ impl Default for Settings {
             calendar_database_url: None,
             lmtp_listen: SocketAddr::from(([127, 0, 0, 1], 2424)),
             max_message_bytes: 50 * 1024 * 1024,
+            max_calendar_attachment_bytes: eas_calendar::DEFAULT_MAX_ATTACHMENT_BYTES,
             smtp_relay: None,
             log: "info".into(),
             log_format: eas_service_kit::LogFormat::Text,
