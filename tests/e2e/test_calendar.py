@@ -335,6 +335,15 @@ def test_filtertype_4_keeps_a_yearly_series_from_three_years_ago_and_1_is_refuse
     subjects = [x.findtext("Subject") for x in items(r).values()]
     assert "Old yearly" in subjects, "a series with no end is in every window (R2971)"
     assert "Long past" not in subjects
+    yearly = next(sid for sid, x in items(r).items() if x.findtext("Subject") == "Old yearly")
+    # Widening the window to all items brings the past event; narrowing it again takes it off the
+    # phone with SoftDelete (MS-ASCMD 2.2.3.157, R3964), and the series stays.
+    r = sync(d, coll, r.text("Collections/Collection/SyncKey"), filter_type="0")
+    past = next(sid for sid, x in items(r).items() if x.findtext("Subject") == "Long past")
+    r = sync(d, coll, r.text("Collections/Collection/SyncKey"), filter_type="4")
+    assert r.text("Collections/Collection/Status") == "1", r.raw
+    soft = [c.findtext("ServerId") for c in r.xml.findall("Collections/Collection/Commands/SoftDelete")]
+    assert past in soft and yearly not in soft, r.raw
     est = d.post("GetItemEstimate",
                  '<GetItemEstimate xmlns="GetItemEstimate:" xmlns:S="AirSync:"><Collections><Collection>'
                  f'<S:SyncKey>{r.text("Collections/Collection/SyncKey")}</S:SyncKey><CollectionId>{coll}</CollectionId>'
