@@ -16,6 +16,7 @@ import requests
 import test_ping
 from cluster import Cluster
 from conftest import _binary
+from rawclient import Reply
 from test_mail_sync import client, inbox, message, sync_all
 from test_ping import synced
 
@@ -421,15 +422,20 @@ def login_status(edge, login, password):
     return r.status_code, r.headers.get("Retry-After")
 
 
+def new_user(edge, prefix: str, password: str) -> str:
+    """A new account made through `edge`'s admin API; its address."""
+    address = f"{prefix}{uuid.uuid4().hex[:8]}@example.loc"
+    r = edge.admin("POST", "/admin/users", json={"address": address, "display_name": prefix, "password": password})
+    assert r.status_code in (200, 201), r.text
+    return address
+
+
 def test_bad_logins_spread_over_both_edges_are_counted_once_in_redis():
     # A cluster of its own: an earlier test stops edge B of the module's cluster.
     cl = Cluster(edge_env=EDGE_ENV)
     try:
         a, b = cl.edge("a"), cl.edge("b")
-        address = f"thr{uuid.uuid4().hex[:8]}@example.loc"
-        r = a.admin("POST", "/admin/users",
-                    json={"address": address, "display_name": "Throttle", "password": "right-pw-1"})
-        assert r.status_code in (200, 201), r.text
+        address = new_user(a, "thr", "right-pw-1")
         # Ten guesses from this address (the per-account-and-address limit), alternating edges and
         # spellings: every one is checked and refused with 401.
         local = address.split("@")[0]
@@ -442,6 +448,43 @@ def test_bad_logins_spread_over_both_edges_are_counted_once_in_redis():
         for edge in (a, b):
             status, retry = login_status(edge, address, "right-pw-1")
             assert status == 503 and retry and int(retry) >= 1, (edge.name, status, retry)
+    finally:
+        cl.stop()
+
+
+def test_an_account_changed_through_edge_a_is_no_longer_served_from_edge_bs_login_cache():
+    """Edge B remembers a successful login (edge.auth.cache_seconds, 300 s by default). A new
+    password set through edge A's admin API applies on edge B at the next request, and so does
+    disabling the account: the notice reaches every edge on the wake channel."""
+    cl = Cluster(edge_env=EDGE_ENV)
+    try:
+        a, b = cl.edge("a"), cl.edge("b")
+        address = new_user(a, "acct", "first-pw-1")
+        assert login_status(b, address, "first-pw-1")[0] == 200
+        # The login is remembered on B; A changes the password.
+        r = a.admin("PATCH", f"/admin/users/{address}", json={"password": "second-pw-2"})
+        assert r.status_code == 200, r.text
+        deadline = time.monotonic() + 5
+        while login_status(b, address, "first-pw-1")[0] != 401:
+            assert time.monotonic() < deadline, "edge B still takes the old password"
+            time.sleep(0.1)
+        assert login_status(b, address, "second-pw-2")[0] == 200
+        # Disabled through A: refused on B at once, although B just remembered the new password.
+        r = a.admin("PATCH", f"/admin/users/{address}", json={"disabled": True})
+        assert r.status_code == 200, r.text
+
+        def disabled_on_b() -> bool:
+            # MS-ASCMD 2.2.2: common status 126, the user is not enabled for synchronization.
+            r = requests.post(b.eas_url, params={"Cmd": "FolderSync", "User": "x", "DeviceId": "acct1",
+                                                 "DeviceType": "Test"},
+                              auth=(address, "second-pw-2"), headers={"MS-ASProtocolVersion": "14.1"},
+                              timeout=30)
+            return r.status_code == 200 and Reply(r).text("Status") == "126"
+
+        deadline = time.monotonic() + 5
+        while not disabled_on_b():
+            assert time.monotonic() < deadline, "edge B still serves the disabled account"
+            time.sleep(0.1)
     finally:
         cl.stop()
 

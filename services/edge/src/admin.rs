@@ -245,7 +245,7 @@ async fn update_user(
     Json(body): Json<UserUpdate>,
 ) -> ApiResult<Response> {
     let u = edge.directory.update_user(&address, body).await?;
-    edge.forget_logins();
+    edge.account_changed(&u.address).await;
     tracing::info!(user = %u.address, disabled = u.disabled, "user updated");
     Ok(Json(u).into_response())
 }
@@ -255,7 +255,7 @@ async fn delete_user(
     Path(address): Path<String>,
 ) -> ApiResult<Response> {
     edge.directory.delete_user(&address).await?;
-    edge.forget_logins();
+    edge.account_changed(&address).await;
     tracing::info!(user = %address, "user deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -397,7 +397,7 @@ async fn remove_alias(
     Path(alias): Path<String>,
 ) -> ApiResult<Response> {
     edge.directory.remove_alias(&alias).await?;
-    edge.forget_logins();
+    edge.account_changed(&alias).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -552,7 +552,7 @@ async fn set_calendar_settings(
         .directory
         .set_calendar_preferences(&address, body)
         .await?;
-    edge.forget_logins();
+    edge.account_changed(&user.address).await;
     Ok(Json(user).into_response())
 }
 
@@ -567,6 +567,6 @@ async fn set_user_shared_calendars(
         .directory
         .set_shared_calendars(&address, body.enabled)
         .await?;
-    edge.forget_logins();
+    edge.account_changed(&user.address).await;
     Ok(Json(user).into_response())
 }

@@ -37,7 +37,10 @@ pub struct Edge {
     pub classes: crate::classes::Classes,
     /// Held Pings of this edge; without it Ping is not served.
     pub(crate) push_hub: std::sync::OnceLock<Arc<crate::push::PushHub>>,
-    pub(crate) auth: AuthCache,
+    pub(crate) auth: Arc<AuthCache>,
+    /// Where an administrator's account change is told to the other replicas; unset in the
+    /// one-process server, which is the only replica.
+    accounts: std::sync::OnceLock<Arc<dyn AccountNotices>>,
     pub(crate) throttle: LoginThrottle,
 }
 
@@ -67,7 +70,7 @@ impl Edge {
             )));
         }
         let a = &config.auth;
-        let auth = AuthCache::new(Duration::from_secs(a.cache_seconds));
+        let auth = Arc::new(AuthCache::new(Duration::from_secs(a.cache_seconds)));
         let throttle = LoginThrottle::new(a);
         metrics::register_all();
         Arc::new(Edge {
@@ -81,13 +84,21 @@ impl Edge {
             classes,
             push_hub: std::sync::OnceLock::new(),
             auth,
+            accounts: std::sync::OnceLock::new(),
             throttle,
         })
     }
 
-    /// Serves Ping with this registry of held Pings (fed by change events).
+    /// Serves Ping with this registry of held Pings (fed by change events). The hub's wake
+    /// channel also carries the other replicas' account changes, for this edge's login cache.
     pub fn attach_push(&self, hub: Arc<crate::push::PushHub>) {
+        hub.follow_logins(self.auth.clone());
         let _ = self.push_hub.set(hub);
+    }
+
+    /// Tells the other replicas about account changes made through this one's admin API.
+    pub fn share_account_changes(&self, notices: Arc<dyn AccountNotices>) {
+        let _ = self.accounts.set(notices);
     }
 
     /// The registry of held Pings, when push is set up.
@@ -104,10 +115,25 @@ impl Edge {
         digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Forgets cached logins, after an administrator changed an account.
-    pub fn forget_logins(&self) {
-        self.auth.clear();
+    /// After an administrator changed an account (named by its address or an alias): this
+    /// replica forgets the logins it remembers for it at once, and the other replicas when the
+    /// notice reaches them. Should the notice fail, they forget when their cache entries expire
+    /// (`edge.auth.cache_seconds`), which is logged.
+    pub async fn account_changed(&self, name: &str) {
+        self.auth.forget(name);
+        if let Some(notices) = self.accounts.get() {
+            if let Err(e) = notices.account_changed(name).await {
+                tracing::warn!(account = %name, error = %e, cache_seconds = self.config.auth.cache_seconds, "other edges not told of an account change; their cached logins of it expire by themselves");
+            }
+        }
     }
+}
+
+/// Tells every edge replica that an administrator changed an account, so that each forgets the
+/// logins it remembers for it (the cluster sends it on the wake channel of `eas_push`).
+#[async_trait::async_trait]
+pub trait AccountNotices: Send + Sync + 'static {
+    async fn account_changed(&self, name: &str) -> Result<(), String>;
 }
 
 /// The channels to the data services an edge serves.

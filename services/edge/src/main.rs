@@ -184,6 +184,8 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         timeout,
         retry: Duration::from_secs(1),
     });
+    // Account changes made through any replica's admin API reach every replica's login cache.
+    edge.share_account_changes(Arc::new(registry.clone()));
     edge.attach_push(PushHub::start_cluster(Arc::new(registry), wake));
     listeners.announce()?;
     eas_service_kit::announce(format_args!("edge id: {edge_id}"));

@@ -61,6 +61,23 @@ pub struct PushHub {
     closing: AtomicBool,
     /// The cluster's shared registry; `None` in the one-process server.
     shared: Option<Arc<dyn PingRegistry>>,
+    /// The edge's login cache, for the account changes the wake channel carries.
+    logins: std::sync::OnceLock<Arc<crate::pipeline::auth::AuthCache>>,
+}
+
+/// The cluster's account notices go out on the wake channel every replica reads.
+#[async_trait::async_trait]
+impl crate::edge::AccountNotices for eas_push::RedisPingRegistry {
+    async fn account_changed(&self, name: &str) -> Result<(), String> {
+        let channel = eas_push::wire::broadcast_channel(self.prefix());
+        let notice = WakeMessage::AccountChanged {
+            name: name.to_owned(),
+        };
+        self.publish(&channel, &notice)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// A held Ping's place in the registry; dropping it unregisters.
@@ -189,7 +206,17 @@ impl PushHub {
             WakeMessage::Event { event } => self.notify(&event),
             WakeMessage::Supersede { user, device } => self.supersede(&user, &device),
             WakeMessage::Recheck => self.wake_all(),
+            WakeMessage::AccountChanged { name } => {
+                if let Some(logins) = self.logins.get() {
+                    logins.forget(&name);
+                }
+            }
         }
+    }
+
+    /// Forgets the logins of the accounts the wake channel says an administrator changed.
+    pub(crate) fn follow_logins(&self, logins: Arc<crate::pipeline::auth::AuthCache>) {
+        let _ = self.logins.set(logins);
     }
 
     /// Registers a held Ping on this replica only, superseding an older one of the same device.
@@ -479,6 +506,31 @@ mod tests {
         hub.apply(WakeMessage::Recheck);
         assert_eq!(c.wake().await, Wake::Check);
         assert_eq!(hub.held(), 0);
+    }
+
+    #[test]
+    fn an_account_change_on_the_wake_channel_empties_the_login_cache_of_that_account() {
+        use crate::pipeline::auth::{AuthCache, Credentials};
+        let logins = Arc::new(AuthCache::new(Duration::from_secs(60)));
+        let creds = |login: &str| Credentials {
+            login: login.into(),
+            password: "pw".into(),
+        };
+        let user = crate::pipeline::auth::test_user;
+        logins.remember(&creds("jdoe"), &user("jdoe@example.loc"));
+        logins.remember(&creds("anna"), &user("anna@example.loc"));
+        let hub = PushHub::default();
+        // A hub that does not follow a login cache ignores the notice.
+        hub.apply(WakeMessage::AccountChanged {
+            name: "jdoe@example.loc".into(),
+        });
+        assert!(logins.cached(&creds("jdoe")).is_some());
+        hub.follow_logins(logins.clone());
+        hub.apply(WakeMessage::AccountChanged {
+            name: "jdoe@example.loc".into(),
+        });
+        assert!(logins.cached(&creds("jdoe")).is_none());
+        assert!(logins.cached(&creds("anna")).is_some());
     }
 
     /// A registry that records calls, or fails every one.

@@ -19,6 +19,10 @@ pub enum WakeMessage {
     /// Events may have been lost (the push service's consumer was rebalanced or fell behind):
     /// every held Ping re-checks its folders' counters.
     Recheck,
+    /// An administrator changed this account (its password, disabled, deleted, an alias, a
+    /// setting phones see): every replica forgets the logins it remembers for it, so the change
+    /// applies to the next request on any replica. `name` is the primary address or an alias.
+    AccountChanged { name: String },
 }
 
 impl WakeMessage {
@@ -58,6 +62,9 @@ mod tests {
                 device: "ABC".into(),
             },
             WakeMessage::Recheck,
+            WakeMessage::AccountChanged {
+                name: "a@b.c".into(),
+            },
         ] {
             assert_eq!(WakeMessage::from_json(&m.to_json()).unwrap(), m);
         }

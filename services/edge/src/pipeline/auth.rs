@@ -113,11 +113,34 @@ impl AuthCache {
         }
     }
 
-    /// Forgets every cached login (after an administrator changed a password or an account).
-    pub fn clear(&self) {
+    /// Forgets the cached logins of one account, named by its primary address or an alias
+    /// (after an administrator changed it): those typed as that name, and every login that
+    /// reached the account that has it.
+    pub fn forget(&self, name: &str) {
+        let name = Self::key(name);
         if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
+            entries.retain(|login, c| {
+                *login != name && c.user.address != name && !c.user.aliases.contains(&name)
+            });
         }
+    }
+}
+
+/// An account with nothing but its address, for tests of what caches logins.
+#[cfg(test)]
+pub(crate) fn test_user(address: &str) -> User {
+    User {
+        id: 1,
+        address: address.into(),
+        local_part: "jdoe".into(),
+        domain: "example.loc".into(),
+        display_name: String::new(),
+        disabled: false,
+        aliases: Vec::new(),
+        gal: Default::default(),
+        photo: None,
+        shared_calendars: None,
+        calendar: Default::default(),
     }
 }
 
@@ -143,21 +166,7 @@ mod tests {
         assert!(parse_basic(&format!("Basic {no_colon}")).is_none());
     }
 
-    fn user(address: &str) -> User {
-        User {
-            id: 1,
-            address: address.into(),
-            local_part: "jdoe".into(),
-            domain: "example.loc".into(),
-            display_name: String::new(),
-            disabled: false,
-            aliases: Vec::new(),
-            gal: Default::default(),
-            photo: None,
-            shared_calendars: None,
-            calendar: Default::default(),
-        }
-    }
+    use super::test_user as user;
 
     #[test]
     fn the_cache_answers_only_the_remembered_password() {
@@ -171,8 +180,19 @@ mod tests {
         let hit = cache.cached(&creds(" jdoe", "pw")).unwrap();
         assert_eq!(hit.address, "jdoe@example.loc");
         assert!(cache.cached(&creds("jdoe", "pW")).is_none());
-        cache.clear();
+        cache.forget("JDoe@example.loc");
         assert!(cache.cached(&creds("jdoe", "pw")).is_none());
+        // Forgetting one account leaves the others; a login typed as an alias goes with its
+        // account, by the alias as by the address.
+        let mut with_alias = user("anna@example.loc");
+        with_alias.aliases = vec!["sales@example.loc".into()];
+        cache.remember(&creds("sales@example.loc", "a"), &with_alias);
+        cache.remember(&creds("anna", "a"), &with_alias);
+        cache.remember(&creds("jdoe", "pw"), &user("jdoe@example.loc"));
+        cache.forget("sales@example.loc");
+        assert!(cache.cached(&creds("sales@example.loc", "a")).is_none());
+        assert!(cache.cached(&creds("anna", "a")).is_none());
+        assert!(cache.cached(&creds("jdoe", "pw")).is_some());
         let off = AuthCache::new(Duration::ZERO);
         off.remember(&creds("jdoe", "pw"), &user("jdoe@example.loc"));
         assert!(off.cached(&creds("jdoe", "pw")).is_none());
