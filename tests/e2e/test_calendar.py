@@ -481,7 +481,11 @@ def test_a_users_own_time_zone_places_their_all_day_events_and_free_busy(server)
         path.write_text(
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
             "UID:holiday-tz@example.org\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20261210\r\n"
-            "DTEND;VALUE=DATE:20261211\r\nSUMMARY:Holiday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+            "DTEND;VALUE=DATE:20261211\r\nSUMMARY:Holiday\r\nEND:VEVENT\r\n"
+            # A floating time (no TZID) is the user's local time: 09:00 in Paris.
+            "BEGIN:VEVENT\r\nUID:floating-tz@example.org\r\nDTSTAMP:20260101T000000Z\r\n"
+            "DTSTART:20261211T090000\r\nDTEND:20261211T100000\r\nSUMMARY:Local\r\nEND:VEVENT\r\n"
+            "END:VCALENDAR\r\n")
         r = cli(server, "calendar", "import", address, str(path))
         assert r.returncode == 0, r.stderr + r.stdout
 
@@ -496,8 +500,11 @@ def test_a_users_own_time_zone_places_their_all_day_events_and_free_busy(server)
     _, data = holiday("14.1")
     assert (data.findtext("StartTime"), data.findtext("EndTime")) == ("20261209T230000Z", "20261210T230000Z")
     assert data.findtext("AllDayEvent") == "1"
-    _, data = holiday("16.1")
+    d, data = holiday("16.1")
     assert (data.findtext("StartTime"), data.findtext("EndTime")) == ("20261210T000000Z", "20261211T000000Z")
+    _, r = primed(d, default_calendar(d))
+    (local,) = [x for x in items(r).values() if x.findtext("Subject") == "Local"]
+    assert local.findtext("StartTime") == "20261211T080000Z", "09:00 in Paris"
     # Free/busy of the user, asked by another: 10 December in Paris is 23:00 UTC on the 9th to
     # 23:00 UTC on the 10th, so the two half hours from 22:30 on the 9th are free then busy.
     asker = device(server, "14.1")

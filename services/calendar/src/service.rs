@@ -433,6 +433,7 @@ impl CalendarService {
         user: &str,
         folder: Option<FolderId>,
         data: &[u8],
+        floating_zone: chrono_tz::Tz,
     ) -> Result<Imported, CalendarError> {
         let user = canonical(user)?;
         let text = std::str::from_utf8(data)
@@ -459,7 +460,7 @@ impl CalendarService {
             .map_or_else(|| user.clone(), |s| s.owner);
         let options = ImportOptions {
             user_email: Some(owner),
-            ..ImportOptions::default()
+            default_zone: floating_zone,
         };
         let mut events = Vec::new();
         let mut errors = Vec::new();

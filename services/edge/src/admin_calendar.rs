@@ -75,9 +75,17 @@ struct GrantBody {
 /// The calendar client and the user's canonical address; 404 for an unknown user, 501 when
 /// this edge does not serve calendars.
 async fn target(edge: &Edge, address: &str) -> Result<(CalendarClient<Channel>, String), ApiError> {
-    let client = edge.calendar.clone().ok_or_else(|| CALENDARS.unserved())?;
-    let user = edge.directory.get_user(address).await?;
+    let (client, user) = target_user(edge, address).await?;
     Ok((client, user.address))
+}
+
+/// [`target`] with the whole account.
+async fn target_user(
+    edge: &Edge,
+    address: &str,
+) -> Result<(CalendarClient<Channel>, eas_directory::User), ApiError> {
+    let client = edge.calendar.clone().ok_or_else(|| CALENDARS.unserved())?;
+    Ok((client, edge.directory.get_user(address).await?))
 }
 
 fn service_error(s: tonic::Status) -> ApiError {
@@ -90,13 +98,18 @@ async fn import(
     Query(q): Query<FolderQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (mut client, user) = target(&edge, &address).await?;
+    let (mut client, account) = target_user(&edge, &address).await?;
     let folder_id = CALENDARS.folder_arg(q.folder.as_deref())?;
+    // Floating times (no TZID) are the user's local times.
+    let server_zone = edge.config.calendar.zone().unwrap_or(chrono_tz::Tz::UTC);
+    let zone = crate::classes::calendar::user_zone(&account.calendar, server_zone);
+    let user = account.address;
     let reply = client
         .import_ical(ImportRequest {
             user: user.clone(),
             folder_id,
             data: body.to_vec(),
+            time_zone: zone.name().to_owned(),
         })
         .await
         .map_err(service_error)?

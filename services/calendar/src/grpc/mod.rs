@@ -360,7 +360,8 @@ impl Calendar for CalendarService {
             "" => None,
             f => Some(folder_id(f)?),
         };
-        let imported = CalendarService::import_ical(self, &r.user, folder, &r.data)
+        let zone = zone_named(&r.time_zone)?;
+        let imported = CalendarService::import_ical(self, &r.user, folder, &r.data, zone)
             .await
             .map_err(status)?;
         Ok(Response::new(wire::ImportReply {
@@ -390,14 +391,7 @@ impl Calendar for CalendarService {
         r: Request<wire::FreeBusyRequest>,
     ) -> Result<Response<wire::FreeBusyReply>, Status> {
         let r = r.into_inner();
-        let zone = match r.time_zone.as_str() {
-            "" => chrono_tz::UTC,
-            name => eas_calendar_model::time::zone_named(name).ok_or_else(|| {
-                status(CalendarError::InvalidRange(format!(
-                    "{name:?} is not an IANA time zone"
-                )))
-            })?,
-        };
+        let zone = zone_named(&r.time_zone)?;
         let busy = CalendarService::free_busy(self, &r.user, r.start, r.end, zone)
             .await
             .map_err(status)?;
@@ -438,4 +432,16 @@ fn import_errors(list: Vec<crate::model::ImportError>) -> Vec<wire::ImportError>
             reason: e.reason,
         })
         .collect()
+}
+
+/// A request's IANA zone; empty is UTC, an unknown name `INVALID_ARGUMENT`.
+fn zone_named(name: &str) -> Result<chrono_tz::Tz, Status> {
+    match name {
+        "" => Ok(chrono_tz::UTC),
+        name => eas_calendar_model::time::zone_named(name).ok_or_else(|| {
+            status(CalendarError::InvalidRange(format!(
+                "{name:?} is not an IANA time zone"
+            )))
+        }),
+    }
 }

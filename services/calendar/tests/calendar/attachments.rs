@@ -298,7 +298,7 @@ backend_tests! {
         assert_eq!(count, 1);
         let unfolded = file.replace("\r\n ", "");
         assert!(unfolded.contains("ATTACH;VALUE=BINARY;ENCODING=BASE64;FMTTYPE=text/plain;X-FILENAME=notes.txt:"), "{}", &file[..file.len().min(2000)]);
-        let imported = w.service.import_ical(USER, Some(copy.id), file.as_bytes()).await.unwrap();
+        let imported = w.service.import_ical(USER, Some(copy.id), file.as_bytes(), chrono_tz::UTC).await.unwrap();
         assert!(imported.errors.is_empty(), "{:?}", imported.errors);
         let again = read(&w.service.get_events(USER, copy.id, &imported.ids).await.unwrap()[0].json);
         let [a] = again.attachments.as_slice() else { panic!("{again:?}") };
@@ -307,7 +307,7 @@ backend_tests! {
         assert_eq!(fetch(&mut w, USER, &a.file_reference).await.unwrap().0, bytes);
         // Imported again over itself (same UID): the event is replaced, the old bytes go.
         let (file, _) = w.service.export_ical(USER, copy.id).await.unwrap();
-        w.service.import_ical(USER, Some(copy.id), file.as_bytes()).await.unwrap();
+        w.service.import_ical(USER, Some(copy.id), file.as_bytes(), chrono_tz::UTC).await.unwrap();
         let replaced = read(&w.service.get_events(USER, copy.id, &imported.ids).await.unwrap()[0].json);
         assert_eq!(fetch_code(&mut w, USER, &a.file_reference).await, C::NotFound);
         assert_eq!(fetch(&mut w, USER, &replaced.attachments[0].file_reference).await.unwrap().0, bytes);

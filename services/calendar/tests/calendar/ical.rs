@@ -82,6 +82,7 @@ fn import(user: &str, folder: &str, data: &str) -> wire::ImportRequest {
         user: user.into(),
         folder_id: folder.to_owned(),
         data: data.as_bytes().to_vec(),
+        time_zone: String::new(),
     }
 }
 
@@ -244,6 +245,25 @@ backend_tests! {
         assert_eq!((empty.imported, empty.errors.len()), (0, 0));
     }
 
+    async fn floating_times_are_read_in_the_zone_of_the_request(db: &TestDb) {
+        let mut w = db.wired().await;
+        let calendar = calendar_of(&w.service, USER).await.to_string();
+        let floating = |uid: &str| format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
+             DTSTART:20260310T090000\r\nDTEND:20260310T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let paris = wire::ImportRequest { time_zone: "Europe/Paris".into(), ..import(USER, &calendar, &floating("in-paris")) };
+        assert_eq!(w.calendar.import_ical(paris).await.unwrap().into_inner().imported, 1);
+        w.calendar.import_ical(import(USER, &calendar, &floating("in-utc"))).await.unwrap();
+        let events = by_uid(&w, &calendar).await;
+        // 09:00 in Paris in March is 08:00 UTC; without a zone, 09:00 UTC.
+        assert_eq!(events["in-paris"].when.start().instant(), Some(Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap()));
+        assert_eq!(events["in-utc"].when.start().instant(), Some(Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap()));
+        let bad = wire::ImportRequest { time_zone: "Mars/Olympus".into(), ..import(USER, &calendar, &floating("nowhere")) };
+        assert_eq!(code(w.calendar.import_ical(bad).await), C::InvalidArgument);
+        assert!(!by_uid(&w, &calendar).await.contains_key("nowhere"));
+    }
+
     async fn what_phones_will_not_see_is_reported_as_warnings_of_imported_events(db: &TestDb) {
         let mut w = db.wired().await;
         let calendar = calendar_of(&w.service, USER).await.to_string();
@@ -293,7 +313,7 @@ backend_tests! {
         let counter = w.service.folder_state(USER, calendar.parse().unwrap()).await.unwrap().counter;
         for bad in [&b""[..], b"hello\r\n", b"\xff\xfe\x00", b"BEGIN:VCARD\r\nFN:x\r\nEND:VCARD\r\n", b"BEGIN:VEVENT\r\nDTSTART:20260310T090000Z\r\nEND:VEVENT\r\n"] {
             assert_eq!(
-                code(w.calendar.import_ical(wire::ImportRequest { user: USER.into(), folder_id: calendar.clone(), data: bad.to_vec() }).await),
+                code(w.calendar.import_ical(wire::ImportRequest { data: bad.to_vec(), ..import(USER, &calendar, "") }).await),
                 C::InvalidArgument,
                 "{bad:?}"
             );

@@ -139,7 +139,7 @@ backend_tests! {
         );
         let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260310T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         assert_eq!(
-            code(w.calendar.import_ical(wire::ImportRequest { user: OTHER.into(), folder_id: calendar.clone(), data: ics.as_bytes().to_vec() }).await),
+            code(w.calendar.import_ical(wire::ImportRequest { user: OTHER.into(), folder_id: calendar.clone(), data: ics.as_bytes().to_vec(), time_zone: String::new() }).await),
             C::ReadOnly
         );
         // Nor may a grantee rename, re-share or withdraw the calendar (a delete leaves the
