@@ -7,6 +7,7 @@
 pub(crate) mod calendar;
 pub(crate) mod contacts;
 pub(crate) mod mail;
+pub(crate) mod pim;
 
 use std::collections::HashMap;
 use std::sync::Arc;
