@@ -21,11 +21,10 @@ use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::ItemResponse;
 use eas_rpc::calendar::calendar_client::CalendarClient;
 use eas_rpc::calendar::{
-    AttachmentContent, AttachmentRef, CreateEventRequest, DeleteEventRequest, GetEventsRequest,
-    StoredEvent, UpdateEventRequest,
+    AttachmentContent, AttachmentRef, CreateEventRequest, DeleteEventRequest, StoredEvent,
+    UpdateEventRequest,
 };
 use eas_rpc::collections::collections_client::CollectionsClient;
-use eas_rpc::collections::Folder;
 use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
 use eas_sync::{FilterType, ItemSource, Session, SourceError, SyncError};
 use eas_wbxml::tags::calendar as cal;
@@ -251,9 +250,15 @@ impl CalendarClass {
     }
 }
 
+pim::service_calls! {
+    CalendarClass { calendar: calendar, collections },
+    get: get_events(GetEventsRequest) -> events: StoredEvent,
+    delete: delete_event(DeleteEventRequest),
+    move: move_event(MoveEventRequest),
+}
+
 #[async_trait]
 impl PimClass for CalendarClass {
-    type Stored = StoredEvent;
     type Supported = SupportedSet;
 
     const CLASS: DataClass = DataClass::Calendar;
@@ -269,124 +274,8 @@ impl PimClass for CalendarClass {
         calendar_filter(asked)
     }
 
-    fn contract(&self) -> &CollectionsClient<Channel> {
-        &self.collections
-    }
-
     fn read_supported(elements: &[Element]) -> SupportedSet {
         FieldSet::from_elements(elements)
-    }
-
-    fn stored_id(item: &StoredEvent) -> &str {
-        &item.id
-    }
-
-    fn stored_len(item: &StoredEvent) -> usize {
-        item.json.len()
-    }
-
-    async fn get_call(
-        &self,
-        user: &str,
-        folder_id: &str,
-        ids: Vec<String>,
-    ) -> Result<Vec<StoredEvent>, tonic::Status> {
-        let reply = self
-            .calendar
-            .clone()
-            .get_events(GetEventsRequest {
-                user: user.to_owned(),
-                folder_id: folder_id.to_owned(),
-                ids,
-            })
-            .await?;
-        Ok(reply.into_inner().events)
-    }
-
-    async fn delete_call(
-        &self,
-        user: &str,
-        folder_id: &str,
-        id: String,
-    ) -> Result<(), tonic::Status> {
-        self.calendar
-            .clone()
-            .delete_event(DeleteEventRequest {
-                user: user.to_owned(),
-                folder_id: folder_id.to_owned(),
-                id,
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn create_folder_call(
-        &self,
-        user: &str,
-        parent_id: String,
-        display_name: &str,
-    ) -> Result<Option<Folder>, tonic::Status> {
-        let written = self
-            .calendar
-            .clone()
-            .create_folder(eas_rpc::calendar::CreateFolderRequest {
-                user: user.to_owned(),
-                parent_id,
-                display_name: display_name.to_owned(),
-            })
-            .await?;
-        Ok(written.into_inner().folder)
-    }
-
-    async fn update_folder_call(
-        &self,
-        user: &str,
-        folder_id: String,
-        parent_id: String,
-        display_name: &str,
-    ) -> Result<Option<Folder>, tonic::Status> {
-        let written = self
-            .calendar
-            .clone()
-            .update_folder(eas_rpc::calendar::UpdateFolderRequest {
-                user: user.to_owned(),
-                folder_id,
-                parent_id,
-                display_name: display_name.to_owned(),
-            })
-            .await?;
-        Ok(written.into_inner().folder)
-    }
-
-    async fn delete_folder_call(&self, user: &str, folder_id: String) -> Result<(), tonic::Status> {
-        self.calendar
-            .clone()
-            .delete_folder(eas_rpc::calendar::DeleteFolderRequest {
-                user: user.to_owned(),
-                folder_id,
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn move_call(
-        &self,
-        user: &str,
-        from: String,
-        id: &str,
-        to: String,
-    ) -> Result<String, tonic::Status> {
-        let moved = self
-            .calendar
-            .clone()
-            .move_event(eas_rpc::calendar::MoveEventRequest {
-                user: user.to_owned(),
-                from_folder_id: from,
-                id: id.to_owned(),
-                to_folder_id: to,
-            })
-            .await?;
-        Ok(moved.into_inner().id)
     }
 
     fn renderer<'a>(

@@ -11,17 +11,13 @@ use eas_protocol::item_operations::FetchRequest;
 use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::ItemResponse;
 use eas_rpc::collections::collections_client::CollectionsClient;
-use eas_rpc::collections::Folder;
 use eas_rpc::contacts::contacts_client::ContactsClient;
-use eas_rpc::contacts::{
-    CreateContactRequest, DeleteContactRequest, GetContactsRequest, StoredContact,
-    UpdateContactRequest,
-};
+use eas_rpc::contacts::{CreateContactRequest, StoredContact, UpdateContactRequest};
 use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
 use eas_sync::{FilterType, Session, SourceError, SyncError};
 use eas_wbxml::Element;
 
-use super::pim::{self, notes_truncation, written, PimClass};
+use super::pim::{self, notes_truncation, written, PimClass, PimService};
 use super::{unavailable, SyncInput};
 use crate::error::EdgeError;
 use crate::pipeline::context::RequestCtx;
@@ -59,9 +55,15 @@ fn decode(c: &StoredContact) -> Result<Contact, String> {
     stored::from_json(&c.json).map_err(|e| format!("stored contact {}: {e}", c.id))
 }
 
+pim::service_calls! {
+    ContactsClass { contacts: contacts, collections },
+    get: get_contacts(GetContactsRequest) -> contacts: StoredContact,
+    delete: delete_contact(DeleteContactRequest),
+    move: move_contact(MoveContactRequest),
+}
+
 #[async_trait]
 impl PimClass for ContactsClass {
-    type Stored = StoredContact;
     type Supported = SupportedSet;
 
     const CLASS: DataClass = DataClass::Contacts;
@@ -77,124 +79,8 @@ impl PimClass for ContactsClass {
         Some(FilterType::All)
     }
 
-    fn contract(&self) -> &CollectionsClient<Channel> {
-        &self.collections
-    }
-
     fn read_supported(elements: &[Element]) -> SupportedSet {
         SupportedSet::from_elements(elements)
-    }
-
-    fn stored_id(item: &StoredContact) -> &str {
-        &item.id
-    }
-
-    fn stored_len(item: &StoredContact) -> usize {
-        item.json.len()
-    }
-
-    async fn get_call(
-        &self,
-        user: &str,
-        folder_id: &str,
-        ids: Vec<String>,
-    ) -> Result<Vec<StoredContact>, tonic::Status> {
-        let reply = self
-            .contacts
-            .clone()
-            .get_contacts(GetContactsRequest {
-                user: user.to_owned(),
-                folder_id: folder_id.to_owned(),
-                ids,
-            })
-            .await?;
-        Ok(reply.into_inner().contacts)
-    }
-
-    async fn delete_call(
-        &self,
-        user: &str,
-        folder_id: &str,
-        id: String,
-    ) -> Result<(), tonic::Status> {
-        self.contacts
-            .clone()
-            .delete_contact(DeleteContactRequest {
-                user: user.to_owned(),
-                folder_id: folder_id.to_owned(),
-                id,
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn create_folder_call(
-        &self,
-        user: &str,
-        parent_id: String,
-        display_name: &str,
-    ) -> Result<Option<Folder>, tonic::Status> {
-        let written = self
-            .contacts
-            .clone()
-            .create_folder(eas_rpc::contacts::CreateFolderRequest {
-                user: user.to_owned(),
-                parent_id,
-                display_name: display_name.to_owned(),
-            })
-            .await?;
-        Ok(written.into_inner().folder)
-    }
-
-    async fn update_folder_call(
-        &self,
-        user: &str,
-        folder_id: String,
-        parent_id: String,
-        display_name: &str,
-    ) -> Result<Option<Folder>, tonic::Status> {
-        let written = self
-            .contacts
-            .clone()
-            .update_folder(eas_rpc::contacts::UpdateFolderRequest {
-                user: user.to_owned(),
-                folder_id,
-                parent_id,
-                display_name: display_name.to_owned(),
-            })
-            .await?;
-        Ok(written.into_inner().folder)
-    }
-
-    async fn delete_folder_call(&self, user: &str, folder_id: String) -> Result<(), tonic::Status> {
-        self.contacts
-            .clone()
-            .delete_folder(eas_rpc::contacts::DeleteFolderRequest {
-                user: user.to_owned(),
-                folder_id,
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn move_call(
-        &self,
-        user: &str,
-        from: String,
-        id: &str,
-        to: String,
-    ) -> Result<String, tonic::Status> {
-        let moved = self
-            .contacts
-            .clone()
-            .move_contact(eas_rpc::contacts::MoveContactRequest {
-                user: user.to_owned(),
-                from_folder_id: from,
-                id: id.to_owned(),
-                to_folder_id: to,
-            })
-            .await?;
-        Ok(moved.into_inner().id)
     }
 
     fn renderer<'a>(

@@ -25,42 +25,19 @@ use super::{unavailable, ClassHandler, OpenedContent, Rendered, SyncInput};
 use crate::error::EdgeError;
 use crate::pipeline::context::RequestCtx;
 
-/// A class whose items a data service stores (Contacts, Calendar). Folder and item ids given to
-/// the service calls (`*_call`) are the service's; the [`ClassHandler`] made of it takes and
-/// answers phone ids.
+/// The calls a [`PimClass`] makes on its data service, which stores each item as JSON
+/// ([`service_calls!`] writes them for a service whose API names them alike). Folder and item
+/// ids are the service's.
 #[async_trait]
-pub(crate) trait PimClass: Send + Sync + 'static {
+pub(crate) trait PimService: Send + Sync + 'static {
     /// The service's stored form of an item.
     type Stored: Send + Sync;
-    /// The class's `Supported` list (MS-ASCMD 2.2.3.179).
-    type Supported: serde::Serialize + serde::de::DeserializeOwned + Send + Sync;
 
-    const CLASS: DataClass;
-    /// The `Class` element (MS-ASCMD 2.2.3.27).
-    const NAME: &'static str;
-    /// The service, as errors name it ("the contacts service").
-    const SERVICE: &'static str;
-    /// One item, as logs name it ("contact").
-    const ITEM: &'static str;
-    /// The folder types (MS-ASCMD 2.2.3.186.3) of the class.
-    const TYPES: &'static [u32];
-    /// The folder types a device may create, rename, move and delete.
-    const USER_FOLDER_TYPES: &'static [u32];
-    /// Items fetched per call.
-    const FETCH_BATCH: usize;
-    /// Whether a Change or Delete may name one occurrence by `InstanceId` (MS-ASCMD 2.2.3.90),
-    /// which its response then carries back.
-    const INSTANCES: bool;
-
-    /// See [`ClassHandler::filter`].
-    fn take_filter(&self, asked: FilterType) -> Option<FilterType>;
     /// The service's collection contract.
     fn contract(&self) -> &CollectionsClient<Channel>;
-    fn read_supported(elements: &[Element]) -> Self::Supported;
     fn stored_id(item: &Self::Stored) -> &str;
     /// The size of the stored form, what a Sync window's byte budget counts.
     fn stored_len(item: &Self::Stored) -> usize;
-
     /// The stored items of `ids` the folder holds (one batch).
     async fn get_call(
         &self,
@@ -97,6 +74,161 @@ pub(crate) trait PimClass: Send + Sync + 'static {
         id: &str,
         to: String,
     ) -> Result<String, tonic::Status>;
+}
+
+/// Implements [`PimService`] for `$class`, whose fields `$client` and `$collections` are the
+/// clients of a service's own API (module `eas_rpc::$api`) and of its collection contract: its
+/// `CreateFolder`, `UpdateFolder` and `DeleteFolder`, and the calls named for getting items
+/// (with the reply's list), deleting one and moving one.
+macro_rules! service_calls {
+    (
+        $class:ty { $client:ident: $api:ident, $collections:ident },
+        get: $get:ident($get_request:ident) -> $list:ident: $stored:ty,
+        delete: $delete:ident($delete_request:ident),
+        move: $move:ident($move_request:ident) $(,)?
+    ) => {
+        #[async_trait::async_trait]
+        impl $crate::classes::pim::PimService for $class {
+            type Stored = $stored;
+
+            fn contract(
+                &self,
+            ) -> &eas_rpc::collections::collections_client::CollectionsClient<eas_rpc::Channel>
+            {
+                &self.$collections
+            }
+
+            fn stored_id(item: &$stored) -> &str {
+                &item.id
+            }
+
+            fn stored_len(item: &$stored) -> usize {
+                item.json.len()
+            }
+
+            async fn get_call(
+                &self,
+                user: &str,
+                folder_id: &str,
+                ids: Vec<String>,
+            ) -> Result<Vec<$stored>, tonic::Status> {
+                let request = eas_rpc::$api::$get_request {
+                    user: user.to_owned(),
+                    folder_id: folder_id.to_owned(),
+                    ids,
+                };
+                let reply = self.$client.clone().$get(request).await?;
+                Ok(reply.into_inner().$list)
+            }
+
+            async fn delete_call(
+                &self,
+                user: &str,
+                folder_id: &str,
+                id: String,
+            ) -> Result<(), tonic::Status> {
+                let request = eas_rpc::$api::$delete_request {
+                    user: user.to_owned(),
+                    folder_id: folder_id.to_owned(),
+                    id,
+                };
+                self.$client.clone().$delete(request).await?;
+                Ok(())
+            }
+
+            async fn create_folder_call(
+                &self,
+                user: &str,
+                parent_id: String,
+                display_name: &str,
+            ) -> Result<Option<eas_rpc::collections::Folder>, tonic::Status> {
+                let request = eas_rpc::$api::CreateFolderRequest {
+                    user: user.to_owned(),
+                    parent_id,
+                    display_name: display_name.to_owned(),
+                };
+                let written = self.$client.clone().create_folder(request).await?;
+                Ok(written.into_inner().folder)
+            }
+
+            async fn update_folder_call(
+                &self,
+                user: &str,
+                folder_id: String,
+                parent_id: String,
+                display_name: &str,
+            ) -> Result<Option<eas_rpc::collections::Folder>, tonic::Status> {
+                let request = eas_rpc::$api::UpdateFolderRequest {
+                    user: user.to_owned(),
+                    folder_id,
+                    parent_id,
+                    display_name: display_name.to_owned(),
+                };
+                let written = self.$client.clone().update_folder(request).await?;
+                Ok(written.into_inner().folder)
+            }
+
+            async fn delete_folder_call(
+                &self,
+                user: &str,
+                folder_id: String,
+            ) -> Result<(), tonic::Status> {
+                let request = eas_rpc::$api::DeleteFolderRequest {
+                    user: user.to_owned(),
+                    folder_id,
+                };
+                self.$client.clone().delete_folder(request).await?;
+                Ok(())
+            }
+
+            async fn move_call(
+                &self,
+                user: &str,
+                from: String,
+                id: &str,
+                to: String,
+            ) -> Result<String, tonic::Status> {
+                let request = eas_rpc::$api::$move_request {
+                    user: user.to_owned(),
+                    from_folder_id: from,
+                    id: id.to_owned(),
+                    to_folder_id: to,
+                };
+                let moved = self.$client.clone().$move(request).await?;
+                Ok(moved.into_inner().id)
+            }
+        }
+    };
+}
+pub(crate) use service_calls;
+
+/// A class whose items a data service stores (Contacts, Calendar); the [`ClassHandler`] made of
+/// it takes and answers phone ids.
+#[async_trait]
+pub(crate) trait PimClass: PimService {
+    /// The class's `Supported` list (MS-ASCMD 2.2.3.179).
+    type Supported: serde::Serialize + serde::de::DeserializeOwned + Send + Sync;
+
+    const CLASS: DataClass;
+    /// The `Class` element (MS-ASCMD 2.2.3.27).
+    const NAME: &'static str;
+    /// The service, as errors name it ("the contacts service").
+    const SERVICE: &'static str;
+    /// One item, as logs name it ("contact").
+    const ITEM: &'static str;
+    /// The folder types (MS-ASCMD 2.2.3.186.3) of the class.
+    const TYPES: &'static [u32];
+    /// The folder types a device may create, rename, move and delete.
+    const USER_FOLDER_TYPES: &'static [u32];
+    /// Items fetched per call.
+    const FETCH_BATCH: usize;
+    /// Whether a Change or Delete may name one occurrence by `InstanceId` (MS-ASCMD 2.2.3.90),
+    /// which its response then carries back.
+    const INSTANCES: bool;
+
+    /// See [`ClassHandler::filter`].
+    fn take_filter(&self, asked: FilterType) -> Option<FilterType>;
+    fn read_supported(elements: &[Element]) -> Self::Supported;
 
     /// How the class renders its stored items as `ApplicationData` for this Sync collection;
     /// `Err` when one cannot be read or rendered.
