@@ -21,12 +21,11 @@ use eas_protocol::status::SyncStatus;
 use eas_protocol::sync::ItemResponse;
 use eas_rpc::calendar::calendar_client::CalendarClient;
 use eas_rpc::calendar::{
-    AttachmentContent, AttachmentRef, CreateEventRequest, DeleteEventRequest, StoredEvent,
-    UpdateEventRequest,
+    AttachmentContent, AttachmentRef, CreateEventRequest, StoredEvent, UpdateEventRequest,
 };
 use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
-use eas_sync::{FilterType, ItemSource, Session, SourceError, SyncError};
+use eas_sync::{FilterType, ItemSource, Session, SyncError};
 use eas_wbxml::tags::calendar as cal;
 use eas_wbxml::Element;
 use serde::Deserialize;
@@ -210,20 +209,12 @@ impl CalendarClass {
                 }
                 Ok(None)
             }
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::NotFound => Ok(Some(SyncStatus::ObjectNotFound)),
-                // Changed by another device since it was read: the server's version wins and
-                // goes out as a Change (MS-ASCMD 2.2.3.177.17 status 7).
-                ServiceErrorCode::Conflict => Ok(Some(SyncStatus::Conflict)),
-                ServiceErrorCode::ReadOnly => {
+            Err(s) => match ServiceError::from_status(&s) {
+                e if e.code == ServiceErrorCode::ReadOnly => {
                     self.refuse(input, &current.id, session, false).await?;
                     Ok(Some(SyncStatus::Conflict))
                 }
-                ServiceErrorCode::InvalidArgument => {
-                    tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %s.message(), "event change refused by the calendar service");
-                    Ok(Some(SyncStatus::ConversionError))
-                }
-                _ => Err(unavailable(s.message())),
+                e => pim::change_failed::<Self>(input, e),
             },
         }
     }
@@ -301,18 +292,12 @@ impl PimClass for CalendarClass {
         data: &[Element],
         session: &mut Session,
     ) -> Result<ItemResponse, SyncError> {
-        let refused = |status| ItemResponse::Add {
-            client_id: client_id.to_owned(),
-            server_id: None,
-            status,
-            application_data: None,
-        };
         let ctx = self.context(input.ctx);
         let change = match model::parse(data, ctx.version) {
             Ok(c) => c,
             Err(e) => {
                 tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %e, "event refused");
-                return Ok(refused(e.sync_status()));
+                return Ok(pim::add_refused(client_id, e.sync_status()));
             }
         };
         // MS-ASCAL 2.2.2.46: at 16.x the server makes the UID; up to 14.1 it may when the
@@ -325,7 +310,7 @@ impl PimClass for CalendarClass {
             Ok(e) => e,
             Err(e) => {
                 tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %e, "event refused");
-                return Ok(refused(e.sync_status()));
+                return Ok(pim::add_refused(client_id, e.sync_status()));
             }
         };
         let attachments = contents(&mut event);
@@ -342,8 +327,6 @@ impl PimClass for CalendarClass {
         match reply {
             Ok(r) => {
                 let r = r.into_inner();
-                let created = written(r.id, r.modseq);
-                session.record_client_add(client_id, &created);
                 // The UID the event got, for the phone at 16.x (a repeated ClientUid gets the
                 // first event's), and the FileReference of each attachment it added (MS-ASAIRS
                 // R1082, R1324 to R1326).
@@ -356,23 +339,15 @@ impl PimClass for CalendarClass {
                     }
                 }
                 let application_data = (!application_data.is_empty()).then_some(application_data);
-                Ok(ItemResponse::Add {
-                    client_id: client_id.to_owned(),
-                    server_id: Some(created.id),
-                    status: SyncStatus::Success,
+                Ok(pim::added(
+                    session,
+                    client_id,
+                    r.id,
+                    r.modseq,
                     application_data,
-                })
+                ))
             }
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::InvalidArgument | ServiceErrorCode::ReadOnly => {
-                    // An attachment over the service's size limit is one of these (status 6:
-                    // the item is not taken, and resending it will not help).
-                    tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %s.message(), "event refused by the calendar service");
-                    Ok(refused(SyncStatus::ConversionError))
-                }
-                ServiceErrorCode::NotFound => Err(SyncError::Source(SourceError::FolderNotFound)),
-                _ => Err(unavailable(s.message())),
-            },
+            Err(s) => pim::add_failed::<Self>(input, client_id, &s),
         }
     }
 
@@ -466,23 +441,12 @@ impl PimClass for CalendarClass {
                 }
             };
         }
-        let mut c = self.calendar.clone();
-        let result = c
-            .delete_event(DeleteEventRequest {
-                user: user.to_owned(),
-                folder_id: service_folder.to_owned(),
-                id: server_id.to_owned(),
-            })
-            .await;
-        match result {
-            Ok(_) => session.record_client_delete(server_id),
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::NotFound => session.record_client_delete(server_id),
-                ServiceErrorCode::ReadOnly => {
-                    self.refuse(input, server_id, session, true).await?;
-                }
-                _ => return Err(unavailable(s.message())),
-            },
+        match pim::delete_recorded(self, input, service_folder, server_id, session).await {
+            Ok(()) => {}
+            Err(e) if e.code == ServiceErrorCode::ReadOnly => {
+                self.refuse(input, server_id, session, true).await?;
+            }
+            Err(e) => return Err(unavailable(e.message)),
         }
         Ok(None)
     }

@@ -13,11 +13,11 @@ use eas_protocol::sync::ItemResponse;
 use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::contacts::contacts_client::ContactsClient;
 use eas_rpc::contacts::{CreateContactRequest, StoredContact, UpdateContactRequest};
-use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
-use eas_sync::{FilterType, Session, SourceError, SyncError};
+use eas_rpc::{Channel, ServiceError};
+use eas_sync::{FilterType, Session, SyncError};
 use eas_wbxml::Element;
 
-use super::pim::{self, notes_truncation, written, PimClass, PimService};
+use super::pim::{self, notes_truncation, written, PimClass};
 use super::{unavailable, SyncInput};
 use crate::error::EdgeError;
 use crate::pipeline::context::RequestCtx;
@@ -101,17 +101,11 @@ impl PimClass for ContactsClass {
         data: &[Element],
         session: &mut Session,
     ) -> Result<ItemResponse, SyncError> {
-        let refused = |status| ItemResponse::Add {
-            client_id: client_id.to_owned(),
-            server_id: None,
-            status,
-            application_data: None,
-        };
         let change = match model::parse(data, input.ctx.version) {
             Ok(c) => c,
             Err(e) => {
                 tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %e, "contact refused");
-                return Ok(refused(e.sync_status()));
+                return Ok(pim::add_refused(client_id, e.sync_status()));
             }
         };
         let contact = model::create(&change);
@@ -126,20 +120,9 @@ impl PimClass for ContactsClass {
         match reply {
             Ok(r) => {
                 let r = r.into_inner();
-                let created = written(r.id, r.modseq);
-                session.record_client_add(client_id, &created);
-                Ok(ItemResponse::Add {
-                    client_id: client_id.to_owned(),
-                    server_id: Some(created.id),
-                    status: SyncStatus::Success,
-                    application_data: None,
-                })
+                Ok(pim::added(session, client_id, r.id, r.modseq, None))
             }
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::InvalidArgument => Ok(refused(SyncStatus::ConversionError)),
-                ServiceErrorCode::NotFound => Err(SyncError::Source(SourceError::FolderNotFound)),
-                _ => Err(unavailable(s.message())),
-            },
+            Err(s) => pim::add_failed::<Self>(input, client_id, &s),
         }
     }
 
@@ -191,14 +174,7 @@ impl PimClass for ContactsClass {
                 session.record_client_change(&written(r.id, r.modseq));
                 Ok(None)
             }
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::NotFound => Ok(Some(SyncStatus::ObjectNotFound)),
-                // Changed by another device since it was read: the server's version wins and
-                // goes out as a Change (MS-ASCMD 2.2.3.177.17 status 7).
-                ServiceErrorCode::Conflict => Ok(Some(SyncStatus::Conflict)),
-                ServiceErrorCode::InvalidArgument => Ok(Some(SyncStatus::ConversionError)),
-                _ => Err(unavailable(s.message())),
-            },
+            Err(s) => pim::change_failed::<Self>(input, ServiceError::from_status(&s)),
         }
     }
 
@@ -211,18 +187,9 @@ impl PimClass for ContactsClass {
         session: &mut Session,
     ) -> Result<Option<SyncStatus>, SyncError> {
         // Contacts have no Deleted Items folder: DeletesAsMoves does not apply.
-        match self
-            .delete_call(
-                &input.ctx.user.address,
-                service_folder,
-                server_id.to_owned(),
-            )
+        pim::delete_recorded(self, input, service_folder, server_id, session)
             .await
-        {
-            Ok(()) => session.record_client_delete(server_id),
-            Err(s) if s.code() == tonic::Code::NotFound => session.record_client_delete(server_id),
-            Err(s) => return Err(unavailable(s.message())),
-        }
+            .map_err(|e| unavailable(e.message))?;
         Ok(None)
     }
 

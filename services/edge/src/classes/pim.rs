@@ -17,7 +17,8 @@ use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::collections::{Folder, ListFoldersRequest};
 use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
 use eas_sync::{
-    AddDecision, ChangeDecision, DeleteDecision, FilterType, ItemVersion, Session, SyncError,
+    AddDecision, ChangeDecision, DeleteDecision, FilterType, ItemVersion, Session, SourceError,
+    SyncError,
 };
 use eas_wbxml::Element;
 
@@ -301,6 +302,95 @@ pub(crate) fn written(id: String, modseq: u64) -> ItemVersion {
         date: None,
         complete: false,
     }
+}
+
+/// An Add the service wrote, recorded in the session (so it is not sent back to the phone) and
+/// answered with its server id.
+pub(crate) fn added(
+    session: &mut Session,
+    client_id: &str,
+    id: String,
+    modseq: u64,
+    application_data: Option<Vec<Element>>,
+) -> ItemResponse {
+    let created = written(id, modseq);
+    session.record_client_add(client_id, &created);
+    ItemResponse::Add {
+        client_id: client_id.to_owned(),
+        server_id: Some(created.id),
+        status: SyncStatus::Success,
+        application_data,
+    }
+}
+
+/// An Add answered with `status` and no server id: nothing was stored.
+pub(crate) fn add_refused(client_id: &str, status: SyncStatus) -> ItemResponse {
+    ItemResponse::Add {
+        client_id: client_id.to_owned(),
+        server_id: None,
+        status,
+        application_data: None,
+    }
+}
+
+/// The response to an Add the service did not write. An item it refuses (InvalidArgument, or
+/// ReadOnly for a calendar shared read-only; a calendar attachment over the service's size
+/// limit is one of these) is status 6: it is not taken, and resending it will not help. A
+/// folder gone is the collection's error, anything else the service's.
+pub(crate) fn add_failed<C: PimClass>(
+    input: &SyncInput<'_>,
+    client_id: &str,
+    s: &tonic::Status,
+) -> Result<ItemResponse, SyncError> {
+    match ServiceError::from_status(s).code {
+        ServiceErrorCode::InvalidArgument | ServiceErrorCode::ReadOnly => {
+            tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %s.message(), "{} refused by {}", C::ITEM, C::SERVICE);
+            Ok(add_refused(client_id, SyncStatus::ConversionError))
+        }
+        ServiceErrorCode::NotFound => Err(SyncError::Source(SourceError::FolderNotFound)),
+        _ => Err(unavailable(s.message())),
+    }
+}
+
+/// The item status of a Change the service did not write (`e`, which is not a read-only
+/// share's refusal: the class answers that itself).
+pub(crate) fn change_failed<C: PimClass>(
+    input: &SyncInput<'_>,
+    e: ServiceError,
+) -> Result<Option<SyncStatus>, SyncError> {
+    match e.code {
+        ServiceErrorCode::NotFound => Ok(Some(SyncStatus::ObjectNotFound)),
+        // Changed by another device since it was read: the server's version wins and goes out
+        // as a Change (MS-ASCMD 2.2.3.177.17 status 7).
+        ServiceErrorCode::Conflict => Ok(Some(SyncStatus::Conflict)),
+        ServiceErrorCode::InvalidArgument => {
+            tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %e.message, "{} change refused by {}", C::ITEM, C::SERVICE);
+            Ok(Some(SyncStatus::ConversionError))
+        }
+        _ => Err(unavailable(e.message)),
+    }
+}
+
+/// Deletes item `id` for a client's Delete and records it; an item already gone counts as
+/// deleted. The service's error otherwise (the class decides what a refusal becomes).
+pub(crate) async fn delete_recorded<C: PimClass>(
+    class: &C,
+    input: &SyncInput<'_>,
+    service_folder: &str,
+    id: &str,
+    session: &mut Session,
+) -> Result<(), ServiceError> {
+    match class
+        .delete_call(&input.ctx.user.address, service_folder, id.to_owned())
+        .await
+    {
+        Ok(()) => session.record_client_delete(id),
+        Err(s) => match ServiceError::from_status(&s) {
+            e if e.code == ServiceErrorCode::NotFound => session.record_client_delete(id),
+            e => return Err(e),
+        },
+    }
+    Ok(())
 }
 
 /// The service's folder id behind a phone id of class `C` ("0" stays the top).
