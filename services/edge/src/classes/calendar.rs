@@ -441,6 +441,7 @@ impl PimClass for CalendarClass {
                 }
             };
         }
+        // Calendars have no Deleted Items folder: DeletesAsMoves does not apply.
         match pim::delete_recorded(self, input, service_folder, server_id, session).await {
             Ok(()) => {}
             Err(e) if e.code == ServiceErrorCode::ReadOnly => {

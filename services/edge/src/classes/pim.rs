@@ -2,8 +2,9 @@
 //! stores its items as JSON and serves the collection contract, and this module makes a
 //! [`ClassHandler`] of it. Fetching stored items in batches, the Sync command loop (MS-ASCMD
 //! 2.2.3.24), rendering a Sync window, the folder commands (MS-ASCMD 2.2.1.3, 2.2.1.4, 2.2.1.6),
-//! MoveItems, EmptyFolderContents and ItemOperations Fetch are written once here; each class
-//! keeps its model: parsing, ghosting, instances, shares, its service's calls.
+//! MoveItems, EmptyFolderContents, ItemOperations Fetch and what a write's outcome becomes are
+//! written once here; each class keeps its model (parsing, ghosting, instances, UIDs,
+//! attachments, shares) and names its service's calls.
 
 use std::collections::HashMap;
 
