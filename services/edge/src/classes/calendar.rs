@@ -9,8 +9,6 @@
 //! the service beside the event, the Add response answers each `ClientId` with its
 //! `FileReference` (R1082), and ItemOperations fetches their content by it.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::Utc;
 use chrono_tz::Tz;
@@ -18,25 +16,22 @@ use eas_calendar_model::eas::{self as model, ApplyOptions, EasContext, RenderOpt
 use eas_calendar_model::time::parse_eas_datetime;
 use eas_calendar_model::{stored, Event, Field, FieldSet, SupportedSet};
 use eas_event_bus::DataClass;
-use eas_protocol::body::{BodyPreference, BodyType};
-use eas_protocol::status::{ItemOperationsStatus, SyncStatus};
-use eas_protocol::sync::{ClientCommand, ItemResponse};
+use eas_protocol::item_operations::FetchRequest;
+use eas_protocol::status::SyncStatus;
+use eas_protocol::sync::ItemResponse;
 use eas_rpc::calendar::calendar_client::CalendarClient;
 use eas_rpc::calendar::{
-    AttachmentContent, AttachmentRef, CreateEventRequest, DeleteEventRequest, GetEventsRequest,
-    StoredEvent, UpdateEventRequest,
+    AttachmentContent, AttachmentRef, CreateEventRequest, StoredEvent, UpdateEventRequest,
 };
 use eas_rpc::collections::collections_client::CollectionsClient;
 use eas_rpc::{Channel, ServiceError, ServiceErrorCode};
-use eas_sync::{
-    AddDecision, ChangeDecision, DeleteDecision, FilterType, ItemSource, ItemVersion, Session,
-    SourceError, SyncError,
-};
+use eas_sync::{FilterType, ItemSource, Session, SyncError};
 use eas_wbxml::tags::calendar as cal;
 use eas_wbxml::Element;
 use serde::Deserialize;
 
-use super::{ClassHandler, OpenedContent, Rendered, SyncInput};
+use super::pim::{self, notes_truncation, written, PimClass};
+use super::{unavailable, OpenedContent, SyncInput};
 use crate::error::EdgeError;
 use crate::pipeline::context::RequestCtx;
 
@@ -153,36 +148,139 @@ impl CalendarClass {
         }
     }
 
-    /// Stored events by id; ids the folder does not hold are absent.
-    async fn get(
-        &self,
-        user: &str,
-        folder_id: &str,
-        ids: Vec<String>,
-    ) -> Result<HashMap<String, StoredEvent>, ServiceError> {
-        let mut out = HashMap::with_capacity(ids.len());
-        for batch in ids.chunks(FETCH_BATCH) {
-            let mut c = self.calendar.clone();
-            let reply = c
-                .get_events(GetEventsRequest {
-                    user: user.to_owned(),
-                    folder_id: folder_id.to_owned(),
-                    ids: batch.to_vec(),
-                })
-                .await
-                .map_err(|s| ServiceError::from_status(&s))?
-                .into_inner();
-            out.extend(reply.events.into_iter().map(|e| (e.id.clone(), e)));
-        }
-        Ok(out)
-    }
-
     fn options(&self, input: &SyncInput<'_>) -> ApplyOptions {
         ApplyOptions {
             notes_truncated_at: notes_truncation(input.prefs),
             user_email: Some(input.ctx.user.address.clone()),
             user_name: Some(input.ctx.user.display_name.clone()).filter(|n| !n.is_empty()),
             ..ApplyOptions::default()
+        }
+    }
+
+    /// The stored event and its model; `None` when the folder does not hold it.
+    async fn current(
+        &self,
+        user: &str,
+        service_folder: &str,
+        id: &str,
+    ) -> Result<Option<(StoredEvent, Event)>, SyncError> {
+        let mut found = pim::get(self, user, service_folder, vec![id.to_owned()])
+            .await
+            .map_err(|e| unavailable(e.message))?;
+        let Some(current) = found.remove(id) else {
+            return Ok(None);
+        };
+        let event = decode(&current).map_err(unavailable)?;
+        Ok(Some((current, event)))
+    }
+
+    /// Writes `merged` (with the bytes of the attachments it adds) over `current` if nothing
+    /// changed it meanwhile: `None` when written (and recorded, so the change is not echoed
+    /// back), the item status otherwise. A read-only share refuses it and the server's version
+    /// goes back to the phone. A change that added attachments is not recorded: a Change
+    /// response has no `ApplicationData` (SyncResponse.xsd) to answer their FileReferences in,
+    /// so the event goes back to the phone as a Change that carries them.
+    async fn write(
+        &self,
+        input: &SyncInput<'_>,
+        service_folder: &str,
+        current: &StoredEvent,
+        merged: &Event,
+        attachments: Vec<AttachmentContent>,
+        session: &mut Session,
+    ) -> Result<Option<SyncStatus>, SyncError> {
+        let added = !attachments.is_empty();
+        let mut c = self.calendar.clone();
+        let reply = c
+            .update_event(UpdateEventRequest {
+                user: input.ctx.user.address.clone(),
+                folder_id: service_folder.to_owned(),
+                id: current.id.clone(),
+                json: stored::to_json(merged),
+                if_modseq: current.modseq,
+                attachments,
+            })
+            .await;
+        match reply {
+            Ok(r) => {
+                let r = r.into_inner();
+                if !added {
+                    session.record_client_change(&written(r.id, r.modseq));
+                }
+                Ok(None)
+            }
+            Err(s) => match ServiceError::from_status(&s) {
+                e if e.code == ServiceErrorCode::ReadOnly => {
+                    self.refuse(input, &current.id, session, false).await?;
+                    Ok(Some(SyncStatus::Conflict))
+                }
+                e => pim::change_failed::<Self>(input, e),
+            },
+        }
+    }
+
+    /// A write to a calendar shared read-only: the item's current version goes back to the
+    /// phone in this response (a Change, or an Add after the phone deleted it).
+    async fn refuse(
+        &self,
+        input: &SyncInput<'_>,
+        id: &str,
+        session: &mut Session,
+        deleted: bool,
+    ) -> Result<(), SyncError> {
+        tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, collection_id = %input.coll.collection_id, "write to a read-only calendar refused");
+        let versions = input.source.current(&[id.to_owned()]).await?;
+        if let Some(v) = versions.into_iter().find(|v| v.id == id && !v.deleted) {
+            if deleted {
+                session.refuse_client_delete(&v);
+            } else {
+                session.refuse_client_change(&v);
+            }
+        }
+        Ok(())
+    }
+}
+
+pim::service_calls! {
+    CalendarClass { calendar: calendar, collections },
+    get: get_events(GetEventsRequest) -> events: StoredEvent,
+    delete: delete_event(DeleteEventRequest),
+    move: move_event(MoveEventRequest),
+}
+
+#[async_trait]
+impl PimClass for CalendarClass {
+    type Supported = SupportedSet;
+
+    const CLASS: DataClass = DataClass::Calendar;
+    const NAME: &'static str = "Calendar";
+    const SERVICE: &'static str = "the calendar service";
+    const ITEM: &'static str = "event";
+    const TYPES: &'static [u32] = &CALENDAR_TYPES;
+    const USER_FOLDER_TYPES: &'static [u32] = &USER_FOLDER_TYPES;
+    const FETCH_BATCH: usize = FETCH_BATCH;
+    const INSTANCES: bool = true;
+
+    fn take_filter(&self, asked: FilterType) -> Option<FilterType> {
+        calendar_filter(asked)
+    }
+
+    fn read_supported(elements: &[Element]) -> SupportedSet {
+        FieldSet::from_elements(elements)
+    }
+
+    fn renderer<'a>(
+        &'a self,
+        input: &'a SyncInput<'_>,
+    ) -> impl Fn(&StoredEvent) -> Result<Vec<Element>, String> + Send + Sync + 'a {
+        let ctx = self.context(input.ctx);
+        let options = RenderOptions {
+            body_preferences: input.prefs,
+            schema: None,
+        };
+        move |e| {
+            let event = decode(e)?;
+            model::render(&event, &ctx, &options).map_err(|e| e.to_string())
         }
     }
 
@@ -194,18 +292,12 @@ impl CalendarClass {
         data: &[Element],
         session: &mut Session,
     ) -> Result<ItemResponse, SyncError> {
-        let refused = |status| ItemResponse::Add {
-            client_id: client_id.to_owned(),
-            server_id: None,
-            status,
-            application_data: None,
-        };
         let ctx = self.context(input.ctx);
         let change = match model::parse(data, ctx.version) {
             Ok(c) => c,
             Err(e) => {
                 tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %e, "event refused");
-                return Ok(refused(e.sync_status()));
+                return Ok(pim::add_refused(client_id, e.sync_status()));
             }
         };
         // MS-ASCAL 2.2.2.46: at 16.x the server makes the UID; up to 14.1 it may when the
@@ -218,7 +310,7 @@ impl CalendarClass {
             Ok(e) => e,
             Err(e) => {
                 tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %e, "event refused");
-                return Ok(refused(e.sync_status()));
+                return Ok(pim::add_refused(client_id, e.sync_status()));
             }
         };
         let attachments = contents(&mut event);
@@ -235,8 +327,6 @@ impl CalendarClass {
         match reply {
             Ok(r) => {
                 let r = r.into_inner();
-                let created = written(r.id, r.modseq);
-                session.record_client_add(client_id, &created);
                 // The UID the event got, for the phone at 16.x (a repeated ClientUid gets the
                 // first event's), and the FileReference of each attachment it added (MS-ASAIRS
                 // R1082, R1324 to R1326).
@@ -249,23 +339,15 @@ impl CalendarClass {
                     }
                 }
                 let application_data = (!application_data.is_empty()).then_some(application_data);
-                Ok(ItemResponse::Add {
-                    client_id: client_id.to_owned(),
-                    server_id: Some(created.id),
-                    status: SyncStatus::Success,
+                Ok(pim::added(
+                    session,
+                    client_id,
+                    r.id,
+                    r.modseq,
                     application_data,
-                })
+                ))
             }
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::InvalidArgument | ServiceErrorCode::ReadOnly => {
-                    // An attachment over the service's size limit is one of these (status 6:
-                    // the item is not taken, and resending it will not help).
-                    tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %s.message(), "event refused by the calendar service");
-                    Ok(refused(SyncStatus::ConversionError))
-                }
-                ServiceErrorCode::NotFound => Err(SyncError::Source(SourceError::FolderNotFound)),
-                _ => Err(unavailable(s.message())),
-            },
+            Err(s) => pim::add_failed::<Self>(input, client_id, &s),
         }
     }
 
@@ -322,98 +404,6 @@ impl CalendarClass {
         .await
     }
 
-    /// The stored event and its model; `None` when the folder does not hold it.
-    async fn current(
-        &self,
-        user: &str,
-        service_folder: &str,
-        id: &str,
-    ) -> Result<Option<(StoredEvent, Event)>, SyncError> {
-        let mut found = self
-            .get(user, service_folder, vec![id.to_owned()])
-            .await
-            .map_err(|e| unavailable(e.message))?;
-        let Some(current) = found.remove(id) else {
-            return Ok(None);
-        };
-        let event = decode(&current).map_err(unavailable)?;
-        Ok(Some((current, event)))
-    }
-
-    /// Writes `merged` (with the bytes of the attachments it adds) over `current` if nothing
-    /// changed it meanwhile: `None` when written (and recorded, so the change is not echoed
-    /// back), the item status otherwise. A read-only share refuses it and the server's version
-    /// goes back to the phone. A change that added attachments is not recorded: a Change
-    /// response has no `ApplicationData` (SyncResponse.xsd) to answer their FileReferences in,
-    /// so the event goes back to the phone as a Change that carries them.
-    async fn write(
-        &self,
-        input: &SyncInput<'_>,
-        service_folder: &str,
-        current: &StoredEvent,
-        merged: &Event,
-        attachments: Vec<AttachmentContent>,
-        session: &mut Session,
-    ) -> Result<Option<SyncStatus>, SyncError> {
-        let added = !attachments.is_empty();
-        let mut c = self.calendar.clone();
-        let reply = c
-            .update_event(UpdateEventRequest {
-                user: input.ctx.user.address.clone(),
-                folder_id: service_folder.to_owned(),
-                id: current.id.clone(),
-                json: stored::to_json(merged),
-                if_modseq: current.modseq,
-                attachments,
-            })
-            .await;
-        match reply {
-            Ok(r) => {
-                let r = r.into_inner();
-                if !added {
-                    session.record_client_change(&written(r.id, r.modseq));
-                }
-                Ok(None)
-            }
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::NotFound => Ok(Some(SyncStatus::ObjectNotFound)),
-                // Changed by another device since it was read: the server's version wins and
-                // goes out as a Change (MS-ASCMD 2.2.3.177.17 status 7).
-                ServiceErrorCode::Conflict => Ok(Some(SyncStatus::Conflict)),
-                ServiceErrorCode::ReadOnly => {
-                    self.refuse(input, &current.id, session, false).await?;
-                    Ok(Some(SyncStatus::Conflict))
-                }
-                ServiceErrorCode::InvalidArgument => {
-                    tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, error = %s.message(), "event change refused by the calendar service");
-                    Ok(Some(SyncStatus::ConversionError))
-                }
-                _ => Err(unavailable(s.message())),
-            },
-        }
-    }
-
-    /// A write to a calendar shared read-only: the item's current version goes back to the
-    /// phone in this response (a Change, or an Add after the phone deleted it).
-    async fn refuse(
-        &self,
-        input: &SyncInput<'_>,
-        id: &str,
-        session: &mut Session,
-        deleted: bool,
-    ) -> Result<(), SyncError> {
-        tracing::info!(user = %input.ctx.user.address, device_id = %input.ctx.line.device_id, collection_id = %input.coll.collection_id, "write to a read-only calendar refused");
-        let versions = input.source.current(&[id.to_owned()]).await?;
-        if let Some(v) = versions.into_iter().find(|v| v.id == id && !v.deleted) {
-            if deleted {
-                session.refuse_client_delete(&v);
-            } else {
-                session.refuse_client_change(&v);
-            }
-        }
-        Ok(())
-    }
-
     /// A Delete the engine decided to apply: of the whole event, or (16.x) of the occurrence
     /// at `instance`. `Some` is the status for the Delete response.
     async fn delete(
@@ -451,25 +441,51 @@ impl CalendarClass {
                 }
             };
         }
-        let mut c = self.calendar.clone();
-        let result = c
-            .delete_event(DeleteEventRequest {
-                user: user.to_owned(),
-                folder_id: service_folder.to_owned(),
-                id: server_id.to_owned(),
-            })
-            .await;
-        match result {
-            Ok(_) => session.record_client_delete(server_id),
-            Err(s) => match ServiceError::from_status(&s).code {
-                ServiceErrorCode::NotFound => session.record_client_delete(server_id),
-                ServiceErrorCode::ReadOnly => {
-                    self.refuse(input, server_id, session, true).await?;
-                }
-                _ => return Err(unavailable(s.message())),
-            },
+        // Calendars have no Deleted Items folder: DeletesAsMoves does not apply.
+        match pim::delete_recorded(self, input, service_folder, server_id, session).await {
+            Ok(()) => {}
+            Err(e) if e.code == ServiceErrorCode::ReadOnly => {
+                self.refuse(input, server_id, session, true).await?;
+            }
+            Err(e) => return Err(unavailable(e.message)),
         }
         Ok(None)
+    }
+
+    /// ItemOperations Fetch of one event (MS-ASCMD 2.2.3.67.1): its Calendar-class elements for
+    /// the request's BodyPreference, restricted to its `Schema` (MS-ASCAL 3.2.5.1).
+    fn fetch_render(
+        &self,
+        ctx: &RequestCtx,
+        item: &StoredEvent,
+        request: &FetchRequest,
+    ) -> Result<Result<Vec<Element>, String>, EdgeError> {
+        let event = decode(item).map_err(EdgeError::Internal)?;
+        let schema = request
+            .options
+            .schema
+            .as_ref()
+            .map(|els| FieldSet::from_elements(els));
+        let options = RenderOptions {
+            body_preferences: &request.options.body_preferences,
+            schema: schema.as_ref(),
+        };
+        Ok(model::render(&event, &self.context(ctx), &options).map_err(|e| e.to_string()))
+    }
+
+    /// A calendar attachment's content (`cal:att:`, made by the calendar service).
+    async fn attachment(&self, user: &str, file_reference: &str) -> Option<OpenedContent> {
+        if !file_reference.starts_with(eas_calendar_model::attachment::FILE_REFERENCE_PREFIX) {
+            return None;
+        }
+        let mut c = self.calendar.clone();
+        let opened = c
+            .read_attachment(AttachmentRef {
+                user: user.to_owned(),
+                file_reference: file_reference.to_owned(),
+            })
+            .await;
+        Some(opened.map(tonic::Response::into_inner))
     }
 }
 
@@ -491,28 +507,6 @@ fn calendar_filter(asked: FilterType) -> Option<FilterType> {
 /// A new UID for an event (MS-ASCAL 2.2.2.46: at most 300 characters).
 fn new_uid() -> String {
     uuid::Uuid::new_v4().to_string().to_uppercase()
-}
-
-/// The `TruncationSize` of the plain-text notes the collection asks for, if any.
-fn notes_truncation(prefs: &[BodyPreference]) -> Option<u32> {
-    prefs
-        .iter()
-        .find(|p| p.body_type == BodyType::PlainText)
-        .and_then(|p| p.truncation_size)
-}
-
-fn unavailable(e: impl std::fmt::Display) -> SyncError {
-    SyncError::Source(SourceError::Unavailable(e.to_string()))
-}
-
-fn written(id: String, modseq: u64) -> ItemVersion {
-    ItemVersion {
-        id,
-        modseq,
-        deleted: false,
-        date: None,
-        complete: false,
-    }
 }
 
 /// Takes the bytes of the attachments `event` adds, to go beside its stored form.
@@ -558,420 +552,6 @@ fn added_attachments(written: &Event, change: &model::EventChange) -> Option<Ele
 /// A stored event's JSON read back; a form the edge cannot read is a server error.
 fn decode(e: &StoredEvent) -> Result<Event, String> {
     stored::from_json(&e.json).map_err(|err| format!("stored event {}: {err}", e.id))
-}
-
-/// The service's folder id behind a phone id.
-fn service_folder(phone_id: &str) -> String {
-    match super::class_of(phone_id) {
-        (DataClass::Calendar, id) => id.to_owned(),
-        _ => phone_id.to_owned(),
-    }
-}
-
-fn phone_folder(mut f: eas_rpc::collections::Folder) -> eas_rpc::collections::Folder {
-    f.id = super::phone_id(DataClass::Calendar, &f.id);
-    f.parent_id = super::phone_id(DataClass::Calendar, &f.parent_id);
-    f
-}
-
-#[async_trait]
-impl ClassHandler for CalendarClass {
-    fn class(&self) -> DataClass {
-        DataClass::Calendar
-    }
-
-    fn name(&self) -> &'static str {
-        "Calendar"
-    }
-
-    fn owns(&self, folder_type: u32) -> bool {
-        CALENDAR_TYPES.contains(&folder_type)
-    }
-
-    fn filter(&self, asked: FilterType) -> Option<FilterType> {
-        calendar_filter(asked)
-    }
-
-    fn collections(&self) -> &CollectionsClient<Channel> {
-        &self.collections
-    }
-
-    async fn client_commands(
-        &self,
-        input: &SyncInput<'_>,
-        session: &mut Session,
-        responses: &mut Vec<ItemResponse>,
-    ) -> Result<(), SyncError> {
-        let (_, service_folder) = super::class_of(&input.folder.id);
-        let change_ids: Vec<String> = input
-            .coll
-            .commands
-            .iter()
-            .filter_map(|c| match c {
-                ClientCommand::Change { server_id, .. } => Some(server_id.clone()),
-                _ => None,
-            })
-            .collect();
-        let supported = if input.coll.is_initial() || !change_ids.is_empty() {
-            super::supported_list(input, FieldSet::from_elements).await?
-        } else {
-            None
-        };
-        let mut decisions = if change_ids.is_empty() {
-            Vec::new()
-        } else {
-            session.client_changes(input.source, &change_ids).await?
-        }
-        .into_iter();
-        let mut fetches = Vec::new();
-        for cmd in &input.coll.commands {
-            match cmd {
-                ClientCommand::Add {
-                    client_id,
-                    application_data,
-                    ..
-                } => match session.client_add(client_id) {
-                    AddDecision::AlreadyCreated { server_id } => {
-                        responses.push(ItemResponse::Add {
-                            client_id: client_id.clone(),
-                            server_id: Some(server_id),
-                            status: SyncStatus::Success,
-                            application_data: None,
-                        })
-                    }
-                    AddDecision::Create => {
-                        let r = self
-                            .add(input, service_folder, client_id, application_data, session)
-                            .await?;
-                        responses.push(r);
-                    }
-                },
-                ClientCommand::Change {
-                    server_id,
-                    instance_id,
-                    application_data,
-                    ..
-                } => {
-                    let status = match decisions.next().unwrap_or(ChangeDecision::NotFound) {
-                        ChangeDecision::Apply => {
-                            self.change(
-                                input,
-                                service_folder,
-                                server_id,
-                                instance_id.as_deref(),
-                                application_data,
-                                supported.as_ref(),
-                                session,
-                            )
-                            .await?
-                        }
-                        ChangeDecision::AlreadyApplied => None,
-                        ChangeDecision::Conflict => Some(SyncStatus::Conflict),
-                        ChangeDecision::NotFound => Some(SyncStatus::ObjectNotFound),
-                    };
-                    if let Some(status) = status {
-                        responses.push(ItemResponse::Change {
-                            server_id: server_id.clone(),
-                            instance_id: instance_id.clone(),
-                            status,
-                        });
-                    }
-                }
-                ClientCommand::Delete {
-                    server_id,
-                    instance_id,
-                } => {
-                    if session.client_delete(server_id) != DeleteDecision::Apply {
-                        continue;
-                    }
-                    // Calendars have no Deleted Items folder: DeletesAsMoves does not apply.
-                    let status = self
-                        .delete(
-                            input,
-                            service_folder,
-                            server_id,
-                            instance_id.as_deref(),
-                            session,
-                        )
-                        .await?;
-                    if let Some(status) = status {
-                        responses.push(ItemResponse::Delete {
-                            server_id: server_id.clone(),
-                            instance_id: instance_id.clone(),
-                            status,
-                        });
-                    }
-                }
-                ClientCommand::Fetch { server_id } => fetches.push(server_id.clone()),
-            }
-        }
-        if !fetches.is_empty() {
-            let ctx = self.context(input.ctx);
-            let found = self
-                .get(&input.ctx.user.address, service_folder, fetches.clone())
-                .await
-                .map_err(|e| unavailable(e.message))?;
-            let options = RenderOptions {
-                body_preferences: input.prefs,
-                schema: None,
-            };
-            for id in fetches {
-                let data = found
-                    .get(&id)
-                    .and_then(|e| decode(e).ok())
-                    .and_then(|e| model::render(&e, &ctx, &options).ok());
-                responses.push(match data {
-                    Some(data) => ItemResponse::Fetch {
-                        server_id: id,
-                        status: SyncStatus::Success,
-                        application_data: Some(data),
-                    },
-                    None => ItemResponse::Fetch {
-                        server_id: id,
-                        status: SyncStatus::ObjectNotFound,
-                        application_data: None,
-                    },
-                });
-            }
-        }
-        Ok(())
-    }
-
-    async fn render(
-        &self,
-        input: &SyncInput<'_>,
-        adds: Vec<String>,
-        changes: Vec<String>,
-        budget: u64,
-    ) -> Result<Rendered, EdgeError> {
-        let user = input.ctx.user.address.as_str();
-        let (_, service_folder) = super::class_of(&input.folder.id);
-        let ctx = self.context(input.ctx);
-        let options = RenderOptions {
-            body_preferences: input.prefs,
-            schema: None,
-        };
-        let mut out = Rendered::default();
-        let render = |e: &StoredEvent| -> Result<Vec<Element>, EdgeError> {
-            let event = decode(e).map_err(EdgeError::Internal)?;
-            model::render(&event, &ctx, &options).map_err(|e| EdgeError::Internal(e.to_string()))
-        };
-        // A Change carries the whole event with its exceptions, as an Add does.
-        let changed = self
-            .get(user, service_folder, changes)
-            .await
-            .map_err(EdgeError::from)?;
-        for (id, e) in &changed {
-            out.changes.insert(id.clone(), render(e)?);
-        }
-        let mut rest = adds.as_slice();
-        while !rest.is_empty() {
-            if out.bytes >= budget.max(1) {
-                out.omitted = rest.to_vec();
-                break;
-            }
-            let (batch, after) = rest.split_at(rest.len().min(FETCH_BATCH));
-            rest = after;
-            let found = self
-                .get(user, service_folder, batch.to_vec())
-                .await
-                .map_err(EdgeError::from)?;
-            for (i, id) in batch.iter().enumerate() {
-                if out.bytes >= budget.max(1) {
-                    out.omitted = batch[i..].iter().chain(rest).cloned().collect();
-                    rest = &[];
-                    break;
-                }
-                if let Some(e) = found.get(id) {
-                    out.bytes += e.json.len() as u64;
-                    out.adds.insert(id.clone(), render(e)?);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn user_folder_types(&self) -> &'static [u32] {
-        &USER_FOLDER_TYPES
-    }
-
-    async fn create_folder(
-        &self,
-        user: &str,
-        parent: &str,
-        display_name: &str,
-        _folder_type: u32,
-    ) -> Result<eas_rpc::collections::Folder, tonic::Status> {
-        let mut c = self.calendar.clone();
-        let written = c
-            .create_folder(eas_rpc::calendar::CreateFolderRequest {
-                user: user.to_owned(),
-                parent_id: service_folder(parent),
-                display_name: display_name.to_owned(),
-            })
-            .await?
-            .into_inner();
-        written
-            .folder
-            .map(phone_folder)
-            .ok_or_else(|| tonic::Status::internal("the calendar service answered no folder"))
-    }
-
-    async fn update_folder(
-        &self,
-        user: &str,
-        folder: &str,
-        parent: &str,
-        display_name: &str,
-    ) -> Result<eas_rpc::collections::Folder, tonic::Status> {
-        let mut c = self.calendar.clone();
-        let written = c
-            .update_folder(eas_rpc::calendar::UpdateFolderRequest {
-                user: user.to_owned(),
-                folder_id: service_folder(folder),
-                parent_id: service_folder(parent),
-                display_name: display_name.to_owned(),
-            })
-            .await?
-            .into_inner();
-        written
-            .folder
-            .map(phone_folder)
-            .ok_or_else(|| tonic::Status::internal("the calendar service answered no folder"))
-    }
-
-    async fn delete_folder(&self, user: &str, folder: &str) -> Result<(), tonic::Status> {
-        let mut c = self.calendar.clone();
-        c.delete_folder(eas_rpc::calendar::DeleteFolderRequest {
-            user: user.to_owned(),
-            folder_id: service_folder(folder),
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn move_item(
-        &self,
-        user: &str,
-        from: &str,
-        id: &str,
-        to: &str,
-    ) -> Result<String, tonic::Status> {
-        let mut c = self.calendar.clone();
-        let moved = c
-            .move_event(eas_rpc::calendar::MoveEventRequest {
-                user: user.to_owned(),
-                from_folder_id: service_folder(from),
-                id: id.to_owned(),
-                to_folder_id: service_folder(to),
-            })
-            .await?
-            .into_inner();
-        Ok(moved.id)
-    }
-
-    /// Every event is deleted one by one, as a phone's Delete would; subfolders go with their
-    /// events through FolderDelete's path.
-    async fn empty_folder(
-        &self,
-        user: &str,
-        folder: &str,
-        delete_sub_folders: bool,
-    ) -> Result<(), tonic::Status> {
-        let service_id = service_folder(folder);
-        for id in super::live_ids(&self.collections, user, &service_id).await? {
-            let mut c = self.calendar.clone();
-            let deleted = c
-                .delete_event(DeleteEventRequest {
-                    user: user.to_owned(),
-                    folder_id: service_id.clone(),
-                    id,
-                })
-                .await;
-            match deleted {
-                Err(s) if s.code() == tonic::Code::NotFound => {}
-                other => {
-                    other?;
-                }
-            }
-        }
-        if delete_sub_folders {
-            let list = self
-                .collections
-                .clone()
-                .list_folders(eas_rpc::collections::ListFoldersRequest {
-                    user: user.to_owned(),
-                })
-                .await?
-                .into_inner();
-            for child in list.folders.iter().filter(|f| f.parent_id == service_id) {
-                self.delete_folder(user, &super::phone_id(DataClass::Calendar, &child.id))
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// ItemOperations Fetch of one event (MS-ASCMD 2.2.3.67.1): its Calendar-class elements for
-    /// the request's BodyPreference, restricted to its `Schema` (MS-ASCAL 3.2.5.1); status 6
-    /// when the folder does not hold it.
-    async fn fetch_item(
-        &self,
-        ctx: &RequestCtx,
-        folder: &str,
-        id: &str,
-        request: &eas_protocol::item_operations::FetchRequest,
-    ) -> Result<Option<Result<Vec<Element>, ItemOperationsStatus>>, EdgeError> {
-        let found = match self
-            .get(
-                &ctx.user.address,
-                &service_folder(folder),
-                vec![id.to_owned()],
-            )
-            .await
-        {
-            Ok(found) => found,
-            Err(e) if e.code == ServiceErrorCode::NotFound => {
-                return Ok(Some(Err(ItemOperationsStatus::DocumentLibraryNotFound)))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let Some(stored_event) = found.get(id) else {
-            return Ok(Some(Err(ItemOperationsStatus::DocumentLibraryNotFound)));
-        };
-        let event = decode(stored_event).map_err(EdgeError::Internal)?;
-        let schema = request
-            .options
-            .schema
-            .as_ref()
-            .map(|els| FieldSet::from_elements(els));
-        let options = RenderOptions {
-            body_preferences: &request.options.body_preferences,
-            schema: schema.as_ref(),
-        };
-        match model::render(&event, &self.context(ctx), &options) {
-            Ok(props) => Ok(Some(Ok(props))),
-            Err(e) => {
-                tracing::warn!(user = %ctx.user.address, error = %e, "event conversion failed");
-                Ok(Some(Err(ItemOperationsStatus::ConversionFailed)))
-            }
-        }
-    }
-
-    /// A calendar attachment's content (`cal:att:`, made by the calendar service).
-    async fn open_attachment(&self, user: &str, file_reference: &str) -> Option<OpenedContent> {
-        if !file_reference.starts_with(eas_calendar_model::attachment::FILE_REFERENCE_PREFIX) {
-            return None;
-        }
-        let mut c = self.calendar.clone();
-        let opened = c
-            .read_attachment(AttachmentRef {
-                user: user.to_owned(),
-                file_reference: file_reference.to_owned(),
-            })
-            .await;
-        Some(opened.map(tonic::Response::into_inner))
-    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
-//! The data classes this edge serves (Email, Contacts; Calendar next): which class owns a
+//! The data classes this edge serves (Email, Contacts, Calendar): which class owns a
 //! collection, how a phone's collection id maps to the owning service's folder id, and what each
 //! class does in a Sync (MS-ASCMD 2.2.1.21): apply the client's commands and render its items as
 //! `ApplicationData`. Sync, Ping, GetItemEstimate and FolderSync route every collection through
-//! here; a new class is one more [`ClassHandler`] (docs/adding-a-data-class.md).
+//! here; a new class is one more [`ClassHandler`], and one whose items a data service stores
+//! gets most of it from [`pim::PimClass`] (docs/adding-a-data-class.md).
 
 pub(crate) mod calendar;
 pub(crate) mod contacts;
 pub(crate) mod mail;
+pub(crate) mod pim;
 
 use std::collections::HashMap;
 use std::sync::Arc;
