@@ -26,7 +26,7 @@ const PUBLISH_QUEUE: usize = 65_536;
 /// Events awaiting Kafka's acknowledgement at the same time.
 const PUBLISH_CONCURRENCY: usize = 256;
 
-/// Where a data service listens and publishes, read from its settings.
+/// Where a data service listens, publishes and logs, read from its settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoints<'a> {
     /// gRPC address the edge replicas call.
@@ -37,6 +37,10 @@ pub struct Endpoints<'a> {
     pub kafka: &'a KafkaConfig,
     /// Pool size of the service's database.
     pub max_connections: u32,
+    /// `tracing` filter.
+    pub log: &'a str,
+    /// `text` or `json` lines.
+    pub log_format: LogFormat,
 }
 
 /// The settings of a data service's binary, and what it serves.
@@ -46,9 +50,6 @@ pub trait DataService: Default + Serialize + DeserializeOwned + Send + 'static {
     /// The service's database handle.
     type Store: Database;
     type Error: std::error::Error + Send + Sync + 'static;
-
-    /// The `tracing` filter and the log format.
-    fn log(&self) -> (&str, LogFormat);
 
     fn endpoints(&self) -> Endpoints<'_>;
 
@@ -70,13 +71,24 @@ pub fn main<S: DataService>(
     env_prefix: &str,
     migrate_only: bool,
 ) -> anyhow::Result<()> {
-    eas_service_kit::run_service(config, env_prefix, S::log, move |settings: S| async move {
-        if migrate_only {
-            migrate(settings).await
-        } else {
-            run(settings).await
-        }
-    })
+    eas_service_kit::run_service(
+        config,
+        env_prefix,
+        log_of::<S>,
+        move |settings: S| async move {
+            if migrate_only {
+                migrate(settings).await
+            } else {
+                run(settings).await
+            }
+        },
+    )
+}
+
+/// The `tracing` filter and log format of `settings`.
+fn log_of<S: DataService>(settings: &S) -> (&str, LogFormat) {
+    let endpoints = settings.endpoints();
+    (endpoints.log, endpoints.log_format)
 }
 
 /// Opens the database, which applies its pending migrations, and closes it. Needs neither

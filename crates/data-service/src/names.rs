@@ -36,6 +36,30 @@ pub fn decimal_id(s: &str) -> Option<i64> {
     }
 }
 
+/// `Display` and `FromStr` for a row-id newtype (`struct FolderId(pub i64)`): the id as a
+/// decimal string on the wire, parsed by [`decimal_id`]; `$invalid` makes the error of a string
+/// that is no id from the string (`ContactsError::InvalidId`).
+#[macro_export]
+macro_rules! decimal_id_type {
+    ($t:ty, $error:ty, $invalid:path) => {
+        impl ::std::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl ::std::str::FromStr for $t {
+            type Err = $error;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $crate::decimal_id(s)
+                    .map(Self)
+                    .ok_or_else(|| $invalid(s.to_owned()))
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,16 +60,14 @@ impl DataService for Settings {
     type Store = CalendarStore;
     type Error = CalendarError;
 
-    fn log(&self) -> (&str, LogFormat) {
-        (&self.log, self.log_format)
-    }
-
     fn endpoints(&self) -> Endpoints<'_> {
         Endpoints {
             grpc_listen: self.grpc_listen,
             health_listen: self.health_listen,
             kafka: &self.kafka,
             max_connections: self.max_connections,
+            log: &self.log,
+            log_format: self.log_format,
         }
     }
 

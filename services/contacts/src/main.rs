@@ -57,16 +57,14 @@ impl DataService for Settings {
     type Store = ContactsStore;
     type Error = ContactsError;
 
-    fn log(&self) -> (&str, LogFormat) {
-        (&self.log, self.log_format)
-    }
-
     fn endpoints(&self) -> Endpoints<'_> {
         Endpoints {
             grpc_listen: self.grpc_listen,
             health_listen: self.health_listen,
             kafka: &self.kafka,
             max_connections: self.max_connections,
+            log: &self.log,
+            log_format: self.log_format,
         }
     }
 

@@ -8,7 +8,7 @@ macro_rules! sql_items {
         fn version((id, modseq, deleted): (i64, i64, bool)) -> ItemVersion {
             ItemVersion {
                 id: ContactId(id),
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
                 deleted,
             }
         }
@@ -34,7 +34,7 @@ macro_rules! sql_items {
                 " LIMIT $4"
             ))
             .bind(folder.0)
-            .bind($crate::store::sql::to_i64(after.0))
+            .bind(eas_store_kit::to_i64(after.0))
             .bind(after.1)
             .bind(i64::from(limit))
             .fetch_all(&mut *tx)
@@ -57,7 +57,7 @@ macro_rules! sql_items {
             let sql = format!(
                 "SELECT id, modseq, deleted FROM contacts WHERE folder_id = $1 AND id IN ({}) \
                  ORDER BY id",
-                $crate::store::sql::placeholders(2, ids.len())
+                eas_store_kit::placeholders(2, ids.len())
             );
             let mut query = sqlx::query_as::<_, (i64, i64, bool)>(&sql).bind(folder.0);
             for id in ids {
@@ -83,7 +83,7 @@ macro_rules! sql_items {
                     let sql = format!(
                         "SELECT id, folder_id, modseq, json FROM contacts \
                          WHERE folder_id = $1 AND NOT deleted AND id IN ({}) ORDER BY id",
-                        $crate::store::sql::placeholders(2, ids.len())
+                        eas_store_kit::placeholders(2, ids.len())
                     );
                     let mut query =
                         sqlx::query_as::<_, $crate::store::sql::ContactRow>(&sql).bind(folder.0);
@@ -155,7 +155,7 @@ macro_rules! sql_items {
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             Ok(SearchResult {
-                total: $crate::store::sql::to_u64(total),
+                total: eas_store_kit::to_u64(total),
                 hits,
             })
         }
@@ -174,7 +174,7 @@ macro_rules! sql_items {
                 ids.push(ContactId(insert_contact(&mut tx, book, folder.0, modseq, contact).await?));
             }
             tx.commit().await?;
-            Ok(($crate::store::sql::to_u64(modseq), ids))
+            Ok((eas_store_kit::to_u64(modseq), ids))
         }
 
         async fn update(
@@ -192,11 +192,11 @@ macro_rules! sql_items {
             let modseq = bump(&mut tx, folder.0).await?;
             let current = live_contact(&mut tx, folder, id).await?;
             if let Some(expected) = if_modseq {
-                if $crate::store::sql::to_i64(expected) != current {
+                if eas_store_kit::to_i64(expected) != current {
                     return Err(Error::Conflict {
                         id: id.to_string(),
                         expected,
-                        current: $crate::store::sql::to_u64(current),
+                        current: eas_store_kit::to_u64(current),
                     });
                 }
             }
@@ -223,7 +223,7 @@ macro_rules! sql_items {
             Ok(Written {
                 id,
                 folder_id: folder,
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
             })
         }
 
@@ -244,7 +244,7 @@ macro_rules! sql_items {
             Ok(Written {
                 id,
                 folder_id: folder,
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
             })
         }
 
@@ -296,12 +296,12 @@ macro_rules! sql_items {
                 tombstone: Written {
                     id,
                     folder_id: from,
-                    modseq: $crate::store::sql::to_u64(source_modseq),
+                    modseq: eas_store_kit::to_u64(source_modseq),
                 },
                 item: Written {
                     id: ContactId(new_id),
                     folder_id: to,
-                    modseq: $crate::store::sql::to_u64(dest_modseq),
+                    modseq: eas_store_kit::to_u64(dest_modseq),
                 },
             })
         }
@@ -314,7 +314,7 @@ macro_rules! sql_items {
         ) -> Result<u64, Error> {
             let mut tx = store.write_tx().await?;
             owned_folder(&mut tx, user, folder).await?;
-            let through = $crate::store::sql::to_i64(through);
+            let through = eas_store_kit::to_i64(through);
             let purged = sqlx::query("DELETE FROM contacts WHERE folder_id = $1 AND deleted AND modseq <= $2")
                 .bind(folder.0)
                 .bind(through)
@@ -374,7 +374,7 @@ macro_rules! sql_items {
                 added += 1;
             }
             tx.commit().await?;
-            Ok(modseq.map(|m| (FolderId(folder), $crate::store::sql::to_u64(m), added)))
+            Ok(modseq.map(|m| (FolderId(folder), eas_store_kit::to_u64(m), added)))
         }
     };
 }
