@@ -14,7 +14,7 @@ mod sqlite;
 
 pub use failure::{failure, Failure};
 pub use postgres::PgStore;
-pub use rows::{is_unique_violation, placeholders, subtree, to_i64, to_u64};
+pub use rows::{is_unique_violation, placeholders, subtree, to_i64, to_u64, versions_sql};
 pub use sqlite::{create_private_file, SqliteStore};
 
 /// The two databases a store runs on.

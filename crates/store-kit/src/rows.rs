@@ -1,5 +1,6 @@
 //! Plain helpers for the SQL every store writes the same way, whichever backend runs it:
-//! placeholder lists, counters kept as BIGINT, unique-constraint violations, folder subtrees.
+//! placeholder lists, counters kept as BIGINT, unique-constraint violations, folder subtrees,
+//! and the change log's two reads.
 
 /// `$first, $first+1, ...` for `count` values (both backends number their placeholders).
 pub fn placeholders(first: usize, count: usize) -> String {
@@ -42,6 +43,37 @@ pub fn subtree(tree: impl IntoIterator<Item = (i64, Option<i64>)>, root: i64) ->
     found
 }
 
+/// The change log's read of a folder after a cursor (`$1` folder id, `$2` modseq, `$3` id as
+/// text, `$4` limit): the versions of `$table` (its columns `$columns`) strictly after
+/// (modseq, id), in the order of the sync engine's cursor: by modseq, then by the id as text in
+/// byte order (`$byte_order`, as [`sql_store!`](crate::sql_store) passes it), so that `"10"`
+/// sorts before `"9"` on both backends.
+#[macro_export]
+macro_rules! changes_sql {
+    ($table:literal, $columns:literal, $byte_order:literal) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            " FROM ",
+            $table,
+            " WHERE folder_id = $1 AND (modseq > $2 OR (modseq = $2 AND CAST(id AS TEXT)",
+            $byte_order,
+            " > $3)) ORDER BY modseq, CAST(id AS TEXT)",
+            $byte_order,
+            " LIMIT $4"
+        )
+    };
+}
+
+/// The change log's read of given items (`$1` folder id, `$2`... the `count` ids): the rows of
+/// `table` (its columns `columns`) in the folder, tombstones included, by id.
+pub fn versions_sql(table: &str, columns: &str, count: usize) -> String {
+    format!(
+        "SELECT {columns} FROM {table} WHERE folder_id = $1 AND id IN ({}) ORDER BY id",
+        placeholders(2, count)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +82,20 @@ mod tests {
     fn placeholders_are_numbered_from_first() {
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
         assert_eq!(placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn the_change_log_reads_follow_the_cursor_order() {
+        assert_eq!(
+            crate::changes_sql!("items", "id, modseq", " COLLATE \"C\""),
+            "SELECT id, modseq FROM items WHERE folder_id = $1 AND (modseq > $2 OR \
+             (modseq = $2 AND CAST(id AS TEXT) COLLATE \"C\" > $3)) \
+             ORDER BY modseq, CAST(id AS TEXT) COLLATE \"C\" LIMIT $4"
+        );
+        assert_eq!(
+            versions_sql("items", "id", 2),
+            "SELECT id FROM items WHERE folder_id = $1 AND id IN ($2, $3) ORDER BY id"
+        );
     }
 
     #[test]

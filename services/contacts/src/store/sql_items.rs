@@ -24,14 +24,10 @@ macro_rules! sql_items {
             owned_folder(&mut tx, user, folder).await?;
             // Ordered by (modseq, id as text in byte order): the order of the sync engine's
             // cursor.
-            let rows = sqlx::query_as::<_, (i64, i64, bool)>(concat!(
-                "SELECT id, modseq, deleted FROM contacts ",
-                "WHERE folder_id = $1 AND (modseq > $2 OR (modseq = $2 AND ",
-                "CAST(id AS TEXT)",
-                $byte_order,
-                " > $3)) ORDER BY modseq, CAST(id AS TEXT)",
-                $byte_order,
-                " LIMIT $4"
+            let rows = sqlx::query_as::<_, (i64, i64, bool)>(eas_store_kit::changes_sql!(
+                "contacts",
+                "id, modseq, deleted",
+                $byte_order
             ))
             .bind(folder.0)
             .bind(eas_store_kit::to_i64(after.0))
@@ -54,11 +50,7 @@ macro_rules! sql_items {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let sql = format!(
-                "SELECT id, modseq, deleted FROM contacts WHERE folder_id = $1 AND id IN ({}) \
-                 ORDER BY id",
-                eas_store_kit::placeholders(2, ids.len())
-            );
+            let sql = eas_store_kit::versions_sql("contacts", "id, modseq, deleted", ids.len());
             let mut query = sqlx::query_as::<_, (i64, i64, bool)>(&sql).bind(folder.0);
             for id in ids {
                 query = query.bind(id.0);
