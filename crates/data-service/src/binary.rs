@@ -185,3 +185,100 @@ fn ready_check<D: Database>(name: &'static str, store: D) -> ReadyCheck {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    /// Pool sizes asked of `open`, across the tests of this module.
+    static OPENED_WITH: AtomicU32 = AtomicU32::new(0);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Refused(String);
+
+    /// A database that answers or refuses, by what it was opened with.
+    #[derive(Clone)]
+    struct Db(Option<String>);
+
+    impl Database for Db {
+        type Error = Refused;
+
+        async fn ping(&self) -> Result<(), Refused> {
+            match &self.0 {
+                None => Ok(()),
+                Some(why) => Err(Refused(why.clone())),
+            }
+        }
+    }
+
+    #[derive(Default, Serialize, Deserialize)]
+    struct Settings {
+        refuse: Option<String>,
+        #[serde(skip)]
+        kafka: KafkaConfig,
+    }
+
+    impl DataService for Settings {
+        const NAME: &'static str = "test";
+        type Store = Db;
+        type Error = Refused;
+
+        fn endpoints(&self) -> Endpoints<'_> {
+            Endpoints {
+                grpc_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                health_listen: None,
+                kafka: &self.kafka,
+                max_connections: 9,
+                log: "info",
+                log_format: LogFormat::Text,
+            }
+        }
+
+        async fn open(&self, max_connections: u32) -> Result<Db, Refused> {
+            OPENED_WITH.store(max_connections, Ordering::SeqCst);
+            match &self.refuse {
+                Some(why) if why == "open" => Err(Refused("no such database".into())),
+                _ => Ok(Db(self.refuse.clone())),
+            }
+        }
+
+        fn routes(_: Db, _: Arc<dyn EventBus>) -> tonic::service::Routes {
+            tonic::service::Routes::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn migrating_opens_one_connection_and_says_which_database_failed() {
+        migrate(Settings::default()).await.unwrap();
+        assert_eq!(OPENED_WITH.load(Ordering::SeqCst), 1);
+        let refused = Settings {
+            refuse: Some("open".into()),
+            ..Settings::default()
+        };
+        let error = migrate(refused).await.unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "migrating the test database: no such database"
+        );
+    }
+
+    #[tokio::test]
+    async fn ready_is_the_database_answering_and_names_it_when_not() {
+        assert_eq!(ready_check("test", Db(None))().await, Ok(()));
+        let down = ready_check("test", Db(Some("connection refused".into())));
+        assert_eq!(
+            down().await,
+            Err("test database: connection refused".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_log_settings_come_from_the_endpoints() {
+        assert_eq!(log_of(&Settings::default()), ("info", LogFormat::Text));
+    }
+}
