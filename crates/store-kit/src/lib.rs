@@ -1,17 +1,20 @@
 //! The storage plumbing every service with a database shares (the directory, the mail service,
 //! and the data services after them): a SQLite or PostgreSQL pool opened from a URL with the
-//! project's settings and the service's migrations ([`open`]), and [`sql_store!`], which
-//! compiles a service's SQL, written once, for both backends.
+//! project's settings and the service's migrations ([`open`]), [`sql_store!`], which
+//! compiles a service's SQL, written once, for both backends, and the plain helpers that SQL
+//! shares (placeholder lists, BIGINT counters, unique violations, folder subtrees).
 //!
 //! A service keeps only what is its own: its storage traits, its SQL (a macro implementing the
 //! traits for a store type) and its migrations. docs/adding-a-data-class.md shows the shape.
 
 mod failure;
 mod postgres;
+mod rows;
 mod sqlite;
 
 pub use failure::{failure, Failure};
 pub use postgres::PgStore;
+pub use rows::{is_unique_violation, placeholders, subtree, to_i64, to_u64, versions_sql};
 pub use sqlite::{create_private_file, SqliteStore};
 
 /// The two databases a store runs on.

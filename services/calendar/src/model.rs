@@ -1,7 +1,6 @@
 //! The calendar service's domain types: ids, calendars, shares, versions and what writes return.
 
-use std::fmt;
-use std::str::FromStr;
+use crate::error::CalendarError;
 
 use eas_calendar_model::BusyStatus;
 
@@ -14,30 +13,8 @@ pub struct FolderId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId(pub i64);
 
-macro_rules! decimal_id {
-    ($t:ty) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-
-        impl FromStr for $t {
-            type Err = crate::error::CalendarError;
-
-            /// Only the canonical decimal form: `"07"` or `"+7"` would name the same row under a
-            /// second id, and ids are compared as strings by the sync engine.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s.parse::<i64>() {
-                    Ok(n) if n > 0 && n.to_string() == s => Ok(Self(n)),
-                    _ => Err(crate::error::CalendarError::InvalidId(s.to_owned())),
-                }
-            }
-        }
-    };
-}
-decimal_id!(FolderId);
-decimal_id!(EventId);
+eas_data_service::decimal_id_type!(FolderId, CalendarError, CalendarError::InvalidId);
+eas_data_service::decimal_id_type!(EventId, CalendarError, CalendarError::InvalidId);
 
 /// What a calendar is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use eas_calendar_model::ical::{self, ExportOptions, ImportOptions, ImportWarning};
 use eas_calendar_model::recurrence::expand::span_in;
 use eas_calendar_model::{stored, BusyStatus, Event};
-use eas_event_bus::{ChangeEvent, DataClass, EventBus};
+use eas_data_service::Publisher;
+use eas_event_bus::{DataClass, EventBus};
 
 use crate::error::CalendarError;
 use crate::index::Indexed;
@@ -21,8 +22,6 @@ use crate::options::CalendarOptions;
 use crate::split::{self, Split};
 use crate::store::{self, Store};
 
-/// Longest folder display name accepted, in characters.
-const MAX_FOLDER_NAME: usize = 256;
 /// Longest ClientUid accepted, in characters: the bound MS-ASCAL sets for `UID` (2.2.2.46, 300),
 /// which a ClientUid (2.2.2.13) has no bound of its own against.
 const MAX_CLIENT_UID: usize = 300;
@@ -72,13 +71,21 @@ impl CalendarStore {
     }
 }
 
+impl eas_data_service::Database for CalendarStore {
+    type Error = CalendarError;
+
+    async fn ping(&self) -> Result<(), CalendarError> {
+        CalendarStore::ping(self).await
+    }
+}
+
 /// The calendar service: every operation takes the user's address and sees only that user's
 /// calendars and those shared with them; every committed write publishes a [`ChangeEvent`] of
 /// [`DataClass::Calendar`] to each user the calendar concerns. Cheap to clone.
 #[derive(Clone)]
 pub struct CalendarService {
     store: Arc<dyn Store>,
-    bus: Arc<dyn EventBus>,
+    changes: Publisher,
     max_attachment_bytes: u64,
 }
 
@@ -86,7 +93,7 @@ impl CalendarService {
     pub fn new(store: CalendarStore, bus: Arc<dyn EventBus>) -> Self {
         CalendarService {
             store: store.store,
-            bus,
+            changes: Publisher::new(bus, DataClass::Calendar),
             max_attachment_bytes: store.max_attachment_bytes,
         }
     }
@@ -617,25 +624,14 @@ impl CalendarService {
     }
 
     async fn hierarchy_changed(&self, user: &str, folder: FolderId, counter: u64) {
-        let event = ChangeEvent::hierarchy(user, DataClass::Calendar, folder.to_string(), counter);
-        self.publish(event.stamped()).await;
+        self.changes.hierarchy_changed(user, folder, counter).await;
     }
 
     /// One event per user the calendar concerns (its owner and every grantee), so that each
     /// one's held Ping or Sync on it wakes.
     async fn items_changed(&self, users: &[String], folder: FolderId, counter: u64) {
         for user in users {
-            let event = ChangeEvent::items(user, DataClass::Calendar, folder.to_string(), counter);
-            self.publish(event.stamped()).await;
-        }
-    }
-
-    /// After commit; a failure only delays a wake-up, since the counter already moved. The
-    /// event carries the current span (the gRPC call's) as its trace context, when tracing is on.
-    async fn publish(&self, event: ChangeEvent) {
-        let event = event.traced(eas_service_kit::telemetry::current_traceparent());
-        if let Err(error) = self.bus.publish(event.clone()).await {
-            eas_event_bus::warn_unpublished(&event, &error);
+            self.changes.items_changed(user, folder, counter).await;
         }
     }
 }
@@ -695,27 +691,13 @@ fn describe(warning: &ImportWarning) -> String {
 
 /// The account key: the address lowercased, as the mail service keys mailboxes.
 pub(crate) fn canonical(user: &str) -> Result<String, CalendarError> {
-    let user = user.trim();
-    if is_address(user) {
-        Ok(user.to_lowercase())
-    } else {
-        Err(CalendarError::InvalidAddress(user.to_owned()))
-    }
+    eas_data_service::canonical_address(user)
+        .ok_or_else(|| CalendarError::InvalidAddress(user.trim().to_owned()))
 }
 
-fn is_address(s: &str) -> bool {
-    matches!(s.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !s.contains(char::is_whitespace))
-}
-
+/// A folder display name, trimmed and bounded (`eas_data_service::folder_name`).
 fn folder_name(name: &str) -> Result<&str, CalendarError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_FOLDER_NAME
-        || name.chars().any(char::is_control)
-    {
-        return Err(CalendarError::InvalidFolderName);
-    }
-    Ok(name)
+    eas_data_service::folder_name(name).ok_or(CalendarError::InvalidFolderName)
 }
 
 #[cfg(test)]
@@ -725,9 +707,10 @@ mod tests {
     #[test]
     fn users_are_lowercase_addresses() {
         assert_eq!(canonical(" Jane@Example.COM ").unwrap(), "jane@example.com");
-        for bad in ["", "jane", "@x", "jane@", "ja ne@x"] {
-            assert!(canonical(bad).is_err(), "{bad:?}");
-        }
+        assert!(matches!(
+            canonical(" ja ne@x "),
+            Err(CalendarError::InvalidAddress(a)) if a == "ja ne@x"
+        ));
     }
 
     #[test]
@@ -740,7 +723,12 @@ mod tests {
     #[test]
     fn folder_names_are_trimmed_and_bounded() {
         assert_eq!(folder_name("  Team  ").unwrap(), "Team");
-        for bad in ["", "   ", "a\u{7}b", &"x".repeat(MAX_FOLDER_NAME + 1)] {
+        for bad in [
+            "",
+            "   ",
+            "a\u{7}b",
+            &"x".repeat(eas_data_service::MAX_FOLDER_NAME + 1),
+        ] {
             assert!(folder_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -77,21 +77,10 @@ impl From<ContactsError> for eas_rpc::ServiceError {
             | InvalidQuery
             | InvalidId(_)
             | InvalidAddress(_) => C::InvalidArgument,
-            Database(db) => database_code(db),
+            Database(db) => eas_data_service::database_code(db),
             InvalidSchema(_) | UnsupportedUrl | Corrupt(_) | Migration(_) => C::Internal,
         };
         eas_rpc::ServiceError::new(code, e.to_string())
-    }
-}
-
-/// The code of a database failure, read the same way as the mail service's
-/// (`eas_store_kit::failure`).
-fn database_code(e: &sqlx::Error) -> eas_rpc::ServiceErrorCode {
-    use eas_rpc::ServiceErrorCode as C;
-    match eas_store_kit::failure(e) {
-        eas_store_kit::Failure::Busy => C::Busy,
-        eas_store_kit::Failure::Unavailable => C::Unavailable,
-        eas_store_kit::Failure::Internal => C::Internal,
     }
 }
 

@@ -1,7 +1,6 @@
 //! The contacts service's domain types: ids, folders, versions and what writes return.
 
-use std::fmt;
-use std::str::FromStr;
+use crate::error::ContactsError;
 
 /// A folder id: its row id, a decimal string on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -11,30 +10,8 @@ pub struct FolderId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ContactId(pub i64);
 
-macro_rules! decimal_id {
-    ($t:ty) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-
-        impl FromStr for $t {
-            type Err = crate::error::ContactsError;
-
-            /// Only the canonical decimal form: `"07"` or `"+7"` would name the same row under a
-            /// second id, and ids are compared as strings by the sync engine.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s.parse::<i64>() {
-                    Ok(n) if n > 0 && n.to_string() == s => Ok(Self(n)),
-                    _ => Err(crate::error::ContactsError::InvalidId(s.to_owned())),
-                }
-            }
-        }
-    };
-}
-decimal_id!(FolderId);
-decimal_id!(ContactId);
+eas_data_service::decimal_id_type!(FolderId, ContactsError, ContactsError::InvalidId);
+eas_data_service::decimal_id_type!(ContactId, ContactsError, ContactsError::InvalidId);
 
 /// What a folder is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

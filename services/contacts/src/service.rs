@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use eas_contacts_model::vcard::{self, VCardVersion};
 use eas_contacts_model::{stored, Contact};
-use eas_event_bus::{ChangeEvent, DataClass, EventBus};
+use eas_data_service::Publisher;
+use eas_event_bus::{DataClass, EventBus};
 
 use crate::error::ContactsError;
 use crate::index::{self, Indexed};
@@ -17,8 +18,6 @@ use crate::model::{
 use crate::options::ContactsOptions;
 use crate::store::{self, Store};
 
-/// Longest folder display name accepted, in characters.
-const MAX_FOLDER_NAME: usize = 256;
 /// Search matches returned when the caller names no limit, and the most returned at all.
 pub const DEFAULT_SEARCH_LIMIT: u32 = 100;
 pub const MAX_SEARCH_LIMIT: u32 = 1000;
@@ -59,20 +58,28 @@ impl ContactsStore {
     }
 }
 
+impl eas_data_service::Database for ContactsStore {
+    type Error = ContactsError;
+
+    async fn ping(&self) -> Result<(), ContactsError> {
+        ContactsStore::ping(self).await
+    }
+}
+
 /// The contacts service: every operation takes the user's address and only ever sees that
 /// user's address books; every committed write publishes a [`ChangeEvent`] of
 /// [`DataClass::Contacts`]. Cheap to clone.
 #[derive(Clone)]
 pub struct ContactsService {
     store: Arc<dyn Store>,
-    bus: Arc<dyn EventBus>,
+    changes: Publisher,
 }
 
 impl ContactsService {
     pub fn new(store: ContactsStore, bus: Arc<dyn EventBus>) -> Self {
         ContactsService {
             store: store.store,
-            bus,
+            changes: Publisher::new(bus, DataClass::Contacts),
         }
     }
 
@@ -155,7 +162,7 @@ impl ContactsService {
             .first()
             .copied()
             .ok_or_else(|| ContactsError::Corrupt("insert returned no id".into()))?;
-        self.items_changed(&user, folder, modseq).await;
+        self.changes.items_changed(&user, folder, modseq).await;
         Ok(Written {
             id,
             folder_id: folder,
@@ -179,7 +186,9 @@ impl ContactsService {
             .store
             .update(&user, folder, id, &contact, if_modseq)
             .await?;
-        self.items_changed(&user, folder, written.modseq).await;
+        self.changes
+            .items_changed(&user, folder, written.modseq)
+            .await;
         Ok(written)
     }
 
@@ -192,7 +201,9 @@ impl ContactsService {
     ) -> Result<Written, ContactsError> {
         let user = canonical(user)?;
         let written = self.store.delete(&user, folder, id).await?;
-        self.items_changed(&user, folder, written.modseq).await;
+        self.changes
+            .items_changed(&user, folder, written.modseq)
+            .await;
         Ok(written)
     }
 
@@ -206,9 +217,12 @@ impl ContactsService {
     ) -> Result<Moved, ContactsError> {
         let user = canonical(user)?;
         let moved = self.store.move_to(&user, from, id, to).await?;
-        self.items_changed(&user, from, moved.tombstone.modseq)
+        self.changes
+            .items_changed(&user, from, moved.tombstone.modseq)
             .await;
-        self.items_changed(&user, to, moved.item.modseq).await;
+        self.changes
+            .items_changed(&user, to, moved.item.modseq)
+            .await;
         Ok(moved)
     }
 
@@ -236,7 +250,9 @@ impl ContactsService {
         self.store.ensure_book(&user).await?;
         let (folder, counter) = self.store.create_folder(&user, parent, name).await?;
         tracing::info!(user = %user, folder = %folder.id, "contacts folder created");
-        self.hierarchy_changed(&user, folder.id, counter).await;
+        self.changes
+            .hierarchy_changed(&user, folder.id, counter)
+            .await;
         Ok((folder, counter))
     }
 
@@ -255,7 +271,7 @@ impl ContactsService {
             .update_folder(&user, folder, parent, name)
             .await?;
         tracing::info!(user = %user, folder = %folder, "contacts folder updated");
-        self.hierarchy_changed(&user, folder, counter).await;
+        self.changes.hierarchy_changed(&user, folder, counter).await;
         Ok((updated, counter))
     }
 
@@ -265,7 +281,7 @@ impl ContactsService {
         let user = canonical(user)?;
         let counter = self.store.delete_folder(&user, folder).await?;
         tracing::info!(user = %user, folder = %folder, "contacts folder deleted");
-        self.hierarchy_changed(&user, folder, counter).await;
+        self.changes.hierarchy_changed(&user, folder, counter).await;
         Ok(counter)
     }
 
@@ -326,7 +342,7 @@ impl ContactsService {
             Vec::new()
         } else {
             let (modseq, ids) = self.store.insert(&user, folder_id, &contacts).await?;
-            self.items_changed(&user, folder_id, modseq).await;
+            self.changes.items_changed(&user, folder_id, modseq).await;
             ids
         };
         tracing::info!(user = %user, folder = %folder_id, imported = ids.len(), refused = errors.len(), "vcards imported");
@@ -371,7 +387,10 @@ impl ContactsService {
         for r in recipients {
             let address = eas_contacts_model::bare_address(&r.address);
             let key = index::address_key(&address);
-            if !is_address(&key) || key == user || wanted.iter().any(|(k, _)| *k == key) {
+            if !eas_data_service::is_address(&key)
+                || key == user
+                || wanted.iter().any(|(k, _)| *k == key)
+            {
                 continue;
             }
             let name = r.display_name.trim().trim_matches('"').trim();
@@ -390,7 +409,7 @@ impl ContactsService {
         match self.store.collect(&user, &wanted).await? {
             Some((folder, counter, added)) => {
                 tracing::debug!(user = %user, added, "recipients collected");
-                self.items_changed(&user, folder, counter).await;
+                self.changes.items_changed(&user, folder, counter).await;
                 Ok(added)
             }
             None => Ok(0),
@@ -410,50 +429,17 @@ impl ContactsService {
             .map(|f| f.id)
             .ok_or_else(|| ContactsError::Corrupt(format!("{user} has no Contacts folder")))
     }
-
-    async fn hierarchy_changed(&self, user: &str, folder: FolderId, counter: u64) {
-        let event = ChangeEvent::hierarchy(user, DataClass::Contacts, folder.to_string(), counter);
-        self.publish(event.stamped()).await;
-    }
-
-    async fn items_changed(&self, user: &str, folder: FolderId, counter: u64) {
-        let event = ChangeEvent::items(user, DataClass::Contacts, folder.to_string(), counter);
-        self.publish(event.stamped()).await;
-    }
-
-    /// After commit; a failure only delays a wake-up, since the counter already moved. The
-    /// event carries the current span (the gRPC call's) as its trace context, when tracing is on.
-    async fn publish(&self, event: ChangeEvent) {
-        let event = event.traced(eas_service_kit::telemetry::current_traceparent());
-        if let Err(error) = self.bus.publish(event.clone()).await {
-            eas_event_bus::warn_unpublished(&event, &error);
-        }
-    }
 }
 
 /// The address book key: the address lowercased, as the mail service keys mailboxes.
 pub(crate) fn canonical(user: &str) -> Result<String, ContactsError> {
-    let user = user.trim();
-    if is_address(user) {
-        Ok(user.to_lowercase())
-    } else {
-        Err(ContactsError::InvalidAddress(user.to_owned()))
-    }
+    eas_data_service::canonical_address(user)
+        .ok_or_else(|| ContactsError::InvalidAddress(user.trim().to_owned()))
 }
 
-fn is_address(s: &str) -> bool {
-    matches!(s.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !s.contains(char::is_whitespace))
-}
-
+/// A folder display name, trimmed and bounded (`eas_data_service::folder_name`).
 fn folder_name(name: &str) -> Result<&str, ContactsError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_FOLDER_NAME
-        || name.chars().any(char::is_control)
-    {
-        return Err(ContactsError::InvalidFolderName);
-    }
-    Ok(name)
+    eas_data_service::folder_name(name).ok_or(ContactsError::InvalidFolderName)
 }
 
 /// One part of a vCard file: a card from its `BEGIN:VCARD` line, or text before the first.
@@ -527,11 +513,10 @@ mod tests {
     }
 
     #[test]
-    fn users_are_lowercase_addresses() {
-        assert_eq!(canonical(" Jane@Example.COM ").unwrap(), "jane@example.com");
-        for bad in ["", "jane", "@x", "jane@", "ja ne@x"] {
-            assert!(canonical(bad).is_err(), "{bad:?}");
-        }
+    fn an_address_book_is_keyed_by_the_lowercase_address() {
+        assert_eq!(canonical("Jane@Example.COM").unwrap(), "jane@example.com");
+        let refused = canonical(" jane ");
+        assert!(matches!(refused, Err(ContactsError::InvalidAddress(a)) if a == "jane"));
     }
 
     #[test]

@@ -7,9 +7,7 @@ mod collections;
 
 use eas_rpc::calendar::calendar_server::{Calendar, CalendarServer};
 use eas_rpc::calendar::{self as wire};
-use eas_rpc::collections::collections_server::CollectionsServer;
 use eas_rpc::collections::{self as shared};
-use eas_rpc::{ServiceError, ServiceErrorCode};
 use tonic::{Request, Response, Status};
 
 use crate::error::CalendarError;
@@ -22,32 +20,17 @@ impl CalendarService {
     /// (`eas_rpc::in_process::routes_channel`). Every call runs to its end even if the caller
     /// goes away (`eas_rpc::detached`), so no store transaction is cut in the middle.
     pub fn into_routes(self) -> tonic::service::Routes {
-        let collections = CollectionsServer::new(self.clone())
+        let calendar = CalendarServer::new(self.clone())
             .max_decoding_message_size(eas_rpc::MAX_REQUEST_BYTES)
             .max_encoding_message_size(eas_rpc::MAX_MESSAGE_BYTES);
-        let calendar = CalendarServer::new(self)
-            .max_decoding_message_size(eas_rpc::MAX_REQUEST_BYTES)
-            .max_encoding_message_size(eas_rpc::MAX_MESSAGE_BYTES);
-        tonic::service::Routes::new(eas_rpc::detached::Detached(calendar))
-            .add_service(eas_rpc::detached::Detached(collections))
+        let routes = tonic::service::Routes::new(eas_rpc::detached::Detached(calendar));
+        eas_data_service::collections::add_to(routes, self)
     }
 }
 
-/// A store error as the status the edge decodes (`eas_rpc::ServiceError`): what the caller did
-/// wrong with its own code, an outage as `Unavailable`, anything else as `Internal`, logged here
-/// once with its cause.
+/// A store error as the status the edge decodes (`eas_data_service::status`), logged once.
 pub fn status(e: CalendarError) -> Status {
-    let err = ServiceError::from(e);
-    match err.code {
-        ServiceErrorCode::Internal => {
-            tracing::error!(error = %err.message, "calendar store failure")
-        }
-        ServiceErrorCode::Unavailable | ServiceErrorCode::Busy => {
-            tracing::warn!(error = %err.message, "calendar store unavailable")
-        }
-        _ => {}
-    }
-    err.into_status()
+    eas_data_service::status("calendar", e)
 }
 
 /// A folder id of this service, or NOT_FOUND: ids are opaque strings to the edge, and one that

@@ -16,7 +16,7 @@ pub(super) fn folder_from_row(
         parent_id: parent.map(FolderId),
         name,
         role: role_of(id, &role)?,
-        counter: to_u64(counter),
+        counter: eas_store_kit::to_u64(counter),
         shared: None,
     })
 }
@@ -55,26 +55,9 @@ pub(super) fn event_from_row((id, folder, modseq, json): EventRow) -> StoredEven
     StoredEvent {
         id: EventId(id),
         folder_id: FolderId(folder),
-        modseq: to_u64(modseq),
+        modseq: eas_store_kit::to_u64(modseq),
         json,
     }
-}
-
-/// `$first, $first+1, ...` for `count` values.
-pub(super) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Counters are stored as BIGINT and never negative.
-pub(super) fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
-}
-
-pub(super) fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// Turns a unique-constraint violation into `duplicate`, any other error into `Database`.
@@ -82,26 +65,19 @@ pub(super) fn unique_or(
     e: sqlx::Error,
     duplicate: impl FnOnce() -> CalendarError,
 ) -> CalendarError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => duplicate(),
-        _ => CalendarError::Database(e),
+    if eas_store_kit::is_unique_violation(&e) {
+        duplicate()
+    } else {
+        CalendarError::Database(e)
     }
 }
 
 /// `root` and all its descendants.
 pub(super) fn subtree(tree: &[Folder], root: FolderId) -> Vec<i64> {
-    let mut found = vec![root.0];
-    let mut next = 0;
-    while next < found.len() {
-        let parent = found[next];
-        found.extend(
-            tree.iter()
-                .filter(|f| f.parent_id.map(|p| p.0) == Some(parent))
-                .map(|f| f.id.0),
-        );
-        next += 1;
-    }
-    found
+    eas_store_kit::subtree(
+        tree.iter().map(|f| (f.id.0, f.parent_id.map(|p| p.0))),
+        root.0,
+    )
 }
 
 /// Implements `Store` for `$store { pool: Pool<$db> }` (with a `write_tx` method), for
@@ -463,7 +439,7 @@ macro_rules! sql_helpers {
             .bind(account)
             .fetch_one(&mut **tx)
             .await?;
-            Ok($crate::store::sql::to_u64(counter))
+            Ok(eas_store_kit::to_u64(counter))
         }
 
         /// Moves the hierarchy counter of each account, in id order so that two writers that
@@ -538,7 +514,7 @@ macro_rules! sql_helpers {
                 )
                 .bind(reference)
                 .bind(id)
-                .bind($crate::store::sql::to_i64(content.len() as u64))
+                .bind(eas_store_kit::to_i64(content.len() as u64))
                 .bind(content)
                 .execute(&mut **tx)
                 .await?;

@@ -57,7 +57,7 @@ macro_rules! sql_folders {
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             Ok(Hierarchy {
-                counter: $crate::store::sql::to_u64(counter),
+                counter: eas_store_kit::to_u64(counter),
                 folders,
             })
         }
@@ -80,8 +80,8 @@ macro_rules! sql_folders {
             .ok_or_else(|| Error::FolderNotFound(folder.to_string()))?;
             Ok(FolderState {
                 id: folder,
-                counter: $crate::store::sql::to_u64(counter),
-                purged_through: $crate::store::sql::to_u64(purged),
+                counter: eas_store_kit::to_u64(counter),
+                purged_through: eas_store_kit::to_u64(purged),
             })
         }
 
@@ -116,7 +116,7 @@ macro_rules! sql_folders {
             let sql = format!(
                 "SELECT DISTINCT a.id, a.address FROM shares s \
                  JOIN accounts a ON a.id = s.grantee_id WHERE s.folder_id IN ({})",
-                $crate::store::sql::placeholders(1, folders.len())
+                eas_store_kit::placeholders(1, folders.len())
             );
             let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
             for id in folders {

@@ -7,7 +7,7 @@ macro_rules! sql_items {
         fn version((id, modseq, deleted, date): (i64, i64, bool, i64)) -> ItemVersion {
             ItemVersion {
                 id: EventId(id),
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
                 deleted,
                 date: if deleted { 0 } else { date },
             }
@@ -24,17 +24,13 @@ macro_rules! sql_items {
             reach(&mut tx, user, folder).await?;
             // Ordered by (modseq, id as text in byte order): the order of the sync engine's
             // cursor.
-            let rows = sqlx::query_as::<_, (i64, i64, bool, i64)>(concat!(
-                "SELECT id, modseq, deleted, date FROM events ",
-                "WHERE folder_id = $1 AND (modseq > $2 OR (modseq = $2 AND ",
-                "CAST(id AS TEXT)",
-                $byte_order,
-                " > $3)) ORDER BY modseq, CAST(id AS TEXT)",
-                $byte_order,
-                " LIMIT $4"
+            let rows = sqlx::query_as::<_, (i64, i64, bool, i64)>(eas_store_kit::changes_sql!(
+                "events",
+                "id, modseq, deleted, date",
+                $byte_order
             ))
             .bind(folder.0)
-            .bind($crate::store::sql::to_i64(after.0))
+            .bind(eas_store_kit::to_i64(after.0))
             .bind(after.1)
             .bind(i64::from(limit))
             .fetch_all(&mut *tx)
@@ -54,11 +50,7 @@ macro_rules! sql_items {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let sql = format!(
-                "SELECT id, modseq, deleted, date FROM events WHERE folder_id = $1 AND id IN ({}) \
-                 ORDER BY id",
-                $crate::store::sql::placeholders(2, ids.len())
-            );
+            let sql = eas_store_kit::versions_sql("events", "id, modseq, deleted, date", ids.len());
             let mut query = sqlx::query_as::<_, (i64, i64, bool, i64)>(&sql).bind(folder.0);
             for id in ids {
                 query = query.bind(id.0);
@@ -82,7 +74,7 @@ macro_rules! sql_items {
                     let sql = format!(
                         "SELECT id, folder_id, modseq, json FROM events \
                          WHERE folder_id = $1 AND NOT deleted AND id IN ({}) ORDER BY id",
-                        $crate::store::sql::placeholders(2, ids.len())
+                        eas_store_kit::placeholders(2, ids.len())
                     );
                     let mut query =
                         sqlx::query_as::<_, $crate::store::sql::EventRow>(&sql).bind(folder.0);
@@ -165,7 +157,7 @@ macro_rules! sql_items {
                 event: StoredEvent {
                     id: EventId(id),
                     folder_id: folder,
-                    modseq: $crate::store::sql::to_u64(modseq),
+                    modseq: eas_store_kit::to_u64(modseq),
                     json: event.json.clone(),
                 },
                 existed: false,
@@ -188,11 +180,11 @@ macro_rules! sql_items {
             let modseq = bump(&mut tx, folder.0).await?;
             let (current, stored_uid) = live_event(&mut tx, folder, id).await?;
             if let Some(expected) = if_modseq {
-                if $crate::store::sql::to_i64(expected) != current {
+                if eas_store_kit::to_i64(expected) != current {
                     return Err(Error::Conflict {
                         id: id.to_string(),
                         expected,
-                        current: $crate::store::sql::to_u64(current),
+                        current: eas_store_kit::to_u64(current),
                     });
                 }
             }
@@ -219,7 +211,7 @@ macro_rules! sql_items {
             let written = Written {
                 id,
                 folder_id: folder,
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
             };
             Ok((written, users))
         }
@@ -242,7 +234,7 @@ macro_rules! sql_items {
             let written = Written {
                 id,
                 folder_id: folder,
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
             };
             Ok((written, users))
         }
@@ -301,12 +293,12 @@ macro_rules! sql_items {
                 tombstone: Written {
                     id,
                     folder_id: from,
-                    modseq: $crate::store::sql::to_u64(source_modseq),
+                    modseq: eas_store_kit::to_u64(source_modseq),
                 },
                 item: Written {
                     id: EventId(new_id),
                     folder_id: to,
-                    modseq: $crate::store::sql::to_u64(dest_modseq),
+                    modseq: eas_store_kit::to_u64(dest_modseq),
                 },
             };
             Ok((moved, source_users, dest_users))
@@ -364,7 +356,7 @@ macro_rules! sql_items {
             }
             let users = audience(&mut tx, &reach, folder).await?;
             tx.commit().await?;
-            Ok(($crate::store::sql::to_u64(modseq), ids, users))
+            Ok((eas_store_kit::to_u64(modseq), ids, users))
         }
 
         async fn purge_tombstones(
@@ -377,7 +369,7 @@ macro_rules! sql_items {
             if !reach(&mut tx, user, folder).await?.is_owner() {
                 return Err(Error::FolderNotFound(folder.to_string()));
             }
-            let through = $crate::store::sql::to_i64(through);
+            let through = eas_store_kit::to_i64(through);
             let purged = sqlx::query("DELETE FROM events WHERE folder_id = $1 AND deleted AND modseq <= $2")
                 .bind(folder.0)
                 .bind(through)

@@ -1,28 +1,33 @@
 //! The contacts service's side of the collection contract (`proto/eas/collections/v1`): the
-//! synchronized contact folders and their change logs, as the edge reads every class.
+//! synchronized contact folders and their change logs, as the edge reads every class. The
+//! contract itself is answered by `eas_data_service::collections` over this change log.
 
-use eas_rpc::collections::collections_server::Collections;
+use eas_data_service::collections::{ChangeLog, Counters};
 use eas_rpc::collections::{self as wire};
-use tonic::{Request, Response, Status};
 
-use crate::model::ContactId;
+use crate::error::ContactsError;
+use crate::model::{ContactId, FolderId};
 use crate::service::ContactsService;
 
-use super::{folder, folder_id, status, version};
+use super::{folder, version};
 
-#[tonic::async_trait]
-impl Collections for ContactsService {
+impl ChangeLog for ContactsService {
+    const NAME: &'static str = "contacts";
+    type FolderId = FolderId;
+    type ItemId = ContactId;
+    type Error = ContactsError;
+
+    fn folder_not_found(id: &str) -> ContactsError {
+        ContactsError::FolderNotFound(id.to_owned())
+    }
+
     /// The default Contacts folder (type 9) and the user-created ones (type 14); the collected
     /// contacts are searchable, not synchronized, and not listed.
-    async fn list_folders(
-        &self,
-        r: Request<wire::ListFoldersRequest>,
-    ) -> Result<Response<wire::FolderList>, Status> {
-        let user = r.into_inner().user;
+    async fn listed_folders(&self, user: &str) -> Result<wire::FolderList, ContactsError> {
         // The first look creates the address book, so a new user's phone sees Contacts.
-        self.ensure_book(&user).await.map_err(status)?;
-        let h = self.hierarchy(&user).await.map_err(status)?;
-        Ok(Response::new(wire::FolderList {
+        self.ensure_book(user).await?;
+        let h = self.hierarchy(user).await?;
+        Ok(wire::FolderList {
             folders: h
                 .folders
                 .iter()
@@ -30,45 +35,39 @@ impl Collections for ContactsService {
                 .map(folder)
                 .collect(),
             hierarchy_counter: h.counter,
-        }))
+        })
     }
 
-    async fn changes_since(
-        &self,
-        r: Request<wire::ChangesRequest>,
-    ) -> Result<Response<wire::ChangesReply>, Status> {
-        let r = r.into_inner();
-        let folder = folder_id(&r.folder_id)?;
-        let state = self.folder_state(&r.user, folder).await.map_err(status)?;
-        let after = r.after.unwrap_or_default();
-        let items = if r.limit == 0 {
-            Vec::new()
-        } else {
-            self.changes_since(&r.user, folder, (after.modseq, &after.id), r.limit)
-                .await
-                .map_err(status)?
-        };
-        Ok(Response::new(wire::ChangesReply {
-            items: items.iter().map(version).collect(),
+    async fn folder_counters(&self, user: &str, id: FolderId) -> Result<Counters, ContactsError> {
+        let state = self.folder_state(user, id).await?;
+        Ok(Counters {
             counter: state.counter,
             purged_through: state.purged_through,
-        }))
+        })
     }
 
-    async fn current_versions(
+    async fn changes_after(
         &self,
-        r: Request<wire::CurrentRequest>,
-    ) -> Result<Response<wire::ChangesReply>, Status> {
-        let r = r.into_inner();
-        let folder = folder_id(&r.folder_id)?;
-        // Ids that are not contact ids cannot be in the folder.
-        let ids: Vec<ContactId> = r.ids.iter().filter_map(|i| i.parse().ok()).collect();
-        let items = self.versions(&r.user, folder, &ids).await.map_err(status)?;
-        let state = self.folder_state(&r.user, folder).await.map_err(status)?;
-        Ok(Response::new(wire::ChangesReply {
-            items: items.iter().map(version).collect(),
-            counter: state.counter,
-            purged_through: state.purged_through,
-        }))
+        user: &str,
+        id: FolderId,
+        after: (u64, &str),
+        limit: u32,
+    ) -> Result<Vec<wire::ItemVersion>, ContactsError> {
+        let items = self.changes_since(user, id, after, limit).await?;
+        Ok(items.iter().map(version).collect())
+    }
+
+    async fn item_versions(
+        &self,
+        user: &str,
+        id: FolderId,
+        ids: &[ContactId],
+    ) -> Result<Vec<wire::ItemVersion>, ContactsError> {
+        Ok(self
+            .versions(user, id, ids)
+            .await?
+            .iter()
+            .map(version)
+            .collect())
     }
 }

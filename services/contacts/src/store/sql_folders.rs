@@ -63,7 +63,7 @@ macro_rules! sql_folders {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Hierarchy {
-                counter: $crate::store::sql::to_u64(counter),
+                counter: eas_store_kit::to_u64(counter),
                 folders,
             })
         }
@@ -85,8 +85,8 @@ macro_rules! sql_folders {
             Ok(FolderState {
                 id: folder,
                 role: $crate::store::sql::role_of(folder.0, &role)?,
-                counter: $crate::store::sql::to_u64(counter),
-                purged_through: $crate::store::sql::to_u64(purged),
+                counter: eas_store_kit::to_u64(counter),
+                purged_through: eas_store_kit::to_u64(purged),
             })
         }
 

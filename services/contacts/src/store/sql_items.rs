@@ -8,7 +8,7 @@ macro_rules! sql_items {
         fn version((id, modseq, deleted): (i64, i64, bool)) -> ItemVersion {
             ItemVersion {
                 id: ContactId(id),
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
                 deleted,
             }
         }
@@ -24,17 +24,13 @@ macro_rules! sql_items {
             owned_folder(&mut tx, user, folder).await?;
             // Ordered by (modseq, id as text in byte order): the order of the sync engine's
             // cursor.
-            let rows = sqlx::query_as::<_, (i64, i64, bool)>(concat!(
-                "SELECT id, modseq, deleted FROM contacts ",
-                "WHERE folder_id = $1 AND (modseq > $2 OR (modseq = $2 AND ",
-                "CAST(id AS TEXT)",
-                $byte_order,
-                " > $3)) ORDER BY modseq, CAST(id AS TEXT)",
-                $byte_order,
-                " LIMIT $4"
+            let rows = sqlx::query_as::<_, (i64, i64, bool)>(eas_store_kit::changes_sql!(
+                "contacts",
+                "id, modseq, deleted",
+                $byte_order
             ))
             .bind(folder.0)
-            .bind($crate::store::sql::to_i64(after.0))
+            .bind(eas_store_kit::to_i64(after.0))
             .bind(after.1)
             .bind(i64::from(limit))
             .fetch_all(&mut *tx)
@@ -54,11 +50,7 @@ macro_rules! sql_items {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let sql = format!(
-                "SELECT id, modseq, deleted FROM contacts WHERE folder_id = $1 AND id IN ({}) \
-                 ORDER BY id",
-                $crate::store::sql::placeholders(2, ids.len())
-            );
+            let sql = eas_store_kit::versions_sql("contacts", "id, modseq, deleted", ids.len());
             let mut query = sqlx::query_as::<_, (i64, i64, bool)>(&sql).bind(folder.0);
             for id in ids {
                 query = query.bind(id.0);
@@ -83,7 +75,7 @@ macro_rules! sql_items {
                     let sql = format!(
                         "SELECT id, folder_id, modseq, json FROM contacts \
                          WHERE folder_id = $1 AND NOT deleted AND id IN ({}) ORDER BY id",
-                        $crate::store::sql::placeholders(2, ids.len())
+                        eas_store_kit::placeholders(2, ids.len())
                     );
                     let mut query =
                         sqlx::query_as::<_, $crate::store::sql::ContactRow>(&sql).bind(folder.0);
@@ -155,7 +147,7 @@ macro_rules! sql_items {
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             Ok(SearchResult {
-                total: $crate::store::sql::to_u64(total),
+                total: eas_store_kit::to_u64(total),
                 hits,
             })
         }
@@ -174,7 +166,7 @@ macro_rules! sql_items {
                 ids.push(ContactId(insert_contact(&mut tx, book, folder.0, modseq, contact).await?));
             }
             tx.commit().await?;
-            Ok(($crate::store::sql::to_u64(modseq), ids))
+            Ok((eas_store_kit::to_u64(modseq), ids))
         }
 
         async fn update(
@@ -192,11 +184,11 @@ macro_rules! sql_items {
             let modseq = bump(&mut tx, folder.0).await?;
             let current = live_contact(&mut tx, folder, id).await?;
             if let Some(expected) = if_modseq {
-                if $crate::store::sql::to_i64(expected) != current {
+                if eas_store_kit::to_i64(expected) != current {
                     return Err(Error::Conflict {
                         id: id.to_string(),
                         expected,
-                        current: $crate::store::sql::to_u64(current),
+                        current: eas_store_kit::to_u64(current),
                     });
                 }
             }
@@ -223,7 +215,7 @@ macro_rules! sql_items {
             Ok(Written {
                 id,
                 folder_id: folder,
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
             })
         }
 
@@ -244,7 +236,7 @@ macro_rules! sql_items {
             Ok(Written {
                 id,
                 folder_id: folder,
-                modseq: $crate::store::sql::to_u64(modseq),
+                modseq: eas_store_kit::to_u64(modseq),
             })
         }
 
@@ -296,12 +288,12 @@ macro_rules! sql_items {
                 tombstone: Written {
                     id,
                     folder_id: from,
-                    modseq: $crate::store::sql::to_u64(source_modseq),
+                    modseq: eas_store_kit::to_u64(source_modseq),
                 },
                 item: Written {
                     id: ContactId(new_id),
                     folder_id: to,
-                    modseq: $crate::store::sql::to_u64(dest_modseq),
+                    modseq: eas_store_kit::to_u64(dest_modseq),
                 },
             })
         }
@@ -314,7 +306,7 @@ macro_rules! sql_items {
         ) -> Result<u64, Error> {
             let mut tx = store.write_tx().await?;
             owned_folder(&mut tx, user, folder).await?;
-            let through = $crate::store::sql::to_i64(through);
+            let through = eas_store_kit::to_i64(through);
             let purged = sqlx::query("DELETE FROM contacts WHERE folder_id = $1 AND deleted AND modseq <= $2")
                 .bind(folder.0)
                 .bind(through)
@@ -374,7 +366,7 @@ macro_rules! sql_items {
                 added += 1;
             }
             tx.commit().await?;
-            Ok(modseq.map(|m| (FolderId(folder), $crate::store::sql::to_u64(m), added)))
+            Ok(modseq.map(|m| (FolderId(folder), eas_store_kit::to_u64(m), added)))
         }
     };
 }
