@@ -11,6 +11,21 @@ use crate::collections::Chunk;
 /// The server side of a streamed Read call.
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<Chunk, tonic::Status>> + Send + 'static>>;
 
+/// Chunks of a file a data service exports (iCalendar, vCard).
+pub const EXPORT_CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads a streamed reply to its end: the whole content.
+pub async fn collect(mut stream: tonic::Streaming<Chunk>) -> Result<Vec<u8>, tonic::Status> {
+    let mut out = Vec::new();
+    while let Some(c) = stream.message().await? {
+        if out.is_empty() {
+            out.reserve(usize::try_from(c.total_size).unwrap_or(0));
+        }
+        out.extend_from_slice(&c.data);
+    }
+    Ok(out)
+}
+
 /// Streams bytes already in memory as chunks of `chunk` bytes (at least 1); the first carries
 /// the total size. Empty content is one empty chunk, so the total still arrives.
 pub fn from_bytes(data: Vec<u8>, chunk: usize) -> ChunkStream {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,7 +33,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::admin::ApiError;
-use crate::admin_pim::{by_position, CALENDARS};
+use crate::admin_pim::{by_position, exported_file, CALENDARS};
 use crate::edge::Edge;
 
 /// The largest iCalendar file an import takes.
@@ -136,16 +136,8 @@ async fn export(
     let folder_id = CALENDARS
         .folder_or_default(&edge, &user, q.folder.as_deref())
         .await?;
-    let reply = client
-        .export_ical(ExportRequest { user, folder_id })
-        .await
-        .map_err(service_error)?
-        .into_inner();
-    Ok((
-        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
-        reply.data,
-    )
-        .into_response())
+    let reply = client.export_ical(ExportRequest { user, folder_id }).await;
+    exported_file(&CALENDARS, reply, "text/calendar; charset=utf-8").await
 }
 
 fn access_name(a: i32) -> &'static str {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::admin::ApiError;
-use crate::admin_pim::{by_position, CONTACTS};
+use crate::admin_pim::{by_position, exported_file, CONTACTS};
 use crate::edge::Edge;
 
 /// The largest vCard file an import takes: thousands of contacts with photos.
@@ -106,12 +106,6 @@ async fn export(
             folder_id,
             version,
         })
-        .await
-        .map_err(service_error)?
-        .into_inner();
-    Ok((
-        [(header::CONTENT_TYPE, "text/vcard; charset=utf-8")],
-        reply.data,
-    )
-        .into_response())
+        .await;
+    exported_file(&CONTACTS, reply, "text/vcard; charset=utf-8").await
 }

@@ -2,9 +2,13 @@
 //! about, its service's errors as HTTP statuses, the `?folder=` argument (a folder as phones see
 //! it, or the default one) and the lists of an import's refused and warned items.
 
-use axum::http::StatusCode;
+use axum::body::{Body, Bytes};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use eas_event_bus::DataClass;
+use eas_rpc::collections::Chunk;
 use eas_rpc::{ServiceError, ServiceErrorCode};
+use futures::StreamExt;
 use serde_json::{json, Value};
 
 use crate::admin::ApiError;
@@ -113,6 +117,39 @@ impl Book {
             id => Ok(id),
         }
     }
+}
+
+/// A file a data service exports, streamed to the administrator as it arrives. A refusal comes
+/// before the first chunk and is answered with its status; a failure after it ends the body.
+pub(crate) async fn exported_file(
+    book: &Book,
+    reply: Result<tonic::Response<tonic::Streaming<Chunk>>, tonic::Status>,
+    content_type: &'static str,
+) -> Result<Response, ApiError> {
+    let mut stream = reply
+        .map_err(|s| book.service_error(ServiceError::from_status(&s)))?
+        .into_inner();
+    let first = stream
+        .message()
+        .await
+        .map_err(|s| book.service_error(ServiceError::from_status(&s)))?
+        .unwrap_or_default();
+    let rest = futures::stream::unfold(stream, |mut s| async move {
+        match s.message().await {
+            Ok(Some(c)) => Some((Ok(Bytes::from(c.data)), s)),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "export stream broken");
+                Some((Err(std::io::Error::other(e.message().to_owned())), s))
+            }
+        }
+    });
+    let body = futures::stream::once(async move { Ok(Bytes::from(first.data)) }).chain(rest);
+    Ok((
+        [(header::CONTENT_TYPE, content_type)],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// Items of an import by their position in the file, as the answer lists them.

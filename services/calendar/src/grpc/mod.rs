@@ -355,18 +355,21 @@ impl Calendar for CalendarService {
         }))
     }
 
+    type ExportIcalStream = eas_rpc::chunks::ChunkStream;
+
     async fn export_ical(
         &self,
         r: Request<wire::ExportRequest>,
-    ) -> Result<Response<wire::ExportReply>, Status> {
+    ) -> Result<Response<Self::ExportIcalStream>, Status> {
         let r = r.into_inner();
         let (text, count) = CalendarService::export_ical(self, &r.user, folder_id(&r.folder_id)?)
             .await
             .map_err(status)?;
-        Ok(Response::new(wire::ExportReply {
-            data: text.into_bytes(),
-            count: u32::try_from(count).unwrap_or(u32::MAX),
-        }))
+        tracing::debug!(user = %r.user, events = count, bytes = text.len(), "icalendar exported");
+        Ok(Response::new(eas_rpc::chunks::from_bytes(
+            text.into_bytes(),
+            eas_rpc::chunks::EXPORT_CHUNK_BYTES,
+        )))
     }
 
     async fn free_busy(

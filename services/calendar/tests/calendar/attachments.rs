@@ -312,4 +312,26 @@ backend_tests! {
         assert_eq!(fetch_code(&mut w, USER, &a.file_reference).await, C::NotFound);
         assert_eq!(fetch(&mut w, USER, &replaced.attachments[0].file_reference).await.unwrap().0, bytes);
     }
+
+    async fn an_export_larger_than_a_grpc_message_is_streamed_whole(db: &TestDb) {
+        let mut w = db.wired().await;
+        let folder = calendar_of(&w.service, USER).await.to_string();
+        let bytes: Vec<u8> = (0..9u32 << 20).map(|n| (n % 251) as u8).collect();
+        for n in 0..2 {
+            let mut e = event(&format!("Big {n}"), 1_700_000_000, 1_700_003_600);
+            e.attachments = vec![added("c1", "big.bin")];
+            create(&mut w, &folder, &e, vec![content("c1", &bytes)]).await.unwrap();
+        }
+        // 18 MiB of attachments are 24 MiB of base64: more than one gRPC reply may carry.
+        let stream = w
+            .calendar
+            .export_ical(wire::ExportRequest { user: USER.into(), folder_id: folder.clone() })
+            .await
+            .unwrap()
+            .into_inner();
+        let file = String::from_utf8(eas_rpc::chunks::collect(stream).await.unwrap()).unwrap();
+        assert!(file.len() > eas_rpc::MAX_MESSAGE_BYTES, "{}", file.len());
+        assert_eq!(file.matches("BEGIN:VEVENT").count(), 2);
+        assert!(file.trim_end().ends_with("END:VCALENDAR"));
+    }
 }

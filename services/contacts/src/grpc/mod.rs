@@ -280,20 +280,23 @@ impl Contacts for ContactsService {
         }))
     }
 
+    type ExportVcardsStream = eas_rpc::chunks::ChunkStream;
+
     async fn export_vcards(
         &self,
         r: Request<wire::ExportRequest>,
-    ) -> Result<Response<wire::ExportReply>, Status> {
+    ) -> Result<Response<Self::ExportVcardsStream>, Status> {
         let r = r.into_inner();
         let version = vcard_version(r.version).map_err(status)?;
         let (text, count) =
             ContactsService::export_vcards(self, &r.user, folder_id(&r.folder_id)?, version)
                 .await
                 .map_err(status)?;
-        Ok(Response::new(wire::ExportReply {
-            data: text.into_bytes(),
-            count: u32::try_from(count).unwrap_or(u32::MAX),
-        }))
+        tracing::debug!(user = %r.user, contacts = count, bytes = text.len(), "vcards exported");
+        Ok(Response::new(eas_rpc::chunks::from_bytes(
+            text.into_bytes(),
+            eas_rpc::chunks::EXPORT_CHUNK_BYTES,
+        )))
     }
 
     async fn collect_recipients(
