@@ -96,12 +96,14 @@ def test_a_contact_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(c
 
 
 @pytest.mark.parametrize("version", ["16.1", "14.1"])
-def test_an_event_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(cluster, version):
+def test_an_event_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(cluster, version, monkeypatch):
     """Calendars through the cluster (before the tests below stop edges): the calendar service's
     change event goes through Kafka and the push service to edge B, which holds the second
-    phone's Ping; the series syncs there with its occurrences; the export through edge B's admin
-    API has it."""
+    phone's Ping; the series syncs there with its occurrences, to the raw client and to
+    pyactivesync; the export through edge B's admin API has it."""
     import threading
+
+    import pyactivesync._http as pyas_http
 
     import test_calendar as tc
 
@@ -129,6 +131,13 @@ def test_an_event_added_through_edge_a_wakes_a_ping_on_edge_b_and_syncs_there(cl
     data = tc.items(r)[sid]
     assert data.findtext("Subject") == subject
     assert data.findtext("Recurrence/Occurrences") == "10"
+    # The independent pyactivesync client on edge B, at the same version, gets the series too.
+    monkeypatch.setattr(pyas_http, "_EAS_PROTOCOL_VERSION", version)
+    with client(edge_b) as c:
+        got = c.sync_folder(coll, c.sync_folder(coll, "0").sync_key, window_size=100)
+        mine = [i.fields for i in got.added if i.server_id == sid]
+        assert len(mine) == 1 and mine[0][tc.PYAS_SUBJECT] == subject, [i.server_id for i in got.added]
+        assert mine[0][tc.PYAS_OCCURRENCES] == "10"
     resp = requests.get(edge_b.admin_url.rsplit("/admin", 1)[0] + "/admin/users/jdoe@example.loc/calendar/export",
                         headers={"Authorization": f"Bearer {edge_b.token}"}, timeout=30)
     assert resp.status_code == 200 and f"SUMMARY:{subject}" in resp.text, resp.text[:500]
