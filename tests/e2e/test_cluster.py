@@ -418,9 +418,9 @@ def test_device_state_survives_a_crash_of_redis_with_its_append_only_file():
         cl.stop()
 
 
-def login_status(edge, login, password):
-    """One FolderSync as `login`; returns (status, Retry-After)."""
-    r = requests.post(
+def folder_sync_as(edge, login, password) -> requests.Response:
+    """One FolderSync at 14.1 as `login`, from a new device."""
+    return requests.post(
         edge.eas_url,
         params={"Cmd": "FolderSync", "User": "x", "DeviceId": "thr" + uuid.uuid4().hex[:6],
                 "DeviceType": "Test"},
@@ -428,6 +428,11 @@ def login_status(edge, login, password):
         headers={"MS-ASProtocolVersion": "14.1"},
         timeout=30,
     )
+
+
+def login_status(edge, login, password):
+    """One FolderSync as `login`; returns (status, Retry-After)."""
+    r = folder_sync_as(edge, login, password)
     return r.status_code, r.headers.get("Retry-After")
 
 
@@ -484,10 +489,7 @@ def test_an_account_changed_through_edge_a_is_no_longer_served_from_edge_bs_logi
 
         def disabled_on_b() -> bool:
             # MS-ASCMD 2.2.2: common status 126, the user is not enabled for synchronization.
-            r = requests.post(b.eas_url, params={"Cmd": "FolderSync", "User": "x", "DeviceId": "acct1",
-                                                 "DeviceType": "Test"},
-                              auth=(address, "second-pw-2"), headers={"MS-ASProtocolVersion": "14.1"},
-                              timeout=30)
+            r = folder_sync_as(b, address, "second-pw-2")
             return r.status_code == 200 and Reply(r).text("Status") == "126"
 
         deadline = time.monotonic() + 5

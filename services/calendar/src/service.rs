@@ -16,7 +16,7 @@ use crate::error::CalendarError;
 use crate::index::Indexed;
 use crate::model::{
     Access, Busy, Created, EventId, Folder, FolderId, FolderRole, FolderState, Hierarchy,
-    ImportError, Imported, ItemVersion, Moved, Share, Shares, StoredEvent, Written,
+    ImportError, Imported, ItemVersion, Moved, Share, SharedBy, Shares, StoredEvent, Written,
 };
 use crate::options::CalendarOptions;
 use crate::split::{self, Split};
@@ -363,15 +363,7 @@ impl CalendarService {
     /// removes it from the user's list), and its owner and other grantees keep it.
     pub async fn delete_folder(&self, user: &str, folder: FolderId) -> Result<u64, CalendarError> {
         let user = canonical(user)?;
-        let shared_by = self
-            .store
-            .hierarchy(&user)
-            .await?
-            .folders
-            .into_iter()
-            .find(|f| f.id == folder)
-            .and_then(|f| f.shared);
-        if let Some(by) = shared_by {
+        if let Some(by) = self.shared_by(&user, folder).await? {
             let counter = self.store.revoke(&by.owner, folder, &user).await?;
             tracing::info!(owner = %by.owner, folder = %folder, grantee = %user, "shared calendar left by its grantee");
             self.hierarchy_changed(&user, folder, counter).await;
@@ -457,13 +449,8 @@ impl CalendarService {
         // A meeting's status (MS-ASCAL 2.2.2.28) is the calendar owner's: organizer or
         // invited. A grantee importing into a shared calendar imports for its owner.
         let owner = self
-            .store
-            .hierarchy(&user)
+            .shared_by(&user, folder_id)
             .await?
-            .folders
-            .into_iter()
-            .find(|f| f.id == folder_id)
-            .and_then(|f| f.shared)
             .map_or_else(|| user.clone(), |s| s.owner);
         let options = ImportOptions {
             user_email: Some(owner),
@@ -607,6 +594,23 @@ impl CalendarService {
         }
         busy.sort_by_key(|b| (b.start, b.end));
         Ok(busy)
+    }
+
+    /// Who shared `folder` with `user` (a canonical address), when it is another user's
+    /// calendar in the user's list; `None` for the user's own or one not listed.
+    async fn shared_by(
+        &self,
+        user: &str,
+        folder: FolderId,
+    ) -> Result<Option<SharedBy>, CalendarError> {
+        Ok(self
+            .store
+            .hierarchy(user)
+            .await?
+            .folders
+            .into_iter()
+            .find(|f| f.id == folder)
+            .and_then(|f| f.shared))
     }
 
     /// The user's default Calendar, created with the account on first use.

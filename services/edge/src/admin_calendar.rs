@@ -101,8 +101,7 @@ async fn import(
     let (mut client, account) = target_user(&edge, &address).await?;
     let folder_id = CALENDARS.folder_arg(q.folder.as_deref())?;
     // Floating times (no TZID) are the user's local times.
-    let server_zone = edge.config.calendar.zone().unwrap_or(chrono_tz::Tz::UTC);
-    let zone = crate::classes::calendar::user_zone(&account.calendar, server_zone);
+    let zone = edge.user_zone(&account);
     let user = account.address;
     let reply = client
         .import_ical(ImportRequest {

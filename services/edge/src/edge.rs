@@ -96,6 +96,13 @@ impl Edge {
         let _ = self.push_hub.set(hub);
     }
 
+    /// The IANA zone of a user's calendar: their own, else the server's
+    /// (`edge.calendar.time_zone`, checked at start-up; UTC should it not parse).
+    pub fn user_zone(&self, user: &eas_directory::User) -> chrono_tz::Tz {
+        let server = self.config.calendar.zone().unwrap_or(chrono_tz::Tz::UTC);
+        crate::classes::calendar::user_zone(&user.calendar, server)
+    }
+
     /// Tells the other replicas about account changes made through this one's admin API.
     pub fn share_account_changes(&self, notices: Arc<dyn AccountNotices>) {
         let _ = self.accounts.set(notices);

@@ -279,13 +279,7 @@ impl<'a> FreeBusy<'a> {
             return Availability::NotAvailable;
         };
         let address = user.address.as_str();
-        let server_zone = self
-            .edge
-            .config
-            .calendar
-            .zone()
-            .unwrap_or(chrono_tz::Tz::UTC);
-        let zone = crate::classes::calendar::user_zone(&user.calendar, server_zone);
+        let zone = self.edge.user_zone(user);
         let request = FreeBusyRequest {
             user: address.to_owned(),
             start: self.window.start,
